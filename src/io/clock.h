@@ -1,0 +1,33 @@
+// Clock: the one source of time for code driven through io/. Production uses a monotonic
+// clock; tests use ManualClock, whose time moves only when the test advances it.
+// Thread-safety: both implementations may be used from many threads.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+
+namespace cairn {
+
+class Clock {
+ public:
+  virtual ~Clock() = default;
+  // Microseconds since an arbitrary fixed point; never decreases.
+  virtual uint64_t now_micros() const = 0;
+
+  // The process-wide monotonic clock (never destroyed).
+  static Clock* real();
+};
+
+class ManualClock final : public Clock {
+ public:
+  explicit ManualClock(uint64_t start_micros = 0) : now_micros_(start_micros) {}
+  uint64_t now_micros() const override { return now_micros_.load(std::memory_order_acquire); }
+  void advance_micros(uint64_t delta_micros) {
+    now_micros_.fetch_add(delta_micros, std::memory_order_acq_rel);
+  }
+
+ private:
+  std::atomic<uint64_t> now_micros_;
+};
+
+}  // namespace cairn

@@ -1,0 +1,50 @@
+#include "storage/internal_key.h"
+
+#include "common/assert.h"
+#include "common/coding.h"
+
+namespace cairn {
+
+void append_internal_key(std::string* destination, std::string_view user_key,
+                         SequenceNumber sequence, ValueType type) {
+  CAIRN_ASSERT(sequence <= kSequenceNumberMax);
+  destination->append(user_key);
+  put_fixed64(destination, pack_sequence_and_type(sequence, type));
+}
+
+std::string make_internal_key(std::string_view user_key, SequenceNumber sequence, ValueType type) {
+  std::string result;
+  result.reserve(user_key.size() + kInternalKeyTrailerBytes);
+  append_internal_key(&result, user_key, sequence, type);
+  return result;
+}
+
+bool parse_internal_key(std::string_view internal_key, ParsedInternalKey* result) {
+  if (internal_key.size() < kInternalKeyTrailerBytes) return false;
+  const size_t user_key_size = internal_key.size() - kInternalKeyTrailerBytes;
+  const uint64_t trailer = decode_fixed64(internal_key.data() + user_key_size);
+  const uint8_t type = static_cast<uint8_t>(trailer & 0xff);
+  if (type > static_cast<uint8_t>(ValueType::kValue)) return false;
+  result->user_key = internal_key.substr(0, user_key_size);
+  result->sequence = trailer >> 8;
+  result->type = static_cast<ValueType>(type);
+  return true;
+}
+
+std::string_view extract_user_key(std::string_view internal_key) {
+  CAIRN_ASSERT(internal_key.size() >= kInternalKeyTrailerBytes);
+  return internal_key.substr(0, internal_key.size() - kInternalKeyTrailerBytes);
+}
+
+int compare_internal_keys(std::string_view a, std::string_view b) {
+  const int by_user_key = extract_user_key(a).compare(extract_user_key(b));
+  if (by_user_key != 0) return by_user_key;
+  const uint64_t trailer_a = decode_fixed64(a.data() + a.size() - kInternalKeyTrailerBytes);
+  const uint64_t trailer_b = decode_fixed64(b.data() + b.size() - kInternalKeyTrailerBytes);
+  // Larger trailer (newer sequence) first.
+  if (trailer_a > trailer_b) return -1;
+  if (trailer_a < trailer_b) return 1;
+  return 0;
+}
+
+}  // namespace cairn

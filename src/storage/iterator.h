@@ -1,0 +1,47 @@
+// Iterator: an ordered cursor over (key, value) entries, the one interface shared by memtables,
+// blocks, tables, merges and the database. Internal iterators yield internal keys in
+// internal-key order (internal_key.h); the database iterator yields user keys in bytewise order.
+//
+// Thread-safety: one thread at a time. Keys and values returned stay valid until the iterator
+// moves or is destroyed. An error (say, a corrupt block) makes valid() false and status() tell.
+#pragma once
+
+#include <memory>
+#include <string_view>
+#include <vector>
+
+#include "common/status.h"
+
+namespace cairn {
+
+class Iterator {
+ public:
+  Iterator() = default;
+  virtual ~Iterator() = default;
+  Iterator(const Iterator&) = delete;
+  Iterator& operator=(const Iterator&) = delete;
+
+  virtual bool valid() const = 0;
+  virtual void seek_to_first() = 0;
+  // Positions at the first entry whose key is >= target.
+  virtual void seek(std::string_view target) = 0;
+  // REQUIRES: valid().
+  virtual void next() = 0;
+  // REQUIRES: valid().
+  virtual std::string_view key() const = 0;
+  // REQUIRES: valid().
+  virtual std::string_view value() const = 0;
+  // OK unless iteration stopped because of an error.
+  virtual Status status() const = 0;
+
+  // Keeps `owner` alive as long as this iterator (e.g. the memtable or table it reads).
+  void keep_alive(std::shared_ptr<const void> owner) { owners_.push_back(std::move(owner)); }
+
+ private:
+  std::vector<std::shared_ptr<const void>> owners_;
+};
+
+// An iterator with no entries whose status() is `status`.
+std::unique_ptr<Iterator> new_empty_iterator(Status status = Status::ok());
+
+}  // namespace cairn
