@@ -8,7 +8,8 @@
 // Durability contract (what FaultEnv enforces on power loss):
 //   - bytes appended to a WritableFile survive a power loss only once sync() has returned OK;
 //   - a file's creation, rename or removal survives only once sync_dir() of its parent
-//     directory has returned OK after that operation.
+//     directory has returned OK after that operation;
+//   - create_dir() and remove_dir() are durable when they return (no sync_dir needed).
 #pragma once
 
 #include <cstdint>
@@ -77,9 +78,10 @@ class Env {
   // The names (not paths) of the entries of `directory`, without "." and "..", in any order.
   virtual Result<std::vector<std::string>> list_dir(const std::string& directory) = 0;
   virtual Status remove_file(const std::string& path) = 0;
-  // Creates `directory` and its missing parents; OK if it exists already.
+  // Creates `directory` and its missing parents; OK if it exists already. Durable when it
+  // returns OK (the implementation syncs the parent of each directory it creates).
   virtual Status create_dir(const std::string& directory) = 0;
-  // Removes an empty directory.
+  // Removes an empty directory. Durable when it returns OK.
   virtual Status remove_dir(const std::string& directory) = 0;
   // Atomically replaces `to` (if it exists) with `from`.
   virtual Status rename_file(const std::string& from, const std::string& to) = 0;

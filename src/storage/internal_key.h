@@ -28,6 +28,13 @@ enum class ValueType : uint8_t {
 // targets (types sort descending).
 constexpr ValueType kValueTypeForSeek = ValueType::kValue;
 
+// What a point lookup found for a user key in one source (a memtable, a table, a version).
+enum class LookupResult {
+  kAbsent,   // the source holds no visible entry for the key: look in older sources
+  kFound,    // the newest visible entry is a value
+  kDeleted,  // the newest visible entry is a tombstone: the key is absent, stop looking
+};
+
 struct ParsedInternalKey {
   std::string_view user_key;
   SequenceNumber sequence = 0;

@@ -1,0 +1,27 @@
+#include "io/clock.h"
+
+#include <chrono>
+
+namespace cairn {
+namespace {
+
+// steady_clock, not system_clock: wall time jumps (NTP, an operator), and callers measure
+// intervals with this clock.
+class RealClock final : public Clock {
+ public:
+  uint64_t now_micros() const override {
+    const auto since_epoch = std::chrono::steady_clock::now().time_since_epoch();
+    return static_cast<uint64_t>(
+        std::chrono::duration_cast<std::chrono::microseconds>(since_epoch).count());
+  }
+};
+
+}  // namespace
+
+Clock* Clock::real() {
+  // Leaked on purpose: threads may still read the clock while static destructors run.
+  static Clock* const clock = new RealClock();
+  return clock;
+}
+
+}  // namespace cairn

@@ -1,0 +1,47 @@
+#include "storage/build_table.h"
+
+#include "io/env.h"
+#include "storage/file_names.h"
+#include "storage/table_builder.h"
+
+namespace cairn {
+namespace {
+
+Status write_table(Env* env, const std::string& directory, const TableOptions& options,
+                   Iterator& entries, const std::string& name, FileMetaData* file) {
+  CAIRN_ASSIGN_OR_RETURN(auto handle, env->new_writable_file(name));
+  TableBuilder builder(options, handle.get());
+  for (; entries.valid(); entries.next()) builder.add(entries.key(), entries.value());
+  CAIRN_RETURN_IF_ERROR(entries.status());
+  CAIRN_RETURN_IF_ERROR(builder.finish());
+  CAIRN_RETURN_IF_ERROR(handle->sync());
+  CAIRN_RETURN_IF_ERROR(handle->close());
+  CAIRN_RETURN_IF_ERROR(env->sync_dir(directory));
+  file->size_bytes = builder.file_size_bytes();
+  file->smallest_key = builder.smallest_key();
+  file->largest_key = builder.largest_key();
+  return Status::ok();
+}
+
+}  // namespace
+
+Result<std::optional<FileMetaData>> build_table(Env* env, const std::string& directory,
+                                                const TableOptions& options, Iterator& entries,
+                                                uint64_t number) {
+  entries.seek_to_first();
+  if (!entries.valid()) {
+    CAIRN_RETURN_IF_ERROR(entries.status());
+    return std::optional<FileMetaData>();
+  }
+  const std::string name = table_file_name(directory, number);
+  FileMetaData file;
+  file.number = number;
+  const Status status = write_table(env, directory, options, entries, name, &file);
+  if (!status.is_ok()) {
+    (void)env->remove_file(name);  // best effort: an orphan is also removed at the next open
+    return status;
+  }
+  return std::optional<FileMetaData>(std::move(file));
+}
+
+}  // namespace cairn

@@ -1,0 +1,333 @@
+// The write path (group commit through a queue of writers) and the read path.
+#include "storage/database.h"
+
+#include <algorithm>
+
+#include "common/assert.h"
+#include "io/clock.h"
+#include "storage/database_iterator.h"
+#include "storage/file_names.h"
+#include "storage/limits.h"
+#include "storage/merging_iterator.h"
+
+namespace cairn {
+namespace {
+
+// A group of writes is cut at this size so one leader's latency stays bounded; a small first
+// write only picks up a little more, so it is not slowed down by others' big batches.
+constexpr size_t kGroupBytesMax = 1 << 20;
+constexpr size_t kSmallWriteBytes = 128 << 10;
+
+Options with_defaults(Options options) {
+  if (options.env == nullptr) options.env = Env::posix();
+  if (options.clock == nullptr) options.clock = Clock::real();
+  return options;
+}
+
+}  // namespace
+
+// One caller of write_through_queue, waiting in writers_.
+struct Database::Writer {
+  Writer(WriteKind writer_kind, const WriteBatch* writer_batch)
+      : kind(writer_kind), batch(writer_batch) {}
+
+  WriteKind kind;
+  const WriteBatch* batch;  // for kBatch
+  Status status;
+  bool done = false;
+  std::condition_variable turn;  // signalled when done, or when this writer becomes the leader
+};
+
+Database::Database(const Options& options, std::string directory)
+    : options_(with_defaults(options)),
+      directory_(std::move(directory)),
+      table_cache_(options_.env, directory_, options_.table),
+      versions_(options_.env, directory_),
+      mem_(std::make_shared<MemTable>()) {
+  if (options_.scheduler == nullptr) {
+    owned_scheduler_ = std::make_unique<ThreadPoolScheduler>(1);
+    options_.scheduler = owned_scheduler_.get();
+  }
+}
+
+Database::~Database() { (void)close(); }
+
+Result<std::unique_ptr<Database>> Database::open(const Options& options,
+                                                  const std::string& directory) {
+  std::unique_ptr<Database> database(new Database(options, directory));
+  CAIRN_RETURN_IF_ERROR(database->recover());
+  return database;
+}
+
+Status Database::put(std::string_view key, std::string_view value) {
+  WriteBatch batch;
+  batch.put(key, value);
+  return write(batch);
+}
+
+Status Database::remove(std::string_view key) {
+  WriteBatch batch;
+  batch.remove(key);
+  return write(batch);
+}
+
+Status Database::write(const WriteBatch& batch) {
+  if (batch.size_bytes() > kWriteBatchBytesMax) {
+    return Status::invalid_argument("write batch of " + std::to_string(batch.size_bytes()) +
+                                    " bytes exceeds the limit of " +
+                                    std::to_string(kWriteBatchBytesMax));
+  }
+  // Keys are checked here, once, rather than in WriteBatch::put, which cannot fail.
+  struct KeyCheck final : WriteBatch::Handler {
+    size_t longest = 0;
+    void put(std::string_view key, std::string_view) override { note(key); }
+    void remove(std::string_view key) override { note(key); }
+    void note(std::string_view key) { longest = std::max(longest, key.size()); }
+  } keys;
+  CAIRN_RETURN_IF_ERROR(batch.iterate(keys));
+  if (keys.longest > kKeyBytesMax) {
+    return Status::invalid_argument("key of " + std::to_string(keys.longest) +
+                                    " bytes exceeds the limit of " + std::to_string(kKeyBytesMax));
+  }
+  if (batch.count() == 0) return Status::ok();
+  return write_through_queue(WriteKind::kBatch, &batch);
+}
+
+Status Database::sync_wal() { return write_through_queue(WriteKind::kSyncWal, nullptr); }
+
+Status Database::flush() {
+  CAIRN_RETURN_IF_ERROR(write_through_queue(WriteKind::kSwitchMemtable, nullptr));
+  std::unique_lock lock(mutex_);
+  background_done_.wait(lock, [&] { return imm_ == nullptr || !sticky_error_.is_ok(); });
+  return sticky_error_;
+}
+
+// Writers queue up; the one at the front (the leader) writes its own batch and those of the
+// writers queued behind it as one WAL record with one fsync, then wakes them. This is group
+// commit: under concurrency, many writes share one fsync.
+Status Database::write_through_queue(WriteKind kind, const WriteBatch* batch) {
+  Writer writer(kind, batch);
+  std::unique_lock lock(mutex_);
+  if (closed_) return Status::invalid_argument("the database is closed");
+  writers_.push_back(&writer);
+  writer.turn.wait(lock, [&] { return writer.done || writers_.front() == &writer; });
+  if (writer.done) return writer.status;
+
+  Writer* last_in_group = &writer;
+  Status status;
+  switch (kind) {
+    case WriteKind::kBatch:
+      status = apply_group(lock, writer, &last_in_group);
+      break;
+    case WriteKind::kSwitchMemtable:
+      status = make_room_for_write(lock, /*force_switch=*/true);
+      break;
+    case WriteKind::kSyncWal:
+      status = sticky_error_.is_ok() ? log_file_->sync() : sticky_error_;
+      if (status.is_ok()) last_sync_micros_ = options_.clock->now_micros();
+      break;
+  }
+
+  while (true) {
+    Writer* done = writers_.front();
+    writers_.pop_front();
+    if (done != &writer) {
+      done->status = status;
+      done->done = true;
+      done->turn.notify_one();
+    }
+    if (done == last_in_group) break;
+  }
+  if (!writers_.empty()) writers_.front()->turn.notify_one();
+  return status;
+}
+
+// REQUIRES: `leader` is at the front of writers_ and `lock` holds mutex_.
+Status Database::apply_group(std::unique_lock<std::mutex>& lock, Writer& leader,
+                             Writer** last_in_group) {
+  CAIRN_RETURN_IF_ERROR(make_room_for_write(lock, /*force_switch=*/false));
+
+  WriteBatch group = *leader.batch;
+  const size_t group_bytes_max = group.size_bytes() <= kSmallWriteBytes
+                                     ? group.size_bytes() + kSmallWriteBytes
+                                     : kGroupBytesMax;
+  for (size_t i = 1; i < writers_.size(); i++) {
+    Writer* follower = writers_[i];
+    if (follower->kind != WriteKind::kBatch) break;
+    if (group.size_bytes() + follower->batch->size_bytes() > group_bytes_max) break;
+    group.append(*follower->batch);
+    *last_in_group = follower;
+  }
+  const SequenceNumber first_sequence = last_sequence_ + 1;
+  group.set_sequence(first_sequence);
+  const bool sync = should_sync_now();
+  std::shared_ptr<MemTable> memtable = mem_;
+
+  // Only the leader touches the log and the memtable's writer side, so the lock can go while
+  // it does I/O; followers and readers proceed meanwhile.
+  lock.unlock();
+  Status status = log_->add_record(group.contents());
+  if (status.is_ok()) status = sync ? log_file_->sync() : log_file_->flush();
+  if (status.is_ok()) {
+    const Status inserted = insert_into_memtable(group, memtable.get());
+    CAIRN_ASSERT(inserted.is_ok());  // the batch was built here, not read from disk
+  }
+  lock.lock();
+
+  if (!status.is_ok()) {
+    if (sticky_error_.is_ok()) sticky_error_ = status;
+    return status;
+  }
+  last_sequence_ = first_sequence + group.count() - 1;
+  if (sync) last_sync_micros_ = options_.clock->now_micros();
+  return Status::ok();
+}
+
+bool Database::should_sync_now() const {
+  switch (options_.fsync) {
+    case FsyncPolicy::kAlways:
+      return true;
+    case FsyncPolicy::kNever:
+      return false;
+    case FsyncPolicy::kBatch:
+      return options_.clock->now_micros() - last_sync_micros_ >=
+             options_.fsync_batch_interval_ms * 1000;
+  }
+  return true;
+}
+
+// Makes sure the memtable has room, switching to a new one (and scheduling the flush of the
+// old) when it is full or `force_switch` asks. Waits while the previous flush is running.
+// REQUIRES: the caller is the leader and `lock` holds mutex_.
+Status Database::make_room_for_write(std::unique_lock<std::mutex>& lock, bool force_switch) {
+  while (true) {
+    CAIRN_RETURN_IF_ERROR(sticky_error_);
+    const bool full = mem_->memory_usage_bytes() >= options_.write_buffer_size_bytes;
+    if (!force_switch && !full) return Status::ok();
+    if (imm_ != nullptr) {
+      background_done_.wait(lock);
+      continue;
+    }
+    if (mem_->entry_count() == 0) return Status::ok();  // nothing to switch away from
+    const Status switched = switch_memtable();
+    if (!switched.is_ok()) {
+      sticky_error_ = switched;
+      return switched;
+    }
+    schedule_flush(lock);
+    force_switch = false;
+  }
+}
+
+// Starts a new WAL and memtable; the old memtable becomes imm_.
+// REQUIRES: imm_ is null and `mutex_` is held by the leader.
+Status Database::switch_memtable() {
+  CAIRN_ASSERT(imm_ == nullptr);
+  // Sync the old log first: otherwise a power loss could keep the new log's (synced) writes but
+  // not the old one's unsynced tail, a hole in the history.
+  if (options_.fsync != FsyncPolicy::kNever) CAIRN_RETURN_IF_ERROR(log_file_->sync());
+  CAIRN_RETURN_IF_ERROR(open_new_log());
+  imm_ = std::move(mem_);
+  mem_ = std::make_shared<MemTable>();
+  return Status::ok();
+}
+
+// Creates the next WAL file, makes its directory entry durable before any write lands in it,
+// and only then closes the previous log (so a failure leaves the previous one in place).
+Status Database::open_new_log() {
+  const uint64_t number = versions_.new_file_number();
+  CAIRN_ASSIGN_OR_RETURN(auto file,
+                         options_.env->new_writable_file(log_file_name(directory_, number)));
+  CAIRN_RETURN_IF_ERROR(options_.env->sync_dir(directory_));
+  std::unique_ptr<WritableFile> previous = std::move(log_file_);
+  log_file_ = std::move(file);
+  log_ = std::make_unique<LogWriter>(log_file_.get());
+  log_number_ = number;
+  return previous == nullptr ? Status::ok() : previous->close();
+}
+
+Result<std::optional<std::string>> Database::get(const ReadOptions& options,
+                                                  std::string_view key) {
+  std::unique_lock lock(mutex_);
+  const SequenceNumber sequence =
+      options.snapshot != nullptr ? options.snapshot->sequence() : last_sequence_;
+  std::shared_ptr<MemTable> memtable = mem_;
+  std::shared_ptr<MemTable> immutable = imm_;
+  // Read after imm_ under the lock: a flush installs its version before clearing imm_.
+  std::shared_ptr<const Version> version = versions_.current();
+  lock.unlock();
+
+  std::string value;
+  LookupResult result = memtable->get(key, sequence, &value);
+  if (result == LookupResult::kAbsent && immutable != nullptr) {
+    result = immutable->get(key, sequence, &value);
+  }
+  if (result == LookupResult::kAbsent) {
+    CAIRN_ASSIGN_OR_RETURN(result, version->get(table_cache_, key, sequence, &value));
+  }
+  if (result == LookupResult::kFound) return std::optional<std::string>(std::move(value));
+  return std::optional<std::string>();
+}
+
+std::unique_ptr<Iterator> Database::new_iterator(const ReadOptions& options) {
+  std::unique_lock lock(mutex_);
+  const SequenceNumber sequence =
+      options.snapshot != nullptr ? options.snapshot->sequence() : last_sequence_;
+  std::shared_ptr<MemTable> memtable = mem_;
+  std::shared_ptr<MemTable> immutable = imm_;
+  std::shared_ptr<const Version> version = versions_.current();
+  lock.unlock();
+
+  std::vector<std::unique_ptr<Iterator>> children;
+  children.push_back(memtable->new_iterator());
+  children.back()->keep_alive(memtable);
+  if (immutable != nullptr) {
+    children.push_back(immutable->new_iterator());
+    children.back()->keep_alive(immutable);
+  }
+  version->append_iterators(table_cache_, &children);
+  auto iterator = new_database_iterator(new_merging_iterator(std::move(children)), sequence);
+  iterator->keep_alive(version);
+  return iterator;
+}
+
+const Snapshot* Database::get_snapshot() {
+  std::lock_guard lock(mutex_);
+  snapshots_.insert(last_sequence_);
+  return new Snapshot(last_sequence_);
+}
+
+void Database::release_snapshot(const Snapshot* snapshot) {
+  std::lock_guard lock(mutex_);
+  auto it = snapshots_.find(snapshot->sequence());
+  CAIRN_ASSERT(it != snapshots_.end());
+  snapshots_.erase(it);
+  delete snapshot;
+}
+
+Status Database::close() {
+  std::unique_lock lock(mutex_);
+  if (closed_) return Status::ok();
+  closed_ = true;
+  CAIRN_ASSERT(writers_.empty());
+  background_done_.wait(lock, [&] { return !flush_scheduled_; });
+  Status status = sticky_error_;
+  if (log_file_ != nullptr) {
+    if (status.is_ok()) status = log_file_->sync();
+    const Status closed = log_file_->close();
+    if (status.is_ok()) status = closed;
+    log_file_.reset();
+    log_.reset();
+  }
+  lock_.reset();
+  return status;
+}
+
+size_t Database::level0_table_count() const { return versions_.current()->files(0).size(); }
+
+SequenceNumber Database::last_sequence() const {
+  std::lock_guard lock(mutex_);
+  return last_sequence_;
+}
+
+}  // namespace cairn

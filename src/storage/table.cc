@@ -1,0 +1,183 @@
+#include "storage/table.h"
+
+#include "common/assert.h"
+#include "storage/bloom_filter.h"
+#include "storage/internal_key.h"
+
+namespace cairn {
+
+// A two-level cursor: the index iterator picks a data block, a block iterator walks it.
+// Invariant: data_iter_ is non-null only while index_iter_ is valid and points at the index entry
+// of the block data_iter_ walks.
+class Table::TableIterator final : public Iterator {
+ public:
+  explicit TableIterator(const Table& table)
+      : table_(table), index_iter_(table.index_block_->new_iterator()) {}
+
+  bool valid() const override {
+    return status_.is_ok() && data_iter_ != nullptr && data_iter_->valid();
+  }
+  void seek_to_first() override {
+    if (!status_.is_ok()) return;
+    index_iter_->seek_to_first();
+    load_data_block();
+    if (data_iter_ != nullptr) data_iter_->seek_to_first();
+    skip_exhausted_blocks();
+  }
+  // The index key of a block is its last key, so the first block whose index key is >= target
+  // holds the first entry >= target.
+  void seek(std::string_view target) override {
+    if (!status_.is_ok()) return;
+    index_iter_->seek(target);
+    load_data_block();
+    if (data_iter_ != nullptr) data_iter_->seek(target);
+    skip_exhausted_blocks();
+  }
+  void next() override {
+    CAIRN_ASSERT(valid());
+    data_iter_->next();
+    skip_exhausted_blocks();
+  }
+  std::string_view key() const override {
+    CAIRN_ASSERT(valid());
+    return data_iter_->key();
+  }
+  std::string_view value() const override {
+    CAIRN_ASSERT(valid());
+    return data_iter_->value();
+  }
+  Status status() const override { return status_; }
+
+ private:
+  // Points data_iter_ (unpositioned) at the block of the current index entry, or clears it at the
+  // end of the index or on error.
+  void load_data_block();
+  // Moves past the ends of data blocks into the next non-empty block.
+  void skip_exhausted_blocks();
+  void fail(Status status);
+
+  const Table& table_;
+  const std::unique_ptr<Iterator> index_iter_;
+  std::unique_ptr<Block> data_block_;
+  std::unique_ptr<Iterator> data_iter_;  // over *data_block_, so declared (and destroyed) after it
+  BlockHandle data_block_handle_;  // where *data_block_ was read from
+  Status status_;  // once an error, always an error
+};
+
+void Table::TableIterator::load_data_block() {
+  if (!index_iter_->valid()) {
+    data_iter_.reset();
+    data_block_.reset();
+    if (!index_iter_->status().is_ok()) fail(index_iter_->status());
+    return;
+  }
+  std::string_view encoded = index_iter_->value();
+  BlockHandle handle;
+  if (!decode_block_handle(&encoded, &handle) || !encoded.empty()) {
+    fail(Status::corruption(table_.file_name_ + ": malformed block handle in the index"));
+    return;
+  }
+  if (data_block_ != nullptr && handle.offset == data_block_handle_.offset &&
+      handle.size == data_block_handle_.size) {
+    data_iter_ = data_block_->new_iterator();  // a seek within the block already read
+    return;
+  }
+  data_iter_.reset();
+  data_block_.reset();
+  Result<std::unique_ptr<Block>> block = table_.read_data_block(handle);
+  if (!block.is_ok()) {
+    fail(block.status());
+    return;
+  }
+  data_block_ = std::move(block).value();
+  data_block_handle_ = handle;
+  data_iter_ = data_block_->new_iterator();
+}
+
+void Table::TableIterator::skip_exhausted_blocks() {
+  while (status_.is_ok() && data_iter_ != nullptr && !data_iter_->valid()) {
+    if (!data_iter_->status().is_ok()) {
+      fail(data_iter_->status());
+      return;
+    }
+    CAIRN_ASSERT(index_iter_->valid());
+    index_iter_->next();
+    load_data_block();
+    if (data_iter_ != nullptr) data_iter_->seek_to_first();
+  }
+}
+
+void Table::TableIterator::fail(Status status) {
+  CAIRN_ASSERT(!status.is_ok());
+  status_ = std::move(status);
+  data_iter_.reset();
+  data_block_.reset();
+}
+
+Result<std::shared_ptr<Table>> Table::open(const TableOptions& options,
+                                           std::unique_ptr<RandomAccessFile> file,
+                                           uint64_t file_size_bytes, std::string file_name) {
+  CAIRN_ASSERT(file != nullptr);
+  if (file_size_bytes < kFooterBytes) {
+    return Status::corruption(file_name + ": " + std::to_string(file_size_bytes) +
+                              " bytes is too short for an SSTable");
+  }
+  char scratch[kFooterBytes];
+  std::string_view footer_bytes;
+  const Status read_status =
+      file->read(file_size_bytes - kFooterBytes, kFooterBytes, &footer_bytes, scratch);
+  if (!read_status.is_ok()) return read_status.with_context(file_name);
+  CAIRN_ASSIGN_OR_RETURN(const Footer footer, decode_footer(footer_bytes, file_name));
+
+  std::shared_ptr<Table> table(
+      new Table(options, std::move(file), file_size_bytes, std::move(file_name)));
+  CAIRN_RETURN_IF_ERROR(table->read_metadata(footer));
+  return table;
+}
+
+Table::Table(const TableOptions& options, std::unique_ptr<RandomAccessFile> file,
+             uint64_t file_size_bytes, std::string file_name)
+    : options_(options),
+      file_(std::move(file)),
+      file_size_bytes_(file_size_bytes),
+      file_name_(std::move(file_name)) {
+  CAIRN_ASSERT(file_size_bytes_ >= kFooterBytes);
+}
+
+Status Table::read_metadata(const Footer& footer) {
+  const uint64_t blocks_end_bytes = file_size_bytes_ - kFooterBytes;
+  CAIRN_RETURN_IF_ERROR(check_block_handle(footer.index_handle, blocks_end_bytes, file_name_));
+  CAIRN_ASSIGN_OR_RETURN(std::string index_contents,
+                         read_block(*file_, footer.index_handle, file_name_));
+  CAIRN_ASSIGN_OR_RETURN(index_block_, Block::parse(std::move(index_contents), file_name_));
+  if (footer.filter_handle.size > 0) {
+    CAIRN_RETURN_IF_ERROR(check_block_handle(footer.filter_handle, blocks_end_bytes, file_name_));
+    CAIRN_ASSIGN_OR_RETURN(filter_, read_block(*file_, footer.filter_handle, file_name_));
+  }
+  return Status::ok();
+}
+
+Result<std::unique_ptr<Block>> Table::read_data_block(const BlockHandle& handle) const {
+  CAIRN_RETURN_IF_ERROR(check_block_handle(handle, file_size_bytes_ - kFooterBytes, file_name_));
+  CAIRN_ASSIGN_OR_RETURN(std::string contents, read_block(*file_, handle, file_name_));
+  return Block::parse(std::move(contents), file_name_);
+}
+
+Result<std::optional<TableEntry>> Table::find_first_at_or_after(std::string_view target) const {
+  CAIRN_ASSERT(target.size() >= kInternalKeyTrailerBytes);
+  if (filter_.has_value() && !bloom_filter_may_contain(*filter_, extract_user_key(target))) {
+    return std::optional<TableEntry>();
+  }
+  TableIterator iterator(*this);
+  iterator.seek(target);
+  if (!iterator.status().is_ok()) return iterator.status();
+  if (!iterator.valid()) return std::optional<TableEntry>();
+  return std::optional<TableEntry>(
+      TableEntry{std::string(iterator.key()), std::string(iterator.value())});
+}
+
+std::unique_ptr<Iterator> Table::new_iterator() const {
+  return std::make_unique<TableIterator>(*this);
+}
+
+}  // namespace cairn

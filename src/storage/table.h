@@ -1,0 +1,79 @@
+// Table: an open, immutable SSTable file (docs/sstable-format.md) answering point lookups and
+// scans over its internal-key entries.
+//
+// Ownership: a Table owns its file, its parsed index block and its filter; data blocks are read
+// on demand and owned by whoever asked (an iterator holds one block at a time).
+// Thread-safety: immutable after open(); any number of threads may call its const methods at
+// once (RandomAccessFile::read is thread-safe). Each iterator is used by one thread.
+// Invariants: the footer, index block and filter were read and checksum-verified by open(). Every
+// data block is checksum-verified each time it is read. Corruption anywhere surfaces as a
+// Corruption status naming the file, never as wrong data and never as a crash or assert.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "common/result.h"
+#include "io/env.h"
+#include "storage/block.h"
+#include "storage/iterator.h"
+#include "storage/options.h"
+#include "storage/table_format.h"
+
+namespace cairn {
+
+struct TableEntry {
+  std::string internal_key;
+  std::string value;
+};
+
+class Table {
+ public:
+  // Reads and verifies the footer, index block and filter. Corruption names file_name.
+  // REQUIRES: file_size_bytes is the size of `file`.
+  static Result<std::shared_ptr<Table>> open(const TableOptions& options,
+                                             std::unique_ptr<RandomAccessFile> file,
+                                             uint64_t file_size_bytes, std::string file_name);
+
+  Table(const Table&) = delete;
+  Table& operator=(const Table&) = delete;
+
+  // The first entry whose internal key >= target, or nullopt if none — or if the bloom filter
+  // says the user key of `target` is absent (so the caller must check the returned user key
+  // equals its own). REQUIRES: target is an internal key.
+  Result<std::optional<TableEntry>> find_first_at_or_after(std::string_view target) const;
+
+  // An unpositioned iterator over all entries in internal-key order; it reads data blocks lazily
+  // through the index, one at a time. An error is final: the iterator stays invalid with it.
+  // REQUIRES: the Table outlives the iterator (callers use Iterator::keep_alive with the
+  // shared_ptr).
+  std::unique_ptr<Iterator> new_iterator() const;
+
+  const std::string& file_name() const { return file_name_; }
+  uint64_t file_size_bytes() const { return file_size_bytes_; }
+
+ private:
+  // Walks the index block and, through it, one data block at a time (table.cc).
+  class TableIterator;
+
+  Table(const TableOptions& options, std::unique_ptr<RandomAccessFile> file,
+        uint64_t file_size_bytes, std::string file_name);
+
+  // Reads the index block and the filter named by `footer`.
+  Status read_metadata(const Footer& footer);
+  // Reads, verifies and parses the data block at `handle`, which must lie before the footer.
+  Result<std::unique_ptr<Block>> read_data_block(const BlockHandle& handle) const;
+
+  // Kept for the readers' options to come (block cache, checksum verification policy).
+  const TableOptions options_;
+  const std::unique_ptr<RandomAccessFile> file_;
+  const uint64_t file_size_bytes_;
+  const std::string file_name_;
+  std::unique_ptr<Block> index_block_;
+  std::optional<std::string> filter_;  // absent when the table was written without one
+};
+
+}  // namespace cairn

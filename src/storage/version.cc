@@ -1,0 +1,120 @@
+#include "storage/version.h"
+
+#include <algorithm>
+
+#include "storage/table.h"
+#include "storage/table_cache.h"
+
+namespace cairn {
+namespace {
+
+// Looks `user_key` up in one table. `target` is the internal key (user_key, sequence, seek type).
+Result<LookupResult> get_from_table(TableCache& tables, const FileMetaData& file,
+                                    std::string_view user_key, std::string_view target,
+                                    std::string* value) {
+  CAIRN_ASSIGN_OR_RETURN(std::shared_ptr<Table> table, tables.find(file));
+  CAIRN_ASSIGN_OR_RETURN(std::optional<TableEntry> entry, table->find_first_at_or_after(target));
+  if (!entry) return LookupResult::kAbsent;
+  ParsedInternalKey parsed;
+  if (!parse_internal_key(entry->internal_key, &parsed)) {
+    return Status::corruption(table->file_name() + ": malformed internal key");
+  }
+  if (parsed.user_key != user_key) return LookupResult::kAbsent;
+  if (parsed.type == ValueType::kDeletion) return LookupResult::kDeleted;
+  *value = std::move(entry->value);
+  return LookupResult::kFound;
+}
+
+bool by_smallest_key(const std::shared_ptr<const FileMetaData>& a,
+                     const std::shared_ptr<const FileMetaData>& b) {
+  return compare_internal_keys(a->smallest_key, b->smallest_key) < 0;
+}
+
+}  // namespace
+
+size_t Version::file_count() const {
+  size_t count = 0;
+  for (const FileList& level : files_) count += level.size();
+  return count;
+}
+
+Result<LookupResult> Version::get(TableCache& tables, std::string_view user_key,
+                                  SequenceNumber sequence, std::string* value) const {
+  const std::string target = make_internal_key(user_key, sequence, kValueTypeForSeek);
+  // Level 0 files may overlap: try each, newest first.
+  for (const auto& file : files_[0]) {
+    if (user_key < extract_user_key(file->smallest_key) ||
+        user_key > extract_user_key(file->largest_key)) {
+      continue;
+    }
+    CAIRN_ASSIGN_OR_RETURN(LookupResult result,
+                           get_from_table(tables, *file, user_key, target, value));
+    if (result != LookupResult::kAbsent) return result;
+  }
+  // Deeper levels hold at most one file whose range covers the key.
+  for (int level = 1; level < kLevelCount; level++) {
+    const FileList& files = files_[level];
+    auto it = std::partition_point(files.begin(), files.end(), [&](const auto& file) {
+      return extract_user_key(file->largest_key) < user_key;
+    });
+    if (it == files.end() || user_key < extract_user_key((*it)->smallest_key)) continue;
+    CAIRN_ASSIGN_OR_RETURN(LookupResult result,
+                           get_from_table(tables, **it, user_key, target, value));
+    if (result != LookupResult::kAbsent) return result;
+  }
+  return LookupResult::kAbsent;
+}
+
+void Version::append_iterators(TableCache& tables,
+                               std::vector<std::unique_ptr<Iterator>>* out) const {
+  for (const FileList& level : files_) {
+    for (const auto& file : level) {
+      Result<std::shared_ptr<Table>> table = tables.find(*file);
+      if (!table.is_ok()) {
+        out->push_back(new_empty_iterator(table.status()));
+        continue;
+      }
+      std::unique_ptr<Iterator> iterator = (*table)->new_iterator();
+      iterator->keep_alive(std::move(table).value());
+      out->push_back(std::move(iterator));
+    }
+  }
+}
+
+Result<std::shared_ptr<const Version>> Version::apply(const VersionEdit& edit) const {
+  auto next = std::make_shared<Version>(*this);
+  for (const auto& [level, number] : edit.removed_files()) {
+    std::erase_if(next->files_[level], [&](const auto& file) { return file->number == number; });
+  }
+  for (const auto& [level, file] : edit.added_files()) {
+    for (const FileList& files : next->files_) {
+      for (const auto& existing : files) {
+        if (existing->number == file.number) {
+          return Status::corruption("version edit adds file " + std::to_string(file.number) +
+                                    " twice");
+        }
+      }
+    }
+    next->files_[level].push_back(std::make_shared<const FileMetaData>(file));
+  }
+  std::sort(next->files_[0].begin(), next->files_[0].end(),
+            [](const auto& a, const auto& b) { return a->number > b->number; });
+  for (int level = 1; level < kLevelCount; level++) {
+    FileList& files = next->files_[level];
+    std::sort(files.begin(), files.end(), by_smallest_key);
+    for (size_t i = 1; i < files.size(); i++) {
+      if (extract_user_key(files[i - 1]->largest_key) >= extract_user_key(files[i]->smallest_key)) {
+        return Status::corruption("overlapping files in level " + std::to_string(level));
+      }
+    }
+  }
+  return std::shared_ptr<const Version>(std::move(next));
+}
+
+void Version::append_snapshot(VersionEdit* edit) const {
+  for (int level = 0; level < kLevelCount; level++) {
+    for (const auto& file : files_[level]) edit->add_file(level, *file);
+  }
+}
+
+}  // namespace cairn

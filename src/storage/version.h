@@ -1,0 +1,49 @@
+// Version: an immutable list of the table files that make up the database at one moment, per
+// level. Readers take a shared_ptr to the current Version and use it without locks; a flush or
+// compaction installs a new Version, and files stay on disk while any Version lists them.
+//
+// Invariants: level 0 is ordered newest first (file numbers descending; its files may overlap);
+// every other level is ordered by smallest key and its files do not overlap.
+#pragma once
+
+#include <array>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/result.h"
+#include "storage/internal_key.h"
+#include "storage/iterator.h"
+#include "storage/version_edit.h"
+
+namespace cairn {
+
+class TableCache;
+
+class Version {
+ public:
+  using FileList = std::vector<std::shared_ptr<const FileMetaData>>;
+
+  const FileList& files(int level) const { return files_[level]; }
+  size_t file_count() const;
+
+  // The newest entry for `user_key` with sequence <= `sequence` in the tables.
+  Result<LookupResult> get(TableCache& tables, std::string_view user_key, SequenceNumber sequence,
+                           std::string* value) const;
+
+  // One iterator over internal keys per table (level 0) and per file of the other levels.
+  void append_iterators(TableCache& tables, std::vector<std::unique_ptr<Iterator>>* out) const;
+
+  // This version with `edit` applied. Corruption if the edit adds a file twice or breaks the
+  // level ordering invariants (a MANIFEST from a buggy or damaged writer).
+  Result<std::shared_ptr<const Version>> apply(const VersionEdit& edit) const;
+
+  // Adds every file of this version to `edit` (the snapshot that opens a new MANIFEST).
+  void append_snapshot(VersionEdit* edit) const;
+
+ private:
+  std::array<FileList, kLevelCount> files_;
+};
+
+}  // namespace cairn

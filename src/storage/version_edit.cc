@@ -1,0 +1,116 @@
+#include "storage/version_edit.h"
+
+#include "common/assert.h"
+#include "common/coding.h"
+#include "storage/internal_key.h"
+
+namespace cairn {
+namespace {
+
+// Field tags of the encoding: a varint tag, then the field. Numbers are part of the format.
+enum Tag : uint32_t {
+  kLogNumber = 1,
+  kNextFileNumber = 2,
+  kLastSequence = 3,
+  kRemovedFile = 4,
+  kAddedFile = 5,
+};
+
+bool get_level(std::string_view* input, int* level) {
+  uint32_t value = 0;
+  if (!get_varint32(input, &value) || value >= kLevelCount) return false;
+  *level = static_cast<int>(value);
+  return true;
+}
+
+bool get_internal_key(std::string_view* input, std::string* key) {
+  std::string_view bytes;
+  ParsedInternalKey parsed;
+  if (!get_length_prefixed(input, &bytes) || !parse_internal_key(bytes, &parsed)) return false;
+  key->assign(bytes);
+  return true;
+}
+
+}  // namespace
+
+void VersionEdit::add_file(int level, FileMetaData file) {
+  CAIRN_ASSERT(level >= 0 && level < kLevelCount);
+  added_files_.emplace_back(level, std::move(file));
+}
+
+void VersionEdit::remove_file(int level, uint64_t number) {
+  CAIRN_ASSERT(level >= 0 && level < kLevelCount);
+  removed_files_.emplace(level, number);
+}
+
+void VersionEdit::encode_to(std::string* destination) const {
+  if (log_number_) {
+    put_varint32(destination, kLogNumber);
+    put_varint64(destination, *log_number_);
+  }
+  if (next_file_number_) {
+    put_varint32(destination, kNextFileNumber);
+    put_varint64(destination, *next_file_number_);
+  }
+  if (last_sequence_) {
+    put_varint32(destination, kLastSequence);
+    put_varint64(destination, *last_sequence_);
+  }
+  for (const auto& [level, number] : removed_files_) {
+    put_varint32(destination, kRemovedFile);
+    put_varint32(destination, static_cast<uint32_t>(level));
+    put_varint64(destination, number);
+  }
+  for (const auto& [level, file] : added_files_) {
+    put_varint32(destination, kAddedFile);
+    put_varint32(destination, static_cast<uint32_t>(level));
+    put_varint64(destination, file.number);
+    put_varint64(destination, file.size_bytes);
+    put_length_prefixed(destination, file.smallest_key);
+    put_length_prefixed(destination, file.largest_key);
+  }
+}
+
+Status VersionEdit::decode_from(std::string_view input) {
+  *this = VersionEdit();
+  while (!input.empty()) {
+    uint32_t tag = 0;
+    if (!get_varint32(&input, &tag)) return Status::corruption("version edit: bad tag");
+    uint64_t number = 0;
+    int level = 0;
+    switch (tag) {
+      case kLogNumber:
+      case kNextFileNumber:
+      case kLastSequence: {
+        if (!get_varint64(&input, &number)) return Status::corruption("version edit: bad counter");
+        auto& field = tag == kLogNumber        ? log_number_
+                      : tag == kNextFileNumber ? next_file_number_
+                                               : last_sequence_;
+        field = number;
+        break;
+      }
+      case kRemovedFile:
+        if (!get_level(&input, &level) || !get_varint64(&input, &number)) {
+          return Status::corruption("version edit: bad removed file");
+        }
+        removed_files_.emplace(level, number);
+        break;
+      case kAddedFile: {
+        FileMetaData file;
+        if (!get_level(&input, &level) || !get_varint64(&input, &file.number) ||
+            !get_varint64(&input, &file.size_bytes) ||
+            !get_internal_key(&input, &file.smallest_key) ||
+            !get_internal_key(&input, &file.largest_key)) {
+          return Status::corruption("version edit: bad added file");
+        }
+        added_files_.emplace_back(level, std::move(file));
+        break;
+      }
+      default:
+        return Status::corruption("version edit: unknown tag " + std::to_string(tag));
+    }
+  }
+  return Status::ok();
+}
+
+}  // namespace cairn

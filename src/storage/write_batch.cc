@@ -1,0 +1,139 @@
+#include "storage/write_batch.h"
+
+#include "common/assert.h"
+#include "common/coding.h"
+#include "storage/memtable.h"
+
+namespace cairn {
+namespace {
+
+constexpr size_t kCountOffset = sizeof(uint64_t);
+
+Status malformed(std::string_view what, size_t offset) {
+  return Status::corruption("write batch: " + std::string(what) + " at byte " +
+                            std::to_string(offset));
+}
+
+// Walks the operations of untrusted `contents`, passing each to `handler`.
+Status parse_operations(std::string_view contents, WriteBatch::Handler& handler) {
+  if (contents.size() < kWriteBatchHeaderBytes) return malformed("header cut short", 0);
+  const uint32_t count = decode_fixed32(contents.data() + kCountOffset);
+  std::string_view input = contents.substr(kWriteBatchHeaderBytes);
+  uint32_t found = 0;
+  while (!input.empty()) {
+    const size_t offset = contents.size() - input.size();
+    // The count bounds the loop: bytes past the last counted operation are an error.
+    if (found == count) return malformed("bytes after the last counted operation", offset);
+    const auto type = static_cast<uint8_t>(input.front());
+    input.remove_prefix(1);
+    std::string_view key;
+    if (!get_length_prefixed(&input, &key)) return malformed("bad key", offset);
+    if (type == static_cast<uint8_t>(ValueType::kValue)) {
+      std::string_view value;
+      if (!get_length_prefixed(&input, &value)) return malformed("bad value", offset);
+      handler.put(key, value);
+    } else if (type == static_cast<uint8_t>(ValueType::kDeletion)) {
+      handler.remove(key);
+    } else {
+      return malformed("unknown operation type " + std::to_string(type), offset);
+    }
+    found++;
+  }
+  if (found != count) {
+    return malformed("count " + std::to_string(count) + " but " + std::to_string(found) +
+                         " operations",
+                     kCountOffset);
+  }
+  return Status::ok();
+}
+
+class IgnoringHandler final : public WriteBatch::Handler {
+ public:
+  void put(std::string_view, std::string_view) override {}
+  void remove(std::string_view) override {}
+};
+
+class MemTableInserter final : public WriteBatch::Handler {
+ public:
+  MemTableInserter(SequenceNumber sequence, MemTable* memtable)
+      : sequence_(sequence), memtable_(memtable) {}
+  void put(std::string_view key, std::string_view value) override {
+    memtable_->add(sequence_++, ValueType::kValue, key, value);
+  }
+  void remove(std::string_view key) override {
+    memtable_->add(sequence_++, ValueType::kDeletion, key, std::string_view());
+  }
+
+ private:
+  SequenceNumber sequence_;
+  MemTable* const memtable_;
+};
+
+}  // namespace
+
+WriteBatch::WriteBatch() { clear(); }
+
+void WriteBatch::put(std::string_view key, std::string_view value) {
+  CAIRN_ASSERT(key.size() <= UINT32_MAX && value.size() <= UINT32_MAX);
+  CAIRN_ASSERT(count() < UINT32_MAX);
+  set_count(count() + 1);
+  contents_.push_back(static_cast<char>(ValueType::kValue));
+  put_length_prefixed(&contents_, key);
+  put_length_prefixed(&contents_, value);
+}
+
+void WriteBatch::remove(std::string_view key) {
+  CAIRN_ASSERT(key.size() <= UINT32_MAX);
+  CAIRN_ASSERT(count() < UINT32_MAX);
+  set_count(count() + 1);
+  contents_.push_back(static_cast<char>(ValueType::kDeletion));
+  put_length_prefixed(&contents_, key);
+}
+
+void WriteBatch::clear() { contents_.assign(kWriteBatchHeaderBytes, '\0'); }
+
+uint32_t WriteBatch::count() const { return decode_fixed32(contents_.data() + kCountOffset); }
+
+void WriteBatch::set_count(uint32_t count) {
+  encode_fixed32(contents_.data() + kCountOffset, count);
+}
+
+void WriteBatch::append(const WriteBatch& other) {
+  CAIRN_ASSERT(&other != this);
+  CAIRN_ASSERT(other.count() <= UINT32_MAX - count());
+  set_count(count() + other.count());
+  contents_.append(other.contents_, kWriteBatchHeaderBytes);
+}
+
+SequenceNumber WriteBatch::sequence() const { return decode_fixed64(contents_.data()); }
+
+void WriteBatch::set_sequence(SequenceNumber sequence) {
+  CAIRN_ASSERT(sequence <= kSequenceNumberMax);
+  encode_fixed64(contents_.data(), sequence);
+}
+
+Result<WriteBatch> WriteBatch::from_contents(std::string_view contents) {
+  IgnoringHandler ignoring;
+  CAIRN_RETURN_IF_ERROR(parse_operations(contents, ignoring));
+  const SequenceNumber sequence = decode_fixed64(contents.data());
+  const uint32_t count = decode_fixed32(contents.data() + kCountOffset);
+  // The last operation's sequence, sequence + count - 1, must not pass the maximum.
+  if (sequence > kSequenceNumberMax || (count > 0 && count - 1 > kSequenceNumberMax - sequence)) {
+    return malformed("sequence " + std::to_string(sequence) + " out of range", 0);
+  }
+  WriteBatch batch;
+  batch.contents_.assign(contents);
+  return batch;
+}
+
+Status WriteBatch::iterate(Handler& handler) const { return parse_operations(contents_, handler); }
+
+Status insert_into_memtable(const WriteBatch& batch, MemTable* memtable) {
+  CAIRN_ASSERT(memtable != nullptr);
+  const SequenceNumber first = batch.sequence();
+  CAIRN_ASSERT(batch.count() == 0 || batch.count() - 1 <= kSequenceNumberMax - first);
+  MemTableInserter inserter(first, memtable);
+  return batch.iterate(inserter);
+}
+
+}  // namespace cairn

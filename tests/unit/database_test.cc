@@ -1,0 +1,247 @@
+// Unit tests of the Database API: open options, locking, limits, snapshots, iterator lifetime,
+// flush and file cleanup, the batch fsync policy, group commit, and a run on the real file system.
+#include "storage/database.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <thread>
+
+#include "io/clock.h"
+#include "io/fault_env.h"
+#include "io/scheduler.h"
+#include "storage/limits.h"
+#include "support/slow_sync_env.h"
+
+namespace cairn {
+namespace {
+
+class DatabaseTest : public ::testing::Test {
+ protected:
+  DatabaseTest() {
+    options_.env = &env_;
+    options_.scheduler = &scheduler_;
+  }
+
+  std::unique_ptr<Database> open() {
+    auto database = Database::open(options_, "/db");
+    EXPECT_TRUE(database.is_ok()) << database.status().to_string();
+    return database.is_ok() ? std::move(database).value() : nullptr;
+  }
+
+  static std::string get(Database& database, std::string_view key,
+                         const Snapshot* snapshot = nullptr) {
+    ReadOptions read;
+    read.snapshot = snapshot;
+    auto value = database.get(read, key);
+    EXPECT_TRUE(value.is_ok()) << value.status().to_string();
+    return value.is_ok() && value->has_value() ? **value : "(absent)";
+  }
+
+  size_t count_files(std::string_view suffix) {
+    const Result<std::vector<std::string>> names = env_.list_dir("/db");
+    EXPECT_TRUE(names.is_ok());
+    size_t count = 0;
+    for (const std::string& name : *names) count += name.ends_with(suffix) ? 1 : 0;
+    return count;
+  }
+
+  FaultEnv env_{1};
+  InlineScheduler scheduler_;
+  Options options_;
+};
+
+// Values written before a close are read back after a reopen; removed keys stay removed.
+TEST_F(DatabaseTest, ReopenKeepsWritesAndRemoves) {
+  {
+    auto database = open();
+    ASSERT_TRUE(database->put("a", "1").is_ok());
+    ASSERT_TRUE(database->put("b", "2").is_ok());
+    ASSERT_TRUE(database->remove("a").is_ok());
+    ASSERT_TRUE(database->put("", "empty key").is_ok());
+  }
+  auto database = open();
+  EXPECT_EQ(get(*database, "a"), "(absent)");
+  EXPECT_EQ(get(*database, "b"), "2");
+  EXPECT_EQ(get(*database, ""), "empty key");
+  EXPECT_EQ(database->last_sequence(), 4u);
+}
+
+// create_if_missing=false and error_if_exists are honoured with InvalidArgument.
+TEST_F(DatabaseTest, OpenOptionsAreHonoured) {
+  options_.create_if_missing = false;
+  auto missing = Database::open(options_, "/db");
+  ASSERT_FALSE(missing.is_ok());
+  EXPECT_TRUE(missing.status().is_invalid_argument()) << missing.status().to_string();
+  options_.create_if_missing = true;
+  open().reset();
+  options_.error_if_exists = true;
+  auto exists = Database::open(options_, "/db");
+  ASSERT_FALSE(exists.is_ok());
+  EXPECT_TRUE(exists.status().is_invalid_argument());
+}
+
+// A second open of a database that is open answers Busy; after close it opens.
+TEST_F(DatabaseTest, SecondOpenIsBusy) {
+  auto database = open();
+  auto second = Database::open(options_, "/db");
+  ASSERT_FALSE(second.is_ok());
+  EXPECT_TRUE(second.status().is_busy()) << second.status().to_string();
+  ASSERT_TRUE(database->close().is_ok());
+  EXPECT_NE(open(), nullptr);
+}
+
+// Keys over the engine's limit are refused with InvalidArgument and nothing is written.
+TEST_F(DatabaseTest, OversizedKeyIsRefused) {
+  auto database = open();
+  const Status status = database->put(std::string(kKeyBytesMax + 1, 'k'), "v");
+  EXPECT_TRUE(status.is_invalid_argument()) << status.to_string();
+  EXPECT_EQ(database->last_sequence(), 0u);
+  EXPECT_TRUE(database->put(std::string(kKeyBytesMax, 'k'), "v").is_ok());
+  EXPECT_TRUE(database->write(WriteBatch()).is_ok());  // an empty batch is a no-op
+  EXPECT_EQ(database->last_sequence(), 1u);
+}
+
+// A snapshot keeps seeing old values across overwrites, removes and flushes.
+TEST_F(DatabaseTest, SnapshotSeesThePastAcrossFlushes) {
+  auto database = open();
+  ASSERT_TRUE(database->put("k", "old").is_ok());
+  const Snapshot* snapshot = database->get_snapshot();
+  ASSERT_TRUE(database->put("k", "new").is_ok());
+  ASSERT_TRUE(database->put("gone", "x").is_ok());
+  ASSERT_TRUE(database->flush().is_ok());
+  ASSERT_TRUE(database->remove("k").is_ok());
+  EXPECT_EQ(get(*database, "k", snapshot), "old");
+  EXPECT_EQ(get(*database, "gone", snapshot), "(absent)");
+  EXPECT_EQ(get(*database, "k"), "(absent)");
+  database->release_snapshot(snapshot);
+}
+
+// An iterator keeps reading the state it started from while flushes replace the memtable.
+TEST_F(DatabaseTest, IteratorOutlivesFlushes) {
+  auto database = open();
+  for (int i = 0; i < 100; i++) ASSERT_TRUE(database->put("k" + std::to_string(i), "v").is_ok());
+  auto iterator = database->new_iterator({});
+  ASSERT_TRUE(database->put("k50", "changed").is_ok());
+  ASSERT_TRUE(database->flush().is_ok());
+  ASSERT_TRUE(database->put("k99", "changed").is_ok());
+  ASSERT_TRUE(database->flush().is_ok());
+  int count = 0;
+  for (iterator->seek_to_first(); iterator->valid(); iterator->next(), count++) {
+    EXPECT_EQ(iterator->value(), "v") << iterator->key();
+  }
+  EXPECT_TRUE(iterator->status().is_ok());
+  EXPECT_EQ(count, 100);
+}
+
+// A flush writes one level-0 table and deletes the WAL it made obsolete; a reopen replays the
+// live WAL into a table and keeps exactly one WAL and one MANIFEST.
+TEST_F(DatabaseTest, FlushWritesATableAndRemovesObsoleteFiles) {
+  auto database = open();
+  ASSERT_TRUE(database->put("a", "1").is_ok());
+  ASSERT_TRUE(database->flush().is_ok());
+  EXPECT_EQ(database->level0_table_count(), 1u);
+  EXPECT_EQ(count_files(".log"), 1u);
+  ASSERT_TRUE(database->flush().is_ok());  // nothing new to flush
+  EXPECT_EQ(database->level0_table_count(), 1u);
+  ASSERT_TRUE(database->put("b", "2").is_ok());
+  database.reset();
+  database = open();
+  EXPECT_EQ(database->level0_table_count(), 2u);
+  EXPECT_EQ(count_files(".log"), 1u);
+  EXPECT_EQ(count_files(".sst"), 2u);
+  EXPECT_EQ(get(*database, "b"), "2");
+  const Result<std::vector<std::string>> names = env_.list_dir("/db");
+  ASSERT_TRUE(names.is_ok());
+  EXPECT_EQ(std::count_if(names->begin(), names->end(),
+                          [](const std::string& name) { return name.starts_with("MANIFEST-"); }),
+            1);
+}
+
+// Writes after close are refused rather than lost.
+TEST_F(DatabaseTest, WritesAfterCloseAreRefused) {
+  auto database = open();
+  ASSERT_TRUE(database->close().is_ok());
+  EXPECT_FALSE(database->put("k", "v").is_ok());
+}
+
+// fsync=batch syncs the WAL only once the interval has passed, and on sync_wal().
+TEST_F(DatabaseTest, BatchPolicySyncsOncePerInterval) {
+  ManualClock clock(0);
+  test::SlowSyncEnv counting(&env_, ".log", std::chrono::microseconds(0));
+  options_.env = &counting;
+  options_.clock = &clock;
+  options_.fsync = FsyncPolicy::kBatch;
+  options_.fsync_batch_interval_ms = 1000;
+  auto database = open();
+  const uint64_t after_open = counting.slow_sync_count();
+  for (int i = 0; i < 10; i++) ASSERT_TRUE(database->put("k", "v").is_ok());
+  EXPECT_EQ(counting.slow_sync_count(), after_open);
+  clock.advance_micros(1000 * 1000);
+  ASSERT_TRUE(database->put("k", "v").is_ok());
+  EXPECT_EQ(counting.slow_sync_count(), after_open + 1);
+  ASSERT_TRUE(database->put("k", "v").is_ok());
+  EXPECT_EQ(counting.slow_sync_count(), after_open + 1);
+  ASSERT_TRUE(database->sync_wal().is_ok());
+  EXPECT_EQ(counting.slow_sync_count(), after_open + 2);
+}
+
+// Group commit: concurrent writers with fsync=always share WAL syncs, and every write lands.
+TEST_F(DatabaseTest, ConcurrentWritersShareFsyncs) {
+  test::SlowSyncEnv slow(&env_, ".log", std::chrono::milliseconds(1));
+  options_.env = &slow;
+  auto database = open();
+  const uint64_t syncs_before = slow.slow_sync_count();
+  constexpr int kThreads = 8;
+  constexpr int kWritesPerThread = 40;
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; t++) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kWritesPerThread; i++) {
+        EXPECT_TRUE(database->put("t" + std::to_string(t) + "-" + std::to_string(i), "v").is_ok());
+      }
+    });
+  }
+  for (std::thread& thread : threads) thread.join();
+  const uint64_t syncs = slow.slow_sync_count() - syncs_before;
+  EXPECT_LT(syncs, kThreads * kWritesPerThread / 2) << "writers did not share fsyncs";
+  EXPECT_EQ(database->last_sequence(), static_cast<uint64_t>(kThreads * kWritesPerThread));
+  for (int t = 0; t < kThreads; t++) {
+    EXPECT_EQ(get(*database, "t" + std::to_string(t) + "-" + std::to_string(kWritesPerThread - 1)),
+              "v");
+  }
+}
+
+// The engine on the real file system with its default background thread.
+TEST(DatabasePosixTest, RoundTripOnDisk) {
+  char directory_template[] = "/tmp/cairn-database-test-XXXXXX";
+  ASSERT_NE(mkdtemp(directory_template), nullptr);
+  const std::string directory = directory_template;
+  Options options;
+  options.write_buffer_size_bytes = 64 << 10;
+  {
+    auto database = Database::open(options, directory);
+    ASSERT_TRUE(database.is_ok()) << database.status().to_string();
+    for (int i = 0; i < 5000; i++) {
+      ASSERT_TRUE((*database)->put("key" + std::to_string(i), std::string(100, 'v')).is_ok());
+    }
+  }
+  {
+    auto database = Database::open(options, directory);
+    ASSERT_TRUE(database.is_ok()) << database.status().to_string();
+    EXPECT_GT((*database)->level0_table_count(), 1u);
+    auto value = (*database)->get({}, "key4999");
+    ASSERT_TRUE(value.is_ok());
+    EXPECT_EQ(value->value_or("absent"), std::string(100, 'v'));
+  }
+  const Result<std::vector<std::string>> names = Env::posix()->list_dir(directory);
+  ASSERT_TRUE(names.is_ok());
+  for (const std::string& name : *names) {
+    ASSERT_TRUE(Env::posix()->remove_file(directory + "/" + name).is_ok());
+  }
+  ASSERT_TRUE(Env::posix()->remove_dir(directory).is_ok());
+}
+
+}  // namespace
+}  // namespace cairn

@@ -1,0 +1,182 @@
+// Proves the memtable answers point lookups as of any sequence number (values, tombstones,
+// absence), iterates in internal-key order, and accounts for its memory.
+#include "storage/memtable.h"
+
+#include <gtest/gtest.h>
+
+#include <map>
+#include <optional>
+#include <random>
+#include <string>
+#include <vector>
+
+namespace cairn {
+namespace {
+
+std::optional<std::string> lookup(const MemTable& memtable, std::string_view key,
+                                  SequenceNumber sequence, LookupResult* outcome = nullptr) {
+  std::string value;
+  const LookupResult result = memtable.get(key, sequence, &value);
+  if (outcome != nullptr) *outcome = result;
+  if (result == LookupResult::kFound) return value;
+  return std::nullopt;
+}
+
+// Proves get returns, for each sequence, the newest version at or below it.
+TEST(MemTableTest, GetSeesTheVersionVisibleAtEachSequence) {
+  MemTable memtable;
+  memtable.add(1, ValueType::kValue, "k", "v1");
+  memtable.add(5, ValueType::kValue, "k", "v5");
+  memtable.add(9, ValueType::kDeletion, "k", "");
+  memtable.add(12, ValueType::kValue, "k", "v12");
+
+  LookupResult outcome;
+  EXPECT_EQ(lookup(memtable, "k", 0, &outcome), std::nullopt);
+  EXPECT_EQ(outcome, LookupResult::kAbsent);
+  for (SequenceNumber sequence = 1; sequence <= 4; sequence++) {
+    EXPECT_EQ(lookup(memtable, "k", sequence), "v1") << sequence;
+  }
+  for (SequenceNumber sequence = 5; sequence <= 8; sequence++) {
+    EXPECT_EQ(lookup(memtable, "k", sequence), "v5") << sequence;
+  }
+  for (SequenceNumber sequence = 9; sequence <= 11; sequence++) {
+    EXPECT_EQ(lookup(memtable, "k", sequence, &outcome), std::nullopt) << sequence;
+    EXPECT_EQ(outcome, LookupResult::kDeleted) << sequence;
+  }
+  EXPECT_EQ(lookup(memtable, "k", 12), "v12");
+  EXPECT_EQ(lookup(memtable, "k", kSequenceNumberMax), "v12");
+}
+
+// Proves a tombstone hides older values, not newer ones, and a value and a tombstone of the same
+// sequence are distinct entries, the value winning (types sort descending).
+TEST(MemTableTest, TombstonesHideOnlyOlderValues) {
+  MemTable memtable;
+  LookupResult outcome;
+  memtable.add(3, ValueType::kDeletion, "gone", "");
+  EXPECT_EQ(lookup(memtable, "gone", 100, &outcome), std::nullopt);
+  EXPECT_EQ(outcome, LookupResult::kDeleted);
+  memtable.add(2, ValueType::kValue, "gone", "older");
+  EXPECT_EQ(lookup(memtable, "gone", 2), "older");
+  EXPECT_EQ(lookup(memtable, "gone", 3, &outcome), std::nullopt);
+  EXPECT_EQ(outcome, LookupResult::kDeleted);
+
+  memtable.add(7, ValueType::kDeletion, "same", "");
+  memtable.add(7, ValueType::kValue, "same", "value");
+  EXPECT_EQ(lookup(memtable, "same", 7), "value");
+  EXPECT_EQ(memtable.entry_count(), 4u);
+}
+
+// Proves keys that are prefixes of one another, empty and binary keys stay apart.
+TEST(MemTableTest, PrefixEmptyAndBinaryKeysStayApart) {
+  MemTable memtable;
+  const std::vector<std::string> keys{"", "a", std::string("a\0", 2), "ab", std::string("\xff", 1)};
+  for (size_t i = 0; i < keys.size(); i++) {
+    memtable.add(i + 1, ValueType::kValue, keys[i], "value" + std::to_string(i));
+  }
+  for (size_t i = 0; i < keys.size(); i++) {
+    EXPECT_EQ(lookup(memtable, keys[i], 100), "value" + std::to_string(i)) << i;
+    EXPECT_EQ(lookup(memtable, keys[i], i), std::nullopt) << i;  // before its own write
+  }
+  EXPECT_EQ(lookup(memtable, "b", 100), std::nullopt);
+  EXPECT_EQ(lookup(memtable, "a\x01", 100), std::nullopt);
+}
+
+// Proves the iterator yields every entry in internal-key order with its value, and that seek lands
+// on the first entry at or after an internal key, as a std::map ordered the same way.
+TEST(MemTableTest, IteratorFollowsInternalKeyOrder) {
+  const uint64_t seed = 0x17e4;
+  SCOPED_TRACE("seed=" + std::to_string(seed));
+  std::mt19937_64 random(seed);
+  MemTable memtable(seed);
+  std::map<std::string, std::string, InternalKeyLess> model;
+  for (SequenceNumber sequence = 1; sequence <= 2000; sequence++) {
+    const std::string user_key = "key" + std::to_string(random() % 300);
+    const ValueType type = random() % 4 == 0 ? ValueType::kDeletion : ValueType::kValue;
+    const std::string value = type == ValueType::kValue ? std::to_string(random()) : "";
+    memtable.add(sequence, type, user_key, value);
+    model.emplace(make_internal_key(user_key, sequence, type), value);
+  }
+  std::unique_ptr<Iterator> iterator = memtable.new_iterator();
+  auto expected = model.begin();
+  for (iterator->seek_to_first(); iterator->valid(); iterator->next(), ++expected) {
+    ASSERT_NE(expected, model.end());
+    ASSERT_EQ(iterator->key(), expected->first);
+    ASSERT_EQ(iterator->value(), expected->second);
+  }
+  EXPECT_EQ(expected, model.end());
+  EXPECT_TRUE(iterator->status().is_ok());
+
+  for (int i = 0; i < 500; i++) {
+    const std::string target = make_internal_key("key" + std::to_string(random() % 310),
+                                                 random() % 2100, kValueTypeForSeek);
+    iterator->seek(target);
+    const auto lower_bound = model.lower_bound(target);
+    ASSERT_EQ(iterator->valid(), lower_bound != model.end());
+    if (iterator->valid()) {
+      EXPECT_EQ(iterator->key(), lower_bound->first);
+    }
+  }
+}
+
+// Proves random writes and deletes answer get at every sequence as a simple versioned model does.
+TEST(MemTableTest, RandomOperationsMatchAVersionedModel) {
+  for (uint64_t seed : {11ULL, 12ULL}) {
+    SCOPED_TRACE("seed=" + std::to_string(seed));
+    std::mt19937_64 random(seed);
+    MemTable memtable(seed);
+    // key -> sequence -> value, or nullopt for a tombstone.
+    std::map<std::string, std::map<SequenceNumber, std::optional<std::string>>> model;
+    constexpr SequenceNumber kLastSequence = 1500;
+    for (SequenceNumber sequence = 1; sequence <= kLastSequence; sequence++) {
+      const std::string key(1 + random() % 3, static_cast<char>('a' + random() % 4));
+      if (random() % 3 == 0) {
+        memtable.add(sequence, ValueType::kDeletion, key, "");
+        model[key][sequence] = std::nullopt;
+      } else {
+        const std::string value = std::to_string(sequence);
+        memtable.add(sequence, ValueType::kValue, key, value);
+        model[key][sequence] = value;
+      }
+    }
+    for (int i = 0; i < 3000; i++) {
+      const std::string key(1 + random() % 3, static_cast<char>('a' + random() % 5));
+      const SequenceNumber sequence = random() % (kLastSequence + 10);
+      LookupResult expected = LookupResult::kAbsent;
+      std::optional<std::string> expected_value;
+      if (auto versions = model.find(key); versions != model.end()) {
+        auto newest = versions->second.upper_bound(sequence);
+        if (newest != versions->second.begin()) {
+          --newest;
+          expected_value = newest->second;
+          expected = expected_value ? LookupResult::kFound : LookupResult::kDeleted;
+        }
+      }
+      LookupResult outcome;
+      const std::optional<std::string> value = lookup(memtable, key, sequence, &outcome);
+      ASSERT_EQ(outcome, expected) << key << "@" << sequence;
+      ASSERT_EQ(value, expected_value) << key << "@" << sequence;
+    }
+  }
+}
+
+// Proves memory usage grows with what is added, covers it, and entry_count counts the adds.
+TEST(MemTableTest, MemoryUsageAndEntryCountGrow) {
+  MemTable memtable;
+  EXPECT_EQ(memtable.entry_count(), 0u);
+  const size_t empty_bytes = memtable.memory_usage_bytes();
+  size_t previous_bytes = empty_bytes;
+  size_t added_bytes = 0;
+  for (SequenceNumber sequence = 1; sequence <= 1000; sequence++) {
+    const std::string key = "key" + std::to_string(sequence);
+    const std::string value(sequence % 10 == 0 ? 5000 : 100, 'v');
+    memtable.add(sequence, ValueType::kValue, key, value);
+    added_bytes += key.size() + value.size();
+    EXPECT_GE(memtable.memory_usage_bytes(), previous_bytes);
+    previous_bytes = memtable.memory_usage_bytes();
+  }
+  EXPECT_EQ(memtable.entry_count(), 1000u);
+  EXPECT_GE(memtable.memory_usage_bytes(), empty_bytes + added_bytes);
+}
+
+}  // namespace
+}  // namespace cairn
