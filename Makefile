@@ -24,11 +24,11 @@ run: build
 
 # Every fast suite: unit, model-based and crash, and the unit suite under ASan + UBSan.
 test: build
-	@cd $(BUILD_DIR) && ctest -j $(JOBS) --output-on-failure --timeout 600
+	@cd $(BUILD_DIR) && ctest -j $(JOBS) --output-on-failure --no-label-summary --no-tests=error --timeout 600
 
 # The same suites with many more seeds and bigger data; not run by CI.
 test-long: build
-	@cd $(BUILD_DIR) && CAIRN_TEST_LONG=1 ctest -j $(JOBS) --output-on-failure --timeout 3600
+	@cd $(BUILD_DIR) && CAIRN_TEST_LONG=1 ctest -j $(JOBS) --output-on-failure --no-label-summary --no-tests=error --timeout 3600
 
 clean:
 	rm -rf $(BUILD_DIR)

@@ -7,9 +7,9 @@ namespace cairn::detail {
 [[noreturn]] void assert_failed(const char* expression, const char* file, int line);
 }  // namespace cairn::detail
 
-#define CAIRN_ASSERT(expression)                                         \
-  do {                                                                   \
-    if (!(expression)) [[unlikely]] {                                    \
-      ::cairn::detail::assert_failed(#expression, __FILE__, __LINE__);   \
-    }                                                                    \
+#define CAIRN_ASSERT(expression)                                       \
+  do {                                                                 \
+    if (!(expression)) [[unlikely]] {                                  \
+      ::cairn::detail::assert_failed(#expression, __FILE__, __LINE__); \
+    }                                                                  \
   } while (false)

@@ -14,7 +14,7 @@ template <typename T>
 class [[nodiscard]] Result {
  public:
   // Implicit from a value and from an error, so `return value;` and `return status;` both work.
-  Result(T value) : value_(std::move(value)) {}  // NOLINT(google-explicit-constructor)
+  Result(T value) : value_(std::move(value)) {}         // NOLINT(google-explicit-constructor)
   Result(Status status) : status_(std::move(status)) {  // NOLINT(google-explicit-constructor)
     CAIRN_ASSERT(!status_.is_ok());
   }

@@ -29,14 +29,22 @@ Status Status::with_context(std::string_view context) const {
 
 std::string_view code_name(Status::Code code) {
   switch (code) {
-    case Status::Code::kOk: return "OK";
-    case Status::Code::kNotFound: return "NotFound";
-    case Status::Code::kCorruption: return "Corruption";
-    case Status::Code::kIOError: return "IOError";
-    case Status::Code::kNoSpace: return "NoSpace";
-    case Status::Code::kInvalidArgument: return "InvalidArgument";
-    case Status::Code::kNotSupported: return "NotSupported";
-    case Status::Code::kBusy: return "Busy";
+    case Status::Code::kOk:
+      return "OK";
+    case Status::Code::kNotFound:
+      return "NotFound";
+    case Status::Code::kCorruption:
+      return "Corruption";
+    case Status::Code::kIOError:
+      return "IOError";
+    case Status::Code::kNoSpace:
+      return "NoSpace";
+    case Status::Code::kInvalidArgument:
+      return "InvalidArgument";
+    case Status::Code::kNotSupported:
+      return "NotSupported";
+    case Status::Code::kBusy:
+      return "Busy";
   }
   return "Unknown";
 }

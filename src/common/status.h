@@ -16,10 +16,10 @@ class [[nodiscard]] Status {
     kNotFound,
     kCorruption,
     kIOError,
-    kNoSpace,         // the device is full (ENOSPC)
+    kNoSpace,  // the device is full (ENOSPC)
     kInvalidArgument,
     kNotSupported,
-    kBusy,            // e.g. the database directory is locked by another process
+    kBusy,  // e.g. the database directory is locked by another process
   };
 
   Status() = default;  // OK

@@ -25,9 +25,7 @@ class EnvWrapper : public Env {
     return target_->new_writable_file(path);
   }
   bool file_exists(const std::string& path) override { return target_->file_exists(path); }
-  Result<uint64_t> file_size(const std::string& path) override {
-    return target_->file_size(path);
-  }
+  Result<uint64_t> file_size(const std::string& path) override { return target_->file_size(path); }
   Result<std::vector<std::string>> list_dir(const std::string& directory) override {
     return target_->list_dir(directory);
   }

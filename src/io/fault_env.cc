@@ -75,8 +75,7 @@ class FaultEnv::SequentialHandle final : public SequentialFile {
 
 class FaultEnv::RandomAccessHandle final : public RandomAccessFile {
  public:
-  RandomAccessHandle(FaultEnv* env, std::shared_ptr<Inode> inode, std::string path,
-                     uint64_t epoch)
+  RandomAccessHandle(FaultEnv* env, std::shared_ptr<Inode> inode, std::string path, uint64_t epoch)
       : env_(env), inode_(std::move(inode)), path_(std::move(path)), epoch_(epoch) {}
 
   Status read(uint64_t offset, size_t n, std::string_view* result, char* scratch) const override {
@@ -184,8 +183,7 @@ const FaultEnv::Directory* FaultEnv::find_directory_locked(
   return it == directories_.end() ? nullptr : &it->second;
 }
 
-Result<std::shared_ptr<FaultEnv::Inode>> FaultEnv::find_file_locked(
-    const std::string& path) const {
+Result<std::shared_ptr<FaultEnv::Inode>> FaultEnv::find_file_locked(const std::string& path) const {
   const SplitPath split_path = split(path);
   const Directory* directory = find_directory_locked(split_path.directory);
   if (directory != nullptr) {
@@ -257,9 +255,15 @@ void FaultEnv::power_loss_locked() {
       // recovery most often gets wrong, and a plain uniform draw would rarely produce them.
       uint64_t kept = 0;
       switch (random_.uniform(4)) {
-        case 0: kept = 0; break;
-        case 1: kept = unsynced; break;
-        default: kept = random_.range(0, unsynced); break;
+        case 0:
+          kept = 0;
+          break;
+        case 1:
+          kept = unsynced;
+          break;
+        default:
+          kept = random_.range(0, unsynced);
+          break;
       }
       inode->data.resize(inode->synced_size + kept);
       inode->synced_size = inode->data.size();
@@ -314,8 +318,8 @@ Status FaultEnv::corrupt_byte(const std::string& path, uint64_t offset, uint8_t 
   CAIRN_ASSIGN_OR_RETURN(const std::shared_ptr<Inode> inode, find_file_locked(path));
   if (offset >= inode->data.size()) {
     return Status::invalid_argument(path + ": offset " + std::to_string(offset) +
-                                    " is past the end (size " +
-                                    std::to_string(inode->data.size()) + ")");
+                                    " is past the end (size " + std::to_string(inode->data.size()) +
+                                    ")");
   }
   // The synced bytes are a prefix of data, so this changes the durable copy too when it is there.
   inode->data[offset] = static_cast<char>(static_cast<uint8_t>(inode->data[offset]) ^ mask);

@@ -98,11 +98,11 @@ class FaultEnv final : public Env {
     kAll = 0xffffffff,
   };
   struct FaultRule {
-    uint32_t ops = kAll;                          // which operations (bitmask of FaultOp)
-    std::string path_substring;                   // only paths containing this ("" = all)
-    Status::Code code = Status::Code::kIOError;   // kIOError (EIO) or kNoSpace (ENOSPC)
-    uint64_t skip = 0;                            // let this many matching operations succeed
-    uint64_t times = UINT64_MAX;                  // then fail this many, then stop matching
+    uint32_t ops = kAll;                         // which operations (bitmask of FaultOp)
+    std::string path_substring;                  // only paths containing this ("" = all)
+    Status::Code code = Status::Code::kIOError;  // kIOError (EIO) or kNoSpace (ENOSPC)
+    uint64_t skip = 0;                           // let this many matching operations succeed
+    uint64_t times = UINT64_MAX;                 // then fail this many, then stop matching
   };
   // Rules are independent: each counts every operation it matches, and an operation fails if
   // any rule fires for it (with the code of the first that does, in the order added).
@@ -172,10 +172,10 @@ class FaultEnv final : public Env {
   Random random_;
   std::map<std::string, Directory> directories_;  // by canonical path; "" is the root
   std::vector<ActiveRule> rules_;
-  std::set<std::string> locked_paths_;           // canonical paths
-  uint64_t epoch_ = 0;                           // power losses so far; handles remember theirs
+  std::set<std::string> locked_paths_;  // canonical paths
+  uint64_t epoch_ = 0;                  // power losses so far; handles remember theirs
   uint64_t mutating_op_count_ = 0;
-  uint64_t crash_at_op_count_ = 0;               // 0 = not armed
+  uint64_t crash_at_op_count_ = 0;  // 0 = not armed
   bool crashed_ = false;
 };
 

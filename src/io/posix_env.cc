@@ -31,9 +31,12 @@ Status posix_error(std::string_view operation, const std::string& path, int erro
   // std::generic_category().message() is strerror's text without strerror's static buffer.
   message += std::generic_category().message(error_number);
   switch (error_number) {
-    case ENOSPC: return Status::no_space(message);
-    case ENOENT: return Status::not_found(message);
-    default: return Status::io_error(message);
+    case ENOSPC:
+      return Status::no_space(message);
+    case ENOENT:
+      return Status::not_found(message);
+    default:
+      return Status::io_error(message);
   }
 }
 

@@ -53,7 +53,7 @@ Database::Database(const Options& options, std::string directory)
 Database::~Database() { (void)close(); }
 
 Result<std::unique_ptr<Database>> Database::open(const Options& options,
-                                                  const std::string& directory) {
+                                                 const std::string& directory) {
   std::unique_ptr<Database> database(new Database(options, directory));
   CAIRN_RETURN_IF_ERROR(database->recover());
   return database;
@@ -246,48 +246,43 @@ Status Database::open_new_log() {
   return previous == nullptr ? Status::ok() : previous->close();
 }
 
-Result<std::optional<std::string>> Database::get(const ReadOptions& options,
-                                                  std::string_view key) {
-  std::unique_lock lock(mutex_);
-  const SequenceNumber sequence =
-      options.snapshot != nullptr ? options.snapshot->sequence() : last_sequence_;
-  std::shared_ptr<MemTable> memtable = mem_;
-  std::shared_ptr<MemTable> immutable = imm_;
-  // Read after imm_ under the lock: a flush installs its version before clearing imm_.
-  std::shared_ptr<const Version> version = versions_.current();
-  lock.unlock();
+Database::ReadState Database::read_state(const ReadOptions& options) const {
+  std::lock_guard lock(mutex_);
+  ReadState state;
+  state.sequence = options.snapshot != nullptr ? options.snapshot->sequence() : last_sequence_;
+  state.memtable = mem_;
+  state.immutable = imm_;
+  // Read after imm_ under the lock: a flush installs its version before clearing imm_, so a
+  // reader sees the flushed data in imm_, in the version, or in both — never in neither.
+  state.version = versions_.current();
+  return state;
+}
 
+Result<std::optional<std::string>> Database::get(const ReadOptions& options, std::string_view key) {
+  const ReadState state = read_state(options);
   std::string value;
-  LookupResult result = memtable->get(key, sequence, &value);
-  if (result == LookupResult::kAbsent && immutable != nullptr) {
-    result = immutable->get(key, sequence, &value);
+  LookupResult result = state.memtable->get(key, state.sequence, &value);
+  if (result == LookupResult::kAbsent && state.immutable != nullptr) {
+    result = state.immutable->get(key, state.sequence, &value);
   }
   if (result == LookupResult::kAbsent) {
-    CAIRN_ASSIGN_OR_RETURN(result, version->get(table_cache_, key, sequence, &value));
+    CAIRN_ASSIGN_OR_RETURN(result, state.version->get(table_cache_, key, state.sequence, &value));
   }
   if (result == LookupResult::kFound) return std::optional<std::string>(std::move(value));
   return std::optional<std::string>();
 }
 
 std::unique_ptr<Iterator> Database::new_iterator(const ReadOptions& options) {
-  std::unique_lock lock(mutex_);
-  const SequenceNumber sequence =
-      options.snapshot != nullptr ? options.snapshot->sequence() : last_sequence_;
-  std::shared_ptr<MemTable> memtable = mem_;
-  std::shared_ptr<MemTable> immutable = imm_;
-  std::shared_ptr<const Version> version = versions_.current();
-  lock.unlock();
-
+  ReadState state = read_state(options);
   std::vector<std::unique_ptr<Iterator>> children;
-  children.push_back(memtable->new_iterator());
-  children.back()->keep_alive(memtable);
-  if (immutable != nullptr) {
-    children.push_back(immutable->new_iterator());
-    children.back()->keep_alive(immutable);
+  for (const std::shared_ptr<MemTable>& memtable : {state.memtable, state.immutable}) {
+    if (memtable == nullptr) continue;
+    children.push_back(memtable->new_iterator());
+    children.back()->keep_alive(memtable);
   }
-  version->append_iterators(table_cache_, &children);
-  auto iterator = new_database_iterator(new_merging_iterator(std::move(children)), sequence);
-  iterator->keep_alive(version);
+  state.version->append_iterators(table_cache_, &children);
+  auto iterator = new_database_iterator(new_merging_iterator(std::move(children)), state.sequence);
+  iterator->keep_alive(std::move(state.version));
   return iterator;
 }
 

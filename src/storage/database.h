@@ -96,6 +96,15 @@ class Database {
   struct Writer;
   enum class WriteKind { kBatch, kSwitchMemtable, kSyncWal };
 
+  // What one read looks at: a sequence and the sources that hold it, kept alive while read.
+  struct ReadState {
+    SequenceNumber sequence = 0;
+    std::shared_ptr<MemTable> memtable;
+    std::shared_ptr<MemTable> immutable;  // may be null
+    std::shared_ptr<const Version> version;
+  };
+  ReadState read_state(const ReadOptions& options) const;
+
   Database(const Options& options, std::string directory);
 
   // Recovery (database_recovery.cc).
@@ -131,7 +140,7 @@ class Database {
   std::shared_ptr<MemTable> imm_;  // being flushed, or null
   std::unique_ptr<WritableFile> log_file_;
   std::unique_ptr<LogWriter> log_;
-  uint64_t log_number_ = 0;  // of log_file_
+  uint64_t log_number_ = 0;           // of log_file_
   SequenceNumber last_sequence_ = 0;  // of the last write visible to readers
   uint64_t last_sync_micros_ = 0;
   std::deque<Writer*> writers_;  // the front one is the leader

@@ -77,12 +77,22 @@ void Database::remove_obsolete_files(std::unique_lock<std::mutex>& lock) {
       if (!parse_file_name(name, &number, &kind)) continue;
       bool keep = true;
       switch (kind) {
-        case FileKind::kLog: keep = number >= oldest_live_log; break;
-        case FileKind::kTable: keep = live_tables.contains(number); break;
-        case FileKind::kManifest: keep = number == manifest_number; break;
-        case FileKind::kTemp: keep = false; break;
+        case FileKind::kLog:
+          keep = number >= oldest_live_log;
+          break;
+        case FileKind::kTable:
+          keep = live_tables.contains(number);
+          break;
+        case FileKind::kManifest:
+          keep = number == manifest_number;
+          break;
+        case FileKind::kTemp:
+          keep = false;
+          break;
         case FileKind::kCurrent:
-        case FileKind::kLock: keep = true; break;
+        case FileKind::kLock:
+          keep = true;
+          break;
       }
       if (keep) continue;
       if (kind == FileKind::kTable) table_cache_.evict(number);

@@ -79,15 +79,15 @@ class LogReader {
   const std::string file_name_;
   const LogTail tail_;
   const std::unique_ptr<char[]> buffer_;
-  std::string_view pending_;      // the unconsumed part of the last read
-  bool end_of_file_ = false;      // the file returned an empty read
-  uint64_t consumed_bytes_ = 0;   // file offset of pending_.front()
+  std::string_view pending_;     // the unconsumed part of the last read
+  bool end_of_file_ = false;     // the file returned an empty read
+  uint64_t consumed_bytes_ = 0;  // file offset of pending_.front()
 
   State state_ = State::kReading;
-  Status failure_;                // set in kFailed
+  Status failure_;  // set in kFailed
   bool torn_tail_ = false;
   uint64_t valid_bytes_ = 0;
-  std::string header_;            // the header being read (fits the small-string buffer)
+  std::string header_;  // the header being read (fits the small-string buffer)
 };
 
 }  // namespace cairn

@@ -35,8 +35,8 @@ class LogWriter {
  private:
   WritableFile* const file_;
   uint64_t size_bytes_ = 0;
-  Status failure_;         // the first append error; OK while healthy
-  std::string scratch_;    // header + small payload, to write both with one append
+  Status failure_;       // the first append error; OK while healthy
+  std::string scratch_;  // header + small payload, to write both with one append
 };
 
 }  // namespace cairn

@@ -70,7 +70,7 @@ void MemTable::add(SequenceNumber sequence, ValueType type, std::string_view use
 }
 
 LookupResult MemTable::get(std::string_view user_key, SequenceNumber sequence,
-                             std::string* value) const {
+                           std::string* value) const {
   CAIRN_ASSERT(sequence <= kSequenceNumberMax);
   // The first entry at or after (user_key, sequence) is the newest one visible at `sequence`,
   // if it is for user_key at all.

@@ -56,7 +56,8 @@ class MergingIterator final : public Iterator {
   struct After {
     const MergingIterator* merge;
     bool operator()(size_t a, size_t b) const {
-      const int order = compare_internal_keys(merge->children_[a]->key(), merge->children_[b]->key());
+      const int order =
+          compare_internal_keys(merge->children_[a]->key(), merge->children_[b]->key());
       return order != 0 ? order > 0 : a > b;
     }
   };

@@ -60,8 +60,8 @@ class Table::TableIterator final : public Iterator {
   const std::unique_ptr<Iterator> index_iter_;
   std::unique_ptr<Block> data_block_;
   std::unique_ptr<Iterator> data_iter_;  // over *data_block_, so declared (and destroyed) after it
-  BlockHandle data_block_handle_;  // where *data_block_ was read from
-  Status status_;  // once an error, always an error
+  BlockHandle data_block_handle_;        // where *data_block_ was read from
+  Status status_;                        // once an error, always an error
 };
 
 void Table::TableIterator::load_data_block() {

@@ -54,8 +54,7 @@ Status VersionSet::recover() {
   return Status::ok();
 }
 
-Status VersionSet::apply_recovered_edit(const VersionEdit& edit,
-                                        const std::string& manifest_name) {
+Status VersionSet::apply_recovered_edit(const VersionEdit& edit, const std::string& manifest_name) {
   Result<std::shared_ptr<const Version>> next = current_->apply(edit);
   if (!next.is_ok()) return next.status().with_context(manifest_name);
   std::lock_guard lock(mutex_);

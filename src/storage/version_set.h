@@ -62,8 +62,7 @@ class VersionSet {
 
  private:
   Status apply_recovered_edit(const VersionEdit& edit, const std::string& manifest_name);
-  Status write_new_manifest(const Version& version, uint64_t log_number,
-                            uint64_t last_sequence);
+  Status write_new_manifest(const Version& version, uint64_t log_number, uint64_t last_sequence);
   Status append_to_manifest(const VersionEdit& edit);
 
   Env* const env_;
@@ -72,7 +71,7 @@ class VersionSet {
   mutable std::mutex mutex_;
   std::shared_ptr<const Version> current_;
   std::vector<std::weak_ptr<const Version>> versions_;  // every installed version, maybe expired
-  uint64_t next_file_number_ = 2;  // 1 is the first MANIFEST's
+  uint64_t next_file_number_ = 2;                       // 1 is the first MANIFEST's
   uint64_t log_number_ = 0;
   uint64_t last_sequence_ = 0;
   uint64_t manifest_file_number_ = 0;

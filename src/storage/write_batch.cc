@@ -40,9 +40,9 @@ Status parse_operations(std::string_view contents, WriteBatch::Handler& handler)
     found++;
   }
   if (found != count) {
-    return malformed("count " + std::to_string(count) + " but " + std::to_string(found) +
-                         " operations",
-                     kCountOffset);
+    return malformed(
+        "count " + std::to_string(count) + " but " + std::to_string(found) + " operations",
+        kCountOffset);
   }
   return Status::ok();
 }

@@ -24,14 +24,24 @@ int main(int argc, char** argv) {
   {
     auto database = cairn::Database::open(options, directory);
     if (!database.is_ok()) return fail("open", database.status());
+    auto runs = (*database)->get({}, "demo:runs");
+    if (!runs.is_ok()) return fail("get", runs.status());
+    const int previous_runs = runs->has_value() ? std::stoi(**runs) : 0;
+    std::printf("  opened: the demo wrote here %d time(s) before\n", previous_runs);
+    const std::string generation = "run" + std::to_string(previous_runs + 1) + "-";
     for (int i = 0; i < kKeyCount; i++) {
       const std::string key = "key:" + std::to_string(i);
-      const cairn::Status status = (*database)->put(key, "value-" + std::to_string(i * 7));
+      const cairn::Status status = (*database)->put(key, generation + std::to_string(i * 7));
       if (!status.is_ok()) return fail("put", status);
     }
     if (auto status = (*database)->remove("key:42"); !status.is_ok()) return fail("remove", status);
+    if (auto status = (*database)->put("demo:runs", std::to_string(previous_runs + 1));
+        !status.is_ok()) {
+      return fail("put", status);
+    }
     if (auto status = (*database)->close(); !status.is_ok()) return fail("close", status);
-    std::printf("  wrote %d keys and removed key:42, closed\n", kKeyCount);
+    std::printf("  wrote %d keys (values %s...), removed key:42, closed\n", kKeyCount,
+                generation.c_str());
   }
 
   auto database = cairn::Database::open(options, directory);
@@ -39,7 +49,7 @@ int main(int argc, char** argv) {
   std::printf("  reopened: %zu level-0 tables, last sequence %llu\n",
               (*database)->level0_table_count(),
               static_cast<unsigned long long>((*database)->last_sequence()));
-  for (const char* key : {"key:0", "key:42", "key:99999"}) {
+  for (const char* key : {"demo:runs", "key:0", "key:42", "key:99999"}) {
     auto value = (*database)->get({}, key);
     if (!value.is_ok()) return fail("get", value.status());
     std::printf("  get %-10s -> %s\n", key, value->has_value() ? (*value)->c_str() : "(absent)");
@@ -53,7 +63,7 @@ int main(int argc, char** argv) {
                 iterator->value().data());
   }
   if (!iterator->status().is_ok()) return fail("scan", iterator->status());
-  std::printf("Run it again to see the data survive; delete %s to start over.\n",
+  std::printf("Run it again: it finds this run's data; delete %s to start over.\n",
               directory.c_str());
   return 0;
 }

@@ -25,7 +25,8 @@ std::string key_of(int writer, int key) {
   return "writer" + std::to_string(writer) + "-key" + std::to_string(key);
 }
 
-TEST(DatabaseConcurrentCrashTest, PowerLossDuringConcurrentWritesAndFlushesKeepsAcknowledgedWrites) {
+TEST(DatabaseConcurrentCrashTest,
+     PowerLossDuringConcurrentWritesAndFlushesKeepsAcknowledgedWrites) {
   for (const uint64_t seed : test::test_seeds(9000, 12, 200)) {
     SCOPED_TRACE("round " + std::to_string(seed));
     Random random(seed);

@@ -83,7 +83,8 @@ TEST_F(DatabaseCorruptionTest, FlippedTableByteIsCorruptionNamingTheTable) {
     Result<test::Model> scanned = test::scan_all(**database);
     if (scanned.is_ok()) {
       ASSERT_EQ(scanned->size(), static_cast<size_t>(kKeyCount));
-      for (const auto& [key, value] : *scanned) ASSERT_EQ(value, value_of(std::stoi(key.substr(3)) - 1000));
+      for (const auto& [key, value] : *scanned)
+        ASSERT_EQ(value, value_of(std::stoi(key.substr(3)) - 1000));
     } else {
       ASSERT_TRUE(scanned.status().is_corruption()) << scanned.status().to_string();
       corruption = true;

@@ -106,8 +106,8 @@ TEST(DatabaseCrashTest, PowerLossKeepsEveryAcknowledgedWriteWithFsyncAlways) {
     ASSERT_TRUE(recovered.is_ok()) << recovered.status().to_string();
     const Model expected = model_after(acknowledged, acknowledged.size());
     if (*recovered == expected) continue;
-    ASSERT_TRUE(in_flight.has_value()) << "acknowledged writes lost or invented after "
-                                       << acknowledged.size() << " writes";
+    ASSERT_TRUE(in_flight.has_value())
+        << "acknowledged writes lost or invented after " << acknowledged.size() << " writes";
     Model with_in_flight = expected;
     in_flight->apply_to(&with_in_flight);
     ASSERT_EQ(*recovered, with_in_flight) << "recovered state is neither the acknowledged writes "

@@ -27,7 +27,7 @@ struct ModelSnapshot {
 
 class DatabaseModelRun {
  public:
-  explicit DatabaseModelRun(uint64_t seed) : seed_(seed), random_(seed), env_(seed) {
+  explicit DatabaseModelRun(uint64_t seed) : random_(seed), env_(seed) {
     options_.env = &env_;
     options_.scheduler = &scheduler_;
     // Tiny buffers and blocks so a short run crosses many flushes, tables and blocks.
@@ -147,7 +147,8 @@ class DatabaseModelRun {
     iterator->seek(target);
     auto it = expected.lower_bound(target);
     for (int i = 0; i < 10 && it != expected.end(); i++, ++it, iterator->next()) {
-      ASSERT_TRUE(iterator->valid()) << "seek " << target << ": ended early, " << iterator->status().to_string();
+      ASSERT_TRUE(iterator->valid())
+          << "seek " << target << ": ended early, " << iterator->status().to_string();
       ASSERT_EQ(iterator->key(), it->first) << "seek " << target;
       ASSERT_EQ(iterator->value(), it->second) << "seek " << target;
     }
@@ -182,7 +183,6 @@ class DatabaseModelRun {
     return random_.bytes(random_.skewed(8));
   }
 
-  const uint64_t seed_;
   Random random_;
   FaultEnv env_;
   InlineScheduler scheduler_;
@@ -192,9 +192,15 @@ class DatabaseModelRun {
   std::vector<ModelSnapshot> snapshots_;
 };
 
-TEST(DatabaseModelTest, RandomOperationsMatchStdMap) {
-  const int operations = test::long_run() ? 20000 : 3000;
-  for (const uint64_t seed : test::test_seeds(1000, 40, 1000)) {
+// Seeds are split into shards so CTest can run them in parallel.
+constexpr int kShardCount = 4;
+
+class DatabaseModelTest : public ::testing::TestWithParam<int> {};
+
+TEST_P(DatabaseModelTest, RandomOperationsMatchStdMap) {
+  const int operations = test::long_run() ? 10000 : 3000;
+  const uint64_t first_seed = 1000 + static_cast<uint64_t>(GetParam()) * 100000;
+  for (const uint64_t seed : test::test_seeds(first_seed, 10, 40)) {
     SCOPED_TRACE("seed " + std::to_string(seed) + " (CAIRN_TEST_SEED=" + std::to_string(seed) +
                  " replays it)");
     DatabaseModelRun run(seed);
@@ -202,6 +208,8 @@ TEST(DatabaseModelTest, RandomOperationsMatchStdMap) {
     if (::testing::Test::HasFatalFailure()) return;
   }
 }
+
+INSTANTIATE_TEST_SUITE_P(Shards, DatabaseModelTest, ::testing::Range(0, kShardCount));
 
 }  // namespace
 }  // namespace cairn

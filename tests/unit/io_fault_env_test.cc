@@ -1,8 +1,6 @@
 // Proves FaultEnv keeps exactly what the env.h durability contract promises across a power loss
 // (synced bytes, synced directory entries), tears unsynced appends to a prefix, kills old handles,
 // crashes at a chosen operation, injects EIO/ENOSPC by rule, and corrupts single bytes.
-#include "io/fault_env.h"
-
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -10,6 +8,7 @@
 #include <thread>
 #include <vector>
 
+#include "io/fault_env.h"
 #include "io/random.h"
 
 namespace cairn {
@@ -83,9 +82,12 @@ TEST(FaultEnvTest, TornWriteIsPrefixWithAllOutcomes) {
     env.power_loss();
     const std::string after = *env.contents("f");
     ASSERT_TRUE(starts_with(unsynced, after)) << "seed " << seed;
-    if (after.empty()) ++none;
-    else if (after.size() == unsynced.size()) ++all;
-    else ++partial;
+    if (after.empty())
+      ++none;
+    else if (after.size() == unsynced.size())
+      ++all;
+    else
+      ++partial;
   }
   EXPECT_GT(none, 0);
   EXPECT_GT(partial, 0);

@@ -2,10 +2,9 @@
 // directory, errors map to the documented codes and name the path, and lock_file excludes both
 // this process and others.
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
-#include <gtest/gtest.h>
 
 #include <algorithm>
 #include <cstdlib>

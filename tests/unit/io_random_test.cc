@@ -1,13 +1,13 @@
 // Proves Random is xoshiro256** seeded by splitmix64 (outputs pinned against the published
 // algorithms), repeatable per seed, and that its derived draws stay in range and are unbiased.
-#include "io/random.h"
-
 #include <gtest/gtest.h>
 
 #include <array>
 #include <cstdint>
 #include <limits>
 #include <set>
+
+#include "io/random.h"
 
 namespace cairn {
 namespace {

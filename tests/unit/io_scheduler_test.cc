@@ -1,14 +1,14 @@
 // Proves ThreadPoolScheduler runs every task and drains its queue on destruction, and that
 // InlineScheduler runs nested schedules in FIFO order without recursion, each task once, from
 // any thread.
-#include "io/scheduler.h"
-
 #include <gtest/gtest.h>
 
 #include <atomic>
 #include <memory>
 #include <thread>
 #include <vector>
+
+#include "io/scheduler.h"
 
 namespace cairn {
 namespace {

@@ -1,7 +1,5 @@
 // Proves the arena hands out aligned, stable memory and counts it, and that the skiplist is an
 // ordered set that lock-free readers can iterate while one writer inserts.
-#include "storage/skiplist.h"
-
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -14,6 +12,7 @@
 #include <vector>
 
 #include "storage/arena.h"
+#include "storage/skiplist.h"
 
 namespace cairn {
 namespace {

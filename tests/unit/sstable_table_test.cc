@@ -202,7 +202,13 @@ TEST_P(TableRoundTripTest, FindAbsentKeysIsNulloptOrNextEntry) {
 
 INSTANTIATE_TEST_SUITE_P(Configs, TableRoundTripTest,
                          ::testing::Values(TableConfig{4096, 16, 10}, TableConfig{256, 1, 10},
-                                           TableConfig{1024, 16, 0}, TableConfig{64, 4, 5}));
+                                           TableConfig{1024, 16, 0}, TableConfig{64, 4, 5}),
+                         [](const ::testing::TestParamInfo<TableConfig>& param_info) {
+                           const TableConfig& config = param_info.param;
+                           return "block" + std::to_string(config.block_size_bytes) + "_restart" +
+                                  std::to_string(config.restart_interval) + "_bloom" +
+                                  std::to_string(config.bloom_bits_per_key);
+                         });
 
 // Proves a table with no entries opens and reads as empty.
 TEST(TableTest, EmptyTableHasNoEntries) {

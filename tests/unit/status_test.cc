@@ -1,10 +1,11 @@
 // Proves Status and Result carry codes and messages, and that the propagation macros return
 // the first error.
+#include "common/status.h"
+
 #include <gtest/gtest.h>
 
 #include "common/checksum.h"
 #include "common/result.h"
-#include "common/status.h"
 #include "storage/internal_key.h"
 
 namespace cairn {

@@ -57,8 +57,8 @@ TEST(VersionEditTest, EveryTruncationAndBadFieldIsCorruption) {
     EXPECT_TRUE(status.is_corruption()) << "length " << length;
   }
   VersionEdit decoded;
-  EXPECT_TRUE(decoded.decode_from("\x63").is_corruption());            // unknown tag 99
-  EXPECT_TRUE(decoded.decode_from("\x04\x09\x01").is_corruption());    // level 9 of 7
+  EXPECT_TRUE(decoded.decode_from("\x63").is_corruption());          // unknown tag 99
+  EXPECT_TRUE(decoded.decode_from("\x04\x09\x01").is_corruption());  // level 9 of 7
 }
 
 TEST(VersionTest, ApplyOrdersLevelsAndRejectsOverlapAndDuplicates) {

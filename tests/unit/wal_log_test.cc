@@ -52,8 +52,9 @@ struct ReadOutcome {
   uint64_t valid_bytes = 0;
 };
 
-ReadOutcome read_all(std::unique_ptr<SequentialFile> file) {
-  LogReader reader(std::move(file), kFileName);
+ReadOutcome read_all(std::unique_ptr<SequentialFile> file,
+                     LogTail tail = LogTail::kTolerateDamagedLastRecord) {
+  LogReader reader(std::move(file), kFileName, tail);
   ReadOutcome outcome;
   std::string record;
   while (true) {
@@ -245,6 +246,40 @@ TEST(WalLogTest, ZeroFilledTailIsATornTail) {
 
 // Proves a record whose header was cut short by zero fill (e.g. at a page boundary) is a torn
 // tail: only the bytes after the bad header must be zero.
+// Proves a last record whose payload was zero-filled past its good bytes (a file extended but
+// not written before a crash) is a torn tail, even with more zeros after it.
+TEST(WalLogTest, PayloadDamagedByZeroFillIsATornTail) {
+  const std::vector<std::string> payloads = {"first", std::string(100, 'p')};
+  std::string contents = build_log(payloads);
+  std::fill(contents.end() - 40, contents.end(), '\0');
+  contents.append(512, '\0');
+  const ReadOutcome outcome = read_all(contents);
+  EXPECT_TRUE(outcome.status.is_ok()) << outcome.status.to_string();
+  EXPECT_TRUE(outcome.torn_tail);
+  EXPECT_EQ(outcome.records, std::vector<std::string>{"first"});
+}
+
+// Proves the MANIFEST mode (LogTail::kOnlyIncompleteLastRecord) reports a bad checksum in the
+// last record as Corruption, but still ends quietly at a record cut short by a crash.
+TEST(WalLogTest, ManifestModeOnlyToleratesIncompleteLastRecord) {
+  const std::vector<std::string> payloads = {"snapshot", "edit one", "edit two"};
+  const std::string contents = build_log(payloads);
+  for (size_t offset = contents.size() - payloads.back().size() - kLogHeaderBytes;
+       offset < contents.size(); offset++) {
+    std::string damaged = contents;
+    damaged[offset] ^= 0x04;
+    const ReadOutcome outcome = read_all(std::make_unique<test::StringSequentialFile>(damaged),
+                                         LogTail::kOnlyIncompleteLastRecord);
+    EXPECT_TRUE(outcome.status.is_corruption()) << "offset " << offset;
+  }
+  const ReadOutcome cut = read_all(
+      std::make_unique<test::StringSequentialFile>(contents.substr(0, contents.size() - 3)),
+      LogTail::kOnlyIncompleteLastRecord);
+  EXPECT_TRUE(cut.status.is_ok());
+  EXPECT_TRUE(cut.torn_tail);
+  EXPECT_EQ(cut.records.size(), 2u);
+}
+
 TEST(WalLogTest, HeaderCutShortByZeroFillIsATornTail) {
   std::mt19937_64 random(0x2e71);
   const std::vector<std::string> payloads = three_records(random);
@@ -264,8 +299,8 @@ TEST(WalLogTest, NonZeroByteAfterABadHeaderIsCorruption) {
   const std::vector<std::string> payloads = three_records(random);
   const std::string contents = build_log(payloads);
   std::string tail(2 * kLogReaderBufferBytes, '\0');
-  tail[0] = 1;                    // the bad header
-  tail[tail.size() - 3] = 1;      // the one non-zero byte after it
+  tail[0] = 1;                // the bad header
+  tail[tail.size() - 3] = 1;  // the one non-zero byte after it
   const ReadOutcome outcome = read_all(contents + tail);
   ASSERT_TRUE(outcome.status.is_corruption()) << outcome.status.to_string();
   EXPECT_NE(outcome.status.message().find("offset " + std::to_string(contents.size())),

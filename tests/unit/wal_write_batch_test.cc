@@ -1,8 +1,6 @@
 // Proves WriteBatch encodes puts and removes losslessly, that from_contents rejects every
 // malformed payload a damaged WAL could hand it, and that a batch lands in a memtable with
 // consecutive sequence numbers.
-#include "storage/write_batch.h"
-
 #include <gtest/gtest.h>
 
 #include <random>
@@ -11,6 +9,7 @@
 
 #include "common/coding.h"
 #include "storage/memtable.h"
+#include "storage/write_batch.h"
 
 namespace cairn {
 namespace {
