@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # Installs the Debian packages Cairn builds and tests with, and only those that are missing.
 # Idempotent: a second run installs nothing and does not touch the network.
+#
+#   scripts/install-deps.sh         what building and testing Cairn needs
+#   scripts/install-deps.sh bench   that, plus the peers the benchmarks compare against
 set -euo pipefail
 
 packages=(
@@ -11,7 +14,15 @@ packages=(
   libgtest-dev
   libgmock-dev
   libxxhash-dev     # checksums and hashing (src/common)
+  liblz4-dev        # block compression (src/storage)
+  libzstd-dev       # block compression (src/storage)
 )
+if [ "${1:-}" = "bench" ]; then
+  packages+=(
+    librocksdb-dev  # bench/: the engine beside RocksDB
+    libleveldb-dev  # bench/: the engine beside LevelDB
+  )
+fi
 
 missing=()
 for package in "${packages[@]}"; do
@@ -31,4 +42,4 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 export DEBIAN_FRONTEND=noninteractive
 "${sudo_cmd[@]}" apt-get update -qq
-"${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
+"${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
