@@ -1,6 +1,7 @@
 #include "io/clock.h"
 
 #include <chrono>
+#include <thread>
 
 namespace cairn {
 namespace {
@@ -13,6 +14,9 @@ class RealClock final : public Clock {
     const auto since_epoch = std::chrono::steady_clock::now().time_since_epoch();
     return static_cast<uint64_t>(
         std::chrono::duration_cast<std::chrono::microseconds>(since_epoch).count());
+  }
+  void sleep_micros(uint64_t micros) override {
+    std::this_thread::sleep_for(std::chrono::microseconds(micros));
   }
 };
 

@@ -13,6 +13,8 @@ class Clock {
   virtual ~Clock() = default;
   // Microseconds since an arbitrary fixed point; never decreases.
   virtual uint64_t now_micros() const = 0;
+  // Waits `micros` (a manual clock just moves forward).
+  virtual void sleep_micros(uint64_t micros) = 0;
 
   // The process-wide monotonic clock (never destroyed).
   static Clock* real();
@@ -22,6 +24,7 @@ class ManualClock final : public Clock {
  public:
   explicit ManualClock(uint64_t start_micros = 0) : now_micros_(start_micros) {}
   uint64_t now_micros() const override { return now_micros_.load(std::memory_order_acquire); }
+  void sleep_micros(uint64_t micros) override { advance_micros(micros); }
   void advance_micros(uint64_t delta_micros) {
     now_micros_.fetch_add(delta_micros, std::memory_order_acq_rel);
   }

@@ -5,9 +5,12 @@
 
 #include "common/assert.h"
 #include "io/clock.h"
+#include "storage/block_cache.h"
+#include "storage/compression.h"
 #include "storage/database_iterator.h"
 #include "storage/file_names.h"
 #include "storage/limits.h"
+#include "storage/log_format.h"
 #include "storage/merging_iterator.h"
 
 namespace cairn {
@@ -18,10 +21,43 @@ namespace {
 constexpr size_t kGroupBytesMax = 1 << 20;
 constexpr size_t kSmallWriteBytes = 128 << 10;
 
+// A database given no block cache gets its own of this size (RocksDB's default too).
+constexpr size_t kDefaultBlockCacheBytes = 8 << 20;
+
 Options with_defaults(Options options) {
   if (options.env == nullptr) options.env = Env::posix();
   if (options.clock == nullptr) options.clock = Clock::real();
+  if (options.table.block_cache == nullptr) {
+    options.table.block_cache = std::make_shared<BlockCache>(kDefaultBlockCacheBytes);
+  }
   return options;
+}
+
+// Options that would break an invariant are refused at open, not asserted on later.
+Status validate(const Options& options) {
+  const CompactionOptions& compaction = options.compaction;
+  const char* problem = nullptr;
+  if (options.write_buffer_size_bytes == 0) problem = "write_buffer_size_bytes must be positive";
+  if (options.max_open_tables == 0) problem = "max_open_tables must be at least 1";
+  if (!is_known_compression_type(static_cast<uint8_t>(options.table.compression))) {
+    problem = "unknown table compression";
+  }
+  if (options.table.block_size_bytes == 0 || options.table.block_restart_interval < 1) {
+    problem = "block_size_bytes and block_restart_interval must be positive";
+  }
+  if (compaction.level0_compaction_trigger < 1 ||
+      compaction.level0_slowdown_writes_trigger < compaction.level0_compaction_trigger ||
+      compaction.level0_stop_writes_trigger < compaction.level0_slowdown_writes_trigger) {
+    problem = "level-0 triggers must satisfy 1 <= compaction <= slowdown <= stop";
+  }
+  if (compaction.level_size_ratio < 2 || compaction.level1_size_bytes == 0 ||
+      compaction.target_file_size_bytes == 0) {
+    problem = "level_size_ratio must be at least 2, level and file sizes positive";
+  }
+  if (compaction.pending_compaction_bytes_stop < compaction.pending_compaction_bytes_slowdown) {
+    problem = "pending_compaction_bytes_stop must be at least the slowdown limit";
+  }
+  return problem == nullptr ? Status::ok() : Status::invalid_argument(problem);
 }
 
 }  // namespace
@@ -41,11 +77,11 @@ struct Database::Writer {
 Database::Database(const Options& options, std::string directory)
     : options_(with_defaults(options)),
       directory_(std::move(directory)),
-      table_cache_(options_.env, directory_, options_.table),
+      table_cache_(options_.env, directory_, options_.table, options_.max_open_tables),
       versions_(options_.env, directory_),
       mem_(std::make_shared<MemTable>()) {
   if (options_.scheduler == nullptr) {
-    owned_scheduler_ = std::make_unique<ThreadPoolScheduler>(1);
+    owned_scheduler_ = std::make_unique<ThreadPoolScheduler>(2);
     options_.scheduler = owned_scheduler_.get();
   }
 }
@@ -54,6 +90,7 @@ Database::~Database() { (void)close(); }
 
 Result<std::unique_ptr<Database>> Database::open(const Options& options,
                                                  const std::string& directory) {
+  CAIRN_RETURN_IF_ERROR(validate(options));
   std::unique_ptr<Database> database(new Database(options, directory));
   CAIRN_RETURN_IF_ERROR(database->recover());
   return database;
@@ -179,8 +216,19 @@ Status Database::apply_group(std::unique_lock<std::mutex>& lock, Writer& leader,
     return status;
   }
   last_sequence_ = first_sequence + group.count() - 1;
+  stats_.user_bytes_written += group.size_bytes() - kWriteBatchHeaderBytes;
+  stats_.wal_bytes_written += group.size_bytes() + kLogHeaderBytes;
   if (sync) last_sync_micros_ = options_.clock->now_micros();
   return Status::ok();
+}
+
+// Lets compaction catch up a little: releases the lock for one slowdown delay.
+void Database::delay_write(std::unique_lock<std::mutex>& lock) {
+  const uint64_t delay_micros = options_.compaction.slowdown_delay_micros;
+  lock.unlock();
+  options_.clock->sleep_micros(delay_micros);
+  lock.lock();
+  stats_.stall_micros += delay_micros;
 }
 
 bool Database::should_sync_now() const {
@@ -197,15 +245,34 @@ bool Database::should_sync_now() const {
 }
 
 // Makes sure the memtable has room, switching to a new one (and scheduling the flush of the
-// old) when it is full or `force_switch` asks. Waits while the previous flush is running.
+// old) when it is full or `force_switch` asks. Throttles on compaction debt: a write is delayed
+// once while level 0 or the pending compaction bytes are past the slowdown limits, and a switch
+// waits while they are past the stop limits (new level-0 files come only from switches, so
+// that bounds level 0). Waits while the previous flush is running.
 // REQUIRES: the caller is the leader and `lock` holds mutex_.
 Status Database::make_room_for_write(std::unique_lock<std::mutex>& lock, bool force_switch) {
+  const CompactionOptions& limits = options_.compaction;
+  bool delayed = false;
   while (true) {
     CAIRN_RETURN_IF_ERROR(sticky_error_);
+    const bool slow = static_cast<int>(compaction_debt_.level0_file_count) >=
+                          limits.level0_slowdown_writes_trigger ||
+                      compaction_debt_.pending_bytes >= limits.pending_compaction_bytes_slowdown;
+    if (slow && !delayed && !force_switch) {
+      delay_write(lock);
+      delayed = true;
+      continue;
+    }
     const bool full = mem_->memory_usage_bytes() >= options_.write_buffer_size_bytes;
     if (!force_switch && !full) return Status::ok();
-    if (imm_ != nullptr) {
+    const bool stopped =
+        static_cast<int>(compaction_debt_.level0_file_count) >= limits.level0_stop_writes_trigger ||
+        compaction_debt_.pending_bytes >= limits.pending_compaction_bytes_stop;
+    if (imm_ != nullptr || stopped) {
+      const uint64_t start_micros = options_.clock->now_micros();
+      maybe_schedule_compaction(lock);
       background_done_.wait(lock);
+      if (stopped) stats_.stall_micros += options_.clock->now_micros() - start_micros;
       continue;
     }
     if (mem_->entry_count() == 0) return Status::ok();  // nothing to switch away from
@@ -304,8 +371,9 @@ Status Database::close() {
   std::unique_lock lock(mutex_);
   if (closed_) return Status::ok();
   closed_ = true;
+  closing_.store(true);
   CAIRN_ASSERT(writers_.empty());
-  background_done_.wait(lock, [&] { return !flush_scheduled_; });
+  background_done_.wait(lock, [&] { return !flush_scheduled_ && !compaction_scheduled_; });
   Status status = sticky_error_;
   if (log_file_ != nullptr) {
     if (status.is_ok()) status = log_file_->sync();
@@ -316,6 +384,23 @@ Status Database::close() {
   }
   lock_.reset();
   return status;
+}
+
+DatabaseStats Database::stats() const {
+  std::unique_lock lock(mutex_);
+  DatabaseStats stats = stats_;
+  lock.unlock();
+  const BlockCache::Stats cache = options_.table.block_cache->stats();
+  stats.block_cache_hits = cache.hits;
+  stats.block_cache_misses = cache.misses;
+  stats.block_cache_usage_bytes = cache.usage_bytes;
+  stats.block_cache_capacity_bytes = cache.capacity_bytes;
+  const std::shared_ptr<const Version> version = versions_.current();
+  for (int level = 0; level < kLevelCount; level++) {
+    stats.levels[level].file_count = version->files(level).size();
+    stats.levels[level].size_bytes = version->level_size_bytes(level);
+  }
+  return stats;
 }
 
 size_t Database::level0_table_count() const { return versions_.current()->files(0).size(); }

@@ -2,10 +2,11 @@
 //
 // Writes go to the write-ahead log (made durable per Options::fsync) and then to the memtable;
 // a full memtable becomes immutable and a background task (through the Scheduler) flushes it to
-// a level-0 table. Reads look in the memtable, the immutable memtable, then the tables, newest
-// first. Every write gets the next sequence number; a read or iterator sees the database as of
-// one sequence (the latest, or a snapshot's). Opening recovers: MANIFEST (which tables) + WAL
-// (what was written since), then writes a fresh MANIFEST.
+// a level-0 table. Background compactions merge tables down the levels (compaction.h), and
+// writes slow down or wait when compaction falls behind. Reads look in the memtable, the
+// immutable memtable, then the tables, newest first. Every write gets the next sequence number; a
+// read or iterator sees the database as of one sequence (the latest, or a snapshot's). Opening
+// recovers: MANIFEST (which tables) + WAL (what was written since), then writes a fresh MANIFEST.
 //
 // Thread-safety: every method may be called from many threads at once, except close() and the
 // destructor, which REQUIRE that no other call is in progress or follows.
@@ -15,6 +16,8 @@
 // the database recovers what was acknowledged.
 #pragma once
 
+#include <array>
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -28,6 +31,8 @@
 #include "common/result.h"
 #include "io/env.h"
 #include "io/scheduler.h"
+#include "storage/compaction.h"
+#include "storage/database_stats.h"
 #include "storage/internal_key.h"
 #include "storage/iterator.h"
 #include "storage/log_writer.h"
@@ -82,15 +87,20 @@ class Database {
 
   // Writes the memtable (and any immutable one) to level-0 tables and waits until that is done.
   Status flush();
+  // Waits until no compaction is running or due (every level within its target).
+  Status wait_for_compactions();
   // Makes every acknowledged write durable now, whatever the fsync policy.
   Status sync_wal();
   // Waits for background work, syncs the WAL and releases the directory. Further calls other
   // than the destructor are programming errors. Returns the first error met while closing.
   Status close();
 
-  // Test and statistics hooks.
+  DatabaseStats stats() const;
+  // Test hooks.
   size_t level0_table_count() const;
   SequenceNumber last_sequence() const;
+  // The current version, to check the tree's invariants in tests.
+  std::shared_ptr<const Version> current_version() const { return versions_.current(); }
 
  private:
   struct Writer;
@@ -118,6 +128,7 @@ class Database {
   Status write_through_queue(WriteKind kind, const WriteBatch* batch);
   Status apply_group(std::unique_lock<std::mutex>& lock, Writer& leader, Writer** last_in_group);
   Status make_room_for_write(std::unique_lock<std::mutex>& lock, bool force_switch);
+  void delay_write(std::unique_lock<std::mutex>& lock);
   Status switch_memtable();
   bool should_sync_now() const;
 
@@ -126,6 +137,14 @@ class Database {
   void background_flush();
   Status flush_immutable_memtable(std::unique_lock<std::mutex>& lock);
   void remove_obsolete_files(std::unique_lock<std::mutex>& lock);
+
+  // Compaction (database_compaction.cc).
+  void maybe_schedule_compaction(std::unique_lock<std::mutex>& lock);
+  void background_compaction();
+  Status run_one_compaction(std::unique_lock<std::mutex>& lock);
+  Status install_compaction(const Compaction& compaction, std::vector<FileMetaData> outputs);
+  // Recomputes compaction_debt_ from the current version. REQUIRES: mutex_ held.
+  void refresh_compaction_debt();
 
   // Options with the defaults filled in.
   Options options_;
@@ -147,6 +166,16 @@ class Database {
   std::multiset<SequenceNumber> snapshots_;
   std::set<uint64_t> pending_outputs_;  // table files being written, not yet in a version
   bool flush_scheduled_ = false;
+  bool compaction_scheduled_ = false;
+  // What the write path throttles on, refreshed whenever a version is installed.
+  struct CompactionDebt {
+    size_t level0_file_count = 0;
+    uint64_t pending_bytes = 0;
+  } compaction_debt_;
+  std::array<std::string, kLevelCount> compact_pointers_;
+  DatabaseStats stats_;
+  // Set by close(): a running compaction stops early and no new one starts.
+  std::atomic<bool> closing_{false};
   Status sticky_error_;  // the first write-side failure; stops writes
   bool closed_ = false;
 

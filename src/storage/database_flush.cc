@@ -23,12 +23,19 @@ void Database::background_flush() {
   Status status = sticky_error_;
   if (status.is_ok()) status = flush_immutable_memtable(lock);
   if (!status.is_ok() && sticky_error_.is_ok()) sticky_error_ = status;
+  // Cleared before the lock is next released: from here on a writer may switch memtables and
+  // schedule the next flush.
   flush_scheduled_ = false;
   background_done_.notify_all();
+  if (status.is_ok()) {
+    remove_obsolete_files(lock);
+    maybe_schedule_compaction(lock);
+  }
 }
 
 // Writes imm_ to a table, records it (and that older logs are no longer needed) in the
-// MANIFEST, then drops imm_. REQUIRES: `lock` holds mutex_; released during the I/O.
+// MANIFEST, then drops imm_. REQUIRES: `lock` holds mutex_; released during the I/O but held
+// from the moment imm_ is dropped until the caller returns.
 Status Database::flush_immutable_memtable(std::unique_lock<std::mutex>& lock) {
   std::shared_ptr<MemTable> immutable = imm_;
   const uint64_t number = versions_.new_file_number();
@@ -44,7 +51,7 @@ Status Database::flush_immutable_memtable(std::unique_lock<std::mutex>& lock) {
       build_table(options_.env, directory_, options_.table, *entries, number);
   Status status = file.status();
   if (status.is_ok()) {
-    if (file->has_value()) edit.add_file(0, std::move(**file));
+    if (file->has_value()) edit.add_file(0, **file);
     edit.set_log_number(live_log_number);
     edit.set_last_sequence(last_sequence);
     status = versions_.log_and_apply(&edit);
@@ -54,19 +61,24 @@ Status Database::flush_immutable_memtable(std::unique_lock<std::mutex>& lock) {
   pending_outputs_.erase(number);
   if (!status.is_ok()) return status;
   imm_.reset();
-  remove_obsolete_files(lock);
+  stats_.flush_count++;
+  if (file->has_value()) stats_.flush_bytes_written += (*file)->size_bytes;
+  refresh_compaction_debt();
   return Status::ok();
 }
 
-// Deletes logs older than the MANIFEST's log number, tables no live version lists, old
-// MANIFESTs and leftover temp files. Failures are ignored: a file left behind is deleted at the
-// next attempt or open. REQUIRES: `lock` holds mutex_; released during the I/O, and no
-// MANIFEST write runs concurrently (one background task at a time, or during open).
+// Deletes logs older than the MANIFEST's log number, tables no live version lists and that are
+// not being written, and MANIFESTs and temp files older than the live MANIFEST (a newer one may
+// be being written right now). Failures are ignored: a file left behind is deleted at the next
+// attempt or open. REQUIRES: `lock` holds mutex_; it is released during the I/O.
 void Database::remove_obsolete_files(std::unique_lock<std::mutex>& lock) {
   std::set<uint64_t> live_tables = versions_.live_table_numbers();
   live_tables.insert(pending_outputs_.begin(), pending_outputs_.end());
   const uint64_t oldest_live_log = versions_.log_number();
   const uint64_t manifest_number = versions_.manifest_file_number();
+  // Files numbered from here on were created after this snapshot of what is live (by another
+  // background thread while the lock is released below): they are never obsolete here.
+  const uint64_t first_unseen_number = versions_.next_file_number();
   lock.unlock();
 
   Result<std::vector<std::string>> names = options_.env->list_dir(directory_);
@@ -74,7 +86,7 @@ void Database::remove_obsolete_files(std::unique_lock<std::mutex>& lock) {
     for (const std::string& name : *names) {
       uint64_t number = 0;
       FileKind kind;
-      if (!parse_file_name(name, &number, &kind)) continue;
+      if (!parse_file_name(name, &number, &kind) || number >= first_unseen_number) continue;
       bool keep = true;
       switch (kind) {
         case FileKind::kLog:
@@ -84,10 +96,8 @@ void Database::remove_obsolete_files(std::unique_lock<std::mutex>& lock) {
           keep = live_tables.contains(number);
           break;
         case FileKind::kManifest:
-          keep = number == manifest_number;
-          break;
         case FileKind::kTemp:
-          keep = false;
+          keep = number >= manifest_number;
           break;
         case FileKind::kCurrent:
         case FileKind::kLock:

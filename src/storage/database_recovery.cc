@@ -47,7 +47,9 @@ Status Database::recover() {
 
   std::unique_lock lock(mutex_);
   last_sequence_ = max_sequence;
+  refresh_compaction_debt();
   remove_obsolete_files(lock);
+  maybe_schedule_compaction(lock);
   return Status::ok();
 }
 

@@ -4,9 +4,12 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
+#include <string_view>
 
 namespace cairn {
 
+class BlockCache;
 class Env;
 class Clock;
 class Scheduler;
@@ -24,6 +27,14 @@ enum class FsyncPolicy {
   kNever,
 };
 
+// How a table block is stored. The values are the type byte of every block trailer on disk
+// (docs/sstable-format.md), so they never change; new codecs get new values.
+enum class CompressionType : uint8_t {
+  kNone = 0,
+  kLz4 = 1,
+  kZstd = 2,
+};
+
 struct TableOptions {
   // Uncompressed size at which a data block is closed.
   size_t block_size_bytes = 4096;
@@ -31,11 +42,58 @@ struct TableOptions {
   int block_restart_interval = 16;
   // Bloom filter bits per key; 0 writes no filter.
   int bloom_bits_per_key = 10;
+
+  // How new tables compress their data and index blocks (filters are never compressed). A block
+  // that compression shrinks by less than 1/8 is stored uncompressed. Readers ignore this: each
+  // block says how it is stored, so tables written with any setting stay readable.
+  CompressionType compression = CompressionType::kLz4;
+  // The zstd level when compression == kZstd; zstd clamps it to [ZSTD_minCLevel(),
+  // ZSTD_maxCLevel()] (negative levels are its fast modes).
+  int zstd_level = 3;
+
+  // Uncompressed, parsed data blocks shared by every table opened with these options. A Database
+  // given none makes its own of 8 MiB; callers may share one between databases. Index and filter
+  // blocks are not cached here: each open Table pins its own, so their memory is bounded by
+  // Options::max_open_tables.
+  std::shared_ptr<BlockCache> block_cache;
+};
+
+// Decides, during compaction, whether an entry may be dropped (e.g. a value whose TTL expired,
+// or an element of a collection that was deleted). Called for the newest version of a key when
+// no snapshot can see that version; a dropped value becomes absent (a tombstone where older
+// versions may exist below). Must be thread-safe and deterministic.
+class CompactionFilter {
+ public:
+  virtual ~CompactionFilter() = default;
+  virtual bool should_drop(std::string_view user_key, std::string_view value) const = 0;
+};
+
+// The shape of the leveled LSM tree and the limits that keep reads and memory bounded.
+struct CompactionOptions {
+  // Level 0 is compacted into level 1 once it holds this many tables.
+  int level0_compaction_trigger = 4;
+  // Each write is delayed a little (once) while level 0 holds at least this many tables...
+  int level0_slowdown_writes_trigger = 8;
+  // ...and waits for compaction while it holds this many.
+  int level0_stop_writes_trigger = 12;
+  // Level 1's target size; each deeper level's is level_size_ratio times the one above.
+  uint64_t level1_size_bytes = 16 << 20;
+  int level_size_ratio = 10;
+  // Compaction output files are cut at this size.
+  uint64_t target_file_size_bytes = 4 << 20;
+  // Writes slow down, then stop, while the bytes levels hold above their targets (the work
+  // compaction still has to do) exceed these.
+  uint64_t pending_compaction_bytes_slowdown = uint64_t{1} << 30;
+  uint64_t pending_compaction_bytes_stop = uint64_t{4} << 30;
+  // How long one delayed write waits.
+  uint64_t slowdown_delay_micros = 1000;
+  // Not owned; null drops nothing.
+  const CompactionFilter* filter = nullptr;
 };
 
 struct Options {
-  // Null means the process-wide defaults: Env::posix(), Clock::real(), and a scheduler with one
-  // background thread owned by the database.
+  // Null means the process-wide defaults: Env::posix(), Clock::real(), and a scheduler with two
+  // background threads owned by the database (a flush need not wait for a compaction).
   Env* env = nullptr;
   Clock* clock = nullptr;
   Scheduler* scheduler = nullptr;
@@ -49,7 +107,12 @@ struct Options {
   FsyncPolicy fsync = FsyncPolicy::kAlways;
   uint64_t fsync_batch_interval_ms = 1000;
 
+  // The most tables kept open (file descriptor, index and filter in memory) at once; the least
+  // recently used is closed beyond it. REQUIRES: >= 1.
+  size_t max_open_tables = 1000;
+
   TableOptions table;
+  CompactionOptions compaction;
 };
 
 struct ReadOptions {

@@ -1,6 +1,7 @@
 #include "storage/table.h"
 
 #include "common/assert.h"
+#include "storage/block_cache.h"
 #include "storage/bloom_filter.h"
 #include "storage/internal_key.h"
 
@@ -58,7 +59,7 @@ class Table::TableIterator final : public Iterator {
 
   const Table& table_;
   const std::unique_ptr<Iterator> index_iter_;
-  std::unique_ptr<Block> data_block_;
+  std::shared_ptr<const Block> data_block_;
   std::unique_ptr<Iterator> data_iter_;  // over *data_block_, so declared (and destroyed) after it
   BlockHandle data_block_handle_;        // where *data_block_ was read from
   Status status_;                        // once an error, always an error
@@ -84,7 +85,7 @@ void Table::TableIterator::load_data_block() {
   }
   data_iter_.reset();
   data_block_.reset();
-  Result<std::unique_ptr<Block>> block = table_.read_data_block(handle);
+  Result<std::shared_ptr<const Block>> block = table_.read_data_block(handle);
   if (!block.is_ok()) {
     fail(block.status());
     return;
@@ -138,6 +139,7 @@ Result<std::shared_ptr<Table>> Table::open(const TableOptions& options,
 Table::Table(const TableOptions& options, std::unique_ptr<RandomAccessFile> file,
              uint64_t file_size_bytes, std::string file_name)
     : options_(options),
+      cache_id_(options.block_cache != nullptr ? options.block_cache->new_cache_id() : 0),
       file_(std::move(file)),
       file_size_bytes_(file_size_bytes),
       file_name_(std::move(file_name)) {
@@ -157,10 +159,18 @@ Status Table::read_metadata(const Footer& footer) {
   return Status::ok();
 }
 
-Result<std::unique_ptr<Block>> Table::read_data_block(const BlockHandle& handle) const {
+Result<std::shared_ptr<const Block>> Table::read_data_block(const BlockHandle& handle) const {
+  BlockCache* const cache = options_.block_cache.get();
+  if (cache != nullptr) {
+    std::shared_ptr<const Block> cached = cache->lookup(cache_id_, handle.offset);
+    if (cached != nullptr) return cached;
+  }
   CAIRN_RETURN_IF_ERROR(check_block_handle(handle, file_size_bytes_ - kFooterBytes, file_name_));
   CAIRN_ASSIGN_OR_RETURN(std::string contents, read_block(*file_, handle, file_name_));
-  return Block::parse(std::move(contents), file_name_);
+  CAIRN_ASSIGN_OR_RETURN(std::shared_ptr<const Block> block,
+                         Block::parse(std::move(contents), file_name_));
+  if (cache != nullptr) cache->insert(cache_id_, handle.offset, block);
+  return block;
 }
 
 Result<std::optional<TableEntry>> Table::find_first_at_or_after(std::string_view target) const {

@@ -1,12 +1,16 @@
 // Table: an open, immutable SSTable file (docs/sstable-format.md) answering point lookups and
 // scans over its internal-key entries.
 //
-// Ownership: a Table owns its file, its parsed index block and its filter; data blocks are read
-// on demand and owned by whoever asked (an iterator holds one block at a time).
+// Ownership: a Table owns its file, its parsed index block and its filter, which stay pinned in
+// memory for the table's life (bounded by the table cache's capacity). Data blocks are read on
+// demand, decompressed, and shared: through TableOptions::block_cache when there is one, else
+// held only by the iterator that read them (one block at a time).
 // Thread-safety: immutable after open(); any number of threads may call its const methods at
 // once (RandomAccessFile::read is thread-safe). Each iterator is used by one thread.
 // Invariants: the footer, index block and filter were read and checksum-verified by open(). Every
-// data block is checksum-verified each time it is read. Corruption anywhere surfaces as a
+// data block is checksum-verified (and decompressed) each time it is read from the file; the
+// block cache holds only blocks that passed. How blocks are stored is read from each block's
+// trailer, never from the reader's options. Corruption anywhere surfaces as a
 // Corruption status naming the file, never as wrong data and never as a crash or assert.
 #pragma once
 
@@ -64,11 +68,14 @@ class Table {
 
   // Reads the index block and the filter named by `footer`.
   Status read_metadata(const Footer& footer);
-  // Reads, verifies and parses the data block at `handle`, which must lie before the footer.
-  Result<std::unique_ptr<Block>> read_data_block(const BlockHandle& handle) const;
+  // The data block at `handle` from the block cache, or else read, verified, decompressed and
+  // parsed (and then cached). The handle must lie before the footer.
+  Result<std::shared_ptr<const Block>> read_data_block(const BlockHandle& handle) const;
 
-  // Kept for the readers' options to come (block cache, checksum verification policy).
+  // Holds the block cache (if any) alive for the table's life.
   const TableOptions options_;
+  // This table's keys in options_.block_cache; 0 without a cache.
+  const uint64_t cache_id_;
   const std::unique_ptr<RandomAccessFile> file_;
   const uint64_t file_size_bytes_;
   const std::string file_name_;

@@ -16,10 +16,12 @@ TableBuilder::TableBuilder(const TableOptions& options, WritableFile* file)
     : options_(options),
       file_(file),
       data_block_(options.block_restart_interval),
-      index_block_(kIndexBlockRestartInterval) {
+      index_block_(kIndexBlockRestartInterval),
+      compressor_(options.zstd_level) {
   CAIRN_ASSERT(file_ != nullptr);
   CAIRN_ASSERT(options_.block_size_bytes >= 1);
   CAIRN_ASSERT(options_.bloom_bits_per_key >= 0);
+  CAIRN_ASSERT(is_known_compression_type(static_cast<uint8_t>(options_.compression)));
   if (options_.bloom_bits_per_key > 0) filter_.emplace(options_.bloom_bits_per_key);
 }
 
@@ -59,7 +61,7 @@ bool TableBuilder::make_room_for(uint64_t key_and_value_bytes) {
 
 void TableBuilder::flush_data_block() {
   if (data_block_.empty() || !status_.is_ok()) return;
-  const BlockHandle handle = write_block(data_block_.finish());
+  const BlockHandle handle = write_block(data_block_.finish(), options_.compression);
   data_block_.reset();
   std::string encoded_handle;
   encode_block_handle(&encoded_handle, handle);
@@ -67,14 +69,24 @@ void TableBuilder::flush_data_block() {
   index_block_.add(largest_key_, encoded_handle);
 }
 
-BlockHandle TableBuilder::write_block(std::string_view contents) {
+BlockHandle TableBuilder::write_block(std::string_view contents, CompressionType compression) {
   CAIRN_ASSERT(contents.size() <= kBlockContentsBytesMax);
-  const BlockHandle handle{offset_bytes_, contents.size()};
+  std::string_view stored = contents;
+  CompressionType type = CompressionType::kNone;
+  // As LevelDB and RocksDB do: a block that shrinks by less than 1/8 is not worth the cost of
+  // decompressing it at every read.
+  if (compression != CompressionType::kNone &&
+      compressor_.compress(compression, contents, &compressed_) &&
+      compressed_.size() < contents.size() - contents.size() / 8) {
+    stored = compressed_;
+    type = compression;
+  }
+  const BlockHandle handle{offset_bytes_, stored.size()};
   std::string trailer;
-  append_block_trailer(&trailer, contents, BlockType::kUncompressed);
-  status_ = file_->append(contents);
+  append_block_trailer(&trailer, stored, type);
+  status_ = file_->append(stored);
   if (status_.is_ok()) status_ = file_->append(trailer);
-  if (status_.is_ok()) offset_bytes_ += contents.size() + trailer.size();
+  if (status_.is_ok()) offset_bytes_ += stored.size() + trailer.size();
   return handle;
 }
 
@@ -85,9 +97,12 @@ Status TableBuilder::finish() {
   Footer footer;  // a filter handle of size 0 means "no filter"
   if (filter_.has_value() && status_.is_ok()) {
     const std::string filter = filter_->finish();
-    footer.filter_handle = write_block(filter);
+    // Bloom filter bits are random: compression could not save 1/8 of them.
+    footer.filter_handle = write_block(filter, CompressionType::kNone);
   }
-  if (status_.is_ok()) footer.index_handle = write_block(index_block_.finish());
+  if (status_.is_ok()) {
+    footer.index_handle = write_block(index_block_.finish(), options_.compression);
+  }
   if (status_.is_ok()) {
     std::string encoded;
     encode_footer(&encoded, footer);

@@ -1,13 +1,14 @@
 // TableBuilder: writes a sorted run of internal-key entries as an SSTable (docs/sstable-format.md):
 // data blocks, then one bloom filter block over the user keys, then the index block, then the
-// footer.
+// footer. Data and index blocks are compressed with options.compression when that saves at least
+// 1/8 of the block, and stored uncompressed otherwise; the filter (random bits) never is.
 //
 // Ownership: the caller owns the file and must keep it alive until finish() or abandon(); the
 // builder never syncs or closes it. Thread-safety: one thread at a time.
 // Invariants: keys are added in strictly increasing internal-key order; each data block is closed
-// once its size reaches block_size_bytes; the index has one entry per data block whose key is
-// the block's last internal key and whose value is the block's encoded BlockHandle. The first
-// error from the file is sticky: later calls do nothing and status()/finish() return it.
+// once its uncompressed size reaches block_size_bytes; the index has one entry per data block whose
+// key is the block's last internal key and whose value is the block's encoded BlockHandle. The
+// first error from the file is sticky: later calls do nothing and status()/finish() return it.
 #pragma once
 
 #include <cstdint>
@@ -19,6 +20,7 @@
 #include "io/env.h"
 #include "storage/block_builder.h"
 #include "storage/bloom_filter.h"
+#include "storage/compression.h"
 #include "storage/options.h"
 #include "storage/table_format.h"
 
@@ -27,7 +29,8 @@ namespace cairn {
 class TableBuilder {
  public:
   // REQUIRES: options.block_size_bytes >= 1, options.block_restart_interval >= 1,
-  // options.bloom_bits_per_key >= 0 (0 writes no filter); `file` is empty and outlives the builder.
+  // options.bloom_bits_per_key >= 0 (0 writes no filter), options.compression is a
+  // CompressionType enumerator; `file` is empty and outlives the builder.
   TableBuilder(const TableOptions& options, WritableFile* file);
   // Destroying a builder before finish() abandons the table (a caller's early error return).
   ~TableBuilder() = default;
@@ -62,14 +65,17 @@ class TableBuilder {
   bool make_room_for(uint64_t key_and_value_bytes);
   // Writes the pending data block, if any, and indexes it.
   void flush_data_block();
-  // Appends contents and trailer; returns where they went. Records any error in status_.
-  BlockHandle write_block(std::string_view contents);
+  // Appends the block, compressed as `compression` if that saves at least 1/8 of it, and its
+  // trailer; returns where it went. Records any error in status_.
+  BlockHandle write_block(std::string_view contents, CompressionType compression);
 
   const TableOptions options_;
   WritableFile* const file_;
   BlockBuilder data_block_;
   BlockBuilder index_block_;
   std::optional<BloomFilterBuilder> filter_;
+  BlockCompressor compressor_;
+  std::string compressed_;  // scratch for write_block, kept to reuse its allocation
   uint64_t offset_bytes_ = 0;
   uint64_t entry_count_ = 0;
   std::string smallest_key_;

@@ -4,6 +4,7 @@
 
 #include "common/assert.h"
 #include "common/checksum.h"
+#include "storage/compression.h"
 
 namespace cairn {
 namespace {
@@ -29,10 +30,10 @@ bool decode_block_handle(std::string_view* input, BlockHandle* handle) {
   return get_varint64(input, &handle->offset) && get_varint64(input, &handle->size);
 }
 
-void append_block_trailer(std::string* destination, std::string_view contents, BlockType type) {
+void append_block_trailer(std::string* destination, std::string_view stored, CompressionType type) {
   const char type_byte = static_cast<char>(type);
   destination->push_back(type_byte);
-  put_fixed32(destination, checksum32(contents, std::string_view(&type_byte, 1)));
+  put_fixed32(destination, checksum32(stored, std::string_view(&type_byte, 1)));
 }
 
 void encode_footer(std::string* destination, const Footer& footer) {
@@ -113,12 +114,19 @@ Result<std::string> read_block(const RandomAccessFile& file, const BlockHandle& 
   if (stored != checksum32(std::string_view(buffer.data(), type_offset + 1))) {
     return corruption_at(file_name, handle.offset, "block checksum mismatch");
   }
-  const auto type = static_cast<uint8_t>(buffer[type_offset]);
-  if (type != static_cast<uint8_t>(BlockType::kUncompressed)) {
-    return corruption_at(file_name, handle.offset, "unknown block type " + std::to_string(type));
+  const auto type_byte = static_cast<uint8_t>(buffer[type_offset]);
+  if (!is_known_compression_type(type_byte)) {
+    return corruption_at(file_name, handle.offset,
+                         "unknown block type " + std::to_string(type_byte));
   }
   buffer.resize(type_offset);
-  return buffer;
+  const auto type = static_cast<CompressionType>(type_byte);
+  if (type == CompressionType::kNone) return buffer;
+  Result<std::string> contents = uncompress_block(type, buffer);
+  if (!contents.is_ok()) {
+    return corruption_at(file_name, handle.offset, contents.status().message());
+  }
+  return contents;
 }
 
 }  // namespace cairn

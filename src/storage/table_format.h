@@ -5,9 +5,9 @@
 // Thread-safety: everything here is stateless; read_block is safe to call concurrently because
 // RandomAccessFile::read is.
 // Invariants: every block on disk is followed by a trailer whose checksum covers the block's
-// contents and its type byte; the footer's checksum covers every footer byte before it except the
-// magic number, which is compared exactly. Nothing decoded from a file is trusted: malformed
-// bytes give a Corruption status naming the file, never an assert.
+// stored (possibly compressed) contents and its type byte; the footer's checksum covers every
+// footer byte before it except the magic number, which is compared exactly. Nothing decoded from a
+// file is trusted: malformed bytes give a Corruption status naming the file, never an assert.
 #pragma once
 
 #include <cstdint>
@@ -18,10 +18,12 @@
 #include "common/result.h"
 #include "common/status.h"
 #include "io/env.h"
+#include "storage/options.h"
 
 namespace cairn {
 
-// Where a block lives in a table file. `size` counts the contents only, not the trailer.
+// Where a block lives in a table file. `size` counts the stored (possibly compressed) contents
+// only, not the trailer.
 struct BlockHandle {
   uint64_t offset = 0;
   uint64_t size = 0;
@@ -34,24 +36,21 @@ void encode_block_handle(std::string* destination, const BlockHandle& handle);
 // Consumes an encoded handle from the front of *input; false if truncated or malformed.
 [[nodiscard]] bool decode_block_handle(std::string_view* input, BlockHandle* handle);
 
-// The one-byte type in every block trailer: how the contents are stored. New compressions get
-// new values; a reader refuses values it does not know.
-enum class BlockType : uint8_t {
-  kUncompressed = 0,
-};
-
-// trailer = type (1 byte) ++ fixed32 checksum32(contents ++ type)
+// Every block trailer starts with a type byte, the block's CompressionType (options.h): how its
+// stored contents encode the block. A reader refuses values it does not know.
+// trailer = type (1 byte) ++ fixed32 checksum32(stored contents ++ type)
 constexpr size_t kBlockTrailerBytes = 1 + 4;
 
-// The largest block contents a reader accepts (before allocating) and a writer may produce. It
-// must hold one entry of the largest key (64 KiB) and value (1 GiB) while blob files do not yet
-// take large values, and it must stay below 4 GiB because block offsets are stored as fixed32.
+// The largest block contents a reader accepts (before allocating) and a writer may produce, both
+// stored and uncompressed. It must hold one entry of the largest key (64 KiB) and value (1 GiB)
+// while blob files do not yet take large values, and it must stay below 4 GiB because block
+// offsets are stored as fixed32.
 constexpr uint64_t kBlockContentsBytesMax = uint64_t{1} << 31;
 static_assert(kBlockContentsBytesMax > (uint64_t{1} << 30) + (uint64_t{64} << 10));
 static_assert(kBlockContentsBytesMax < UINT32_MAX);
 
-// Appends the trailer of `contents` stored as `type`.
-void append_block_trailer(std::string* destination, std::string_view contents, BlockType type);
+// Appends the trailer of `stored`, the block's contents as encoded by `type`.
+void append_block_trailer(std::string* destination, std::string_view stored, CompressionType type);
 
 // The footer, the last kFooterBytes of every table file:
 //   [0, 40)  filter handle, index handle (varints), zero padding
@@ -81,10 +80,12 @@ Result<Footer> decode_footer(std::string_view input, const std::string& file_nam
 Status check_block_handle(const BlockHandle& handle, uint64_t region_end_bytes,
                           const std::string& file_name);
 
-// Reads the block at `handle`, verifies its trailer and returns its contents (trailer removed).
-// Corruption naming the file and offset on a short read, a checksum mismatch, an unknown block
-// type or a size above kBlockContentsBytesMax; the file's own errors pass through with the file
-// name as context.
+// Reads the block at `handle`, verifies its trailer and returns its uncompressed contents
+// (trailer removed), whatever compression the table was written with. Corruption naming the file
+// and offset on a short read, a checksum mismatch, an unknown block type, a size above
+// kBlockContentsBytesMax, or a compressed block that does not decompress to its recorded size
+// (an absurd recorded size is refused before allocating); the file's own errors pass through with
+// the file name as context.
 Result<std::string> read_block(const RandomAccessFile& file, const BlockHandle& handle,
                                const std::string& file_name);
 

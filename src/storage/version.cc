@@ -38,6 +38,36 @@ size_t Version::file_count() const {
   return count;
 }
 
+uint64_t Version::level_size_bytes(int level) const {
+  uint64_t total = 0;
+  for (const auto& file : files_[level]) total += file->size_bytes;
+  return total;
+}
+
+Version::FileList Version::overlapping_files(int level, std::string_view smallest_user_key,
+                                             std::string_view largest_user_key) const {
+  FileList overlapping;
+  for (const auto& file : files_[level]) {
+    if (extract_user_key(file->largest_key) < smallest_user_key ||
+        extract_user_key(file->smallest_key) > largest_user_key) {
+      continue;
+    }
+    overlapping.push_back(file);
+  }
+  return overlapping;
+}
+
+bool Version::may_hold_key_below(int level, std::string_view user_key) const {
+  for (int deeper = level + 1; deeper < kLevelCount; deeper++) {
+    const FileList& files = files_[deeper];
+    auto it = std::partition_point(files.begin(), files.end(), [&](const auto& file) {
+      return extract_user_key(file->largest_key) < user_key;
+    });
+    if (it != files.end() && extract_user_key((*it)->smallest_key) <= user_key) return true;
+  }
+  return false;
+}
+
 Result<LookupResult> Version::get(TableCache& tables, std::string_view user_key,
                                   SequenceNumber sequence, std::string* value) const {
   const std::string target = make_internal_key(user_key, sequence, kValueTypeForSeek);

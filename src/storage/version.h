@@ -27,6 +27,13 @@ class Version {
 
   const FileList& files(int level) const { return files_[level]; }
   size_t file_count() const;
+  uint64_t level_size_bytes(int level) const;
+
+  // The files of `level` whose user-key range intersects [smallest, largest] (user keys).
+  FileList overlapping_files(int level, std::string_view smallest_user_key,
+                             std::string_view largest_user_key) const;
+  // True if some file below `level` may hold an entry for `user_key`.
+  bool may_hold_key_below(int level, std::string_view user_key) const;
 
   // The newest entry for `user_key` with sequence <= `sequence` in the tables.
   Result<LookupResult> get(TableCache& tables, std::string_view user_key, SequenceNumber sequence,

@@ -66,6 +66,8 @@ Status VersionSet::apply_recovered_edit(const VersionEdit& edit, const std::stri
 }
 
 Status VersionSet::log_and_apply(VersionEdit* edit) {
+  // One edit at a time, each applied to the version the previous one installed.
+  std::lock_guard apply_lock(apply_mutex_);
   CAIRN_ASSIGN_OR_RETURN(std::shared_ptr<const Version> next, current()->apply(*edit));
   uint64_t log_number = 0;
   uint64_t last_sequence = 0;
@@ -149,6 +151,11 @@ std::shared_ptr<const Version> VersionSet::current() const {
 uint64_t VersionSet::new_file_number() {
   std::lock_guard lock(mutex_);
   return next_file_number_++;
+}
+
+uint64_t VersionSet::next_file_number() const {
+  std::lock_guard lock(mutex_);
+  return next_file_number_;
 }
 
 void VersionSet::mark_file_number_used(uint64_t number) {

@@ -5,9 +5,8 @@
 // and switches CURRENT to it atomically (temp file, fsync, rename, directory fsync), so a crash
 // at any point leaves CURRENT naming a complete MANIFEST.
 //
-// Thread-safety: current(), new_file_number(), the counters and live_table_numbers() may be called
-// concurrently. recover() and log_and_apply() must not run concurrently with each other
-// (the database runs at most one flush or compaction at a time, and recovers before any).
+// Thread-safety: every method may be called concurrently, except recover(), which must run
+// before any other. Concurrent log_and_apply() calls are applied one after the other.
 #pragma once
 
 #include <cstdint>
@@ -49,6 +48,8 @@ class VersionSet {
 
   std::shared_ptr<const Version> current() const;
   uint64_t new_file_number();
+  // The number new_file_number() would return next.
+  uint64_t next_file_number() const;
   // Makes sure future numbers exceed `number` (for files found during recovery).
   void mark_file_number_used(uint64_t number);
   // The oldest write-ahead log still needed: older logs are fully in tables.
@@ -76,7 +77,8 @@ class VersionSet {
   uint64_t last_sequence_ = 0;
   uint64_t manifest_file_number_ = 0;
 
-  // Only touched by recover() and log_and_apply().
+  // Serializes log_and_apply(); guards the MANIFEST handle below.
+  std::mutex apply_mutex_;
   std::unique_ptr<WritableFile> manifest_file_;
   std::unique_ptr<LogWriter> manifest_log_;
 };

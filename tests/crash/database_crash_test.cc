@@ -1,6 +1,6 @@
 // Crash tests: a random workload on FaultEnv, a power loss at a random operation (possibly in
-// the middle of a WAL append, a flush or a MANIFEST switch), then recovery. Each test says what
-// the recovered state must be. A failure prints the seed (CAIRN_TEST_SEED=N replays it).
+// the middle of a WAL append, a flush, a compaction or a MANIFEST switch), then recovery. Each test
+// says what the recovered state must be. A failure prints the seed (CAIRN_TEST_SEED=N replays it).
 #include <gtest/gtest.h>
 
 #include "io/clock.h"
@@ -39,6 +39,10 @@ class CrashScenario {
     // Small buffers and blocks so crashes land in flushes and MANIFEST switches too.
     options_.write_buffer_size_bytes = 512 * (1 + random_.uniform(16));
     options_.table.block_size_bytes = 128 + random_.uniform(512);
+    options_.compaction.level0_compaction_trigger = 2 + static_cast<int>(random_.uniform(3));
+    options_.compaction.level1_size_bytes = 4096 * (1 + random_.uniform(8));
+    options_.compaction.level_size_ratio = 2 + static_cast<int>(random_.uniform(4));
+    options_.compaction.target_file_size_bytes = 1024 * (1 + random_.uniform(8));
   }
 
   Random& random() { return random_; }

@@ -14,6 +14,7 @@
 #include "io/scheduler.h"
 #include "storage/database.h"
 #include "support/test_seeds.h"
+#include "support/tree_invariants.h"
 
 namespace cairn {
 namespace {
@@ -36,6 +37,11 @@ class DatabaseModelRun {
     options_.table.block_restart_interval = 1 + static_cast<int>(random_.uniform(16));
     options_.table.bloom_bits_per_key = static_cast<int>(random_.uniform(16));
     options_.fsync = static_cast<FsyncPolicy>(random_.uniform(3));
+    // A tree a few levels deep within a few thousand operations.
+    options_.compaction.level0_compaction_trigger = 2 + static_cast<int>(random_.uniform(3));
+    options_.compaction.level1_size_bytes = 8192 * (1 + random_.uniform(8));
+    options_.compaction.level_size_ratio = 2 + static_cast<int>(random_.uniform(4));
+    options_.compaction.target_file_size_bytes = 2048 * (1 + random_.uniform(8));
   }
 
   void run(int operation_count) {
@@ -43,10 +49,14 @@ class DatabaseModelRun {
     for (int i = 0; i < operation_count && !::testing::Test::HasFatalFailure(); i++) {
       SCOPED_TRACE("operation " + std::to_string(i));
       step();
+      test::expect_tree_invariants(*database_->current_version());
     }
     release_all_snapshots();
     if (!::testing::Test::HasFatalFailure()) check_full_scan(model_, nullptr);
+    count_compactions();
   }
+
+  uint64_t compactions() const { return compactions_; }
 
  private:
   void open() {
@@ -113,7 +123,14 @@ class DatabaseModelRun {
     model_ = std::move(next);
   }
 
+  // Statistics start over at each open.
+  void count_compactions() {
+    const DatabaseStats stats = database_->stats();
+    compactions_ += stats.compaction_count + stats.trivial_move_count;
+  }
+
   void reopen() {
+    count_compactions();
     release_all_snapshots();
     ASSERT_TRUE(database_->close().is_ok());
     database_.reset();
@@ -190,6 +207,7 @@ class DatabaseModelRun {
   std::unique_ptr<Database> database_;
   Model model_;
   std::vector<ModelSnapshot> snapshots_;
+  uint64_t compactions_ = 0;
 };
 
 // Seeds are split into shards so CTest can run them in parallel.
@@ -200,12 +218,14 @@ class DatabaseModelTest : public ::testing::TestWithParam<int> {};
 TEST_P(DatabaseModelTest, RandomOperationsMatchStdMap) {
   const int operations = test::long_run() ? 10000 : 3000;
   const uint64_t first_seed = 1000 + static_cast<uint64_t>(GetParam()) * 100000;
-  for (const uint64_t seed : test::test_seeds(first_seed, 10, 40)) {
+  for (const uint64_t seed : test::test_seeds(first_seed, 25, 100)) {
     SCOPED_TRACE("seed " + std::to_string(seed) + " (CAIRN_TEST_SEED=" + std::to_string(seed) +
                  " replays it)");
     DatabaseModelRun run(seed);
     run.run(operations);
     if (::testing::Test::HasFatalFailure()) return;
+    // The run must have exercised compaction, or it proves little about it.
+    EXPECT_GT(run.compactions(), 0u);
   }
 }
 

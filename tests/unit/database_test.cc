@@ -82,6 +82,27 @@ TEST_F(DatabaseTest, OpenOptionsAreHonoured) {
   EXPECT_TRUE(exists.status().is_invalid_argument());
 }
 
+// Options that would break an invariant are refused at open with InvalidArgument.
+TEST_F(DatabaseTest, InvalidOptionsAreRefused) {
+  const auto refuses = [&](const Options& options) {
+    auto database = Database::open(options, "/db");
+    return !database.is_ok() && database.status().is_invalid_argument();
+  };
+  Options options = options_;
+  options.max_open_tables = 0;
+  EXPECT_TRUE(refuses(options));
+  options = options_;
+  options.table.compression = static_cast<CompressionType>(9);
+  EXPECT_TRUE(refuses(options));
+  options = options_;
+  options.compaction.level0_stop_writes_trigger = options.compaction.level0_compaction_trigger - 1;
+  EXPECT_TRUE(refuses(options));
+  options = options_;
+  options.compaction.level_size_ratio = 1;
+  EXPECT_TRUE(refuses(options));
+  EXPECT_NE(open(), nullptr);
+}
+
 // A second open of a database that is open answers Busy; after close it opens.
 TEST_F(DatabaseTest, SecondOpenIsBusy) {
   auto database = open();

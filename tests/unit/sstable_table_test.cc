@@ -1,6 +1,7 @@
 // Proves the SSTable writer and reader: tables round-trip against a sorted model across block,
-// restart and filter settings, and every kind of damage (flipped bytes, truncation, bad magic,
-// absurd handles) gives a Corruption status naming the file, never wrong data or a crash.
+// restart, filter, compression and block cache settings, and every kind of damage (flipped bytes,
+// truncation, bad magic, absurd handles) gives a Corruption status naming the file, never wrong
+// data or a crash.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -13,6 +14,8 @@
 
 #include "common/checksum.h"
 #include "common/coding.h"
+#include "storage/block_cache.h"
+#include "storage/compression.h"
 #include "storage/internal_key.h"
 #include "storage/table.h"
 #include "storage/table_builder.h"
@@ -102,6 +105,8 @@ struct TableConfig {
   size_t block_size_bytes;
   int restart_interval;
   int bloom_bits_per_key;
+  CompressionType compression;
+  size_t block_cache_bytes;  // 0: no block cache
 };
 
 class TableRoundTripTest : public ::testing::TestWithParam<TableConfig> {
@@ -110,9 +115,20 @@ class TableRoundTripTest : public ::testing::TestWithParam<TableConfig> {
     options_.block_size_bytes = GetParam().block_size_bytes;
     options_.block_restart_interval = GetParam().restart_interval;
     options_.bloom_bits_per_key = GetParam().bloom_bits_per_key;
+    options_.compression = GetParam().compression;
+    if (GetParam().block_cache_bytes > 0) {
+      options_.block_cache = std::make_shared<BlockCache>(GetParam().block_cache_bytes);
+    }
     const std::string contents = build_table(options_, entries_);
-    // Many data blocks, so lookups cross block boundaries.
-    ASSERT_GT(contents.size() / options_.block_size_bytes, 20u);
+    // Many data blocks, so lookups cross block boundaries (blocks close at an uncompressed size).
+    TableOptions uncompressed = options_;
+    uncompressed.compression = CompressionType::kNone;
+    const size_t uncompressed_bytes = build_table(uncompressed, entries_).size();
+    ASSERT_GT(uncompressed_bytes / options_.block_size_bytes, 20u);
+    // The values repeat one letter, so compression must have shrunk the table.
+    if (options_.compression != CompressionType::kNone) {
+      ASSERT_LT(contents.size(), uncompressed_bytes * 3 / 4);
+    }
     Result<std::shared_ptr<Table>> table = open_table(options_, contents);
     ASSERT_TRUE(table.is_ok()) << table.status().to_string();
     table_ = *table;
@@ -200,15 +216,52 @@ TEST_P(TableRoundTripTest, FindAbsentKeysIsNulloptOrNextEntry) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(Configs, TableRoundTripTest,
-                         ::testing::Values(TableConfig{4096, 16, 10}, TableConfig{256, 1, 10},
-                                           TableConfig{1024, 16, 0}, TableConfig{64, 4, 5}),
-                         [](const ::testing::TestParamInfo<TableConfig>& param_info) {
-                           const TableConfig& config = param_info.param;
-                           return "block" + std::to_string(config.block_size_bytes) + "_restart" +
-                                  std::to_string(config.restart_interval) + "_bloom" +
-                                  std::to_string(config.bloom_bits_per_key);
-                         });
+INSTANTIATE_TEST_SUITE_P(
+    Configs, TableRoundTripTest,
+    ::testing::Values(TableConfig{4096, 16, 10, CompressionType::kNone, 0},
+                      TableConfig{256, 1, 10, CompressionType::kLz4, 0},
+                      TableConfig{1024, 16, 0, CompressionType::kZstd, 0},
+                      TableConfig{64, 4, 5, CompressionType::kLz4, 0},
+                      TableConfig{4096, 16, 10, CompressionType::kLz4, 8 << 20},
+                      TableConfig{256, 4, 10, CompressionType::kZstd, 16 << 10},
+                      TableConfig{1024, 16, 0, CompressionType::kNone, 1 << 20}),
+    [](const ::testing::TestParamInfo<TableConfig>& param_info) {
+      const TableConfig& config = param_info.param;
+      return "block" + std::to_string(config.block_size_bytes) + "_restart" +
+             std::to_string(config.restart_interval) + "_bloom" +
+             std::to_string(config.bloom_bits_per_key) + "_" +
+             std::string(compression_type_name(config.compression)) + "_cache" +
+             std::to_string(config.block_cache_bytes);
+    });
+
+// Proves that reading a table twice through a block cache gives the same answers, serves the
+// second pass from the cache when everything fits, and keeps the cache within its capacity when
+// it does not.
+TEST(TableTest, SecondScanHitsBlockCache) {
+  const Entries entries = make_entries(2000, 7);
+  for (const size_t cache_bytes : {size_t{8} << 20, size_t{64} << 10}) {
+    TableOptions options;
+    options.block_size_bytes = 1024;
+    options.compression = CompressionType::kZstd;
+    options.block_cache = std::make_shared<BlockCache>(cache_bytes);
+    auto table = open_table(options, build_table(options, entries));
+    ASSERT_TRUE(table.is_ok());
+    for (int pass = 0; pass < 2; pass++) {
+      const auto iterator = (*table)->new_iterator();
+      EXPECT_EQ(scan(iterator.get(), entries.size()), entries);
+      EXPECT_TRUE(iterator->status().is_ok());
+    }
+    const BlockCache::Stats stats = options.block_cache->stats();
+    EXPECT_LE(stats.usage_bytes, stats.capacity_bytes);
+    EXPECT_GT(stats.inserts, 0u);
+    if (cache_bytes > (size_t{1} << 20)) {
+      EXPECT_EQ(stats.hits, stats.misses);  // the second pass only hits
+      EXPECT_EQ(stats.evictions, 0u);
+    } else {
+      EXPECT_GT(stats.evictions, 0u);
+    }
+  }
+}
 
 // Proves a table with no entries opens and reads as empty.
 TEST(TableTest, EmptyTableHasNoEntries) {
@@ -241,10 +294,8 @@ TEST(TableTest, IteratorKeepsTableAlive) {
   EXPECT_EQ(scan(iterator.get(), entries.size()), entries);
 }
 
-// Proves concurrent readers of one Table each see correct results.
-TEST(TableTest, ConcurrentReadersSeeCorrectData) {
-  TableOptions options;
-  options.block_size_bytes = 512;
+// Two threads read every entry of one table three times, by lookup and by scan.
+void read_concurrently(const TableOptions& options) {
   const Entries entries = make_entries(500, 3);
   auto table = open_table(options, build_table(options, entries));
   ASSERT_TRUE(table.is_ok());
@@ -266,6 +317,20 @@ TEST(TableTest, ConcurrentReadersSeeCorrectData) {
   EXPECT_EQ(mismatches, std::vector<int>(2, 0));
 }
 
+// Proves concurrent readers of one Table each see correct results, without a block cache and
+// through one small enough that the readers keep evicting each other's blocks.
+TEST(TableTest, ConcurrentReadersSeeCorrectData) {
+  for (const size_t cache_bytes : {size_t{0}, size_t{8} << 10}) {
+    TableOptions options;
+    options.block_size_bytes = 512;
+    if (cache_bytes > 0) options.block_cache = std::make_shared<BlockCache>(cache_bytes, 2);
+    read_concurrently(options);
+    if (cache_bytes > 0) {
+      EXPECT_GT(options.block_cache->stats().evictions, 0u);
+    }
+  }
+}
+
 // ---- Damage: every failure must be a Corruption status naming the file, never wrong data.
 
 struct SmallTable {
@@ -274,9 +339,11 @@ struct SmallTable {
   std::string contents;
 };
 
-// About 80 entries in a dozen or more data blocks, plus a filter, an index and the footer.
-SmallTable make_small_table() {
+// About 80 entries in a dozen or more data blocks, plus a filter, an index and the footer. The
+// values repeat one letter, so lz4 and zstd compress the data blocks.
+SmallTable make_small_table(CompressionType compression = CompressionType::kNone) {
   SmallTable table;
+  table.options.compression = compression;
   table.options.block_size_bytes = 256;
   table.options.block_restart_interval = 4;
   table.options.bloom_bits_per_key = 10;
@@ -319,11 +386,17 @@ bool read_detects_damage(const SmallTable& table, std::string contents) {
   return detected;
 }
 
-// Proves every byte of a table is covered by a checksum or the magic: flipping any one bit of
-// any byte is detected by open or by a full read, and nothing read is ever wrong.
-TEST(TableCorruptionTest, EveryByteFlipIsDetected) {
-  const SmallTable table = make_small_table();
-  ASSERT_GT(table.contents.size() / table.options.block_size_bytes, 10u);
+class TableFlipTest : public ::testing::TestWithParam<CompressionType> {};
+
+// Proves every byte of a table, compressed or not, is covered by a checksum or the magic:
+// flipping any one bit of any byte is detected by open or by a full read (never a crash), and
+// nothing read is ever wrong.
+TEST_P(TableFlipTest, EveryByteFlipIsDetected) {
+  const SmallTable table = make_small_table(GetParam());
+  ASSERT_GT(make_small_table().contents.size() / table.options.block_size_bytes, 10u);
+  if (GetParam() != CompressionType::kNone) {
+    ASSERT_LT(table.contents.size(), make_small_table().contents.size() * 3 / 4);
+  }
   ASSERT_TRUE(!read_detects_damage(table, table.contents));
   int undetected = 0;
   for (size_t offset = 0; offset < table.contents.size(); offset++) {
@@ -333,6 +406,13 @@ TEST(TableCorruptionTest, EveryByteFlipIsDetected) {
   }
   EXPECT_EQ(undetected, 0);
 }
+
+INSTANTIATE_TEST_SUITE_P(Compressions, TableFlipTest,
+                         ::testing::Values(CompressionType::kNone, CompressionType::kLz4,
+                                           CompressionType::kZstd),
+                         [](const ::testing::TestParamInfo<CompressionType>& param_info) {
+                           return std::string(compression_type_name(param_info.param));
+                         });
 
 // Proves a table truncated to any shorter length fails to open with Corruption.
 TEST(TableCorruptionTest, TruncatedFileIsCorruption) {
@@ -469,7 +549,7 @@ TEST(TableFormatTest, ReadBlockVerifiesTrailer) {
   std::string file_bytes = "prefix";
   const BlockHandle handle{file_bytes.size(), contents.size()};
   file_bytes += contents;
-  append_block_trailer(&file_bytes, contents, BlockType::kUncompressed);
+  append_block_trailer(&file_bytes, contents, CompressionType::kNone);
   const auto read = [](const std::string& bytes, const BlockHandle& h) {
     return read_block(test::StringRandomAccessFile(bytes), h, kFileName);
   };
@@ -479,8 +559,8 @@ TEST(TableFormatTest, ReadBlockVerifiesTrailer) {
 
   std::string flipped = file_bytes;
   flipped[handle.offset + 3] ^= 0x10;
-  std::string unknown_type = file_bytes.substr(0, handle.offset) + contents + '';
-  put_fixed32(&unknown_type, checksum32(contents + ''));
+  std::string unknown_type = file_bytes.substr(0, handle.offset) + contents + '\x07';
+  put_fixed32(&unknown_type, checksum32(contents + '\x07'));
   const std::vector<std::pair<Result<std::string>, std::string>> failures = {
       {read(flipped, handle), "checksum"},
       {read(unknown_type, handle), "unknown block type"},

@@ -1,0 +1,200 @@
+#include "storage/compaction_job.h"
+
+#include <algorithm>
+#include <memory>
+
+#include "common/assert.h"
+#include "io/env.h"
+#include "storage/file_names.h"
+#include "storage/merging_iterator.h"
+#include "storage/table_builder.h"
+#include "storage/table_cache.h"
+
+namespace cairn {
+namespace {
+
+// How often (in entries) the job checks whether the database is closing.
+constexpr uint64_t kStopCheckIntervalEntries = 1024;
+
+// Writes the surviving entries into output files, cutting them as the header describes.
+class OutputFiles {
+ public:
+  OutputFiles(const Compaction& compaction, const CompactionJobContext& context)
+      : compaction_(compaction), context_(context) {}
+
+  Status add(std::string_view internal_key, std::string_view user_key, std::string_view value) {
+    const bool overlaps_too_much = advance_grandparents(internal_key);
+    if (builder_ != nullptr && user_key != last_user_key_ &&
+        (builder_->file_size_bytes() >= context_.options->target_file_size_bytes ||
+         overlaps_too_much)) {
+      CAIRN_RETURN_IF_ERROR(finish_file());
+    }
+    if (builder_ == nullptr) CAIRN_RETURN_IF_ERROR(open_file());
+    builder_->add(internal_key, value);
+    last_user_key_.assign(user_key);
+    return Status::ok();
+  }
+
+  Status finish(CompactionJobResult* result) {
+    if (builder_ != nullptr) CAIRN_RETURN_IF_ERROR(finish_file());
+    if (!result_.outputs.empty()) CAIRN_RETURN_IF_ERROR(context_.env->sync_dir(context_.directory));
+    result->outputs = std::move(result_.outputs);
+    result->bytes_written = result_.bytes_written;
+    return Status::ok();
+  }
+
+  // Removes every file this job created (after a failure). A builder destroyed unfinished
+  // abandons its table.
+  void remove_all() {
+    builder_.reset();
+    file_.reset();
+    for (const uint64_t number : created_) {
+      (void)context_.env->remove_file(table_file_name(context_.directory, number));
+    }
+  }
+
+ private:
+  Status open_file() {
+    const uint64_t number = context_.new_output_number();
+    created_.push_back(number);
+    CAIRN_ASSIGN_OR_RETURN(
+        file_, context_.env->new_writable_file(table_file_name(context_.directory, number)));
+    builder_ = std::make_unique<TableBuilder>(context_.table, file_.get());
+    current_.number = number;
+    grandparent_overlap_bytes_ = 0;
+    return Status::ok();
+  }
+
+  Status finish_file() {
+    CAIRN_RETURN_IF_ERROR(builder_->finish());
+    CAIRN_RETURN_IF_ERROR(file_->sync());
+    CAIRN_RETURN_IF_ERROR(file_->close());
+    current_.size_bytes = builder_->file_size_bytes();
+    current_.smallest_key = builder_->smallest_key();
+    current_.largest_key = builder_->largest_key();
+    result_.bytes_written += current_.size_bytes;
+    result_.outputs.push_back(std::move(current_));
+    current_ = FileMetaData();
+    builder_.reset();
+    file_.reset();
+    return Status::ok();
+  }
+
+  // Accounts for the grandparent files wholly before `internal_key`; true once the current output
+  // overlaps more of them than allowed.
+  bool advance_grandparents(std::string_view internal_key) {
+    const auto& grandparents = compaction_.grandparents;
+    while (grandparent_index_ < grandparents.size() &&
+           compare_internal_keys(internal_key, grandparents[grandparent_index_]->largest_key) > 0) {
+      if (builder_ != nullptr) {
+        grandparent_overlap_bytes_ += grandparents[grandparent_index_]->size_bytes;
+      }
+      grandparent_index_++;
+    }
+    return grandparent_overlap_bytes_ > grandparent_overlap_bytes_max(*context_.options);
+  }
+
+  const Compaction& compaction_;
+  const CompactionJobContext& context_;
+  std::unique_ptr<WritableFile> file_;
+  std::unique_ptr<TableBuilder> builder_;
+  FileMetaData current_;
+  std::string last_user_key_;
+  size_t grandparent_index_ = 0;
+  uint64_t grandparent_overlap_bytes_ = 0;
+  std::vector<uint64_t> created_;
+  CompactionJobResult result_;
+};
+
+Result<std::unique_ptr<Iterator>> open_inputs(const Compaction& compaction,
+                                              const CompactionJobContext& context,
+                                              uint64_t* bytes_read) {
+  std::vector<std::unique_ptr<Iterator>> children;
+  for (const Version::FileList* files : {&compaction.inputs, &compaction.next_inputs}) {
+    for (const auto& file : *files) {
+      CAIRN_ASSIGN_OR_RETURN(std::shared_ptr<Table> table, context.tables->find(*file));
+      children.push_back(table->new_iterator());
+      children.back()->keep_alive(std::move(table));
+      *bytes_read += file->size_bytes;
+    }
+  }
+  return new_merging_iterator(std::move(children));
+}
+
+// The index of the first snapshot at or after `sequence`: entries in one stripe are seen by the
+// same snapshots. snapshots.size() is the stripe no snapshot sees.
+size_t stripe_of(const std::vector<SequenceNumber>& snapshots, SequenceNumber sequence) {
+  return static_cast<size_t>(std::lower_bound(snapshots.begin(), snapshots.end(), sequence) -
+                             snapshots.begin());
+}
+
+// Merges and filters the inputs into `outputs`.
+Status merge(const Compaction& compaction, const CompactionJobContext& context, Iterator& input,
+             OutputFiles& outputs, CompactionJobResult* result) {
+  const int output_level = compaction.output_level;
+  const std::vector<SequenceNumber>& snapshots = context.snapshots;
+  const CompactionFilter* filter = context.options->filter;
+  std::string user_key;
+  bool has_user_key = false;
+  size_t newer_stripe = 0;
+  std::string rewritten_key;
+  for (input.seek_to_first(); input.valid(); input.next()) {
+    if (++result->entries_read % kStopCheckIntervalEntries == 0 && context.stop != nullptr &&
+        context.stop->load(std::memory_order_relaxed)) {
+      return Status::busy("compaction stopped: the database is closing");
+    }
+    ParsedInternalKey parsed;
+    if (!parse_internal_key(input.key(), &parsed)) {
+      return Status::corruption("compaction input: malformed internal key");
+    }
+    const bool first_of_key = !has_user_key || parsed.user_key != user_key;
+    if (first_of_key) {
+      user_key.assign(parsed.user_key);
+      has_user_key = true;
+    }
+    const size_t stripe = stripe_of(snapshots, parsed.sequence);
+    bool drop = !first_of_key && stripe == newer_stripe;
+    newer_stripe = stripe;
+
+    ValueType type = parsed.type;
+    if (!drop && first_of_key && type == ValueType::kValue && stripe == snapshots.size() &&
+        filter != nullptr && filter->should_drop(parsed.user_key, input.value())) {
+      type = ValueType::kDeletion;
+    }
+    if (!drop && type == ValueType::kDeletion && stripe == 0 &&
+        !compaction.version->may_hold_key_below(output_level, parsed.user_key)) {
+      drop = true;
+    }
+    if (drop) {
+      result->entries_dropped++;
+      continue;
+    }
+    if (type == parsed.type) {
+      CAIRN_RETURN_IF_ERROR(outputs.add(input.key(), parsed.user_key, input.value()));
+    } else {
+      rewritten_key = make_internal_key(parsed.user_key, parsed.sequence, type);
+      CAIRN_RETURN_IF_ERROR(outputs.add(rewritten_key, parsed.user_key, ""));
+    }
+  }
+  return input.status();
+}
+
+}  // namespace
+
+Result<CompactionJobResult> run_compaction_job(const Compaction& compaction,
+                                               const CompactionJobContext& context) {
+  CAIRN_ASSERT(!compaction.trivial_move);
+  CompactionJobResult result;
+  CAIRN_ASSIGN_OR_RETURN(std::unique_ptr<Iterator> input,
+                         open_inputs(compaction, context, &result.bytes_read));
+  OutputFiles outputs(compaction, context);
+  Status status = merge(compaction, context, *input, outputs, &result);
+  if (status.is_ok()) status = outputs.finish(&result);
+  if (!status.is_ok()) {
+    outputs.remove_all();
+    return status;
+  }
+  return result;
+}
+
+}  // namespace cairn

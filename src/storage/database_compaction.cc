@@ -1,0 +1,121 @@
+// Background compaction of the database: when a level is over its target, pick a compaction
+// (compaction.h), run it (compaction_job.h) and install the result; then look for more work.
+#include <algorithm>
+
+#include "common/assert.h"
+#include "io/clock.h"
+#include "storage/compaction_job.h"
+#include "storage/database.h"
+
+namespace cairn {
+
+// REQUIRES: `lock` holds mutex_. Released while scheduling (an inline scheduler runs the task).
+void Database::maybe_schedule_compaction(std::unique_lock<std::mutex>& lock) {
+  if (compaction_scheduled_ || closing_.load() || !sticky_error_.is_ok()) return;
+  int level = 0;
+  if (compaction_score(*versions_.current(), options_.compaction, &level) < 1.0) return;
+  compaction_scheduled_ = true;
+  lock.unlock();
+  options_.scheduler->schedule([this] { background_compaction(); });
+  lock.lock();
+}
+
+void Database::background_compaction() {
+  std::unique_lock lock(mutex_);
+  CAIRN_ASSERT(compaction_scheduled_);
+  Status status = sticky_error_;
+  if (status.is_ok() && !closing_.load()) status = run_one_compaction(lock);
+  // A compaction stopped by close() is not a failure: its inputs are intact.
+  if (!status.is_ok() && !closing_.load() && sticky_error_.is_ok()) sticky_error_ = status;
+  compaction_scheduled_ = false;
+  background_done_.notify_all();
+  maybe_schedule_compaction(lock);
+}
+
+// REQUIRES: `lock` holds mutex_; released while the compaction runs.
+Status Database::run_one_compaction(std::unique_lock<std::mutex>& lock) {
+  std::optional<Compaction> compaction =
+      pick_compaction(versions_.current(), options_.compaction, &compact_pointers_);
+  if (!compaction) return Status::ok();
+  const uint64_t start_micros = options_.clock->now_micros();
+
+  if (compaction->trivial_move) {
+    lock.unlock();
+    const Status moved = install_compaction(*compaction, {});
+    lock.lock();
+    if (moved.is_ok()) stats_.trivial_move_count += compaction->inputs.size();
+    return moved;
+  }
+
+  CompactionJobContext context;
+  context.env = options_.env;
+  context.directory = directory_;
+  context.table = options_.table;
+  context.options = &options_.compaction;
+  context.tables = &table_cache_;
+  context.snapshots.assign(snapshots_.begin(), snapshots_.end());
+  context.snapshots.erase(std::unique(context.snapshots.begin(), context.snapshots.end()),
+                          context.snapshots.end());
+  std::vector<uint64_t> output_numbers;
+  context.new_output_number = [&] {
+    std::lock_guard output_lock(mutex_);
+    const uint64_t number = versions_.new_file_number();
+    pending_outputs_.insert(number);
+    output_numbers.push_back(number);
+    return number;
+  };
+  context.stop = &closing_;
+  lock.unlock();
+
+  Result<CompactionJobResult> result = run_compaction_job(*compaction, context);
+  Status status = result.status();
+  if (status.is_ok()) status = install_compaction(*compaction, result->outputs);
+
+  lock.lock();
+  for (const uint64_t number : output_numbers) pending_outputs_.erase(number);
+  if (!status.is_ok()) return status;
+  stats_.compaction_count++;
+  stats_.compaction_bytes_read += result->bytes_read;
+  stats_.compaction_bytes_written += result->bytes_written;
+  stats_.entries_dropped += result->entries_dropped;
+  stats_.compaction_micros += options_.clock->now_micros() - start_micros;
+  remove_obsolete_files(lock);
+  return Status::ok();
+}
+
+// Records in the MANIFEST that the compaction's inputs are replaced by `outputs` (or, for a
+// trivial move, moved down a level), and refreshes the write throttle.
+Status Database::install_compaction(const Compaction& compaction,
+                                    std::vector<FileMetaData> outputs) {
+  VersionEdit edit;
+  for (const auto& file : compaction.inputs) edit.remove_file(compaction.level, file->number);
+  for (const auto& file : compaction.next_inputs) {
+    edit.remove_file(compaction.output_level, file->number);
+  }
+  if (compaction.trivial_move) {
+    for (const auto& file : compaction.inputs) edit.add_file(compaction.output_level, *file);
+  }
+  for (FileMetaData& file : outputs) edit.add_file(compaction.output_level, std::move(file));
+  CAIRN_RETURN_IF_ERROR(versions_.log_and_apply(&edit));
+  std::lock_guard lock(mutex_);
+  refresh_compaction_debt();
+  return Status::ok();
+}
+
+void Database::refresh_compaction_debt() {
+  const std::shared_ptr<const Version> version = versions_.current();
+  compaction_debt_.level0_file_count = version->files(0).size();
+  compaction_debt_.pending_bytes = pending_compaction_bytes(*version, options_.compaction);
+}
+
+Status Database::wait_for_compactions() {
+  std::unique_lock lock(mutex_);
+  while (true) {
+    CAIRN_RETURN_IF_ERROR(sticky_error_);
+    maybe_schedule_compaction(lock);
+    if (!compaction_scheduled_ && !flush_scheduled_) return Status::ok();
+    background_done_.wait(lock);
+  }
+}
+
+}  // namespace cairn
