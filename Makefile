@@ -5,7 +5,7 @@ BUILD_DIR ?= build
 JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?=
 
-.PHONY: all deps configure build run test test-long clean
+.PHONY: all deps configure build run test test-long clean bench-engine
 
 all: build
 
@@ -29,6 +29,17 @@ test: build
 # The same suites with many more seeds and bigger data; not run by CI.
 test-long: build
 	@cd $(BUILD_DIR) && CAIRN_TEST_LONG=1 ctest -j $(JOBS) --output-on-failure --no-label-summary --no-tests=error --timeout 3600
+
+# Cairn's engine beside RocksDB and LevelDB (bench/README.md). QUICK=1 for the quick mode (under
+# 2 minutes); ROCKSDB_ROOT=DIR / LEVELDB_ROOT=DIR to link another build (DIR/include, DIR/lib).
+# Data goes to a directory the program creates under build-bench/ and removes; the rm clears
+# what an interrupted run left behind.
+bench-engine:
+	@bash scripts/install-deps.sh bench
+	@cmake -S . -B build-bench -G Ninja -DCMAKE_BUILD_TYPE=Release -DCAIRN_BENCH=ON -DCAIRN_SANITIZERS=OFF -DROCKSDB_ROOT="$(ROCKSDB_ROOT)" -DLEVELDB_ROOT="$(LEVELDB_ROOT)" >/dev/null
+	@cmake --build build-bench -j $(JOBS) --target engine_bench
+	@rm -rf build-bench/engine_bench.*
+	@build-bench/bench/engine_bench $(if $(QUICK),--quick,) --dir $(CURDIR)/build-bench
 
 clean:
 	rm -rf $(BUILD_DIR)

@@ -79,6 +79,8 @@ Status Database::run_one_compaction(std::unique_lock<std::mutex>& lock) {
   stats_.compaction_bytes_written += result->bytes_written;
   stats_.entries_dropped += result->entries_dropped;
   stats_.compaction_micros += options_.clock->now_micros() - start_micros;
+  // The compaction holds its input version, which keeps the input files live: let it go first.
+  compaction.reset();
   remove_obsolete_files(lock);
   return Status::ok();
 }
