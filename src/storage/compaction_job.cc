@@ -157,6 +157,7 @@ Status merge(const Compaction& compaction, const CompactionJobContext& context, 
     newer_stripe = stripe;
 
     ValueType type = parsed.type;
+    // Only inline values go to the filter: a blob reference is not the value (options.h).
     if (!drop && first_of_key && type == ValueType::kValue && stripe == snapshots.size() &&
         filter != nullptr && filter->should_drop(parsed.user_key, input.value())) {
       type = ValueType::kDeletion;

@@ -7,7 +7,10 @@
 // (no reader can see it any more). A tombstone is dropped when every snapshot sees it (or a newer
 // entry) and no level below the output may still hold the key; otherwise it must stay to hide
 // what is below. The compaction filter is asked about a key's newest value only when no snapshot
-// can see that value; a value it drops becomes a tombstone, or nothing at the bottom.
+// can see that value; a value it drops becomes a tombstone, or nothing at the bottom. A blob
+// reference is a value for these rules, except that the filter is not asked about it (the entry
+// holds the reference, not the value). Blob files are not touched: a dropped reference leaves
+// garbage in its blob file for blob garbage collection.
 //
 // Output files are cut at the target file size, or earlier when they would overlap too much of
 // the level below the output (so their own compaction stays cheap), and only between user keys,

@@ -5,6 +5,7 @@
 
 #include "common/assert.h"
 #include "io/clock.h"
+#include "storage/blob_format.h"
 #include "storage/block_cache.h"
 #include "storage/compression.h"
 #include "storage/database_iterator.h"
@@ -56,6 +57,12 @@ Status validate(const Options& options) {
   }
   if (compaction.pending_compaction_bytes_stop < compaction.pending_compaction_bytes_slowdown) {
     problem = "pending_compaction_bytes_stop must be at least the slowdown limit";
+  }
+  if (options.blob_value_threshold_bytes >= kBlobValueBytesMax) {
+    problem = "blob_value_threshold_bytes must be below the largest blob value (0 turns blobs off)";
+  }
+  if (options.blob_file_size_bytes == 0 || options.blob_file_size_bytes > kBlobFileBytesMax) {
+    problem = "blob_file_size_bytes must be positive and at most kBlobFileBytesMax";
   }
   return problem == nullptr ? Status::ok() : Status::invalid_argument(problem);
 }
@@ -109,24 +116,48 @@ Status Database::remove(std::string_view key) {
 }
 
 Status Database::write(const WriteBatch& batch) {
+  // Keys are checked here, once, rather than in WriteBatch::put, which cannot fail.
+  struct Check final : WriteBatch::Handler {
+    uint64_t threshold_bytes = 0;
+    size_t longest_key = 0;
+    bool blob_reference = false;
+    bool large_value = false;
+    void put(std::string_view key, std::string_view value) override {
+      note(key);
+      large_value |= threshold_bytes != 0 && value.size() > threshold_bytes;
+    }
+    void remove(std::string_view key) override { note(key); }
+    void put_blob_reference(std::string_view key, std::string_view) override {
+      note(key);
+      blob_reference = true;
+    }
+    void note(std::string_view key) { longest_key = std::max(longest_key, key.size()); }
+  } check;
+  check.threshold_bytes = options_.blob_value_threshold_bytes;
+  CAIRN_RETURN_IF_ERROR(batch.iterate(check));
+  if (check.longest_key > kKeyBytesMax) {
+    return Status::invalid_argument("key of " + std::to_string(check.longest_key) +
+                                    " bytes exceeds the limit of " + std::to_string(kKeyBytesMax));
+  }
+  // A reference names a record only the database may vouch for: a forged one would end the
+  // WAL's replay at recovery (database_recovery.cc) and lose the writes after it.
+  if (check.blob_reference) {
+    return Status::invalid_argument("a write batch may not carry blob references");
+  }
+  if (batch.count() == 0) return Status::ok();
+  if (!check.large_value) return write_checked(batch);
+  uint64_t blob_value_bytes = 0;
+  CAIRN_ASSIGN_OR_RETURN(const WriteBatch with_references,
+                         move_large_values(batch, &blob_value_bytes));
+  return write_with_blob_values(with_references, blob_value_bytes);
+}
+
+Status Database::write_checked(const WriteBatch& batch) {
   if (batch.size_bytes() > kWriteBatchBytesMax) {
     return Status::invalid_argument("write batch of " + std::to_string(batch.size_bytes()) +
                                     " bytes exceeds the limit of " +
                                     std::to_string(kWriteBatchBytesMax));
   }
-  // Keys are checked here, once, rather than in WriteBatch::put, which cannot fail.
-  struct KeyCheck final : WriteBatch::Handler {
-    size_t longest = 0;
-    void put(std::string_view key, std::string_view) override { note(key); }
-    void remove(std::string_view key) override { note(key); }
-    void note(std::string_view key) { longest = std::max(longest, key.size()); }
-  } keys;
-  CAIRN_RETURN_IF_ERROR(batch.iterate(keys));
-  if (keys.longest > kKeyBytesMax) {
-    return Status::invalid_argument("key of " + std::to_string(keys.longest) +
-                                    " bytes exceeds the limit of " + std::to_string(kKeyBytesMax));
-  }
-  if (batch.count() == 0) return Status::ok();
   return write_through_queue(WriteKind::kBatch, &batch);
 }
 
@@ -160,8 +191,12 @@ Status Database::write_through_queue(WriteKind kind, const WriteBatch* batch) {
       status = make_room_for_write(lock, /*force_switch=*/true);
       break;
     case WriteKind::kSyncWal:
-      status = sticky_error_.is_ok() ? log_file_->sync() : sticky_error_;
+      status = sticky_error_;
+      // Blob records first: a synced WAL record must not name a record that is not.
+      if (status.is_ok()) status = blobs_->sync();
+      if (status.is_ok()) status = log_file_->sync();
       if (status.is_ok()) last_sync_micros_ = options_.clock->now_micros();
+      if (!status.is_ok() && sticky_error_.is_ok()) sticky_error_ = status;
       break;
   }
 
@@ -204,6 +239,9 @@ Status Database::apply_group(std::unique_lock<std::mutex>& lock, Writer& leader,
   // it does I/O; followers and readers proceed meanwhile.
   lock.unlock();
   Status status = log_->add_record(group.contents());
+  // Under kBatch, blob records written since the last sync become durable before the WAL
+  // records naming them (under kAlways they already are, and kNever never syncs).
+  if (status.is_ok() && sync) status = blobs_->sync();
   if (status.is_ok()) status = sync ? log_file_->sync() : log_file_->flush();
   if (status.is_ok()) {
     const Status inserted = insert_into_memtable(group, memtable.get());
@@ -292,7 +330,10 @@ Status Database::switch_memtable() {
   CAIRN_ASSERT(imm_ == nullptr);
   // Sync the old log first: otherwise a power loss could keep the new log's (synced) writes but
   // not the old one's unsynced tail, a hole in the history.
-  if (options_.fsync != FsyncPolicy::kNever) CAIRN_RETURN_IF_ERROR(log_file_->sync());
+  if (options_.fsync != FsyncPolicy::kNever) {
+    CAIRN_RETURN_IF_ERROR(blobs_->sync());  // before the log whose records name them
+    CAIRN_RETURN_IF_ERROR(log_file_->sync());
+  }
   CAIRN_RETURN_IF_ERROR(open_new_log());
   imm_ = std::move(mem_);
   mem_ = std::make_shared<MemTable>();
@@ -325,17 +366,33 @@ Database::ReadState Database::read_state(const ReadOptions& options) const {
   return state;
 }
 
+Result<LookupResult> Database::lookup(const ReadState& state, std::string_view key,
+                                      std::string* value) {
+  LookupResult result = state.memtable->get(key, state.sequence, value);
+  if (result == LookupResult::kAbsent && state.immutable != nullptr) {
+    result = state.immutable->get(key, state.sequence, value);
+  }
+  if (result == LookupResult::kAbsent) {
+    CAIRN_ASSIGN_OR_RETURN(result, state.version->get(table_cache_, key, state.sequence, value));
+  }
+  return result;
+}
+
 Result<std::optional<std::string>> Database::get(const ReadOptions& options, std::string_view key) {
   const ReadState state = read_state(options);
   std::string value;
-  LookupResult result = state.memtable->get(key, state.sequence, &value);
-  if (result == LookupResult::kAbsent && state.immutable != nullptr) {
-    result = state.immutable->get(key, state.sequence, &value);
+  CAIRN_ASSIGN_OR_RETURN(const LookupResult result, lookup(state, key, &value));
+  switch (result) {
+    case LookupResult::kFound:
+      return std::optional<std::string>(std::move(value));
+    case LookupResult::kBlobReference: {
+      CAIRN_ASSIGN_OR_RETURN(std::string blob_value, read_blob_value(value));
+      return std::optional<std::string>(std::move(blob_value));
+    }
+    case LookupResult::kAbsent:
+    case LookupResult::kDeleted:
+      break;
   }
-  if (result == LookupResult::kAbsent) {
-    CAIRN_ASSIGN_OR_RETURN(result, state.version->get(table_cache_, key, state.sequence, &value));
-  }
-  if (result == LookupResult::kFound) return std::optional<std::string>(std::move(value));
   return std::optional<std::string>();
 }
 
@@ -348,7 +405,8 @@ std::unique_ptr<Iterator> Database::new_iterator(const ReadOptions& options) {
     children.back()->keep_alive(memtable);
   }
   state.version->append_iterators(table_cache_, &children);
-  auto iterator = new_database_iterator(new_merging_iterator(std::move(children)), state.sequence);
+  auto iterator = new_database_iterator(new_merging_iterator(std::move(children)), state.sequence,
+                                        blobs_.get());
   iterator->keep_alive(std::move(state.version));
   return iterator;
 }
@@ -375,6 +433,11 @@ Status Database::close() {
   CAIRN_ASSERT(writers_.empty());
   background_done_.wait(lock, [&] { return !flush_scheduled_ && !compaction_scheduled_; });
   Status status = sticky_error_;
+  if (blobs_ != nullptr) {
+    // Whatever the policy, as for the WAL below, whose records may name these.
+    const Status blobs_closed = blobs_->close();
+    if (status.is_ok()) status = blobs_closed;
+  }
   if (log_file_ != nullptr) {
     if (status.is_ok()) status = log_file_->sync();
     const Status closed = log_file_->close();
@@ -395,6 +458,11 @@ DatabaseStats Database::stats() const {
   stats.block_cache_misses = cache.misses;
   stats.block_cache_usage_bytes = cache.usage_bytes;
   stats.block_cache_capacity_bytes = cache.capacity_bytes;
+  if (blobs_ != nullptr) {
+    const BlobStore::Stats blobs = blobs_->stats();
+    stats.blob_bytes_written = blobs.bytes_written;
+    stats.blob_file_count = blobs.file_count;
+  }
   const std::shared_ptr<const Version> version = versions_.current();
   for (int level = 0; level < kLevelCount; level++) {
     stats.levels[level].file_count = version->files(level).size();

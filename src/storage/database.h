@@ -11,9 +11,17 @@
 // Thread-safety: every method may be called from many threads at once, except close() and the
 // destructor, which REQUIRE that no other call is in progress or follows.
 //
-// Errors: a failure to write the WAL, a table or the MANIFEST stops further writes (they return
-// that first error) because what is on disk is then unknown; reads keep working, and reopening
-// the database recovers what was acknowledged.
+// Large values (WiscKey-style, docs/blob-format.md): a value larger than
+// Options::blob_value_threshold_bytes is written to a blob file (blob_store.h) before its write
+// enters the writer queue, and the WAL and the tree carry a small reference to it instead. Reads
+// resolve references. Memory: get() and an iterator's value() hold the whole value;
+// put_stream() and get_stream() hold one chunk (64 KiB) of it, whatever its size (up to 1 GiB).
+// A WAL record whose blob reference dangles after a crash (the blob bytes were not yet durable)
+// ends recovery there, as a torn tail would (database_recovery.cc).
+//
+// Errors: a failure to write the WAL, a blob file, a table or the MANIFEST stops further writes
+// (they return that first error) because what is on disk is then unknown; reads keep working,
+// and reopening the database recovers what was acknowledged.
 #pragma once
 
 #include <array>
@@ -31,6 +39,7 @@
 #include "common/result.h"
 #include "io/env.h"
 #include "io/scheduler.h"
+#include "storage/blob_store.h"
 #include "storage/compaction.h"
 #include "storage/database_stats.h"
 #include "storage/internal_key.h"
@@ -56,6 +65,39 @@ class Snapshot {
   SequenceNumber sequence_;
 };
 
+// A value given in pieces (Database::put_stream). Exactly the announced number of bytes must
+// be appended, then commit() writes the key. Destroying the writer without a successful commit
+// abandons the value: the database is unchanged (a large value leaves garbage in a blob file).
+// Used by one thread at a time; REQUIRES: the database outlives it and is not closed before it.
+class ValueWriter {
+ public:
+  virtual ~ValueWriter() = default;
+  // The next bytes of the value. InvalidArgument if they pass the announced size; after any
+  // error the value is abandoned and every later call returns that error.
+  virtual Status append(std::string_view bytes) = 0;
+  // Writes the key with the value through the normal write path (WAL, memtable): durable per
+  // the fsync policy when it returns OK, as put(). InvalidArgument if fewer bytes than announced
+  // were appended. REQUIRES: not called again after it returned OK.
+  virtual Status commit() = 0;
+};
+
+// The bytes of a value, in order (Database::get_stream). Used by one thread at a time;
+// REQUIRES: the database outlives it. It reads the value as of when it was opened, even if the
+// key is overwritten meanwhile.
+class ValueReader {
+ public:
+  virtual ~ValueReader() = default;
+  // The number of bytes this reader returns in all (the range's length for a range reader).
+  virtual uint64_t size_bytes() const = 0;
+  // The size of the whole value.
+  virtual uint64_t value_size_bytes() const = 0;
+  // Copies up to n of the next bytes into `buffer` (room for n) and returns how many: 0 only at
+  // the end (or when n is 0); may return fewer than n before the end. Corruption, naming the
+  // blob file, if the bytes it reaches are damaged: no damaged byte is ever returned. After an
+  // error every call returns it.
+  virtual Result<size_t> read(char* buffer, size_t n) = 0;
+};
+
 class Database {
  public:
   // Opens (creating it if options.create_if_missing) the database in `directory`. Busy if
@@ -72,13 +114,33 @@ class Database {
   Status put(std::string_view key, std::string_view value);
   Status remove(std::string_view key);
   // Applies every operation of `batch` atomically: a read sees all of them or none, and after a
-  // crash either all are recovered or none.
+  // crash either all are recovered or none. Values over the threshold are first written to blob
+  // files, before the batch joins the writer queue (a failed write leaves them as garbage).
+  // InvalidArgument if the batch carries blob references: only the database writes those.
   Status write(const WriteBatch& batch);
 
-  // The value of `key`, or nullopt if it is absent.
+  // Writes `key` with a value given in pieces through the returned writer (see ValueWriter):
+  // straight to a blob file when value_size_bytes is over the threshold (one chunk in memory),
+  // otherwise buffered and written whole at commit. Each large streamed value has a blob file
+  // to itself while it is written, so concurrent streams and puts do not wait for each other.
+  // InvalidArgument if the key is over kKeyBytesMax, or the value over kBlobValueBytesMax
+  // (1 GiB; with blob files off, the write batch limit).
+  Result<std::unique_ptr<ValueWriter>> put_stream(std::string_view key, uint64_t value_size_bytes);
+
+  // The value of `key`, or nullopt if it is absent. A value in a blob file is read whole.
   Result<std::optional<std::string>> get(const ReadOptions& options, std::string_view key);
+  // A reader over the value of `key`, or nullptr if the key is absent (as get's nullopt). A value
+  // in a blob file is streamed, one verified chunk at a time; an inline value is held whole.
+  Result<std::unique_ptr<ValueReader>> get_stream(const ReadOptions& options, std::string_view key);
+  // As get_stream, over bytes [offset, offset + length) of the value, clipped to its end (empty
+  // if offset is past it). A value in a blob file is read from the chunk holding `offset` on.
+  Result<std::unique_ptr<ValueReader>> get_stream_range(const ReadOptions& options,
+                                                        std::string_view key, uint64_t offset,
+                                                        uint64_t length);
   // An iterator over user keys in bytewise order, as of options.snapshot (or now). It keeps the
   // memtables and tables it reads alive; it may outlive neither the database nor the snapshot.
+  // value() reads a value in a blob file whole, only when called; an error doing so makes the
+  // iterator invalid with status() telling (value() then returns an empty view).
   std::unique_ptr<Iterator> new_iterator(const ReadOptions& options);
 
   const Snapshot* get_snapshot();
@@ -120,17 +182,42 @@ class Database {
   // Recovery (database_recovery.cc).
   Status recover();
   Status check_tables_exist(const std::vector<std::string>& names);
-  Status replay_log(uint64_t number, VersionEdit* edit, SequenceNumber* max_sequence);
+  // *ended_early: the log ended at a dangling blob reference (database_blobs.cc).
+  Status replay_log(uint64_t number, VersionEdit* edit, SequenceNumber* max_sequence,
+                    bool* ended_early);
   Status write_level0_table(MemTable& memtable, VersionEdit* edit);
   Status open_new_log();
 
   // Writes (database.cc).
+  // Checks the size limit, then writes through the queue. The batch's values are final: large
+  // ones are already blob references.
+  Status write_checked(const WriteBatch& batch);
   Status write_through_queue(WriteKind kind, const WriteBatch* batch);
   Status apply_group(std::unique_lock<std::mutex>& lock, Writer& leader, Writer** last_in_group);
   Status make_room_for_write(std::unique_lock<std::mutex>& lock, bool force_switch);
   void delay_write(std::unique_lock<std::mutex>& lock);
   Status switch_memtable();
   bool should_sync_now() const;
+
+  // Large values (database_blobs.cc).
+  class StreamedValueWriter;
+  // The newest entry for `key` in `state`, as MemTable::get reports it.
+  Result<LookupResult> lookup(const ReadState& state, std::string_view key, std::string* value);
+  // `batch` with every value over the threshold written to a blob file and replaced by its
+  // reference; *blob_value_bytes gets the bytes moved.
+  Result<WriteBatch> move_large_values(const WriteBatch& batch, uint64_t* blob_value_bytes);
+  // Writes `batch` (its references' records are durable per the policy) and counts the bytes
+  // the caller wrote to blob files as user bytes.
+  Status write_with_blob_values(const WriteBatch& batch, uint64_t blob_value_bytes);
+  // A failed blob write: anything but InvalidArgument (nothing written) stops further writes.
+  Status blob_write_failed(const Status& status);
+  Result<std::string> read_blob_value(std::string_view encoded_reference);
+  Result<std::unique_ptr<ValueReader>> open_value_reader(LookupResult result, std::string value,
+                                                         uint64_t offset, uint64_t length);
+  // Whether every blob reference of a batch read back from the WAL names an intact record.
+  Result<bool> blob_references_intact(const WriteBatch& batch);
+  // Creates blobs_, counting the blob files among the directory's `names`.
+  void open_blob_store(const std::vector<std::string>& names);
 
   // Background flush (database_flush.cc).
   void schedule_flush(std::unique_lock<std::mutex>& lock);
@@ -152,6 +239,8 @@ class Database {
   std::unique_ptr<FileLock> lock_;
   TableCache table_cache_;
   VersionSet versions_;
+  // Created at open (recover()), once the blob files already present are counted.
+  std::unique_ptr<BlobStore> blobs_;
 
   mutable std::mutex mutex_;
   std::condition_variable background_done_;  // a flush finished (or failed)

@@ -46,12 +46,19 @@ Status Database::flush_immutable_memtable(std::unique_lock<std::mutex>& lock) {
   lock.unlock();
 
   VersionEdit edit;
-  std::unique_ptr<Iterator> entries = immutable->new_iterator();
-  Result<std::optional<FileMetaData>> file =
-      build_table(options_.env, directory_, options_.table, *entries, number);
-  Status status = file.status();
+  // The table will be durable whatever the fsync policy, so the blob records its references
+  // name must be too (under kNever this is the only time they are synced before close).
+  Status status = blobs_->sync();
+  std::optional<FileMetaData> file;
   if (status.is_ok()) {
-    if (file->has_value()) edit.add_file(0, **file);
+    std::unique_ptr<Iterator> entries = immutable->new_iterator();
+    Result<std::optional<FileMetaData>> built =
+        build_table(options_.env, directory_, options_.table, *entries, number);
+    status = built.status();
+    if (status.is_ok()) file = std::move(built).value();
+  }
+  if (status.is_ok()) {
+    if (file) edit.add_file(0, *file);
     edit.set_log_number(live_log_number);
     edit.set_last_sequence(last_sequence);
     status = versions_.log_and_apply(&edit);
@@ -62,7 +69,7 @@ Status Database::flush_immutable_memtable(std::unique_lock<std::mutex>& lock) {
   if (!status.is_ok()) return status;
   imm_.reset();
   stats_.flush_count++;
-  if (file->has_value()) stats_.flush_bytes_written += (*file)->size_bytes;
+  if (file) stats_.flush_bytes_written += file->size_bytes;
   refresh_compaction_debt();
   return Status::ok();
 }
@@ -94,6 +101,9 @@ void Database::remove_obsolete_files(std::unique_lock<std::mutex>& lock) {
           break;
         case FileKind::kTable:
           keep = live_tables.contains(number);
+          break;
+        case FileKind::kBlob:
+          keep = true;  // until blob garbage collection knows which records are live
           break;
         case FileKind::kManifest:
         case FileKind::kTemp:

@@ -6,7 +6,8 @@ namespace cairn {
 
 double DatabaseStats::write_amplification() const {
   if (user_bytes_written == 0) return 0;
-  return static_cast<double>(wal_bytes_written + flush_bytes_written + compaction_bytes_written) /
+  return static_cast<double>(wal_bytes_written + blob_bytes_written + flush_bytes_written +
+                             compaction_bytes_written) /
          static_cast<double>(user_bytes_written);
 }
 
@@ -48,6 +49,10 @@ std::string format_stats(const DatabaseStats& stats) {
                 static_cast<unsigned long long>(stats.entries_dropped),
                 static_cast<double>(stats.compaction_micros) / 1e6,
                 static_cast<double>(stats.stall_micros) / 1e6);
+  report += line;
+  std::snprintf(line, sizeof(line), "blob files: %llu, %.2f MiB written\n",
+                static_cast<unsigned long long>(stats.blob_file_count),
+                static_cast<double>(stats.blob_bytes_written) / kMiB);
   report += line;
   std::snprintf(line, sizeof(line), "block cache: %.2f / %.2f MiB, hit rate %.3f\n",
                 static_cast<double>(stats.block_cache_usage_bytes) / kMiB,

@@ -16,9 +16,14 @@ struct DatabaseStats {
     uint64_t size_bytes = 0;
   };
 
-  // Bytes of keys and values in the write batches callers wrote.
+  // Bytes of keys and values in the write batches callers wrote (values moved to blob files
+  // included).
   uint64_t user_bytes_written = 0;
   uint64_t wal_bytes_written = 0;
+  // Bytes appended to blob files (records, abandoned ones included, and file headers).
+  uint64_t blob_bytes_written = 0;
+  // Blob files in the database: those found at open and those created since.
+  uint64_t blob_file_count = 0;
   uint64_t flush_bytes_written = 0;
   uint64_t flush_count = 0;
   uint64_t compaction_bytes_read = 0;
@@ -36,7 +41,7 @@ struct DatabaseStats {
   uint64_t block_cache_usage_bytes = 0;
   uint64_t block_cache_capacity_bytes = 0;
 
-  // Bytes written to disk (WAL, flushes, compactions) per byte the user wrote.
+  // Bytes written to disk (WAL, blob files, flushes, compactions) per byte the user wrote.
   double write_amplification() const;
   double block_cache_hit_rate() const;
 };

@@ -31,6 +31,9 @@ std::string log_file_name(const std::string& directory, uint64_t number) {
 std::string table_file_name(const std::string& directory, uint64_t number) {
   return numbered(directory, number, "sst");
 }
+std::string blob_file_name(const std::string& directory, uint64_t number) {
+  return numbered(directory, number, "blob");
+}
 std::string temp_file_name(const std::string& directory, uint64_t number) {
   return numbered(directory, number, "tmp");
 }
@@ -65,6 +68,8 @@ bool parse_file_name(std::string_view name, uint64_t* number, FileKind* kind) {
     *kind = FileKind::kLog;
   } else if (suffix == "sst") {
     *kind = FileKind::kTable;
+  } else if (suffix == "blob") {
+    *kind = FileKind::kBlob;
   } else if (suffix == "tmp") {
     *kind = FileKind::kTemp;
   } else {

@@ -24,7 +24,7 @@ bool parse_internal_key(std::string_view internal_key, ParsedInternalKey* result
   const size_t user_key_size = internal_key.size() - kInternalKeyTrailerBytes;
   const uint64_t trailer = decode_fixed64(internal_key.data() + user_key_size);
   const uint8_t type = static_cast<uint8_t>(trailer & 0xff);
-  if (type > static_cast<uint8_t>(ValueType::kValue)) return false;
+  if (type > static_cast<uint8_t>(kValueTypeMax)) return false;
   result->user_key = internal_key.substr(0, user_key_size);
   result->sequence = trailer >> 8;
   result->type = static_cast<ValueType>(type);

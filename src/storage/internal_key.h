@@ -1,5 +1,6 @@
 // Internal keys: how the engine stores a user key with the sequence number of the write that
-// made it and whether that write was a value or a deletion (a tombstone).
+// made it and what that write was: a value, a deletion (a tombstone), or a reference to a large
+// value kept in a blob file (blob_format.h).
 //
 //   internal key = user key bytes ++ fixed64_le(sequence << 8 | type)
 //
@@ -20,19 +21,28 @@ using SequenceNumber = uint64_t;
 constexpr SequenceNumber kSequenceNumberMax = (SequenceNumber{1} << 56) - 1;
 constexpr size_t kInternalKeyTrailerBytes = 8;
 
+// Stored on disk (tables, and the WAL's write batches): the values never change.
 enum class ValueType : uint8_t {
   kDeletion = 0,
   kValue = 1,
+  // The entry's value is an encoded BlobReference (blob_format.h), not the user's value. For
+  // everything but reading the value (ordering, snapshots, compaction's drop rules) it is a value.
+  kBlobReference = 2,
 };
-// The type that sorts first among entries of equal user key and sequence; used to build seek
-// targets (types sort descending).
-constexpr ValueType kValueTypeForSeek = ValueType::kValue;
+constexpr ValueType kValueTypeMax = ValueType::kBlobReference;
+// The type that sorts first among entries of equal user key and sequence (types sort
+// descending), so a seek target built with it lands on an entry of that sequence whatever its
+// type.
+constexpr ValueType kValueTypeForSeek = kValueTypeMax;
 
 // What a point lookup found for a user key in one source (a memtable, a table, a version).
 enum class LookupResult {
   kAbsent,   // the source holds no visible entry for the key: look in older sources
   kFound,    // the newest visible entry is a value
   kDeleted,  // the newest visible entry is a tombstone: the key is absent, stop looking
+  // The newest visible entry is a blob reference: the value is in a blob file, and the lookup's
+  // value holds the encoded reference (not yet checked: it may come from a damaged table).
+  kBlobReference,
 };
 
 struct ParsedInternalKey {

@@ -48,7 +48,7 @@ MemTable::MemTable(uint64_t skiplist_seed) : table_(EntryComparator(), &arena_, 
 void MemTable::add(SequenceNumber sequence, ValueType type, std::string_view user_key,
                    std::string_view value) {
   CAIRN_ASSERT(sequence <= kSequenceNumberMax);
-  CAIRN_ASSERT(type == ValueType::kValue || type == ValueType::kDeletion);
+  CAIRN_ASSERT(type <= kValueTypeMax);
   CAIRN_ASSERT(user_key.size() <= UINT32_MAX - kInternalKeyTrailerBytes);
   CAIRN_ASSERT(value.size() <= UINT32_MAX);
   const size_t internal_key_bytes = user_key.size() + kInternalKeyTrailerBytes;
@@ -90,7 +90,8 @@ LookupResult MemTable::get(std::string_view user_key, SequenceNumber sequence,
   CAIRN_ASSERT(parsed.sequence <= sequence);
   if (parsed.type == ValueType::kDeletion) return LookupResult::kDeleted;
   value->assign(entry_value(entry));
-  return LookupResult::kFound;
+  return parsed.type == ValueType::kBlobReference ? LookupResult::kBlobReference
+                                                  : LookupResult::kFound;
 }
 
 class MemTableIterator final : public Iterator {

@@ -4,7 +4,8 @@
 //   varint32 internal-key length, internal key (internal_key.h), varint32 value length, value
 //
 // and indexed by a SkipList ordered by compare_internal_keys: user key ascending, newest first.
-// Entries are never removed or changed; a delete is an entry of type kDeletion (a tombstone).
+// Entries are never removed or changed; a delete is an entry of type kDeletion (a tombstone), and
+// a value kept in a blob file is an entry of type kBlobReference whose value is the reference.
 //
 // Thread-safety: add() by ONE writer at a time (external synchronization); get(), iterators,
 // memory_usage_bytes() and entry_count() from any thread, concurrently with the writer.
@@ -37,13 +38,15 @@ class MemTable {
   MemTable(const MemTable&) = delete;
   MemTable& operator=(const MemTable&) = delete;
 
-  // REQUIRES: one writer at a time; sequence <= kSequenceNumberMax; no earlier add() with the
-  // same (user_key, sequence, type); user_key.size() + 8 and value.size() fit in a u32.
+  // REQUIRES: one writer at a time; sequence <= kSequenceNumberMax; type <= kValueTypeMax; no
+  // earlier add() with the same (user_key, sequence, type); user_key.size() + 8 and value.size()
+  // fit in a u32.
   void add(SequenceNumber sequence, ValueType type, std::string_view user_key,
            std::string_view value);
 
   // The newest entry for user_key with sequence <= `sequence`: kFound with *value set to its
-  // value, kDeleted for a tombstone, kAbsent when there is none (*value untouched but for kFound).
+  // value, kBlobReference with *value set to the encoded reference, kDeleted for a tombstone,
+  // kAbsent when there is none (*value untouched but for kFound and kBlobReference).
   // REQUIRES: sequence <= kSequenceNumberMax.
   LookupResult get(std::string_view user_key, SequenceNumber sequence, std::string* value) const;
 

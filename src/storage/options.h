@@ -61,7 +61,10 @@ struct TableOptions {
 // Decides, during compaction, whether an entry may be dropped (e.g. a value whose TTL expired,
 // or an element of a collection that was deleted). Called for the newest version of a key when
 // no snapshot can see that version; a dropped value becomes absent (a tombstone where older
-// versions may exist below). Must be thread-safe and deterministic.
+// versions may exist below). Must be thread-safe and deterministic. Not consulted for values kept
+// in blob files (Options::blob_value_threshold_bytes): the tree holds only their reference, and
+// reading the value would cost a blob read per key; such values survive compaction as any value
+// that no newer entry hides.
 class CompactionFilter {
  public:
   virtual ~CompactionFilter() = default;
@@ -108,8 +111,19 @@ struct Options {
   uint64_t fsync_batch_interval_ms = 1000;
 
   // The most tables kept open (file descriptor, index and filter in memory) at once; the least
-  // recently used is closed beyond it. REQUIRES: >= 1.
+  // recently used is closed beyond it. REQUIRES: >= 1. Open blob files for reading are bounded by
+  // the same number.
   size_t max_open_tables = 1000;
+
+  // Large values, WiscKey-style (docs/blob-format.md): a value strictly larger than this goes to
+  // a blob file and the tree stores a small reference to it, so compactions do not rewrite it.
+  // 0 keeps every value in the tree. REQUIRES: below 1 GiB (kBlobValueBytesMax), the largest
+  // value a blob file holds; with blob files on, larger values are refused. The default is
+  // kBlobValueThresholdBytesDefault.
+  uint64_t blob_value_threshold_bytes = uint64_t{64} << 10;
+  // A blob file is sealed (no more records) once it grows past this size, and a new one started;
+  // a file may pass it by one record. REQUIRES: 1 <= it <= 1 TiB (kBlobFileBytesMax).
+  uint64_t blob_file_size_bytes = uint64_t{256} << 20;
 
   TableOptions table;
   CompactionOptions compaction;

@@ -22,7 +22,8 @@ Result<LookupResult> get_from_table(TableCache& tables, const FileMetaData& file
   if (parsed.user_key != user_key) return LookupResult::kAbsent;
   if (parsed.type == ValueType::kDeletion) return LookupResult::kDeleted;
   *value = std::move(entry->value);
-  return LookupResult::kFound;
+  return parsed.type == ValueType::kBlobReference ? LookupResult::kBlobReference
+                                                  : LookupResult::kFound;
 }
 
 bool by_smallest_key(const std::shared_ptr<const FileMetaData>& a,

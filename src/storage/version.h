@@ -35,7 +35,8 @@ class Version {
   // True if some file below `level` may hold an entry for `user_key`.
   bool may_hold_key_below(int level, std::string_view user_key) const;
 
-  // The newest entry for `user_key` with sequence <= `sequence` in the tables.
+  // The newest entry for `user_key` with sequence <= `sequence` in the tables, as
+  // MemTable::get reports it (a blob reference is returned encoded, not resolved).
   Result<LookupResult> get(TableCache& tables, std::string_view user_key, SequenceNumber sequence,
                            std::string* value) const;
 

@@ -2,6 +2,7 @@
 
 #include "common/assert.h"
 #include "common/coding.h"
+#include "storage/blob_format.h"
 #include "storage/memtable.h"
 
 namespace cairn {
@@ -32,6 +33,13 @@ Status parse_operations(std::string_view contents, WriteBatch::Handler& handler)
       std::string_view value;
       if (!get_length_prefixed(&input, &value)) return malformed("bad value", offset);
       handler.put(key, value);
+    } else if (type == static_cast<uint8_t>(ValueType::kBlobReference)) {
+      std::string_view encoded;
+      BlobReference reference;
+      if (!get_length_prefixed(&input, &encoded) || !decode_blob_reference(encoded, &reference)) {
+        return malformed("bad blob reference", offset);
+      }
+      handler.put_blob_reference(key, encoded);
     } else if (type == static_cast<uint8_t>(ValueType::kDeletion)) {
       handler.remove(key);
     } else {
@@ -51,6 +59,7 @@ class IgnoringHandler final : public WriteBatch::Handler {
  public:
   void put(std::string_view, std::string_view) override {}
   void remove(std::string_view) override {}
+  void put_blob_reference(std::string_view, std::string_view) override {}
 };
 
 class MemTableInserter final : public WriteBatch::Handler {
@@ -62,6 +71,9 @@ class MemTableInserter final : public WriteBatch::Handler {
   }
   void remove(std::string_view key) override {
     memtable_->add(sequence_++, ValueType::kDeletion, key, std::string_view());
+  }
+  void put_blob_reference(std::string_view key, std::string_view encoded_reference) override {
+    memtable_->add(sequence_++, ValueType::kBlobReference, key, encoded_reference);
   }
 
  private:
@@ -88,6 +100,17 @@ void WriteBatch::remove(std::string_view key) {
   set_count(count() + 1);
   contents_.push_back(static_cast<char>(ValueType::kDeletion));
   put_length_prefixed(&contents_, key);
+}
+
+void WriteBatch::put_blob_reference(std::string_view key, const BlobReference& reference) {
+  CAIRN_ASSERT(key.size() <= UINT32_MAX);
+  CAIRN_ASSERT(count() < UINT32_MAX);
+  std::string encoded;
+  encode_blob_reference(&encoded, reference);
+  set_count(count() + 1);
+  contents_.push_back(static_cast<char>(ValueType::kBlobReference));
+  put_length_prefixed(&contents_, key);
+  put_length_prefixed(&contents_, encoded);
 }
 
 void WriteBatch::clear() { contents_.assign(kWriteBatchHeaderBytes, '\0'); }

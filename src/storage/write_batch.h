@@ -4,7 +4,12 @@
 //   contents = fixed64 sequence       the sequence number of the first operation
 //              fixed32 count          the number of operations
 //              operation*             count of them, in the order they were added
-//   operation = u8 ValueType, varint32-length-prefixed key, and for kValue a length-prefixed value
+//   operation = u8 ValueType, varint32-length-prefixed key, and for kValue a length-prefixed
+//               value, for kBlobReference a length-prefixed encoded BlobReference
+//
+// A blob reference operation puts a value that lives in a blob file (blob_format.h); the
+// database writes them in place of large values, and its public write() refuses them from
+// callers (a reference must name a record the database wrote).
 //
 // Operation i gets sequence number sequence() + i. docs/log-format.md describes the format.
 //
@@ -24,6 +29,8 @@
 
 namespace cairn {
 
+struct BlobReference;
+
 class MemTable;
 
 constexpr size_t kWriteBatchHeaderBytes = 12;  // fixed64 sequence + fixed32 count
@@ -37,6 +44,9 @@ class WriteBatch {
   // limits); count() < UINT32_MAX.
   void put(std::string_view key, std::string_view value);
   void remove(std::string_view key);
+  // Puts `key` with a value kept in a blob file. REQUIRES: as put(); the reference is within the
+  // limits of blob_format.h (as every reference a BlobFileWriter returns is).
+  void put_blob_reference(std::string_view key, const BlobReference& reference);
   // Removes every operation and resets the sequence to 0.
   void clear();
 
@@ -54,9 +64,9 @@ class WriteBatch {
   void set_sequence(SequenceNumber sequence);
 
   // A batch whose contents are a copy of `contents` (untrusted, e.g. a WAL record). Corruption if
-  // the header is short, an operation is malformed or of unknown type, the count does not match
-  // the operations, bytes trail the last operation, or the sequences would pass
-  // kSequenceNumberMax.
+  // the header is short, an operation is malformed or of unknown type, a blob reference operation's
+  // value does not decode as a reference, the count does not match the operations, bytes trail the
+  // last operation, or the sequences would pass kSequenceNumberMax.
   static Result<WriteBatch> from_contents(std::string_view contents);
 
   class Handler {
@@ -64,6 +74,12 @@ class WriteBatch {
     virtual ~Handler() = default;
     virtual void put(std::string_view key, std::string_view value) = 0;
     virtual void remove(std::string_view key) = 0;
+    // A put whose value is in a blob file; `encoded_reference` decodes (decode_blob_reference).
+    // The default passes it to put() as an opaque value, which suits handlers that look only at
+    // keys and sizes; a handler that applies or interprets values must override it.
+    virtual void put_blob_reference(std::string_view key, std::string_view encoded_reference) {
+      put(key, encoded_reference);
+    }
   };
   // Calls `handler` for each operation in order. Corruption if the contents are malformed (which
   // the invariant rules out), after the operations before the damage were passed on.
@@ -76,8 +92,8 @@ class WriteBatch {
 };
 
 // Inserts the batch's operations into `memtable` with sequence numbers sequence(),
-// sequence() + 1, ... REQUIRES: the memtable's single-writer contract (memtable.h); the last
-// sequence is <= kSequenceNumberMax.
+// sequence() + 1, ... (a blob reference operation as a kBlobReference entry). REQUIRES: the
+// memtable's single-writer contract (memtable.h); the last sequence is <= kSequenceNumberMax.
 Status insert_into_memtable(const WriteBatch& batch, MemTable* memtable);
 
 }  // namespace cairn

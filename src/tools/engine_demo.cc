@@ -63,6 +63,8 @@ int main(int argc, char** argv) {
                 iterator->value().data());
   }
   if (!iterator->status().is_ok()) return fail("scan", iterator->status());
+  std::printf("  engine statistics since the reopen:\n%s",
+              cairn::format_stats((*database)->stats()).c_str());
   std::printf("Run it again: it finds this run's data; delete %s to start over.\n",
               directory.c_str());
   return 0;

@@ -1,5 +1,6 @@
 // Crash tests: a random workload on FaultEnv, a power loss at a random operation (possibly in
-// the middle of a WAL append, a flush, a compaction or a MANIFEST switch), then recovery. Each test
+// the middle of a WAL append, a blob file write, a flush, a compaction or a MANIFEST switch),
+// then recovery. Each test
 // says what the recovered state must be. A failure prints the seed (CAIRN_TEST_SEED=N replays it).
 #include <gtest/gtest.h>
 
@@ -43,6 +44,12 @@ class CrashScenario {
     options_.compaction.level1_size_bytes = 4096 * (1 + random_.uniform(8));
     options_.compaction.level_size_ratio = 2 + static_cast<int>(random_.uniform(4));
     options_.compaction.target_file_size_bytes = 1024 * (1 + random_.uniform(8));
+    // Large values in blob files: off for some seeds, else a threshold low enough that the
+    // workload's larger values go to blob files, which are sealed often. From a generator of
+    // their own, so the rest of a seed's run draws what it did before.
+    Random blob_random(seed ^ 0xb10bf11e5eedull);
+    options_.blob_value_threshold_bytes = blob_random.one_in(4) ? 0 : 64 << blob_random.uniform(5);
+    options_.blob_file_size_bytes = 2048 * (1 + blob_random.uniform(32));
   }
 
   Random& random() { return random_; }

@@ -42,6 +42,12 @@ class DatabaseModelRun {
     options_.compaction.level1_size_bytes = 8192 * (1 + random_.uniform(8));
     options_.compaction.level_size_ratio = 2 + static_cast<int>(random_.uniform(4));
     options_.compaction.target_file_size_bytes = 2048 * (1 + random_.uniform(8));
+    // Large values in blob files: off for some seeds, else a threshold low enough that many
+    // values go to blob files, which are sealed often. Drawn from a generator of their own so the
+    // rest of a seed's run draws what it did before.
+    Random blob_random(seed ^ 0xb10bf11e5eedull);
+    options_.blob_value_threshold_bytes = blob_random.one_in(4) ? 0 : 64 << blob_random.uniform(7);
+    options_.blob_file_size_bytes = 4096 * (1 + blob_random.uniform(64));
   }
 
   void run(int operation_count) {
