@@ -1,6 +1,6 @@
-// The Engine adapter for Cairn's own storage engine (src/storage/database.h). Large values go
-// through Database::put/get whole (put_large/get_large) until the engine's streaming blob API
-// exists.
+// The Engine adapter for Cairn's own storage engine (src/storage/database.h). Large values are
+// streamed through Database::put_stream/get_stream, chunk by chunk, never whole in memory.
+#include <algorithm>
 #include <memory>
 #include <optional>
 
@@ -72,20 +72,31 @@ class CairnEngine final : public Engine {
     return read;
   }
 
-  // The whole value passes through Database::put as one string, as a user of today's API would
-  // write it. When the engine's streaming blob API arrives, this function and get_large() switch
-  // to it (chunks from `source` straight into a blob file) and the rows stay as they are.
+  // Chunks from `source` go straight into a blob file.
   Status put_large(std::string_view key, uint64_t size_bytes, const ChunkSource& source) override {
-    const std::string value = materialize_large_value(size_bytes, source);
-    return database_->put(key, value);
+    CAIRN_ASSIGN_OR_RETURN(std::unique_ptr<ValueWriter> writer,
+                           database_->put_stream(key, size_bytes));
+    std::string chunk(kLargeValueChunkBytes, '\0');
+    for (uint64_t offset = 0; offset < size_bytes; offset += kLargeValueChunkBytes) {
+      const size_t length =
+          static_cast<size_t>(std::min<uint64_t>(kLargeValueChunkBytes, size_bytes - offset));
+      source(offset, std::span<char>(chunk.data(), length));
+      CAIRN_RETURN_IF_ERROR(writer->append(std::string_view(chunk.data(), length)));
+    }
+    return writer->commit();
   }
 
-  // See put_large(): Database::get returns the whole value; the streaming API will hand out
-  // chunks instead.
+  // Verified chunks from the blob file go straight to `sink`.
   Status get_large(std::string_view key, const ChunkSink& sink) override {
-    CAIRN_ASSIGN_OR_RETURN(std::optional<std::string> found, database_->get(ReadOptions{}, key));
-    if (!found.has_value()) return Status::not_found("cairn: large value absent");
-    return feed_large_value(*found, sink);
+    CAIRN_ASSIGN_OR_RETURN(std::unique_ptr<ValueReader> reader,
+                           database_->get_stream(ReadOptions{}, key));
+    if (reader == nullptr) return Status::not_found("cairn: large value absent");
+    std::string chunk(kLargeValueChunkBytes, '\0');
+    while (true) {
+      CAIRN_ASSIGN_OR_RETURN(const size_t length, reader->read(chunk.data(), chunk.size()));
+      if (length == 0) return Status::ok();
+      CAIRN_RETURN_IF_ERROR(sink(std::string_view(chunk.data(), length)));
+    }
   }
 
   Status sync() override { return database_->sync_wal(); }
