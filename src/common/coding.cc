@@ -75,7 +75,7 @@ bool get_varint64(std::string_view* input, uint64_t* value) {
   return false;
 }
 
-bool get_varint32(std::string_view* input, uint32_t* value) {
+bool get_varint32_slow(std::string_view* input, uint32_t* value) {
   std::string_view copy = *input;
   uint64_t wide = 0;
   if (!get_varint64(&copy, &wide) || wide > UINT32_MAX) return false;

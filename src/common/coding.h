@@ -45,7 +45,19 @@ int varint_length(uint64_t value);
 // Each consumes what it decodes from the front of *input; on failure *input is unspecified.
 [[nodiscard]] bool get_fixed32(std::string_view* input, uint32_t* value);
 [[nodiscard]] bool get_fixed64(std::string_view* input, uint64_t* value);
-[[nodiscard]] bool get_varint32(std::string_view* input, uint32_t* value);
+[[nodiscard]] bool get_varint32_slow(std::string_view* input, uint32_t* value);
+// Inline for the common one-byte case: block entries decode three varints per key.
+[[nodiscard]] inline bool get_varint32(std::string_view* input, uint32_t* value) {
+  if (!input->empty()) {
+    const auto first = static_cast<unsigned char>(input->front());
+    if (first < 0x80) {
+      *value = first;
+      input->remove_prefix(1);
+      return true;
+    }
+  }
+  return get_varint32_slow(input, value);
+}
 [[nodiscard]] bool get_varint64(std::string_view* input, uint64_t* value);
 // *value points into the input's bytes.
 [[nodiscard]] bool get_length_prefixed(std::string_view* input, std::string_view* value);
