@@ -303,13 +303,18 @@ Status Database::make_room_for_write(std::unique_lock<std::mutex>& lock, bool fo
     }
     const bool full = mem_->memory_usage_bytes() >= options_.write_buffer_size_bytes;
     if (!force_switch && !full) return Status::ok();
-    const bool stopped =
-        static_cast<int>(compaction_debt_.level0_file_count) >= limits.level0_stop_writes_trigger ||
-        compaction_debt_.pending_bytes >= limits.pending_compaction_bytes_stop;
+    const auto is_stopped = [&] {
+      return static_cast<int>(compaction_debt_.level0_file_count) >=
+                 limits.level0_stop_writes_trigger ||
+             compaction_debt_.pending_bytes >= limits.pending_compaction_bytes_stop;
+    };
+    const bool stopped = is_stopped();
     if (imm_ != nullptr || stopped) {
       const uint64_t start_micros = options_.clock->now_micros();
       maybe_schedule_compaction(lock);
-      background_done_.wait(lock);
+      // Scheduling may release the lock: a flush or compaction that ended meanwhile has already
+      // notified, so wait only if there is still something to wait for.
+      if (imm_ != nullptr || is_stopped()) background_done_.wait(lock);
       if (stopped) stats_.stall_micros += options_.clock->now_micros() - start_micros;
       continue;
     }
