@@ -99,26 +99,39 @@ Result<std::unique_ptr<BlobStreamWriter>> BlobStore::begin(std::string_view key,
 }
 
 Result<std::shared_ptr<BlobStore::Lane>> BlobStore::acquire_lane() {
+  uint64_t number = 0;
   {
     std::lock_guard lock(mutex_);
     if (closed_) return refuse_closed();
     if (!idle_lanes_.empty()) {
       std::shared_ptr<Lane> lane = std::move(idle_lanes_.back());
       idle_lanes_.pop_back();
+      pins_[lane->number]++;
       return lane;
     }
+    // Numbered and pinned at once: the number is live from the moment it exists, so a deleter
+    // that saw an older counter value sees the pin (live_file_numbers).
+    number = options_.new_file_number();
+    pins_[number]++;
   }
-  const uint64_t number = options_.new_file_number();
+  Result<std::shared_ptr<Lane>> lane = create_lane(number);
+  std::lock_guard lock(mutex_);
+  if (!lane.is_ok()) {
+    unpin_locked(number);
+    return lane.status();
+  }
+  file_count_++;
+  open_lanes_.emplace(number, *lane);  // released into retirement if the store closed meanwhile
+  return lane;
+}
+
+Result<std::shared_ptr<BlobStore::Lane>> BlobStore::create_lane(uint64_t number) {
   const std::string name = blob_file_name(options_.directory, number);
   CAIRN_ASSIGN_OR_RETURN(std::unique_ptr<WritableFile> file, options_.env->new_writable_file(name));
   // Durable before any reference to the file can be acknowledged, whatever the fsync policy:
   // recovery must find every file a surviving reference names.
   CAIRN_RETURN_IF_ERROR(options_.env->sync_dir(options_.directory));
-  auto lane = std::make_shared<Lane>(number, std::move(file));
-  std::lock_guard lock(mutex_);
-  file_count_++;
-  open_lanes_.emplace(number, lane);  // released into retirement if the store closed meanwhile
-  return lane;
+  return std::make_shared<Lane>(number, std::move(file));
 }
 
 void BlobStore::release_lane(const std::shared_ptr<Lane>& lane, bool usable) {
@@ -130,6 +143,7 @@ void BlobStore::release_lane(const std::shared_ptr<Lane>& lane, bool usable) {
   }
   {
     std::lock_guard lock(mutex_);
+    if (!usable) unpin_locked(lane->number);  // a usable record's reference keeps the pin
     const bool retire = !usable || closed_ || file_size_bytes >= options_.file_size_bytes ||
                         idle_lanes_.size() >= kBlobIdleLanesMax;
     if (!retire) {
@@ -376,6 +390,39 @@ void BlobStore::cache_reader_locked(uint64_t number, std::shared_ptr<BlobFileRea
     readers_.erase(recency_.front());  // a reader in use stays alive with its user
     recency_.pop_front();
   }
+}
+
+// ---- Liveness -----------------------------------------------------------------------------
+
+void BlobStore::unpin(uint64_t file_number) {
+  std::lock_guard lock(mutex_);
+  unpin_locked(file_number);
+}
+
+void BlobStore::unpin_locked(uint64_t file_number) {
+  const auto pin = pins_.find(file_number);
+  CAIRN_ASSERT(pin != pins_.end() && pin->second > 0);
+  if (--pin->second == 0) pins_.erase(pin);
+}
+
+std::set<uint64_t> BlobStore::live_file_numbers() const {
+  std::lock_guard lock(mutex_);
+  std::set<uint64_t> live;
+  for (const auto& [number, lane] : open_lanes_) live.insert(number);
+  for (const auto& lane : retired_lanes_) live.insert(lane->number);
+  for (const auto& [number, count] : pins_) live.insert(number);
+  return live;
+}
+
+void BlobStore::forget_file(uint64_t file_number) {
+  std::lock_guard lock(mutex_);
+  CAIRN_ASSERT(!open_lanes_.contains(file_number) && !pins_.contains(file_number));
+  const auto cached = readers_.find(file_number);
+  if (cached != readers_.end()) {
+    recency_.erase(cached->second.recency);
+    readers_.erase(cached);  // a reader in use stays alive (and readable) with its user
+  }
+  if (file_count_ > 0) file_count_--;
 }
 
 BlobStore::Stats BlobStore::stats() const {

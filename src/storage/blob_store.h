@@ -31,8 +31,13 @@
 // Thread-safety: every method may be called from any thread. A BlobStreamWriter is used by one
 // thread at a time. Locks: mutex_ (the pools and the reader cache) is never held together with
 // a lane's mutex, nor during file I/O.
-// Garbage: a record whose reference was overwritten, deleted or never committed stays in its
-// file; collecting it is a later task (every file is kept).
+// Liveness (docs/blob-format.md): the database deletes a blob file once nothing can reach it.
+// The store's share of that: a file is *pinned* from the moment a writer takes its lane until
+// the caller hands the reference back with unpin() (after the write landed in the memtable, or
+// failed), so a reference on its way from add()/finish() to the memtable always names a file
+// that live_file_numbers() reports. A failed or abandoned record unpins by itself. Garbage — a
+// record whose reference was overwritten, deleted or never committed — stays in its file until
+// the whole file is unreachable; relocating live records out of mostly-dead files comes next.
 #pragma once
 
 #include <atomic>
@@ -42,6 +47,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -84,11 +90,13 @@ class BlobStore {
   BlobStore& operator=(const BlobStore&) = delete;
 
   // Writes one record holding `key` and `value` and returns its reference, durable per the
-  // policy (see above). InvalidArgument (nothing written) if the key or the value is over the
-  // limits of blob_format.h or the store is closed; the file's error otherwise.
+  // policy (see above), its file pinned (call unpin once the reference is in the memtable).
+  // InvalidArgument (nothing written) if the key or the value is over the limits of
+  // blob_format.h or the store is closed; the file's error otherwise (nothing stays pinned).
   Result<BlobReference> add(std::string_view key, std::string_view value);
   // Starts a streamed record of exactly `value_size_bytes` bytes on a lane of its own. Errors as
-  // add(). The lane is held until the writer finishes or is destroyed.
+  // add(). The lane is held until the writer finishes or is destroyed; a reference finish()
+  // returns has its file pinned, as add()'s.
   Result<std::unique_ptr<BlobStreamWriter>> begin(std::string_view key, uint64_t value_size_bytes);
 
   // Makes every record finished so far durable, and closes the retired files it synced. A no-op
@@ -111,6 +119,17 @@ class BlobStore {
   // read_value; Corruption means a dangling or damaged reference.
   Status check(const BlobReference& reference);
 
+  // Drops one pin add() or BlobStreamWriter::finish() left on `file_number`.
+  // REQUIRES: such a pin is held.
+  void unpin(uint64_t file_number);
+  // The files the store itself keeps live: open for writing (idle, busy or retired but not yet
+  // closed) or pinned. Every file number handed out before this call and not reported is
+  // reachable only through the tree (tables and memtables).
+  std::set<uint64_t> live_file_numbers() const;
+  // Forgets a file the database deleted: closes its cached reader and uncounts it.
+  // REQUIRES: not in live_file_numbers().
+  void forget_file(uint64_t file_number);
+
   struct Stats {
     uint64_t bytes_written = 0;  // bytes appended to blob files since the store was created
     uint64_t file_count = 0;     // blob files in the directory: existing ones and new ones
@@ -127,9 +146,12 @@ class BlobStore {
     std::list<uint64_t>::iterator recency;  // in recency_
   };
 
-  // An idle lane, or a new one. InvalidArgument once closed.
+  // An idle lane, or a new one, its file pinned. InvalidArgument once closed.
   Result<std::shared_ptr<Lane>> acquire_lane();
-  // Returns a lane whose record is over: `usable` if it finished with success.
+  // Creates the file of a new lane and syncs its directory entry.
+  Result<std::shared_ptr<Lane>> create_lane(uint64_t number);
+  // Returns a lane whose record is over: `usable` if it finished with success (the reference
+  // then keeps the pin acquire_lane took; otherwise the pin is dropped).
   void release_lane(const std::shared_ptr<Lane>& lane, bool usable);
   // Completes the record in progress on `lane`: finish, then sync or flush per the policy.
   // REQUIRES: lane.mutex held.
@@ -142,6 +164,8 @@ class BlobStore {
                                                       uint64_t readable_bytes);
   // Records `reader` in the cache. REQUIRES: mutex_ held.
   void cache_reader_locked(uint64_t number, std::shared_ptr<BlobFileReader> reader, bool final);
+  // REQUIRES: mutex_ held.
+  void unpin_locked(uint64_t file_number);
 
   const BlobStoreOptions options_;
 
@@ -152,9 +176,34 @@ class BlobStore {
   std::vector<std::shared_ptr<Lane>> retired_lanes_;      // closed once synced
   std::map<uint64_t, CachedReader> readers_;
   std::list<uint64_t> recency_;  // file numbers of readers_, least recently used first
+  // Pins by file number: records being written plus references not yet unpinned. Bounded by
+  // the writes in flight.
+  std::map<uint64_t, uint64_t> pins_;
   uint64_t file_count_ = 0;
 
   std::atomic<uint64_t> bytes_written_{0};
+};
+
+// The pins (BlobStore::unpin) held by the references of one write on its way to the memtable;
+// dropped when the write is over. Used by one thread.
+class BlobPins {
+ public:
+  explicit BlobPins(BlobStore* store) : store_(store) {}
+  ~BlobPins() {
+    for (const uint64_t number : numbers_) store_->unpin(number);
+  }
+  BlobPins(const BlobPins&) = delete;
+  BlobPins& operator=(const BlobPins&) = delete;
+
+  // Takes over the pin of a reference add() or finish() returned.
+  void add(uint64_t file_number) { numbers_.push_back(file_number); }
+  // Keeps the pins for good (until the store is destroyed): for a write that failed after its
+  // WAL record may have reached the disk, so that the files it names stay for the next open.
+  void keep() { numbers_.clear(); }
+
+ private:
+  BlobStore* const store_;
+  std::vector<uint64_t> numbers_;
 };
 
 // One streamed record on a lane held for it (BlobStore::begin). Exactly the announced number of

@@ -1,7 +1,9 @@
 #include "storage/build_table.h"
 
 #include "io/env.h"
+#include "storage/blob_format.h"
 #include "storage/file_names.h"
+#include "storage/internal_key.h"
 #include "storage/table_builder.h"
 
 namespace cairn {
@@ -11,7 +13,11 @@ Status write_table(Env* env, const std::string& directory, const TableOptions& o
                    Iterator& entries, const std::string& name, FileMetaData* file) {
   CAIRN_ASSIGN_OR_RETURN(auto handle, env->new_writable_file(name));
   TableBuilder builder(options, handle.get());
-  for (; entries.valid(); entries.next()) builder.add(entries.key(), entries.value());
+  BlobFileCollector blob_files;
+  for (; entries.valid(); entries.next()) {
+    CAIRN_RETURN_IF_ERROR(blob_files.add(entries.key(), entries.value()));
+    builder.add(entries.key(), entries.value());
+  }
   CAIRN_RETURN_IF_ERROR(entries.status());
   CAIRN_RETURN_IF_ERROR(builder.finish());
   CAIRN_RETURN_IF_ERROR(handle->sync());
@@ -20,10 +26,31 @@ Status write_table(Env* env, const std::string& directory, const TableOptions& o
   file->size_bytes = builder.file_size_bytes();
   file->smallest_key = builder.smallest_key();
   file->largest_key = builder.largest_key();
+  file->blob_file_numbers = blob_files.take();
   return Status::ok();
 }
 
 }  // namespace
+
+Status BlobFileCollector::add(std::string_view internal_key, std::string_view value) {
+  ParsedInternalKey parsed;
+  if (!parse_internal_key(internal_key, &parsed)) {
+    return Status::corruption("table entry: malformed internal key");
+  }
+  if (parsed.type != ValueType::kBlobReference) return Status::ok();
+  BlobReference reference;
+  if (!decode_blob_reference(value, &reference)) {
+    return Status::corruption("table entry: malformed blob reference");
+  }
+  numbers_.insert(reference.file_number);
+  return Status::ok();
+}
+
+std::vector<uint64_t> BlobFileCollector::take() {
+  std::vector<uint64_t> numbers(numbers_.begin(), numbers_.end());
+  numbers_.clear();
+  return numbers;
+}
 
 Result<std::optional<FileMetaData>> build_table(Env* env, const std::string& directory,
                                                 const TableOptions& options, Iterator& entries,

@@ -4,7 +4,10 @@
 
 #include <cstdint>
 #include <optional>
+#include <set>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "common/result.h"
 #include "storage/iterator.h"
@@ -15,10 +18,24 @@ namespace cairn {
 
 class Env;
 
+// The blob files a table's entries name, for FileMetaData::blob_file_numbers: fed every entry
+// written to the table (flush and compaction outputs alike).
+class BlobFileCollector {
+ public:
+  // Notes the blob file of a kBlobReference entry; ignores other entries. Corruption if the key
+  // or the reference is malformed (entries may come from tables on disk).
+  Status add(std::string_view internal_key, std::string_view value);
+  // The files noted since the last take(), ascending; forgets them.
+  std::vector<uint64_t> take();
+
+ private:
+  std::set<uint64_t> numbers_;
+};
+
 // Writes every entry of `entries` (internal keys, in order, from its first) to the table file
 // `number` in `directory`, then makes the file and its directory entry durable. Returns the
-// file's metadata, or nullopt if `entries` was empty (no file is left behind). On any error,
-// including an error status of `entries`, the partial file is removed.
+// file's metadata (with the blob files it names), or nullopt if `entries` was empty (no file is
+// left behind). On any error, including an error status of `entries`, the partial file is removed.
 Result<std::optional<FileMetaData>> build_table(Env* env, const std::string& directory,
                                                 const TableOptions& options, Iterator& entries,
                                                 uint64_t number);

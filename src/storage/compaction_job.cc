@@ -5,6 +5,8 @@
 
 #include "common/assert.h"
 #include "io/env.h"
+#include "storage/blob_format.h"
+#include "storage/build_table.h"
 #include "storage/file_names.h"
 #include "storage/merging_iterator.h"
 #include "storage/table_builder.h"
@@ -30,6 +32,7 @@ class OutputFiles {
       CAIRN_RETURN_IF_ERROR(finish_file());
     }
     if (builder_ == nullptr) CAIRN_RETURN_IF_ERROR(open_file());
+    CAIRN_RETURN_IF_ERROR(blob_files_.add(internal_key, value));
     builder_->add(internal_key, value);
     last_user_key_.assign(user_key);
     return Status::ok();
@@ -72,6 +75,7 @@ class OutputFiles {
     current_.size_bytes = builder_->file_size_bytes();
     current_.smallest_key = builder_->smallest_key();
     current_.largest_key = builder_->largest_key();
+    current_.blob_file_numbers = blob_files_.take();
     result_.bytes_written += current_.size_bytes;
     result_.outputs.push_back(std::move(current_));
     current_ = FileMetaData();
@@ -99,6 +103,7 @@ class OutputFiles {
   std::unique_ptr<WritableFile> file_;
   std::unique_ptr<TableBuilder> builder_;
   FileMetaData current_;
+  BlobFileCollector blob_files_;  // of the file being written
   std::string last_user_key_;
   size_t grandparent_index_ = 0;
   uint64_t grandparent_overlap_bytes_ = 0;
@@ -126,6 +131,16 @@ Result<std::unique_ptr<Iterator>> open_inputs(const Compaction& compaction,
 size_t stripe_of(const std::vector<SequenceNumber>& snapshots, SequenceNumber sequence) {
   return static_cast<size_t>(std::lower_bound(snapshots.begin(), snapshots.end(), sequence) -
                              snapshots.begin());
+}
+
+// Counts a dropped blob reference's value as garbage in its blob file.
+Status count_blob_garbage(std::string_view encoded_reference, CompactionJobResult* result) {
+  BlobReference reference;
+  if (!decode_blob_reference(encoded_reference, &reference)) {
+    return Status::corruption("compaction input: malformed blob reference");
+  }
+  result->blob_garbage_bytes[reference.file_number] += reference.value_size_bytes;
+  return Status::ok();
 }
 
 // Merges and filters the inputs into `outputs`.
@@ -168,6 +183,9 @@ Status merge(const Compaction& compaction, const CompactionJobContext& context, 
     }
     if (drop) {
       result->entries_dropped++;
+      if (parsed.type == ValueType::kBlobReference) {
+        CAIRN_RETURN_IF_ERROR(count_blob_garbage(input.value(), result));
+      }
       continue;
     }
     if (type == parsed.type) {

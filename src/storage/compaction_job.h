@@ -10,7 +10,8 @@
 // can see that value; a value it drops becomes a tombstone, or nothing at the bottom. A blob
 // reference is a value for these rules, except that the filter is not asked about it (the entry
 // holds the reference, not the value). Blob files are not touched: a dropped reference leaves
-// garbage in its blob file for blob garbage collection.
+// garbage in its blob file, counted per file (blob_garbage_bytes); each output file records the
+// blob files its references name (FileMetaData::blob_file_numbers), which keeps them live.
 //
 // Output files are cut at the target file size, or earlier when they would overlap too much of
 // the level below the output (so their own compaction stays cheap), and only between user keys,
@@ -20,6 +21,7 @@
 #include <atomic>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -53,6 +55,8 @@ struct CompactionJobResult {
   uint64_t bytes_written = 0;
   uint64_t entries_read = 0;
   uint64_t entries_dropped = 0;
+  // Per blob file: the value bytes of the blob references the job dropped.
+  std::map<uint64_t, uint64_t> blob_garbage_bytes;
 };
 
 // Merges the compaction's inputs into new, synced files of its output level (their directory

@@ -91,6 +91,7 @@ Database::Database(const Options& options, std::string directory)
     owned_scheduler_ = std::make_unique<ThreadPoolScheduler>(2);
     options_.scheduler = owned_scheduler_.get();
   }
+  memtables_.push_back(mem_);
 }
 
 Database::~Database() { (void)close(); }
@@ -147,9 +148,10 @@ Status Database::write(const WriteBatch& batch) {
   if (batch.count() == 0) return Status::ok();
   if (!check.large_value) return write_checked(batch);
   uint64_t blob_value_bytes = 0;
+  BlobPins pins(blobs_.get());
   CAIRN_ASSIGN_OR_RETURN(const WriteBatch with_references,
-                         move_large_values(batch, &blob_value_bytes));
-  return write_with_blob_values(with_references, blob_value_bytes);
+                         move_large_values(batch, &blob_value_bytes, &pins));
+  return write_with_blob_values(with_references, blob_value_bytes, pins);
 }
 
 Status Database::write_checked(const WriteBatch& batch) {
@@ -342,6 +344,8 @@ Status Database::switch_memtable() {
   CAIRN_RETURN_IF_ERROR(open_new_log());
   imm_ = std::move(mem_);
   mem_ = std::make_shared<MemTable>();
+  std::erase_if(memtables_, [](const auto& memtable) { return memtable.expired(); });
+  memtables_.push_back(mem_);
   return Status::ok();
 }
 
@@ -436,7 +440,7 @@ Status Database::close() {
   closed_ = true;
   closing_.store(true);
   CAIRN_ASSERT(writers_.empty());
-  background_done_.wait(lock, [&] { return !flush_scheduled_ && !compaction_scheduled_; });
+  background_done_.wait(lock, [&] { return background_tasks_ == 0; });
   Status status = sticky_error_;
   if (blobs_ != nullptr) {
     // Whatever the policy, as for the WAL below, whose records may name these.

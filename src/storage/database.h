@@ -17,7 +17,9 @@
 // resolve references. Memory: get() and an iterator's value() hold the whole value;
 // put_stream() and get_stream() hold one chunk (64 KiB) of it, whatever its size (up to 1 GiB).
 // A WAL record whose blob reference dangles after a crash (the blob bytes were not yet durable)
-// ends recovery there, as a torn tail would (database_recovery.cc).
+// ends recovery there, as a torn tail would (database_recovery.cc). A blob file is deleted once
+// nothing can reach it any more: no live table or memtable names it and no write holds it
+// (remove_obsolete_files; docs/blob-format.md).
 //
 // Errors: a failure to write the WAL, a blob file, a table or the MANIFEST stops further writes
 // (they return that first error) because what is on disk is then unknown; reads keep working,
@@ -204,11 +206,12 @@ class Database {
   // The newest entry for `key` in `state`, as MemTable::get reports it.
   Result<LookupResult> lookup(const ReadState& state, std::string_view key, std::string* value);
   // `batch` with every value over the threshold written to a blob file and replaced by its
-  // reference; *blob_value_bytes gets the bytes moved.
-  Result<WriteBatch> move_large_values(const WriteBatch& batch, uint64_t* blob_value_bytes);
-  // Writes `batch` (its references' records are durable per the policy) and counts the bytes
-  // the caller wrote to blob files as user bytes.
-  Status write_with_blob_values(const WriteBatch& batch, uint64_t blob_value_bytes);
+  // reference (its file pinned in `pins`); *blob_value_bytes gets the bytes moved.
+  Result<WriteBatch> move_large_values(const WriteBatch& batch, uint64_t* blob_value_bytes,
+                                       BlobPins* pins);
+  // Writes `batch` (its references' records are durable per the policy, their files pinned in
+  // `pins`) and counts the bytes the caller wrote to blob files as user bytes.
+  Status write_with_blob_values(const WriteBatch& batch, uint64_t blob_value_bytes, BlobPins& pins);
   // A failed blob write: anything but InvalidArgument (nothing written) stops further writes.
   Status blob_write_failed(const Status& status);
   Result<std::string> read_blob_value(std::string_view encoded_reference);
@@ -224,10 +227,14 @@ class Database {
   void background_flush();
   Status flush_immutable_memtable(std::unique_lock<std::mutex>& lock);
   void remove_obsolete_files(std::unique_lock<std::mutex>& lock);
+  // Blob files something may still reach (docs/blob-format.md): pinned or open in blobs_, named
+  // by a memtable still alive or by a table of a live version. REQUIRES: mutex_ held.
+  std::set<uint64_t> live_blob_file_numbers_locked();
 
   // Compaction (database_compaction.cc).
   void maybe_schedule_compaction(std::unique_lock<std::mutex>& lock);
   void background_compaction();
+  void finish_background_task();
   Status run_one_compaction(std::unique_lock<std::mutex>& lock);
   Status install_compaction(const Compaction& compaction, std::vector<FileMetaData> outputs);
   // Recomputes compaction_debt_ from the current version. REQUIRES: mutex_ held.
@@ -246,6 +253,9 @@ class Database {
   std::condition_variable background_done_;  // a flush finished (or failed)
   std::shared_ptr<MemTable> mem_;
   std::shared_ptr<MemTable> imm_;  // being flushed, or null
+  // Every memtable made mem_ and maybe still held (by mem_, imm_, a read or an iterator): the
+  // blob files they name are live. Expired entries are dropped when it is walked.
+  std::vector<std::weak_ptr<const MemTable>> memtables_;
   std::unique_ptr<WritableFile> log_file_;
   std::unique_ptr<LogWriter> log_;
   uint64_t log_number_ = 0;           // of log_file_
@@ -256,6 +266,9 @@ class Database {
   std::set<uint64_t> pending_outputs_;  // table files being written, not yet in a version
   bool flush_scheduled_ = false;
   bool compaction_scheduled_ = false;
+  // Background tasks scheduled and not yet returned. A task clears its flag above before it is
+  // done with `this` (it may go on deleting files), so close() waits for this count instead.
+  int background_tasks_ = 0;
   // What the write path throttles on, refreshed whenever a version is installed.
   struct CompactionDebt {
     size_t level0_file_count = 0;

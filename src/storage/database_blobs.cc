@@ -114,9 +114,11 @@ class Database::StreamedValueWriter final : public ValueWriter {
       Result<BlobReference> reference = stream_->finish();
       stream_.reset();
       if (!reference.is_ok()) return fail(database_->blob_write_failed(reference.status()));
+      BlobPins pins(database_->blobs_.get());
+      pins.add(reference->file_number);
       WriteBatch batch;
       batch.put_blob_reference(key_, *reference);
-      status = database_->write_with_blob_values(batch, value_size_bytes_);
+      status = database_->write_with_blob_values(batch, value_size_bytes_, pins);
     }
     if (!status.is_ok()) return fail(status);
     committed_ = true;
@@ -173,8 +175,8 @@ Result<std::unique_ptr<ValueWriter>> Database::put_stream(std::string_view key,
 
 // ---- Whole writes -------------------------------------------------------------------------
 
-Result<WriteBatch> Database::move_large_values(const WriteBatch& batch,
-                                               uint64_t* blob_value_bytes) {
+Result<WriteBatch> Database::move_large_values(const WriteBatch& batch, uint64_t* blob_value_bytes,
+                                               BlobPins* pins) {
   {
     std::lock_guard lock(mutex_);
     if (closed_) return Status::invalid_argument("the database is closed");
@@ -182,6 +184,7 @@ Result<WriteBatch> Database::move_large_values(const WriteBatch& batch,
   }
   struct Mover final : WriteBatch::Handler {
     BlobStore* blobs = nullptr;
+    BlobPins* pins = nullptr;
     uint64_t threshold_bytes = 0;
     WriteBatch result;
     uint64_t moved_bytes = 0;
@@ -197,6 +200,7 @@ Result<WriteBatch> Database::move_large_values(const WriteBatch& batch,
         failure = reference.status();
         return;
       }
+      pins->add(reference->file_number);
       result.put_blob_reference(key, *reference);
       moved_bytes += value.size();
     }
@@ -208,6 +212,7 @@ Result<WriteBatch> Database::move_large_values(const WriteBatch& batch,
     }
   } mover;
   mover.blobs = blobs_.get();
+  mover.pins = pins;
   mover.threshold_bytes = options_.blob_value_threshold_bytes;
   CAIRN_ASSERT(mover.threshold_bytes != 0);
   CAIRN_RETURN_IF_ERROR(batch.iterate(mover));
@@ -217,8 +222,13 @@ Result<WriteBatch> Database::move_large_values(const WriteBatch& batch,
   return std::move(mover.result);
 }
 
-Status Database::write_with_blob_values(const WriteBatch& batch, uint64_t blob_value_bytes) {
-  CAIRN_RETURN_IF_ERROR(write_checked(batch));
+Status Database::write_with_blob_values(const WriteBatch& batch, uint64_t blob_value_bytes,
+                                        BlobPins& pins) {
+  const Status status = write_checked(batch);
+  // Past the checks, a failed write may have left its WAL record on disk: recovery will look
+  // for the blob records it names, so their files stay until the next open.
+  if (!status.is_ok() && !status.is_invalid_argument()) pins.keep();
+  CAIRN_RETURN_IF_ERROR(status);
   std::lock_guard lock(mutex_);
   stats_.user_bytes_written += blob_value_bytes;
   return Status::ok();

@@ -15,6 +15,7 @@ void Database::maybe_schedule_compaction(std::unique_lock<std::mutex>& lock) {
   int level = 0;
   if (compaction_score(*versions_.current(), options_.compaction, &level) < 1.0) return;
   compaction_scheduled_ = true;
+  background_tasks_++;
   lock.unlock();
   options_.scheduler->schedule([this] { background_compaction(); });
   lock.lock();
@@ -30,6 +31,15 @@ void Database::background_compaction() {
   compaction_scheduled_ = false;
   background_done_.notify_all();
   maybe_schedule_compaction(lock);
+  finish_background_task();
+}
+
+// The last thing a background task does with `this`. REQUIRES: mutex_ held, and held until the
+// task returns (close() may destroy the database once it can lock mutex_).
+void Database::finish_background_task() {
+  CAIRN_ASSERT(background_tasks_ > 0);
+  background_tasks_--;
+  background_done_.notify_all();
 }
 
 // REQUIRES: `lock` holds mutex_; released while the compaction runs.
@@ -78,6 +88,7 @@ Status Database::run_one_compaction(std::unique_lock<std::mutex>& lock) {
   stats_.compaction_bytes_read += result->bytes_read;
   stats_.compaction_bytes_written += result->bytes_written;
   stats_.entries_dropped += result->entries_dropped;
+  for (const auto& [number, bytes] : result->blob_garbage_bytes) stats_.blob_garbage_bytes += bytes;
   stats_.compaction_micros += options_.clock->now_micros() - start_micros;
   // The compaction holds its input version, which keeps the input files live: let it go first.
   compaction.reset();

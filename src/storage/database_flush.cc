@@ -12,6 +12,7 @@ namespace cairn {
 void Database::schedule_flush(std::unique_lock<std::mutex>& lock) {
   CAIRN_ASSERT(imm_ != nullptr && !flush_scheduled_);
   flush_scheduled_ = true;
+  background_tasks_++;
   lock.unlock();
   options_.scheduler->schedule([this] { background_flush(); });
   lock.lock();
@@ -31,6 +32,7 @@ void Database::background_flush() {
     remove_obsolete_files(lock);
     maybe_schedule_compaction(lock);
   }
+  finish_background_task();
 }
 
 // Writes imm_ to a table, records it (and that older logs are no longer needed) in the
@@ -75,17 +77,21 @@ Status Database::flush_immutable_memtable(std::unique_lock<std::mutex>& lock) {
 }
 
 // Deletes logs older than the MANIFEST's log number, tables no live version lists and that are
-// not being written, and MANIFESTs and temp files older than the live MANIFEST (a newer one may
-// be being written right now). Failures are ignored: a file left behind is deleted at the next
-// attempt or open. REQUIRES: `lock` holds mutex_; it is released during the I/O.
+// not being written, blob files nothing can reach any more (live_blob_file_numbers_locked), and
+// MANIFESTs and temp files older than the live MANIFEST (a newer one may be being written right
+// now). Failures are ignored: a file left behind is deleted at the next attempt or open.
+// REQUIRES: `lock` holds mutex_; it is released during the I/O.
 void Database::remove_obsolete_files(std::unique_lock<std::mutex>& lock) {
+  // Files numbered from here on were created after this snapshot of what is live (by another
+  // thread while the lock is released below): they are never obsolete here. Read first: a blob
+  // file numbered below it was pinned when numbered (BlobStore::acquire_lane), so the walk
+  // below sees it.
+  const uint64_t first_unseen_number = versions_.next_file_number();
   std::set<uint64_t> live_tables = versions_.live_table_numbers();
   live_tables.insert(pending_outputs_.begin(), pending_outputs_.end());
+  const std::set<uint64_t> live_blobs = live_blob_file_numbers_locked();
   const uint64_t oldest_live_log = versions_.log_number();
   const uint64_t manifest_number = versions_.manifest_file_number();
-  // Files numbered from here on were created after this snapshot of what is live (by another
-  // background thread while the lock is released below): they are never obsolete here.
-  const uint64_t first_unseen_number = versions_.next_file_number();
   lock.unlock();
 
   Result<std::vector<std::string>> names = options_.env->list_dir(directory_);
@@ -103,7 +109,7 @@ void Database::remove_obsolete_files(std::unique_lock<std::mutex>& lock) {
           keep = live_tables.contains(number);
           break;
         case FileKind::kBlob:
-          keep = true;  // until blob garbage collection knows which records are live
+          keep = live_blobs.contains(number);
           break;
         case FileKind::kManifest:
         case FileKind::kTemp:
@@ -116,10 +122,30 @@ void Database::remove_obsolete_files(std::unique_lock<std::mutex>& lock) {
       }
       if (keep) continue;
       if (kind == FileKind::kTable) table_cache_.evict(number);
-      (void)options_.env->remove_file(directory_ + "/" + name);
+      const Status removed = options_.env->remove_file(directory_ + "/" + name);
+      if (kind == FileKind::kBlob && removed.is_ok()) blobs_->forget_file(number);
     }
   }
   lock.lock();
+}
+
+// A reference travels from a pinned blob record to a memtable, then to tables of successive
+// versions, and each hop adds the new holder before the old lets go (the memtable notes the file
+// before the pin is dropped; a flush installs its table before imm_ is dropped, under mutex_;
+// a version stays listed while anything holds it). So the holders are read in that order: a
+// reference moving meanwhile is seen at its old place or its new one.
+std::set<uint64_t> Database::live_blob_file_numbers_locked() {
+  std::set<uint64_t> live = blobs_->live_file_numbers();
+  std::erase_if(memtables_, [](const auto& memtable) { return memtable.expired(); });
+  for (const auto& weak : memtables_) {
+    if (std::shared_ptr<const MemTable> memtable = weak.lock()) {
+      const std::vector<uint64_t> numbers = memtable->blob_file_numbers();
+      live.insert(numbers.begin(), numbers.end());
+    }
+  }
+  const std::set<uint64_t> in_tables = versions_.live_blob_file_numbers();
+  live.insert(in_tables.begin(), in_tables.end());
+  return live;
 }
 
 }  // namespace cairn

@@ -22,8 +22,12 @@ struct DatabaseStats {
   uint64_t wal_bytes_written = 0;
   // Bytes appended to blob files (records, abandoned ones included, and file headers).
   uint64_t blob_bytes_written = 0;
-  // Blob files in the database: those found at open and those created since.
+  // Blob files in the database: those found at open and those created since, less those deleted
+  // once unreachable.
   uint64_t blob_file_count = 0;
+  // Value bytes of the blob references compactions dropped since open: records left dead in
+  // their blob files (counted once per dropped reference; not persisted yet).
+  uint64_t blob_garbage_bytes = 0;
   uint64_t flush_bytes_written = 0;
   uint64_t flush_count = 0;
   uint64_t compaction_bytes_read = 0;

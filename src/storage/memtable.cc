@@ -4,6 +4,7 @@
 
 #include "common/assert.h"
 #include "common/coding.h"
+#include "storage/blob_format.h"
 
 namespace cairn {
 namespace {
@@ -65,8 +66,20 @@ void MemTable::add(SequenceNumber sequence, ValueType type, std::string_view use
   cursor = copy_bytes(cursor, value);
   CAIRN_ASSERT(cursor == entry + entry_bytes);
 
+  if (type == ValueType::kBlobReference) {
+    BlobReference reference;
+    const bool decoded = decode_blob_reference(value, &reference);
+    CAIRN_ASSERT(decoded);
+    std::lock_guard lock(blob_files_mutex_);
+    blob_file_numbers_.insert(reference.file_number);
+  }
   table_.insert(entry);
   entry_count_.fetch_add(1, std::memory_order_relaxed);
+}
+
+std::vector<uint64_t> MemTable::blob_file_numbers() const {
+  std::lock_guard lock(blob_files_mutex_);
+  return {blob_file_numbers_.begin(), blob_file_numbers_.end()};
 }
 
 LookupResult MemTable::get(std::string_view user_key, SequenceNumber sequence,

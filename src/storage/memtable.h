@@ -8,7 +8,8 @@
 // a value kept in a blob file is an entry of type kBlobReference whose value is the reference.
 //
 // Thread-safety: add() by ONE writer at a time (external synchronization); get(), iterators,
-// memory_usage_bytes() and entry_count() from any thread, concurrently with the writer.
+// memory_usage_bytes(), entry_count() and blob_file_numbers() from any thread, concurrently
+// with the writer.
 // Ownership: owns its arena; keys and values it hands out point into the arena and stay valid
 // as long as the memtable.
 // Invariant: no two entries have the same internal key (sequence numbers are unique per write).
@@ -18,8 +19,11 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <mutex>
+#include <set>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "storage/arena.h"
 #include "storage/internal_key.h"
@@ -40,7 +44,8 @@ class MemTable {
 
   // REQUIRES: one writer at a time; sequence <= kSequenceNumberMax; type <= kValueTypeMax; no
   // earlier add() with the same (user_key, sequence, type); user_key.size() + 8 and value.size()
-  // fit in a u32.
+  // fit in a u32; the value of a kBlobReference entry is a well-formed encoded reference (its
+  // blob file is noted before the entry becomes visible).
   void add(SequenceNumber sequence, ValueType type, std::string_view user_key,
            std::string_view value);
 
@@ -58,6 +63,9 @@ class MemTable {
   // Bytes held by the arena, entries and index together.
   size_t memory_usage_bytes() const { return arena_.memory_usage_bytes(); }
   uint64_t entry_count() const { return entry_count_.load(std::memory_order_relaxed); }
+  // The blob files the kBlobReference entries added so far name (they stay live while this
+  // memtable does), ascending.
+  std::vector<uint64_t> blob_file_numbers() const;
 
  private:
   friend class MemTableIterator;
@@ -71,6 +79,8 @@ class MemTable {
   Arena arena_;  // before table_, which allocates from it
   Table table_;
   std::atomic<uint64_t> entry_count_{0};
+  mutable std::mutex blob_files_mutex_;  // guards blob_file_numbers_
+  std::set<uint64_t> blob_file_numbers_;
 };
 
 }  // namespace cairn

@@ -1,5 +1,7 @@
 #include "storage/version_edit.h"
 
+#include <algorithm>
+
 #include "common/assert.h"
 #include "common/coding.h"
 #include "storage/internal_key.h"
@@ -13,8 +15,14 @@ enum Tag : uint32_t {
   kNextFileNumber = 2,
   kLastSequence = 3,
   kRemovedFile = 4,
-  kAddedFile = 5,
+  kAddedFile = 5,           // a table that names no blob file
+  kAddedFileWithBlobs = 6,  // kAddedFile's fields, then the blob files it names
 };
+
+// A table names at most this many blob files: a bound on what a damaged record can make us
+// allocate (a table of 64 MiB of 29-byte references could name 2.3 M distinct files; this is
+// far above anything real yet well below a memory problem).
+constexpr uint32_t kBlobFilesPerTableMax = 1u << 24;
 
 bool get_level(std::string_view* input, int* level) {
   uint32_t value = 0;
@@ -28,6 +36,24 @@ bool get_internal_key(std::string_view* input, std::string* key) {
   ParsedInternalKey parsed;
   if (!get_length_prefixed(input, &bytes) || !parse_internal_key(bytes, &parsed)) return false;
   key->assign(bytes);
+  return true;
+}
+
+// A non-empty, strictly ascending list of blob file numbers.
+bool get_blob_file_numbers(std::string_view* input, FileMetaData* file) {
+  uint32_t count = 0;
+  // Each number takes at least one byte: a count past what is left is damage.
+  if (!get_varint32(input, &count) || count == 0 || count > kBlobFilesPerTableMax ||
+      count > input->size()) {
+    return false;
+  }
+  file->blob_file_numbers.reserve(count);
+  for (uint32_t i = 0; i < count; i++) {
+    uint64_t number = 0;
+    if (!get_varint64(input, &number)) return false;
+    if (!file->blob_file_numbers.empty() && number <= file->blob_file_numbers.back()) return false;
+    file->blob_file_numbers.push_back(number);
+  }
   return true;
 }
 
@@ -62,12 +88,18 @@ void VersionEdit::encode_to(std::string* destination) const {
     put_varint64(destination, number);
   }
   for (const auto& [level, file] : added_files_) {
-    put_varint32(destination, kAddedFile);
+    const bool with_blobs = !file.blob_file_numbers.empty();
+    put_varint32(destination, with_blobs ? kAddedFileWithBlobs : kAddedFile);
     put_varint32(destination, static_cast<uint32_t>(level));
     put_varint64(destination, file.number);
     put_varint64(destination, file.size_bytes);
     put_length_prefixed(destination, file.smallest_key);
     put_length_prefixed(destination, file.largest_key);
+    if (!with_blobs) continue;
+    CAIRN_ASSERT(file.blob_file_numbers.size() <= kBlobFilesPerTableMax);
+    CAIRN_ASSERT(std::is_sorted(file.blob_file_numbers.begin(), file.blob_file_numbers.end()));
+    put_varint32(destination, static_cast<uint32_t>(file.blob_file_numbers.size()));
+    for (const uint64_t number : file.blob_file_numbers) put_varint64(destination, number);
   }
 }
 
@@ -95,12 +127,14 @@ Status VersionEdit::decode_from(std::string_view input) {
         }
         removed_files_.emplace(level, number);
         break;
-      case kAddedFile: {
+      case kAddedFile:
+      case kAddedFileWithBlobs: {
         FileMetaData file;
         if (!get_level(&input, &level) || !get_varint64(&input, &file.number) ||
             !get_varint64(&input, &file.size_bytes) ||
             !get_internal_key(&input, &file.smallest_key) ||
-            !get_internal_key(&input, &file.largest_key)) {
+            !get_internal_key(&input, &file.largest_key) ||
+            (tag == kAddedFileWithBlobs && !get_blob_file_numbers(&input, &file))) {
           return Status::corruption("version edit: bad added file");
         }
         added_files_.emplace_back(level, std::move(file));

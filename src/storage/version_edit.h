@@ -25,6 +25,9 @@ struct FileMetaData {
   uint64_t size_bytes = 0;
   std::string smallest_key;  // internal keys
   std::string largest_key;
+  // The blob files the table's kBlobReference entries name, ascending, without repeats: while
+  // a live version lists the table, those files stay (docs/blob-format.md).
+  std::vector<uint64_t> blob_file_numbers;
 };
 
 class VersionEdit {

@@ -191,4 +191,19 @@ std::set<uint64_t> VersionSet::live_table_numbers() const {
   return live;
 }
 
+std::set<uint64_t> VersionSet::live_blob_file_numbers() const {
+  std::lock_guard lock(mutex_);
+  std::set<uint64_t> live;
+  for (const auto& weak : versions_) {
+    if (std::shared_ptr<const Version> version = weak.lock()) {
+      for (int level = 0; level < kLevelCount; level++) {
+        for (const auto& file : version->files(level)) {
+          live.insert(file->blob_file_numbers.begin(), file->blob_file_numbers.end());
+        }
+      }
+    }
+  }
+  return live;
+}
+
 }  // namespace cairn

@@ -60,6 +60,8 @@ class VersionSet {
 
   // Table numbers listed by any version that is still referenced (by readers or current()).
   std::set<uint64_t> live_table_numbers() const;
+  // Blob files named by a table of any version that is still referenced (docs/blob-format.md).
+  std::set<uint64_t> live_blob_file_numbers() const;
 
  private:
   Status apply_recovered_edit(const VersionEdit& edit, const std::string& manifest_name);

@@ -9,7 +9,6 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
-#include <fstream>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -18,9 +17,13 @@
 #include "storage/blob_file_reader.h"
 #include "storage/blob_file_writer.h"
 #include "storage/blob_format.h"
+#include "support/process_memory.h"
 
 namespace cairn {
 namespace {
+
+using test::proc_status_bytes;
+using test::reset_peak_rss;
 
 constexpr uint64_t kFileNumber = 7;
 constexpr char kKey[] = "big:value";
@@ -134,26 +137,6 @@ class CheckingWritableFile final : public WritableFile {
   uint64_t size_bytes_ = 0;
   int mismatched_appends_ = 0;
 };
-
-// A field of /proc/self/status in bytes ("VmHWM", "VmRSS"), or 0 if absent.
-uint64_t proc_status_bytes(const std::string& field) {
-  std::ifstream status("/proc/self/status");
-  std::string line;
-  while (std::getline(status, line)) {
-    if (line.rfind(field + ":", 0) == 0) {
-      return std::stoull(line.substr(field.size() + 1)) * 1024;  // reported in kB
-    }
-  }
-  return 0;
-}
-
-// Resets the peak RSS (VmHWM) to the current RSS; false if the kernel refuses.
-bool reset_peak_rss() {
-  std::ofstream clear_refs("/proc/self/clear_refs");
-  clear_refs << "5";
-  clear_refs.flush();
-  return clear_refs.good();
-}
 
 // Proves a 256 MiB value streams through writer and reader with peak RSS growth under 16 MiB.
 TEST(BlobMemoryTest, StreamingA256MiBValueKeepsMemoryBounded) {

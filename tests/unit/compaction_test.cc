@@ -171,8 +171,11 @@ TEST(CompactionThrottleTest, LevelZeroStaysBounded) {
 
 FileMetaData picker_file(uint64_t number, std::string_view smallest, std::string_view largest,
                          uint64_t size) {
-  return FileMetaData{number, size, make_internal_key(smallest, 1, ValueType::kValue),
-                      make_internal_key(largest, 1, ValueType::kValue)};
+  return FileMetaData{number,
+                      size,
+                      make_internal_key(smallest, 1, ValueType::kValue),
+                      make_internal_key(largest, 1, ValueType::kValue),
+                      {}};
 }
 
 // Level targets grow from the last level up by the ratio; levels that would fall under the

@@ -8,7 +8,6 @@
 #include <bit>
 #include <cstdlib>
 #include <cstring>
-#include <fstream>
 #include <mutex>
 #include <set>
 #include <thread>
@@ -21,11 +20,15 @@
 #include "storage/blob_format.h"
 #include "storage/database.h"
 #include "storage/memtable.h"
+#include "support/process_memory.h"
 #include "support/slow_sync_env.h"
 #include "support/test_seeds.h"
 
 namespace cairn {
 namespace {
+
+using test::proc_status_bytes;
+using test::reset_peak_rss;
 
 constexpr uint64_t kThresholdBytes = 100;
 
@@ -401,6 +404,222 @@ TEST_F(DatabaseBlobTest, BlobFilesAreSealedPastTheSizeLimit) {
   for (int i = 0; i < 20; i++) EXPECT_EQ(get(*database, "key" + std::to_string(i)), values[i]);
 }
 
+// ---- Blob file liveness (docs/blob-format.md "In the engine") ------------------------------
+
+// Options under which blob files come and go quickly: one record per blob file (each is
+// retired after its record), and every flush compacts level 0 into level 1.
+void use_one_record_blob_files(Options* options) {
+  options->blob_file_size_bytes = 1;
+  options->compaction.level0_compaction_trigger = 1;
+}
+
+bool contains(const std::vector<std::string>& files, const std::string& file) {
+  return std::find(files.begin(), files.end(), file) != files.end();
+}
+
+// Overwriting or deleting every large value and compacting deletes the old blob files; the new
+// values read fine, and the dropped references are counted as garbage.
+TEST_F(DatabaseBlobTest, CompactionAwayOfEveryReferenceDeletesOldBlobFiles) {
+  use_one_record_blob_files(&options_);
+  auto database = open();
+  uint64_t old_value_bytes = 0;
+  for (int i = 0; i < 10; i++) {
+    const std::string value = random_.bytes(500 + 10 * i);
+    old_value_bytes += value.size();
+    ASSERT_TRUE(database->put("key" + std::to_string(i), value).is_ok());
+  }
+  ASSERT_TRUE(database->flush().is_ok());
+  ASSERT_TRUE(database->wait_for_compactions().is_ok());
+  const std::vector<std::string> old_files = blob_files();
+  ASSERT_EQ(old_files.size(), 10u);
+
+  std::map<std::string, std::string> expected;
+  for (int i = 0; i < 10; i++) {
+    const std::string key = "key" + std::to_string(i);
+    if (i % 3 == 0) {
+      ASSERT_TRUE(database->remove(key).is_ok());
+    } else {
+      expected[key] = random_.bytes(400 + i);
+      ASSERT_TRUE(database->put(key, expected[key]).is_ok());
+    }
+  }
+  EXPECT_EQ(blob_files().size(), 10u + expected.size()) << "the memtable still names none";
+  ASSERT_TRUE(database->flush().is_ok());
+  ASSERT_TRUE(database->wait_for_compactions().is_ok());
+
+  const std::vector<std::string> files = blob_files();
+  for (const std::string& file : old_files) EXPECT_FALSE(contains(files, file)) << file;
+  EXPECT_EQ(files.size(), expected.size());
+  for (int i = 0; i < 10; i++) {
+    const std::string key = "key" + std::to_string(i);
+    EXPECT_EQ(get(*database, key), expected.contains(key) ? expected[key] : "(absent)") << key;
+  }
+  const DatabaseStats stats = database->stats();
+  EXPECT_EQ(stats.blob_garbage_bytes, old_value_bytes);
+  EXPECT_EQ(stats.blob_file_count, files.size());
+  EXPECT_NE(format_stats(stats).find("garbage"), std::string::npos);
+}
+
+// A snapshot taken before an overwrite keeps the old blob file alive (its value readable)
+// across compactions until it is released; the next compaction then deletes the file.
+TEST_F(DatabaseBlobTest, SnapshotKeepsOldBlobFileUntilReleased) {
+  use_one_record_blob_files(&options_);
+  auto database = open();
+  const std::string old_value = random_.bytes(1000);
+  ASSERT_TRUE(database->put("key", old_value).is_ok());
+  ASSERT_TRUE(database->flush().is_ok());
+  const std::vector<std::string> old_files = blob_files();
+  ASSERT_EQ(old_files.size(), 1u);
+  const Snapshot* snapshot = database->get_snapshot();
+  for (int round = 0; round < 3; round++) {
+    ASSERT_TRUE(database->put("key", random_.bytes(1000)).is_ok());
+    ASSERT_TRUE(database->flush().is_ok());
+    ASSERT_TRUE(database->wait_for_compactions().is_ok());
+  }
+  EXPECT_GT(database->stats().compaction_count, 0u);
+  EXPECT_TRUE(contains(blob_files(), old_files[0]));
+  EXPECT_EQ(get(*database, "key", snapshot), old_value);
+
+  database->release_snapshot(snapshot);
+  const std::string new_value = random_.bytes(1000);
+  ASSERT_TRUE(database->put("key", new_value).is_ok());
+  ASSERT_TRUE(database->flush().is_ok());
+  ASSERT_TRUE(database->wait_for_compactions().is_ok());
+  EXPECT_FALSE(contains(blob_files(), old_files[0]));
+  EXPECT_EQ(blob_files().size(), 1u) << "only the newest value's file is left";
+  EXPECT_EQ(get(*database, "key"), new_value);
+}
+
+// An iterator (holding a memtable or a version) and a value stream opened before an overwrite
+// keep reading the old values after compaction drops their references; once the iterator is
+// released, the next flush deletes the files (the stream keeps its file open meanwhile).
+TEST_F(DatabaseBlobTest, OpenIteratorKeepsOldBlobFilesUntilReleased) {
+  use_one_record_blob_files(&options_);
+  auto database = open();
+  const std::string in_table = random_.bytes(700);
+  const std::string in_memtable = random_.bytes(800);
+  ASSERT_TRUE(database->put("a", in_table).is_ok());
+  ASSERT_TRUE(database->flush().is_ok());
+  ASSERT_TRUE(database->put("b", in_memtable).is_ok());
+  const std::vector<std::string> old_files = blob_files();
+  ASSERT_EQ(old_files.size(), 2u);
+  auto iterator = database->new_iterator({});
+  auto stream = database->get_stream({}, "b");
+  ASSERT_TRUE(stream.is_ok() && *stream != nullptr);
+
+  for (int round = 0; round < 2; round++) {
+    ASSERT_TRUE(database->put("a", random_.bytes(900)).is_ok());
+    ASSERT_TRUE(database->put("b", random_.bytes(900)).is_ok());
+    ASSERT_TRUE(database->flush().is_ok());
+    ASSERT_TRUE(database->wait_for_compactions().is_ok());
+  }
+  EXPECT_GT(database->stats().blob_garbage_bytes, 0u);
+  for (const std::string& file : old_files) EXPECT_TRUE(contains(blob_files(), file)) << file;
+  iterator->seek_to_first();
+  ASSERT_TRUE(iterator->valid());
+  EXPECT_EQ(iterator->value(), in_table);
+  iterator->next();
+  ASSERT_TRUE(iterator->valid());
+  EXPECT_EQ(iterator->value(), in_memtable);
+  EXPECT_TRUE(iterator->status().is_ok()) << iterator->status().to_string();
+
+  iterator.reset();
+  ASSERT_TRUE(database->put("c", "inline").is_ok());  // a flush needs something to flush
+  ASSERT_TRUE(database->flush().is_ok());
+  for (const std::string& file : old_files) EXPECT_FALSE(contains(blob_files(), file)) << file;
+  EXPECT_EQ(read_all(**stream, random_), in_memtable) << "an open stream outlives its file";
+}
+
+// Reopening deletes blob files nothing references (an abandoned stream's, a stray one) and
+// keeps those the tables and the WAL name.
+TEST_F(DatabaseBlobTest, ReopenDeletesUnreferencedBlobFilesAndKeepsReferencedOnes) {
+  use_one_record_blob_files(&options_);
+  std::map<std::string, std::string> expected;
+  {
+    auto database = open();
+    expected["in_table"] = random_.bytes(600);
+    ASSERT_TRUE(database->put("in_table", expected["in_table"]).is_ok());
+    ASSERT_TRUE(database->flush().is_ok());
+    expected["in_wal"] = random_.bytes(600);
+    ASSERT_TRUE(database->put("in_wal", expected["in_wal"]).is_ok());
+    auto abandoned = database->put_stream("abandoned", 5000);
+    ASSERT_TRUE(abandoned.is_ok());
+    ASSERT_TRUE((*abandoned)->append(random_.bytes(1000)).is_ok());
+    abandoned->reset();
+    EXPECT_EQ(blob_files().size(), 3u);
+    ASSERT_TRUE(database->close().is_ok());
+  }
+  const std::string stray = "/db/000003.blob";
+  ASSERT_FALSE(contains(blob_files(), stray));
+  ASSERT_TRUE(write_string_to_file(&env_, "not a blob file", stray, /*sync=*/true).is_ok());
+  const std::vector<std::string> before = blob_files();
+  ASSERT_EQ(before.size(), 4u);
+
+  auto database = open();
+  const std::vector<std::string> after = blob_files();
+  EXPECT_EQ(after.size(), 2u);
+  EXPECT_FALSE(contains(after, stray));
+  for (const std::string& file : after) EXPECT_TRUE(contains(before, file)) << file;
+  for (const auto& [key, value] : expected) EXPECT_EQ(get(*database, key), value) << key;
+  EXPECT_EQ(get(*database, "abandoned"), "(absent)");
+  EXPECT_EQ(database->stats().blob_file_count, 2u);
+  database.reset();
+  database = open();
+  EXPECT_EQ(blob_files(), after) << "a second reopen deletes nothing more";
+  for (const auto& [key, value] : expected) EXPECT_EQ(get(*database, key), value) << key;
+}
+
+// Concurrent large puts, overwrites and flushes with compactions deleting blob files all the
+// while: no read ever meets a missing blob file, and every last value survives a reopen.
+TEST_F(DatabaseBlobTest, ConcurrentWritesNeverLoseABlobFileToDeletion) {
+  options_.blob_file_size_bytes = 2048;
+  options_.write_buffer_size_bytes = 4096;
+  options_.compaction.level0_compaction_trigger = 2;
+  ThreadPoolScheduler pool(2);
+  options_.scheduler = &pool;
+  std::map<std::string, std::string> expected;
+  std::mutex expected_mutex;
+  {
+    auto database = open();
+    std::vector<std::thread> threads;
+    for (int t = 0; t < 4; t++) {
+      threads.emplace_back([&, t] {
+        Random random(100 + t);
+        for (int i = 0; i < 300; i++) {
+          const std::string key = "t" + std::to_string(t) + "k" + std::to_string(random.uniform(8));
+          const std::string value = random.bytes(150 + random.uniform(600));
+          Status status;
+          if (i % 5 == 0) {  // streamed, in two pieces
+            auto writer = database->put_stream(key, value.size());
+            ASSERT_TRUE(writer.is_ok()) << writer.status().to_string();
+            status = (*writer)->append(std::string_view(value).substr(0, 100));
+            if (status.is_ok()) status = (*writer)->append(std::string_view(value).substr(100));
+            if (status.is_ok()) status = (*writer)->commit();
+          } else {
+            status = database->put(key, value);
+          }
+          ASSERT_TRUE(status.is_ok()) << status.to_string();
+          {
+            std::lock_guard lock(expected_mutex);
+            expected[key] = value;
+          }
+          auto read = database->get({}, key);
+          ASSERT_TRUE(read.is_ok()) << read.status().to_string();
+          ASSERT_EQ(read->value_or("(absent)"), value);  // each thread owns its keys
+        }
+      });
+    }
+    for (std::thread& thread : threads) thread.join();
+    ASSERT_TRUE(database->wait_for_compactions().is_ok());
+    EXPECT_GT(database->stats().blob_garbage_bytes, 0u);
+    for (const auto& [key, value] : expected) EXPECT_EQ(get(*database, key), value) << key;
+    ASSERT_TRUE(database->close().is_ok());
+  }
+  auto database = open();
+  for (const auto& [key, value] : expected) EXPECT_EQ(get(*database, key), value) << key;
+  EXPECT_LT(blob_files().size(), 4u * 300u / 2) << "most old blob files were deleted";
+}
+
 // Callers cannot write blob references: a forged one could end WAL replay and lose writes.
 TEST_F(DatabaseBlobTest, BatchesCarryingBlobReferencesAreRefused) {
   auto database = open();
@@ -586,23 +805,6 @@ void generate_value(uint64_t offset, char* destination, size_t n) {
     std::memcpy(destination + done, reinterpret_cast<const char*>(&bytes) + skip, take);
     done += take;
   }
-}
-
-uint64_t proc_status_bytes(const std::string& field) {
-  std::ifstream status("/proc/self/status");
-  std::string line;
-  while (std::getline(status, line)) {
-    if (line.rfind(field + ":", 0) == 0) return std::stoull(line.substr(field.size() + 1)) * 1024;
-  }
-  return 0;
-}
-
-// Resets the peak RSS (VmHWM) to the current RSS; false if the kernel refuses.
-bool reset_peak_rss() {
-  std::ofstream clear_refs("/proc/self/clear_refs");
-  clear_refs << "5";
-  clear_refs.flush();
-  return clear_refs.good();
 }
 
 class TempDirectory {

@@ -5,10 +5,13 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <atomic>
+#include <chrono>
 #include <cstdlib>
 #include <thread>
 
 #include "io/clock.h"
+#include "io/env_wrapper.h"
 #include "io/fault_env.h"
 #include "io/scheduler.h"
 #include "storage/limits.h"
@@ -178,6 +181,34 @@ TEST_F(DatabaseTest, FlushWritesATableAndRemovesObsoleteFiles) {
   EXPECT_EQ(std::count_if(names->begin(), names->end(),
                           [](const std::string& name) { return name.starts_with("MANIFEST-"); }),
             1);
+}
+
+// close() returns only once background tasks are done with the database, including the file
+// deletion a flush runs after it has dropped its memtable (closing then destroying the database
+// in that window was a use-after-free).
+TEST_F(DatabaseTest, CloseWaitsForTheDeletionsAfterABackgroundFlush) {
+  class SlowListEnv final : public EnvWrapper {
+   public:
+    using EnvWrapper::EnvWrapper;
+    Result<std::vector<std::string>> list_dir(const std::string& path) override {
+      listing.fetch_add(1);
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      Result<std::vector<std::string>> names = target()->list_dir(path);
+      listing.fetch_sub(1);
+      return names;
+    }
+    std::atomic<int> listing{0};
+  } slow(&env_);
+  options_.env = &slow;
+  ThreadPoolScheduler pool(1);
+  options_.scheduler = &pool;
+  for (int round = 0; round < 3; round++) {
+    auto database = open();
+    ASSERT_TRUE(database->put("k", "v").is_ok());
+    ASSERT_TRUE(database->flush().is_ok());  // returns once the memtable is a table
+    ASSERT_TRUE(database->close().is_ok());
+    EXPECT_EQ(slow.listing.load(), 0) << "close() returned while the flush task was deleting";
+  }
 }
 
 // Writes after close are refused rather than lost.

@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include "common/coding.h"
 #include "storage/file_names.h"
 #include "storage/internal_key.h"
 #include "storage/version.h"
@@ -12,8 +13,23 @@ namespace cairn {
 namespace {
 
 FileMetaData file(uint64_t number, std::string_view smallest, std::string_view largest) {
-  return {number, 1000 + number, make_internal_key(smallest, 5, ValueType::kValue),
-          make_internal_key(largest, 3, ValueType::kValue)};
+  return {number,
+          1000 + number,
+          make_internal_key(smallest, 5, ValueType::kValue),
+          make_internal_key(largest, 3, ValueType::kValue),
+          {}};
+}
+
+// An added-file record as the format had it before blob file lists (tag 5), by hand.
+std::string old_format_added_file(int level, const FileMetaData& meta) {
+  std::string encoded;
+  put_varint32(&encoded, 5);
+  put_varint32(&encoded, static_cast<uint32_t>(level));
+  put_varint64(&encoded, meta.number);
+  put_varint64(&encoded, meta.size_bytes);
+  put_length_prefixed(&encoded, meta.smallest_key);
+  put_length_prefixed(&encoded, meta.largest_key);
+  return encoded;
 }
 
 TEST(VersionEditTest, RoundTrip) {
@@ -41,6 +57,75 @@ TEST(VersionEditTest, RoundTrip) {
   std::string reencoded;
   decoded.encode_to(&reencoded);
   EXPECT_EQ(reencoded, encoded);
+}
+
+// A table's blob file list survives encode/decode, tables without one keep the old tag, and a
+// version built from the edit carries the list.
+TEST(VersionEditTest, BlobFileListsRoundTrip) {
+  FileMetaData with_blobs = file(9, "a", "m");
+  with_blobs.blob_file_numbers = {3, 4, 1u << 20, uint64_t{1} << 40};
+  VersionEdit edit;
+  edit.add_file(0, with_blobs);
+  edit.add_file(1, file(10, "n", "z"));
+  std::string encoded;
+  edit.encode_to(&encoded);
+  EXPECT_EQ(encoded.substr(encoded.size() - old_format_added_file(1, file(10, "n", "z")).size()),
+            old_format_added_file(1, file(10, "n", "z")));
+
+  VersionEdit decoded;
+  ASSERT_TRUE(decoded.decode_from(encoded).is_ok());
+  ASSERT_EQ(decoded.added_files().size(), 2u);
+  EXPECT_EQ(decoded.added_files()[0].second.blob_file_numbers, with_blobs.blob_file_numbers);
+  EXPECT_EQ(decoded.added_files()[0].second.largest_key, with_blobs.largest_key);
+  EXPECT_TRUE(decoded.added_files()[1].second.blob_file_numbers.empty());
+  auto version = Version().apply(decoded);
+  ASSERT_TRUE(version.is_ok());
+  EXPECT_EQ((*version)->files(0)[0]->blob_file_numbers, with_blobs.blob_file_numbers);
+}
+
+// A record written before blob file lists existed still decodes, as a table naming none.
+TEST(VersionEditTest, OldFormatAddedFileStillDecodes) {
+  const FileMetaData meta = file(9, "a", "m");
+  VersionEdit decoded;
+  ASSERT_TRUE(decoded.decode_from(old_format_added_file(2, meta)).is_ok());
+  ASSERT_EQ(decoded.added_files().size(), 1u);
+  EXPECT_EQ(decoded.added_files()[0].first, 2);
+  EXPECT_EQ(decoded.added_files()[0].second.number, 9u);
+  EXPECT_EQ(decoded.added_files()[0].second.smallest_key, meta.smallest_key);
+  EXPECT_TRUE(decoded.added_files()[0].second.blob_file_numbers.empty());
+}
+
+// Every truncation of a blob file list, an empty list, a repeat or a descending number is
+// Corruption, never a crash.
+TEST(VersionEditTest, BadBlobFileListsAreCorruption) {
+  FileMetaData with_blobs = file(9, "a", "m");
+  with_blobs.blob_file_numbers = {7, 300};
+  VersionEdit edit;
+  edit.add_file(0, with_blobs);
+  std::string encoded;
+  edit.encode_to(&encoded);
+  for (size_t length = 1; length < encoded.size(); length++) {
+    VersionEdit decoded;
+    EXPECT_TRUE(decoded.decode_from(std::string_view(encoded).substr(0, length)).is_corruption())
+        << "length " << length;
+  }
+  const std::string fields = old_format_added_file(0, with_blobs).substr(1);  // without tag 5
+  for (const std::vector<uint64_t>& list :
+       {std::vector<uint64_t>{}, std::vector<uint64_t>{5, 5}, std::vector<uint64_t>{6, 2}}) {
+    std::string bad;
+    put_varint32(&bad, 6);
+    bad += fields;
+    put_varint32(&bad, static_cast<uint32_t>(list.size()));
+    for (const uint64_t number : list) put_varint64(&bad, number);
+    VersionEdit decoded;
+    EXPECT_TRUE(decoded.decode_from(bad).is_corruption()) << list.size();
+  }
+  std::string huge_count;
+  put_varint32(&huge_count, 6);
+  huge_count += fields;
+  put_varint32(&huge_count, 1u << 30);
+  VersionEdit decoded;
+  EXPECT_TRUE(decoded.decode_from(huge_count).is_corruption());
 }
 
 TEST(VersionEditTest, EveryTruncationAndBadFieldIsCorruption) {
