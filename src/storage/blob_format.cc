@@ -128,6 +128,13 @@ BlobRecordLayout blob_record_layout(uint64_t record_offset, const BlobRecordHead
   return layout;
 }
 
+uint64_t blob_record_bytes(const BlobReference& reference, uint32_t chunk_bytes) {
+  CAIRN_ASSERT(chunk_bytes >= kBlobChunkBytesMin);
+  const uint64_t chunk_count = (reference.value_size_bytes + chunk_bytes - 1) / chunk_bytes;
+  return kBlobRecordHeaderBytes + reference.key_size_bytes + kBlobChecksumBytes +
+         reference.value_size_bytes + chunk_count * kBlobChecksumBytes;
+}
+
 void encode_blob_reference(std::string* destination, const BlobReference& reference) {
   CAIRN_ASSERT(reference.record_offset >= kBlobFileHeaderBytes);
   CAIRN_ASSERT(reference.record_offset < kBlobFileBytesMax);

@@ -157,6 +157,11 @@ struct BlobReference {
   bool operator==(const BlobReference&) const = default;
 };
 
+// The bytes the record a reference names takes in its file (header, key, value and checksums),
+// for a record written with `chunk_bytes` per chunk (BlobStore always writes the default).
+uint64_t blob_record_bytes(const BlobReference& reference,
+                           uint32_t chunk_bytes = kBlobChunkBytesDefault);
+
 // The first byte of an encoded reference; a decoder refuses any other.
 constexpr uint8_t kBlobReferenceEncodingVersion = 1;
 // version byte, varint64 file number, varint64 offset (below 2^40: 6 bytes), varint32 key size

@@ -53,8 +53,10 @@ Status missing_is_corruption(const Status& status, const std::string& name) {
 
 }  // namespace
 
-BlobStore::BlobStore(BlobStoreOptions options, uint64_t existing_file_count)
-    : options_(std::move(options)), file_count_(existing_file_count) {
+BlobStore::BlobStore(BlobStoreOptions options, std::map<uint64_t, uint64_t> existing_file_bytes)
+    : options_(std::move(options)),
+      sealed_file_bytes_(std::move(existing_file_bytes)),
+      file_count_(sealed_file_bytes_.size()) {
   CAIRN_ASSERT(options_.env != nullptr && options_.new_file_number != nullptr);
   CAIRN_ASSERT(options_.file_size_bytes >= 1 && options_.file_size_bytes <= kBlobFileBytesMax);
   CAIRN_ASSERT(options_.open_readers_max >= 1);
@@ -153,6 +155,7 @@ void BlobStore::release_lane(const std::shared_ptr<Lane>& lane, bool usable) {
     open_lanes_.erase(lane->number);
     retired_lanes_.push_back(lane);
     lane->retired.store(true);
+    sealed_file_bytes_[lane->number] = file_size_bytes;
   }
   // Closed now if nothing in it awaits a sync; otherwise by the next sync().
   bool closed = false;
@@ -422,7 +425,16 @@ void BlobStore::forget_file(uint64_t file_number) {
     recency_.erase(cached->second.recency);
     readers_.erase(cached);  // a reader in use stays alive (and readable) with its user
   }
+  sealed_file_bytes_.erase(file_number);
   if (file_count_ > 0) file_count_--;
+}
+
+std::map<uint64_t, uint64_t> BlobStore::sealed_file_bytes() const {
+  std::lock_guard lock(mutex_);
+  std::map<uint64_t, uint64_t> sealed = sealed_file_bytes_;
+  for (const auto& lane : retired_lanes_) sealed.erase(lane->number);  // not yet durable
+  for (const auto& [number, count] : pins_) sealed.erase(number);
+  return sealed;
 }
 
 BlobStore::Stats BlobStore::stats() const {

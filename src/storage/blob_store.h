@@ -81,8 +81,9 @@ constexpr size_t kBlobIdleLanesMax = 16;
 
 class BlobStore {
  public:
-  // `existing_file_count`: blob files already in the directory (for stats).
-  BlobStore(BlobStoreOptions options, uint64_t existing_file_count);
+  // `existing_file_bytes`: the blob files already in the directory and their sizes, by number
+  // (sealed: new records always go to new files).
+  BlobStore(BlobStoreOptions options, std::map<uint64_t, uint64_t> existing_file_bytes);
   // REQUIRES: no BlobStreamWriter of this store is alive. Closes the files without syncing them
   // (close() syncs).
   ~BlobStore();
@@ -129,6 +130,9 @@ class BlobStore {
   // Forgets a file the database deleted: closes its cached reader and uncounts it.
   // REQUIRES: not in live_file_numbers().
   void forget_file(uint64_t file_number);
+  // The sizes of the sealed files (no record will be added) not in live_file_numbers(), by
+  // number: what blob garbage collection may choose from.
+  std::map<uint64_t, uint64_t> sealed_file_bytes() const;
 
   struct Stats {
     uint64_t bytes_written = 0;  // bytes appended to blob files since the store was created
@@ -179,6 +183,8 @@ class BlobStore {
   // Pins by file number: records being written plus references not yet unpinned. Bounded by
   // the writes in flight.
   std::map<uint64_t, uint64_t> pins_;
+  // Sizes of the files that take no more records: existing at open, or of retired lanes.
+  std::map<uint64_t, uint64_t> sealed_file_bytes_;
   uint64_t file_count_ = 0;
 
   std::atomic<uint64_t> bytes_written_{0};

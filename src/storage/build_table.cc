@@ -26,7 +26,7 @@ Status write_table(Env* env, const std::string& directory, const TableOptions& o
   file->size_bytes = builder.file_size_bytes();
   file->smallest_key = builder.smallest_key();
   file->largest_key = builder.largest_key();
-  file->blob_file_numbers = blob_files.take();
+  file->blob_files = blob_files.take();
   return Status::ok();
 }
 
@@ -42,14 +42,16 @@ Status BlobFileCollector::add(std::string_view internal_key, std::string_view va
   if (!decode_blob_reference(value, &reference)) {
     return Status::corruption("table entry: malformed blob reference");
   }
-  numbers_.insert(reference.file_number);
+  record_bytes_[reference.file_number] += blob_record_bytes(reference);
   return Status::ok();
 }
 
-std::vector<uint64_t> BlobFileCollector::take() {
-  std::vector<uint64_t> numbers(numbers_.begin(), numbers_.end());
-  numbers_.clear();
-  return numbers;
+std::vector<BlobFileUse> BlobFileCollector::take() {
+  std::vector<BlobFileUse> uses;
+  uses.reserve(record_bytes_.size());
+  for (const auto& [number, bytes] : record_bytes_) uses.push_back({number, bytes});
+  record_bytes_.clear();
+  return uses;
 }
 
 Result<std::optional<FileMetaData>> build_table(Env* env, const std::string& directory,

@@ -3,8 +3,8 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
-#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -18,18 +18,18 @@ namespace cairn {
 
 class Env;
 
-// The blob files a table's entries name, for FileMetaData::blob_file_numbers: fed every entry
-// written to the table (flush and compaction outputs alike).
+// The blob files a table's entries name and the record bytes they reference in each, for
+// FileMetaData::blob_files: fed every entry written to the table (flush and compaction outputs).
 class BlobFileCollector {
  public:
   // Notes the blob file of a kBlobReference entry; ignores other entries. Corruption if the key
   // or the reference is malformed (entries may come from tables on disk).
   Status add(std::string_view internal_key, std::string_view value);
-  // The files noted since the last take(), ascending; forgets them.
-  std::vector<uint64_t> take();
+  // The files noted since the last take(), by ascending number; forgets them.
+  std::vector<BlobFileUse> take();
 
  private:
-  std::set<uint64_t> numbers_;
+  std::map<uint64_t, uint64_t> record_bytes_;  // by blob file number
 };
 
 // Writes every entry of `entries` (internal keys, in order, from its first) to the table file

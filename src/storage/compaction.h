@@ -19,6 +19,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 
 #include "storage/options.h"
@@ -38,6 +39,9 @@ struct Compaction {
   std::shared_ptr<const Version> version;
   // The files can move to the next level unchanged: nothing there overlaps them.
   bool trivial_move = false;
+  // Blob garbage collection (blob_gc.h): the inputs are rewritten into their own level, and
+  // every surviving reference into one of these blob files is moved to a new blob record.
+  std::set<uint64_t> relocated_blob_files;
 
   uint64_t input_size_bytes() const;
 };

@@ -75,7 +75,7 @@ class OutputFiles {
     current_.size_bytes = builder_->file_size_bytes();
     current_.smallest_key = builder_->smallest_key();
     current_.largest_key = builder_->largest_key();
-    current_.blob_file_numbers = blob_files_.take();
+    current_.blob_files = blob_files_.take();
     result_.bytes_written += current_.size_bytes;
     result_.outputs.push_back(std::move(current_));
     current_ = FileMetaData();
@@ -143,6 +143,24 @@ Status count_blob_garbage(std::string_view encoded_reference, CompactionJobResul
   return Status::ok();
 }
 
+// The value to write for a surviving blob reference: a new reference if its file is being
+// relocated, else the same one (empty `*relocated`).
+Status relocate_if_collected(const Compaction& compaction, const CompactionJobContext& context,
+                             std::string_view user_key, std::string_view encoded_reference,
+                             std::string* relocated, CompactionJobResult* result) {
+  relocated->clear();
+  if (compaction.relocated_blob_files.empty()) return Status::ok();
+  BlobReference reference;
+  if (!decode_blob_reference(encoded_reference, &reference)) {
+    return Status::corruption("compaction input: malformed blob reference");
+  }
+  if (!compaction.relocated_blob_files.contains(reference.file_number)) return Status::ok();
+  CAIRN_ASSERT(context.relocate_blob != nullptr);
+  CAIRN_ASSIGN_OR_RETURN(*relocated, context.relocate_blob(user_key, reference));
+  result->blob_relocated_bytes += reference.value_size_bytes;
+  return Status::ok();
+}
+
 // Merges and filters the inputs into `outputs`.
 Status merge(const Compaction& compaction, const CompactionJobContext& context, Iterator& input,
              OutputFiles& outputs, CompactionJobResult* result) {
@@ -153,6 +171,7 @@ Status merge(const Compaction& compaction, const CompactionJobContext& context, 
   bool has_user_key = false;
   size_t newer_stripe = 0;
   std::string rewritten_key;
+  std::string relocated_value;
   for (input.seek_to_first(); input.valid(); input.next()) {
     if (++result->entries_read % kStopCheckIntervalEntries == 0 && context.stop != nullptr &&
         context.stop->load(std::memory_order_relaxed)) {
@@ -188,7 +207,12 @@ Status merge(const Compaction& compaction, const CompactionJobContext& context, 
       }
       continue;
     }
-    if (type == parsed.type) {
+    if (type == ValueType::kBlobReference) {
+      CAIRN_RETURN_IF_ERROR(relocate_if_collected(compaction, context, parsed.user_key,
+                                                  input.value(), &relocated_value, result));
+      const std::string_view value = relocated_value.empty() ? input.value() : relocated_value;
+      CAIRN_RETURN_IF_ERROR(outputs.add(input.key(), parsed.user_key, value));
+    } else if (type == parsed.type) {
       CAIRN_RETURN_IF_ERROR(outputs.add(input.key(), parsed.user_key, input.value()));
     } else {
       rewritten_key = make_internal_key(parsed.user_key, parsed.sequence, type);
@@ -212,6 +236,13 @@ Result<CompactionJobResult> run_compaction_job(const Compaction& compaction,
   if (!status.is_ok()) {
     outputs.remove_all();
     return status;
+  }
+  // Each blob garbage collection must free its table of the collected files, or the same
+  // rewrite would be picked forever.
+  for (const FileMetaData& output : result.outputs) {
+    for (const BlobFileUse& use : output.blob_files) {
+      CAIRN_ASSERT(!compaction.relocated_blob_files.contains(use.file_number));
+    }
   }
   return result;
 }

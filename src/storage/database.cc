@@ -64,6 +64,9 @@ Status validate(const Options& options) {
   if (options.blob_file_size_bytes == 0 || options.blob_file_size_bytes > kBlobFileBytesMax) {
     problem = "blob_file_size_bytes must be positive and at most kBlobFileBytesMax";
   }
+  if (!(options.blob_gc_live_fraction_min >= 0 && options.blob_gc_live_fraction_min <= 1)) {
+    problem = "blob_gc_live_fraction_min must be between 0 and 1";
+  }
   return problem == nullptr ? Status::ok() : Status::invalid_argument(problem);
 }
 

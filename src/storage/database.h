@@ -230,11 +230,19 @@ class Database {
   // Blob files something may still reach (docs/blob-format.md): pinned or open in blobs_, named
   // by a memtable still alive or by a table of a live version. REQUIRES: mutex_ held.
   std::set<uint64_t> live_blob_file_numbers_locked();
+  // The blob files the memtables still alive name. REQUIRES: mutex_ held.
+  std::set<uint64_t> memtable_blob_file_numbers_locked();
 
   // Compaction (database_compaction.cc).
   void maybe_schedule_compaction(std::unique_lock<std::mutex>& lock);
   void background_compaction();
   void finish_background_task();
+  // The next blob garbage collection (blob_gc.h), if one is due. REQUIRES: mutex_ held.
+  std::optional<Compaction> pick_blob_gc_locked();
+  // Copies the value `reference` names to a new blob record of `user_key`, a chunk at a time,
+  // and returns the new reference encoded, its file pinned in `pins` (database_blobs.cc).
+  Result<std::string> relocate_blob_value(std::string_view user_key, const BlobReference& reference,
+                                          BlobPins* pins);
   Status run_one_compaction(std::unique_lock<std::mutex>& lock);
   Status install_compaction(const Compaction& compaction, std::vector<FileMetaData> outputs);
   // Recomputes compaction_debt_ from the current version. REQUIRES: mutex_ held.

@@ -289,11 +289,14 @@ Result<std::unique_ptr<ValueReader>> Database::open_value_reader(LookupResult re
 // ---- Recovery -----------------------------------------------------------------------------
 
 void Database::open_blob_store(const std::vector<std::string>& names) {
-  uint64_t existing_file_count = 0;
+  std::map<uint64_t, uint64_t> existing_file_bytes;
   for (const std::string& name : names) {
     uint64_t number = 0;
     FileKind kind;
-    if (parse_file_name(name, &number, &kind) && kind == FileKind::kBlob) existing_file_count++;
+    if (!parse_file_name(name, &number, &kind) || kind != FileKind::kBlob) continue;
+    // A size that cannot be read only keeps the file out of garbage collection's reach.
+    const Result<uint64_t> size = options_.env->file_size(directory_ + "/" + name);
+    existing_file_bytes[number] = size.is_ok() ? *size : 0;
   }
   BlobStoreOptions blob_options;
   blob_options.env = options_.env;
@@ -302,7 +305,26 @@ void Database::open_blob_store(const std::vector<std::string>& names) {
   blob_options.file_size_bytes = options_.blob_file_size_bytes;
   blob_options.open_readers_max = options_.max_open_tables;
   blob_options.new_file_number = [this] { return versions_.new_file_number(); };
-  blobs_ = std::make_unique<BlobStore>(std::move(blob_options), existing_file_count);
+  blobs_ = std::make_unique<BlobStore>(std::move(blob_options), std::move(existing_file_bytes));
+}
+
+Result<std::string> Database::relocate_blob_value(std::string_view user_key,
+                                                  const BlobReference& reference, BlobPins* pins) {
+  CAIRN_ASSIGN_OR_RETURN(std::unique_ptr<BlobValueReader> reader,
+                         blobs_->open_value_range(reference, 0, reference.value_size_bytes));
+  CAIRN_ASSIGN_OR_RETURN(std::unique_ptr<BlobStreamWriter> writer,
+                         blobs_->begin(user_key, reference.value_size_bytes));
+  std::string buffer(kBlobChunkBytesMax, '\0');
+  while (true) {
+    CAIRN_ASSIGN_OR_RETURN(const size_t read, reader->read(buffer.data(), buffer.size()));
+    if (read == 0) break;
+    CAIRN_RETURN_IF_ERROR(writer->append(std::string_view(buffer.data(), read)));
+  }
+  CAIRN_ASSIGN_OR_RETURN(const BlobReference relocated, writer->finish());
+  pins->add(relocated.file_number);
+  std::string encoded;
+  encode_blob_reference(&encoded, relocated);
+  return encoded;
 }
 
 Result<bool> Database::blob_references_intact(const WriteBatch& batch) {

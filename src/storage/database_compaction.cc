@@ -1,9 +1,11 @@
 // Background compaction of the database: when a level is over its target, pick a compaction
 // (compaction.h), run it (compaction_job.h) and install the result; then look for more work.
 #include <algorithm>
+#include <map>
 
 #include "common/assert.h"
 #include "io/clock.h"
+#include "storage/blob_gc.h"
 #include "storage/compaction_job.h"
 #include "storage/database.h"
 
@@ -13,7 +15,10 @@ namespace cairn {
 void Database::maybe_schedule_compaction(std::unique_lock<std::mutex>& lock) {
   if (compaction_scheduled_ || closing_.load() || !sticky_error_.is_ok()) return;
   int level = 0;
-  if (compaction_score(*versions_.current(), options_.compaction, &level) < 1.0) return;
+  if (compaction_score(*versions_.current(), options_.compaction, &level) < 1.0 &&
+      !pick_blob_gc_locked()) {
+    return;
+  }
   compaction_scheduled_ = true;
   background_tasks_++;
   lock.unlock();
@@ -42,10 +47,23 @@ void Database::finish_background_task() {
   background_done_.notify_all();
 }
 
-// REQUIRES: `lock` holds mutex_; released while the compaction runs.
+std::optional<Compaction> Database::pick_blob_gc_locked() {
+  if (blobs_ == nullptr || options_.blob_gc_live_fraction_min <= 0) return std::nullopt;
+  const std::shared_ptr<const Version> version = versions_.current();
+  const std::map<uint64_t, uint64_t> sealed = blobs_->sealed_file_bytes();
+  // A file a memtable names has live values no table accounts for yet.
+  const std::set<uint64_t> collect = blob_files_to_collect(
+      *version, sealed, memtable_blob_file_numbers_locked(), options_.blob_gc_live_fraction_min);
+  if (collect.empty()) return std::nullopt;
+  return pick_blob_gc(version, sealed, collect);
+}
+
+// Runs the most urgent compaction, or else a blob garbage collection. REQUIRES: `lock` holds
+// mutex_; released while the compaction runs.
 Status Database::run_one_compaction(std::unique_lock<std::mutex>& lock) {
   std::optional<Compaction> compaction =
       pick_compaction(versions_.current(), options_.compaction, &compact_pointers_);
+  if (!compaction) compaction = pick_blob_gc_locked();
   if (!compaction) return Status::ok();
   const uint64_t start_micros = options_.clock->now_micros();
 
@@ -75,11 +93,22 @@ Status Database::run_one_compaction(std::unique_lock<std::mutex>& lock) {
     return number;
   };
   context.stop = &closing_;
+  // Relocated blob records stay pinned until the version naming them is installed.
+  BlobPins relocated(blobs_.get());
+  context.relocate_blob = [&](std::string_view user_key, const BlobReference& reference) {
+    return relocate_blob_value(user_key, reference, &relocated);
+  };
   lock.unlock();
 
   Result<CompactionJobResult> result = run_compaction_job(*compaction, context);
   Status status = result.status();
-  if (status.is_ok()) status = install_compaction(*compaction, result->outputs);
+  // Durable before the MANIFEST names them, whatever the fsync policy.
+  if (status.is_ok() && result->blob_relocated_bytes > 0) status = blobs_->sync();
+  if (status.is_ok()) {
+    status = install_compaction(*compaction, result->outputs);
+    // The MANIFEST record may have reached the disk: keep what it may name until reopen.
+    if (!status.is_ok()) relocated.keep();
+  }
 
   lock.lock();
   for (const uint64_t number : output_numbers) pending_outputs_.erase(number);
@@ -89,6 +118,8 @@ Status Database::run_one_compaction(std::unique_lock<std::mutex>& lock) {
   stats_.compaction_bytes_written += result->bytes_written;
   stats_.entries_dropped += result->entries_dropped;
   for (const auto& [number, bytes] : result->blob_garbage_bytes) stats_.blob_garbage_bytes += bytes;
+  if (!compaction->relocated_blob_files.empty()) stats_.blob_gc_count++;
+  stats_.blob_relocated_bytes += result->blob_relocated_bytes;
   stats_.compaction_micros += options_.clock->now_micros() - start_micros;
   // The compaction holds its input version, which keeps the input files live: let it go first.
   compaction.reset();

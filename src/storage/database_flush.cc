@@ -136,16 +136,23 @@ void Database::remove_obsolete_files(std::unique_lock<std::mutex>& lock) {
 // reference moving meanwhile is seen at its old place or its new one.
 std::set<uint64_t> Database::live_blob_file_numbers_locked() {
   std::set<uint64_t> live = blobs_->live_file_numbers();
-  std::erase_if(memtables_, [](const auto& memtable) { return memtable.expired(); });
-  for (const auto& weak : memtables_) {
-    if (std::shared_ptr<const MemTable> memtable = weak.lock()) {
-      const std::vector<uint64_t> numbers = memtable->blob_file_numbers();
-      live.insert(numbers.begin(), numbers.end());
-    }
-  }
+  const std::set<uint64_t> in_memtables = memtable_blob_file_numbers_locked();
+  live.insert(in_memtables.begin(), in_memtables.end());
   const std::set<uint64_t> in_tables = versions_.live_blob_file_numbers();
   live.insert(in_tables.begin(), in_tables.end());
   return live;
+}
+
+std::set<uint64_t> Database::memtable_blob_file_numbers_locked() {
+  std::set<uint64_t> numbers;
+  std::erase_if(memtables_, [](const auto& memtable) { return memtable.expired(); });
+  for (const auto& weak : memtables_) {
+    if (std::shared_ptr<const MemTable> memtable = weak.lock()) {
+      const std::vector<uint64_t> named = memtable->blob_file_numbers();
+      numbers.insert(named.begin(), named.end());
+    }
+  }
+  return numbers;
 }
 
 }  // namespace cairn

@@ -50,10 +50,14 @@ std::string format_stats(const DatabaseStats& stats) {
                 static_cast<double>(stats.compaction_micros) / 1e6,
                 static_cast<double>(stats.stall_micros) / 1e6);
   report += line;
-  std::snprintf(line, sizeof(line), "blob files: %llu, %.2f MiB written, %.2f MiB garbage\n",
+  std::snprintf(line, sizeof(line),
+                "blob files: %llu, %.2f MiB written, %.2f MiB garbage; gc: %llu tables "
+                "rewritten, %.2f MiB relocated\n",
                 static_cast<unsigned long long>(stats.blob_file_count),
                 static_cast<double>(stats.blob_bytes_written) / kMiB,
-                static_cast<double>(stats.blob_garbage_bytes) / kMiB);
+                static_cast<double>(stats.blob_garbage_bytes) / kMiB,
+                static_cast<unsigned long long>(stats.blob_gc_count),
+                static_cast<double>(stats.blob_relocated_bytes) / kMiB);
   report += line;
   std::snprintf(line, sizeof(line), "block cache: %.2f / %.2f MiB, hit rate %.3f\n",
                 static_cast<double>(stats.block_cache_usage_bytes) / kMiB,

@@ -28,6 +28,10 @@ struct DatabaseStats {
   // Value bytes of the blob references compactions dropped since open: records left dead in
   // their blob files (counted once per dropped reference; not persisted yet).
   uint64_t blob_garbage_bytes = 0;
+  // Blob garbage collection: tables rewritten to move their references out of mostly dead blob
+  // files, and the value bytes copied to new blob records.
+  uint64_t blob_gc_count = 0;
+  uint64_t blob_relocated_bytes = 0;
   uint64_t flush_bytes_written = 0;
   uint64_t flush_count = 0;
   uint64_t compaction_bytes_read = 0;

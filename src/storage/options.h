@@ -124,6 +124,10 @@ struct Options {
   // A blob file is sealed (no more records) once it grows past this size, and a new one started;
   // a file may pass it by one record. REQUIRES: 1 <= it <= 1 TiB (kBlobFileBytesMax).
   uint64_t blob_file_size_bytes = uint64_t{256} << 20;
+  // Blob garbage collection (blob_gc.h): a sealed blob file whose live values take less than
+  // this fraction of it has them copied to new files and is deleted, so dead values take at most
+  // about as much room as live ones. 0 turns it off. REQUIRES: 0 <= it <= 1.
+  double blob_gc_live_fraction_min = 0.5;
 
   TableOptions table;
   CompactionOptions compaction;

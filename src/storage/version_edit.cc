@@ -16,7 +16,7 @@ enum Tag : uint32_t {
   kLastSequence = 3,
   kRemovedFile = 4,
   kAddedFile = 5,           // a table that names no blob file
-  kAddedFileWithBlobs = 6,  // kAddedFile's fields, then the blob files it names
+  kAddedFileWithBlobs = 6,  // kAddedFile's fields, then the blob files it names (BlobFileUse)
 };
 
 // A table names at most this many blob files: a bound on what a damaged record can make us
@@ -39,20 +39,24 @@ bool get_internal_key(std::string_view* input, std::string* key) {
   return true;
 }
 
-// A non-empty, strictly ascending list of blob file numbers.
-bool get_blob_file_numbers(std::string_view* input, FileMetaData* file) {
+// A non-empty list of (file number, record bytes), by strictly ascending file number.
+bool get_blob_files(std::string_view* input, FileMetaData* file) {
   uint32_t count = 0;
-  // Each number takes at least one byte: a count past what is left is damage.
+  // Each entry takes at least two bytes: a count past what is left is damage.
   if (!get_varint32(input, &count) || count == 0 || count > kBlobFilesPerTableMax ||
-      count > input->size()) {
+      count > input->size() / 2) {
     return false;
   }
-  file->blob_file_numbers.reserve(count);
+  file->blob_files.reserve(count);
   for (uint32_t i = 0; i < count; i++) {
-    uint64_t number = 0;
-    if (!get_varint64(input, &number)) return false;
-    if (!file->blob_file_numbers.empty() && number <= file->blob_file_numbers.back()) return false;
-    file->blob_file_numbers.push_back(number);
+    BlobFileUse use;
+    if (!get_varint64(input, &use.file_number) || !get_varint64(input, &use.record_bytes)) {
+      return false;
+    }
+    if (!file->blob_files.empty() && use.file_number <= file->blob_files.back().file_number) {
+      return false;
+    }
+    file->blob_files.push_back(use);
   }
   return true;
 }
@@ -88,7 +92,7 @@ void VersionEdit::encode_to(std::string* destination) const {
     put_varint64(destination, number);
   }
   for (const auto& [level, file] : added_files_) {
-    const bool with_blobs = !file.blob_file_numbers.empty();
+    const bool with_blobs = !file.blob_files.empty();
     put_varint32(destination, with_blobs ? kAddedFileWithBlobs : kAddedFile);
     put_varint32(destination, static_cast<uint32_t>(level));
     put_varint64(destination, file.number);
@@ -96,10 +100,15 @@ void VersionEdit::encode_to(std::string* destination) const {
     put_length_prefixed(destination, file.smallest_key);
     put_length_prefixed(destination, file.largest_key);
     if (!with_blobs) continue;
-    CAIRN_ASSERT(file.blob_file_numbers.size() <= kBlobFilesPerTableMax);
-    CAIRN_ASSERT(std::is_sorted(file.blob_file_numbers.begin(), file.blob_file_numbers.end()));
-    put_varint32(destination, static_cast<uint32_t>(file.blob_file_numbers.size()));
-    for (const uint64_t number : file.blob_file_numbers) put_varint64(destination, number);
+    CAIRN_ASSERT(file.blob_files.size() <= kBlobFilesPerTableMax);
+    CAIRN_ASSERT(std::is_sorted(
+        file.blob_files.begin(), file.blob_files.end(),
+        [](const BlobFileUse& a, const BlobFileUse& b) { return a.file_number < b.file_number; }));
+    put_varint32(destination, static_cast<uint32_t>(file.blob_files.size()));
+    for (const BlobFileUse& use : file.blob_files) {
+      put_varint64(destination, use.file_number);
+      put_varint64(destination, use.record_bytes);
+    }
   }
 }
 
@@ -134,7 +143,7 @@ Status VersionEdit::decode_from(std::string_view input) {
             !get_varint64(&input, &file.size_bytes) ||
             !get_internal_key(&input, &file.smallest_key) ||
             !get_internal_key(&input, &file.largest_key) ||
-            (tag == kAddedFileWithBlobs && !get_blob_file_numbers(&input, &file))) {
+            (tag == kAddedFileWithBlobs && !get_blob_files(&input, &file))) {
           return Status::corruption("version edit: bad added file");
         }
         added_files_.emplace_back(level, std::move(file));

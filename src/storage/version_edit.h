@@ -19,15 +19,23 @@ namespace cairn {
 // Levels of the LSM tree. Flushes write level 0; compaction (a later step) fills the rest.
 constexpr int kLevelCount = 7;
 
+// The share of one blob file a table's references make up.
+struct BlobFileUse {
+  uint64_t file_number = 0;
+  uint64_t record_bytes = 0;  // the sum of blob_record_bytes() of the references
+  bool operator==(const BlobFileUse&) const = default;
+};
+
 // What the engine knows of one table file. Immutable once in a Version.
 struct FileMetaData {
   uint64_t number = 0;
   uint64_t size_bytes = 0;
   std::string smallest_key;  // internal keys
   std::string largest_key;
-  // The blob files the table's kBlobReference entries name, ascending, without repeats: while
-  // a live version lists the table, those files stay (docs/blob-format.md).
-  std::vector<uint64_t> blob_file_numbers;
+  // The blob files the table's kBlobReference entries name, by ascending file number, without
+  // repeats: while a live version lists the table, those files stay; the bytes say how much of
+  // each file is live, which blob garbage collection goes by (docs/blob-format.md).
+  std::vector<BlobFileUse> blob_files;
 };
 
 class VersionEdit {

@@ -198,7 +198,7 @@ std::set<uint64_t> VersionSet::live_blob_file_numbers() const {
     if (std::shared_ptr<const Version> version = weak.lock()) {
       for (int level = 0; level < kLevelCount; level++) {
         for (const auto& file : version->files(level)) {
-          live.insert(file->blob_file_numbers.begin(), file->blob_file_numbers.end());
+          for (const BlobFileUse& use : file->blob_files) live.insert(use.file_number);
         }
       }
     }

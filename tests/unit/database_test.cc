@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cmath>
 #include <cstdlib>
 #include <thread>
 
@@ -103,6 +104,11 @@ TEST_F(DatabaseTest, InvalidOptionsAreRefused) {
   options = options_;
   options.compaction.level_size_ratio = 1;
   EXPECT_TRUE(refuses(options));
+  for (const double fraction : {-0.1, 1.5, std::nan("")}) {
+    options = options_;
+    options.blob_gc_live_fraction_min = fraction;
+    EXPECT_TRUE(refuses(options)) << fraction;
+  }
   EXPECT_NE(open(), nullptr);
 }
 

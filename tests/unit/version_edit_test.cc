@@ -59,11 +59,12 @@ TEST(VersionEditTest, RoundTrip) {
   EXPECT_EQ(reencoded, encoded);
 }
 
-// A table's blob file list survives encode/decode, tables without one keep the old tag, and a
-// version built from the edit carries the list.
+// A table's blob file list (numbers and record bytes) survives encode/decode, tables without one
+// keep the old tag, and a version built from the edit carries the list.
 TEST(VersionEditTest, BlobFileListsRoundTrip) {
   FileMetaData with_blobs = file(9, "a", "m");
-  with_blobs.blob_file_numbers = {3, 4, 1u << 20, uint64_t{1} << 40};
+  with_blobs.blob_files = {
+      {3, 70000}, {4, 1}, {1u << 20, uint64_t{1} << 30}, {uint64_t{1} << 40, 0}};
   VersionEdit edit;
   edit.add_file(0, with_blobs);
   edit.add_file(1, file(10, "n", "z"));
@@ -75,12 +76,12 @@ TEST(VersionEditTest, BlobFileListsRoundTrip) {
   VersionEdit decoded;
   ASSERT_TRUE(decoded.decode_from(encoded).is_ok());
   ASSERT_EQ(decoded.added_files().size(), 2u);
-  EXPECT_EQ(decoded.added_files()[0].second.blob_file_numbers, with_blobs.blob_file_numbers);
+  EXPECT_EQ(decoded.added_files()[0].second.blob_files, with_blobs.blob_files);
   EXPECT_EQ(decoded.added_files()[0].second.largest_key, with_blobs.largest_key);
-  EXPECT_TRUE(decoded.added_files()[1].second.blob_file_numbers.empty());
+  EXPECT_TRUE(decoded.added_files()[1].second.blob_files.empty());
   auto version = Version().apply(decoded);
   ASSERT_TRUE(version.is_ok());
-  EXPECT_EQ((*version)->files(0)[0]->blob_file_numbers, with_blobs.blob_file_numbers);
+  EXPECT_EQ((*version)->files(0)[0]->blob_files, with_blobs.blob_files);
 }
 
 // A record written before blob file lists existed still decodes, as a table naming none.
@@ -92,14 +93,14 @@ TEST(VersionEditTest, OldFormatAddedFileStillDecodes) {
   EXPECT_EQ(decoded.added_files()[0].first, 2);
   EXPECT_EQ(decoded.added_files()[0].second.number, 9u);
   EXPECT_EQ(decoded.added_files()[0].second.smallest_key, meta.smallest_key);
-  EXPECT_TRUE(decoded.added_files()[0].second.blob_file_numbers.empty());
+  EXPECT_TRUE(decoded.added_files()[0].second.blob_files.empty());
 }
 
 // Every truncation of a blob file list, an empty list, a repeat or a descending number is
 // Corruption, never a crash.
 TEST(VersionEditTest, BadBlobFileListsAreCorruption) {
   FileMetaData with_blobs = file(9, "a", "m");
-  with_blobs.blob_file_numbers = {7, 300};
+  with_blobs.blob_files = {{7, 100000}, {300, 5}};
   VersionEdit edit;
   edit.add_file(0, with_blobs);
   std::string encoded;
@@ -116,7 +117,10 @@ TEST(VersionEditTest, BadBlobFileListsAreCorruption) {
     put_varint32(&bad, 6);
     bad += fields;
     put_varint32(&bad, static_cast<uint32_t>(list.size()));
-    for (const uint64_t number : list) put_varint64(&bad, number);
+    for (const uint64_t number : list) {
+      put_varint64(&bad, number);
+      put_varint64(&bad, 1000);  // record bytes
+    }
     VersionEdit decoded;
     EXPECT_TRUE(decoded.decode_from(bad).is_corruption()) << list.size();
   }
