@@ -94,6 +94,9 @@ class Env {
   virtual Status rename_file(const std::string& from, const std::string& to) = 0;
   // Makes the creations, renames and removals of entries in `directory` durable.
   virtual Status sync_dir(const std::string& directory) = 0;
+  // Makes the contents of the file at `path` durable, as WritableFile::sync, whoever wrote them:
+  // for bytes an earlier process appended and left unsynced.
+  virtual Status sync_file(const std::string& path) = 0;
   // Takes an exclusive lock on `path` (creating the file), for one database per directory.
   // Busy if another process or another lock_file call of this Env holds it.
   virtual Result<std::unique_ptr<FileLock>> lock_file(const std::string& path) = 0;

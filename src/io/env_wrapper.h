@@ -43,6 +43,7 @@ class EnvWrapper : public Env {
     return target_->rename_file(from, to);
   }
   Status sync_dir(const std::string& directory) override { return target_->sync_dir(directory); }
+  Status sync_file(const std::string& path) override { return target_->sync_file(path); }
   Result<std::unique_ptr<FileLock>> lock_file(const std::string& path) override {
     return target_->lock_file(path);
   }

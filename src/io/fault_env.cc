@@ -497,6 +497,14 @@ Status FaultEnv::remove_dir(const std::string& directory_path) {
   return Status::ok();
 }
 
+Status FaultEnv::sync_file(const std::string& path) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  CAIRN_RETURN_IF_ERROR(admit_locked({kSync, true, path}));
+  CAIRN_ASSIGN_OR_RETURN(const std::shared_ptr<Inode> inode, find_file_locked(path));
+  inode->synced_size = inode->data.size();
+  return Status::ok();
+}
+
 Status FaultEnv::sync_dir(const std::string& directory_path) {
   std::lock_guard<std::mutex> lock(mutex_);
   CAIRN_RETURN_IF_ERROR(admit_locked({kSyncDir, true, directory_path}));

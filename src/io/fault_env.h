@@ -9,21 +9,21 @@
 // see, like the page cache) and `synced_size`; the synced bytes are always a prefix of `data`.
 //
 // Durability (the env.h contract, and nothing kinder):
-//   - append() lands in `data` at once; sync() makes all of `data` durable;
+//   - append() lands in `data` at once; sync() and sync_file() make all of `data` durable;
 //   - creating, renaming or removing a file is durable once sync_dir() of the directory holding
 //     the entry returns OK (a rename between two directories needs both synced);
 //   - create_dir() and remove_dir() are durable when they return (env.h says so for every Env);
 //   - new_writable_file() on an existing file truncates that inode, durably and at once.
 //
 // Operations are counted (see crash_after_mutating_ops): the mutating ones are append, sync,
-// new_writable_file, rename_file, remove_file, create_dir, remove_dir and sync_dir. Every call
-// of one counts, including calls that then fail. flush() and close() are no-ops that are not
-// counted and never fail, except on a dead handle or while crashed. lock_file is not counted.
+// new_writable_file, rename_file, remove_file, create_dir, remove_dir, sync_dir and sync_file.
+// Every call of one counts, including calls that then fail. flush() and close() are no-ops that are
+// not counted and never fail, except on a dead handle or while crashed. lock_file is not counted.
 //
 // Fault rules map to operations as: kOpenRead = new_sequential_file, new_random_access_file;
 // kRead = SequentialFile::read/skip, RandomAccessFile::read; kCreate = new_writable_file,
-// create_dir, lock_file; kAppend; kSync = WritableFile::sync; kRename (matches if either path
-// contains the substring); kRemove = remove_file, remove_dir; kSyncDir. file_exists, file_size
+// create_dir, lock_file; kAppend; kSync = WritableFile::sync, sync_file; kRename (matches if either
+// path contains the substring); kRemove = remove_file, remove_dir; kSyncDir. file_exists, file_size
 // and list_dir are never injected.
 //
 // Thread-safety: every method may be called from any thread (one mutex guards all state).
@@ -67,6 +67,7 @@ class FaultEnv final : public Env {
   Status remove_dir(const std::string& directory) override;
   Status rename_file(const std::string& from, const std::string& to) override;
   Status sync_dir(const std::string& directory) override;
+  Status sync_file(const std::string& path) override;
   Result<std::unique_ptr<FileLock>> lock_file(const std::string& path) override;
 
   // Simulates a power loss, now: every directory's entries revert to its durable entries; every

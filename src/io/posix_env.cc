@@ -319,6 +319,14 @@ class PosixEnv final : public Env {
     return status;
   }
 
+  Status sync_file(const std::string& path) override {
+    CAIRN_ASSIGN_OR_RETURN(const int fd, open_fd(path, O_RDONLY));
+    Status status;
+    if (::fdatasync(fd) != 0) status = posix_error("fdatasync", path, errno);
+    ::close(fd);
+    return status;
+  }
+
   Result<std::unique_ptr<FileLock>> lock_file(const std::string& path) override;
 
   void release_lock(int fd, const std::string& path) {

@@ -10,10 +10,10 @@
 // a blob record that a WAL record names is indistinguishable from such a crash and truncates
 // the history there too.
 //
-// Not covered: after a process crash without a power loss, the WAL and blob files are read from
-// the OS's cache; the level-0 tables written here copy the WAL's values but only refer to the
-// blob records, which the Env offers no way to sync by name. A power loss before the OS writes
-// them back can leave such a table's references dangling (reads then return Corruption).
+// After a process crash without a power loss, the WAL and blob files are read from the OS's
+// cache. The level-0 tables written here copy the WAL's values but only refer to the blob
+// records, so the blob files a table names are synced (Env::sync_file) before it is written: a
+// power loss after this recovery cannot leave its references dangling.
 #include <algorithm>
 
 #include "storage/build_table.h"
@@ -122,6 +122,9 @@ Status Database::replay_log(uint64_t number, VersionEdit* edit, SequenceNumber* 
 
 Status Database::write_level0_table(MemTable& memtable, VersionEdit* edit) {
   if (memtable.entry_count() == 0) return Status::ok();
+  for (const uint64_t number : memtable.blob_file_numbers()) {
+    CAIRN_RETURN_IF_ERROR(options_.env->sync_file(blob_file_name(directory_, number)));
+  }
   std::unique_ptr<Iterator> entries = memtable.new_iterator();
   CAIRN_ASSIGN_OR_RETURN(
       std::optional<FileMetaData> file,

@@ -68,6 +68,23 @@ TEST(FaultEnvTest, SyncedBytesKeptUnsyncedMayBeLost) {
   EXPECT_GT(lost_all_unsynced, 0);
 }
 
+// Proves sync_file makes durable what a writer left unsynced, after its handle is gone (as an
+// earlier process would have), counts as a mutating operation, and fails as a kSync.
+TEST(FaultEnvTest, SyncFileMakesAnotherWritersBytesDurable) {
+  FaultEnv env(3);
+  write_durable(env, "f", "left unsynced", /*sync=*/false);
+  EXPECT_EQ(*env.durable_size("f"), 0u);
+  env.inject(make_rule(FaultEnv::kSync, "f", Status::Code::kIOError, /*skip=*/0, /*times=*/1));
+  EXPECT_TRUE(env.sync_file("f").is_io_error());
+  EXPECT_EQ(*env.durable_size("f"), 0u);
+  const uint64_t ops = env.mutating_op_count();
+  ASSERT_TRUE(env.sync_file("f").is_ok());
+  EXPECT_EQ(env.mutating_op_count(), ops + 1);
+  EXPECT_TRUE(env.sync_file("missing").is_not_found());
+  env.power_loss();
+  EXPECT_EQ(*env.contents("f"), "left unsynced");
+}
+
 // Proves a torn write leaves a prefix of the unsynced bytes, and that over many seeds all three
 // outcomes happen: none of them, part of them, all of them.
 TEST(FaultEnvTest, TornWriteIsPrefixWithAllOutcomes) {

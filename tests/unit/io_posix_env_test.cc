@@ -58,6 +58,7 @@ TEST_F(PosixEnvTest, WriteThenReadBack) {
     ASSERT_TRUE((*file)->close().is_ok());
   }
   ASSERT_TRUE(env_->file_exists(path("data")));
+  ASSERT_TRUE(env_->sync_file(path("data")).is_ok());  // by name, without a handle
   EXPECT_EQ(*env_->file_size(path("data")), expected.size());
   EXPECT_EQ(*read_file_to_string(env_, path("data")), expected);
 
@@ -164,6 +165,7 @@ TEST_F(PosixEnvTest, MissingFilesAreNotFound) {
   EXPECT_TRUE(env_->list_dir(missing).status().is_not_found());
   EXPECT_TRUE(env_->rename_file(missing, path("x")).is_not_found());
   EXPECT_TRUE(env_->sync_dir(missing).is_not_found());
+  EXPECT_TRUE(env_->sync_file(missing).is_not_found());
   EXPECT_FALSE(env_->file_exists(missing));
 }
 
