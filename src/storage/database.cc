@@ -22,6 +22,12 @@ namespace {
 constexpr size_t kGroupBytesMax = 1 << 20;
 constexpr size_t kSmallWriteBytes = 128 << 10;
 
+Status check_key_size(size_t key_size_bytes) {
+  if (key_size_bytes <= kKeyBytesMax) return Status::ok();
+  return Status::invalid_argument("key of " + std::to_string(key_size_bytes) +
+                                  " bytes exceeds the limit of " + std::to_string(kKeyBytesMax));
+}
+
 // A database given no block cache gets its own of this size (RocksDB's default too).
 constexpr size_t kDefaultBlockCacheBytes = 8 << 20;
 
@@ -110,13 +116,18 @@ Result<std::unique_ptr<Database>> Database::open(const Options& options,
 Status Database::put(std::string_view key, std::string_view value) {
   WriteBatch batch;
   batch.put(key, value);
-  return write(batch);
+  const uint64_t threshold_bytes = options_.blob_value_threshold_bytes;
+  if (threshold_bytes != 0 && value.size() > threshold_bytes) return write(batch);
+  // The common small put: write()'s walk over the batch would only check the key.
+  CAIRN_RETURN_IF_ERROR(check_key_size(key.size()));
+  return write_checked(batch);
 }
 
 Status Database::remove(std::string_view key) {
   WriteBatch batch;
   batch.remove(key);
-  return write(batch);
+  CAIRN_RETURN_IF_ERROR(check_key_size(key.size()));
+  return write_checked(batch);
 }
 
 Status Database::write(const WriteBatch& batch) {
@@ -139,10 +150,7 @@ Status Database::write(const WriteBatch& batch) {
   } check;
   check.threshold_bytes = options_.blob_value_threshold_bytes;
   CAIRN_RETURN_IF_ERROR(batch.iterate(check));
-  if (check.longest_key > kKeyBytesMax) {
-    return Status::invalid_argument("key of " + std::to_string(check.longest_key) +
-                                    " bytes exceeds the limit of " + std::to_string(kKeyBytesMax));
-  }
+  CAIRN_RETURN_IF_ERROR(check_key_size(check.longest_key));
   // A reference names a record only the database may vouch for: a forged one would end the
   // WAL's replay at recovery (database_recovery.cc) and lose the writes after it.
   if (check.blob_reference) {
@@ -224,7 +232,8 @@ Status Database::apply_group(std::unique_lock<std::mutex>& lock, Writer& leader,
                              Writer** last_in_group) {
   CAIRN_RETURN_IF_ERROR(make_room_for_write(lock, /*force_switch=*/false));
 
-  WriteBatch group = *leader.batch;
+  WriteBatch& group = write_group_;
+  group = *leader.batch;  // reuses the buffer of the previous group
   const size_t group_bytes_max = group.size_bytes() <= kSmallWriteBytes
                                      ? group.size_bytes() + kSmallWriteBytes
                                      : kGroupBytesMax;
@@ -252,15 +261,18 @@ Status Database::apply_group(std::unique_lock<std::mutex>& lock, Writer& leader,
     const Status inserted = insert_into_memtable(group, memtable.get());
     CAIRN_ASSERT(inserted.is_ok());  // the batch was built here, not read from disk
   }
+  const size_t group_bytes = group.size_bytes();
+  const uint32_t group_count = group.count();
+  if (group_bytes > kGroupBytesMax) write_group_ = WriteBatch();  // do not keep a huge buffer
   lock.lock();
 
   if (!status.is_ok()) {
     if (sticky_error_.is_ok()) sticky_error_ = status;
     return status;
   }
-  last_sequence_ = first_sequence + group.count() - 1;
-  stats_.user_bytes_written += group.size_bytes() - kWriteBatchHeaderBytes;
-  stats_.wal_bytes_written += group.size_bytes() + kLogHeaderBytes;
+  last_sequence_ = first_sequence + group_count - 1;
+  stats_.user_bytes_written += group_bytes - kWriteBatchHeaderBytes;
+  stats_.wal_bytes_written += group_bytes + kLogHeaderBytes;
   if (sync) last_sync_micros_ = options_.clock->now_micros();
   return Status::ok();
 }

@@ -270,6 +270,9 @@ class Database {
   SequenceNumber last_sequence_ = 0;  // of the last write visible to readers
   uint64_t last_sync_micros_ = 0;
   std::deque<Writer*> writers_;  // the front one is the leader
+  // The batch the leader writes: its own and its followers'. Only the leader uses it; kept
+  // across groups so that its buffer is not allocated per write.
+  WriteBatch write_group_;
   std::multiset<SequenceNumber> snapshots_;
   std::set<uint64_t> pending_outputs_;  // table files being written, not yet in a version
   bool flush_scheduled_ = false;

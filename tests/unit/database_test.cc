@@ -125,8 +125,15 @@ TEST_F(DatabaseTest, SecondOpenIsBusy) {
 // Keys over the engine's limit are refused with InvalidArgument and nothing is written.
 TEST_F(DatabaseTest, OversizedKeyIsRefused) {
   auto database = open();
-  const Status status = database->put(std::string(kKeyBytesMax + 1, 'k'), "v");
+  const std::string oversized(kKeyBytesMax + 1, 'k');
+  const Status status = database->put(oversized, "v");
   EXPECT_TRUE(status.is_invalid_argument()) << status.to_string();
+  EXPECT_TRUE(database->put(oversized, std::string(200 << 10, 'v')).is_invalid_argument());
+  EXPECT_TRUE(database->remove(oversized).is_invalid_argument());
+  WriteBatch batch;
+  batch.put("fine", "v");
+  batch.remove(oversized);
+  EXPECT_TRUE(database->write(batch).is_invalid_argument());
   EXPECT_EQ(database->last_sequence(), 0u);
   EXPECT_TRUE(database->put(std::string(kKeyBytesMax, 'k'), "v").is_ok());
   EXPECT_TRUE(database->write(WriteBatch()).is_ok());  // an empty batch is a no-op
