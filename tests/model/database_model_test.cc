@@ -63,6 +63,7 @@ class DatabaseModelRun {
   }
 
   uint64_t compactions() const { return compactions_; }
+  uint64_t blob_collections() const { return blob_collections_; }
 
  private:
   void open() {
@@ -133,6 +134,7 @@ class DatabaseModelRun {
   void count_compactions() {
     const DatabaseStats stats = database_->stats();
     compactions_ += stats.compaction_count + stats.trivial_move_count;
+    blob_collections_ += stats.blob_gc_count;
   }
 
   void reopen() {
@@ -214,6 +216,7 @@ class DatabaseModelRun {
   Model model_;
   std::vector<ModelSnapshot> snapshots_;
   uint64_t compactions_ = 0;
+  uint64_t blob_collections_ = 0;
 };
 
 // Seeds are split into shards so CTest can run them in parallel.
@@ -224,6 +227,7 @@ class DatabaseModelTest : public ::testing::TestWithParam<int> {};
 TEST_P(DatabaseModelTest, RandomOperationsMatchStdMap) {
   const int operations = test::long_run() ? 10000 : 3000;
   const uint64_t first_seed = 1000 + static_cast<uint64_t>(GetParam()) * 100000;
+  uint64_t blob_collections = 0;
   for (const uint64_t seed : test::test_seeds(first_seed, 25, 100)) {
     SCOPED_TRACE("seed " + std::to_string(seed) + " (CAIRN_TEST_SEED=" + std::to_string(seed) +
                  " replays it)");
@@ -232,7 +236,9 @@ TEST_P(DatabaseModelTest, RandomOperationsMatchStdMap) {
     if (::testing::Test::HasFatalFailure()) return;
     // The run must have exercised compaction, or it proves little about it.
     EXPECT_GT(run.compactions(), 0u);
+    blob_collections += run.blob_collections();
   }
+  EXPECT_GT(blob_collections, 0u) << "no seed of this shard ran a blob garbage collection";
 }
 
 INSTANTIATE_TEST_SUITE_P(Shards, DatabaseModelTest, ::testing::Range(0, kShardCount));
