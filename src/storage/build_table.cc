@@ -13,9 +13,9 @@ Status write_table(Env* env, const std::string& directory, const TableOptions& o
                    Iterator& entries, const std::string& name, FileMetaData* file) {
   CAIRN_ASSIGN_OR_RETURN(auto handle, env->new_writable_file(name));
   TableBuilder builder(options, handle.get());
-  BlobFileCollector blob_files;
+  TableEntryCollector collector;
   for (; entries.valid(); entries.next()) {
-    CAIRN_RETURN_IF_ERROR(blob_files.add(entries.key(), entries.value()));
+    CAIRN_RETURN_IF_ERROR(collector.add(entries.key(), entries.value()));
     builder.add(entries.key(), entries.value());
   }
   CAIRN_RETURN_IF_ERROR(entries.status());
@@ -26,17 +26,19 @@ Status write_table(Env* env, const std::string& directory, const TableOptions& o
   file->size_bytes = builder.file_size_bytes();
   file->smallest_key = builder.smallest_key();
   file->largest_key = builder.largest_key();
-  file->blob_files = blob_files.take();
+  collector.take(file);
   return Status::ok();
 }
 
 }  // namespace
 
-Status BlobFileCollector::add(std::string_view internal_key, std::string_view value) {
+Status TableEntryCollector::add(std::string_view internal_key, std::string_view value) {
   ParsedInternalKey parsed;
   if (!parse_internal_key(internal_key, &parsed)) {
     return Status::corruption("table entry: malformed internal key");
   }
+  entry_count_++;
+  if (parsed.type == ValueType::kDeletion) deletion_count_++;
   if (parsed.type != ValueType::kBlobReference) return Status::ok();
   BlobReference reference;
   if (!decode_blob_reference(value, &reference)) {
@@ -46,12 +48,13 @@ Status BlobFileCollector::add(std::string_view internal_key, std::string_view va
   return Status::ok();
 }
 
-std::vector<BlobFileUse> BlobFileCollector::take() {
-  std::vector<BlobFileUse> uses;
-  uses.reserve(record_bytes_.size());
-  for (const auto& [number, bytes] : record_bytes_) uses.push_back({number, bytes});
-  record_bytes_.clear();
-  return uses;
+void TableEntryCollector::take(FileMetaData* file) {
+  file->entry_count = entry_count_;
+  file->deletion_count = deletion_count_;
+  file->blob_files.clear();
+  file->blob_files.reserve(record_bytes_.size());
+  for (const auto& [number, bytes] : record_bytes_) file->blob_files.push_back({number, bytes});
+  *this = TableEntryCollector();
 }
 
 Result<std::optional<FileMetaData>> build_table(Env* env, const std::string& directory,

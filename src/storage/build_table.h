@@ -18,17 +18,20 @@ namespace cairn {
 
 class Env;
 
-// The blob files a table's entries name and the record bytes they reference in each, for
-// FileMetaData::blob_files: fed every entry written to the table (flush and compaction outputs).
-class BlobFileCollector {
+// What FileMetaData records about a table's entries — their count, the tombstones among them,
+// and the blob files they name with the record bytes in each — fed every entry written to the
+// table (flush and compaction outputs alike).
+class TableEntryCollector {
  public:
-  // Notes the blob file of a kBlobReference entry; ignores other entries. Corruption if the key
-  // or the reference is malformed (entries may come from tables on disk).
+  // Counts one entry; notes the blob file of a kBlobReference. Corruption if the key or the
+  // reference is malformed (entries may come from tables on disk).
   Status add(std::string_view internal_key, std::string_view value);
-  // The files noted since the last take(), by ascending number; forgets them.
-  std::vector<BlobFileUse> take();
+  // Fills `file`'s counts and blob files with what was added since the last take(); forgets it.
+  void take(FileMetaData* file);
 
  private:
+  uint64_t entry_count_ = 0;
+  uint64_t deletion_count_ = 0;
   std::map<uint64_t, uint64_t> record_bytes_;  // by blob file number
 };
 

@@ -103,11 +103,36 @@ uint64_t grandparent_overlap_bytes_max(const CompactionOptions& options) {
   return 10 * options.target_file_size_bytes;
 }
 
+int find_mostly_tombstones(const Version& version, std::shared_ptr<const FileMetaData>* found) {
+  // The last level has nowhere to compact to; its tombstones were dropped unless a snapshot
+  // needed them.
+  for (int level = 0; level < kLevelCount - 1; level++) {
+    for (const auto& file : version.files(level)) {
+      if (file->deletion_count > 0 && 2 * file->deletion_count >= file->entry_count) {
+        if (found != nullptr) *found = file;
+        return level;
+      }
+    }
+  }
+  return -1;
+}
+
+bool compaction_due(const Version& version, const CompactionOptions& options) {
+  int level = 0;
+  return compaction_score(version, options, &level) >= 1.0 ||
+         find_mostly_tombstones(version, nullptr) >= 0;
+}
+
 std::optional<Compaction> pick_compaction(std::shared_ptr<const Version> version,
                                           const CompactionOptions& options,
                                           std::array<std::string, kLevelCount>* compact_pointers) {
   int level = 0;
-  if (compaction_score(*version, options, &level) < 1.0) return std::nullopt;
+  std::shared_ptr<const FileMetaData> tombstones;  // set when picked for them
+  if (compaction_score(*version, options, &level) < 1.0) {
+    level = find_mostly_tombstones(*version, &tombstones);
+    if (level < 0) return std::nullopt;
+  }
+  const bool for_tombstones = tombstones != nullptr;
 
   Compaction compaction;
   compaction.level = level;
@@ -126,6 +151,8 @@ std::optional<Compaction> pick_compaction(std::shared_ptr<const Version> version
   if (level == 0) {
     // Level-0 files overlap each other: take them all, so newer data never ends up below older.
     compaction.inputs = version->files(0);
+  } else if (for_tombstones) {
+    compaction.inputs.push_back(tombstones);
   } else {
     const Version::FileList& files = version->files(level);
     const std::string& pointer = (*compact_pointers)[level];
@@ -142,10 +169,11 @@ std::optional<Compaction> pick_compaction(std::shared_ptr<const Version> version
     compaction.grandparents =
         version->overlapping_files(compaction.output_level + 1, smallest, largest);
   }
+  // Tombstones are rewritten, never just moved: with nothing below to hide, they are dropped.
   compaction.trivial_move =
-      compaction.next_inputs.empty() && mutually_disjoint(compaction.inputs) &&
+      !for_tombstones && compaction.next_inputs.empty() && mutually_disjoint(compaction.inputs) &&
       total_size_bytes(compaction.grandparents) <= grandparent_overlap_bytes_max(options);
-  (*compact_pointers)[level] = std::string(largest);
+  if (!for_tombstones) (*compact_pointers)[level] = std::string(largest);
   compaction.version = std::move(version);
   return compaction;
 }

@@ -65,8 +65,20 @@ uint64_t pending_compaction_bytes(const Version& version, const CompactionOption
 // Grandparent bytes an output file may overlap before it is cut.
 uint64_t grandparent_overlap_bytes_max(const CompactionOptions& options);
 
-// The next compaction, or nullopt when every level is within its target. compact_pointers[level]
-// is the largest user key of the level's previous compaction; this updates it.
+// The level above the last holding a table mostly of tombstones (at least half its entries), the
+// shallowest such, and in *found (if not null) the first such table of it; -1 if none. Such a
+// table is compacted down even when its level is within its target, so that its tombstones meet
+// the data they delete (or are dropped, with nothing below) instead of waiting above it for the
+// level to grow: a delete-heavy workload would otherwise keep its dead data.
+int find_mostly_tombstones(const Version& version, std::shared_ptr<const FileMetaData>* found);
+
+// A compaction is due: a level is over its target or a table is mostly tombstones.
+bool compaction_due(const Version& version, const CompactionOptions& options);
+
+// The next compaction, or nullopt when none is due. The most urgent level over its target first;
+// else the table find_mostly_tombstones names (all of level 0 if it is there), never moved
+// trivially. compact_pointers[level] is the largest user key of the level's previous
+// round-robin compaction; this updates it.
 std::optional<Compaction> pick_compaction(std::shared_ptr<const Version> version,
                                           const CompactionOptions& options,
                                           std::array<std::string, kLevelCount>* compact_pointers);

@@ -32,7 +32,7 @@ class OutputFiles {
       CAIRN_RETURN_IF_ERROR(finish_file());
     }
     if (builder_ == nullptr) CAIRN_RETURN_IF_ERROR(open_file());
-    CAIRN_RETURN_IF_ERROR(blob_files_.add(internal_key, value));
+    CAIRN_RETURN_IF_ERROR(collector_.add(internal_key, value));
     builder_->add(internal_key, value);
     last_user_key_.assign(user_key);
     return Status::ok();
@@ -75,7 +75,7 @@ class OutputFiles {
     current_.size_bytes = builder_->file_size_bytes();
     current_.smallest_key = builder_->smallest_key();
     current_.largest_key = builder_->largest_key();
-    current_.blob_files = blob_files_.take();
+    collector_.take(&current_);
     result_.bytes_written += current_.size_bytes;
     result_.outputs.push_back(std::move(current_));
     current_ = FileMetaData();
@@ -103,7 +103,7 @@ class OutputFiles {
   std::unique_ptr<WritableFile> file_;
   std::unique_ptr<TableBuilder> builder_;
   FileMetaData current_;
-  BlobFileCollector blob_files_;  // of the file being written
+  TableEntryCollector collector_;  // of the file being written
   std::string last_user_key_;
   size_t grandparent_index_ = 0;
   uint64_t grandparent_overlap_bytes_ = 0;

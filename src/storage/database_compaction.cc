@@ -14,9 +14,7 @@ namespace cairn {
 // REQUIRES: `lock` holds mutex_. Released while scheduling (an inline scheduler runs the task).
 void Database::maybe_schedule_compaction(std::unique_lock<std::mutex>& lock) {
   if (compaction_scheduled_ || closing_.load() || !sticky_error_.is_ok()) return;
-  int level = 0;
-  if (compaction_score(*versions_.current(), options_.compaction, &level) < 1.0 &&
-      !pick_blob_gc_locked()) {
+  if (!compaction_due(*versions_.current(), options_.compaction) && !pick_blob_gc_locked()) {
     return;
   }
   compaction_scheduled_ = true;

@@ -15,8 +15,10 @@ enum Tag : uint32_t {
   kNextFileNumber = 2,
   kLastSequence = 3,
   kRemovedFile = 4,
-  kAddedFile = 5,           // a table that names no blob file
-  kAddedFileWithBlobs = 6,  // kAddedFile's fields, then the blob files it names (BlobFileUse)
+  // Added tables: tags 5 and 6 are read (databases written before the counts), 7 is written.
+  kAddedFile = 5,            // a table that names no blob file
+  kAddedFileWithBlobs = 6,   // kAddedFile's fields, then a non-empty blob file list
+  kAddedFileWithCounts = 7,  // kAddedFile's fields, the entry counts, a blob file list
 };
 
 // A table names at most this many blob files: a bound on what a damaged record can make us
@@ -39,12 +41,17 @@ bool get_internal_key(std::string_view* input, std::string* key) {
   return true;
 }
 
-// A non-empty list of (file number, record bytes), by strictly ascending file number.
-bool get_blob_files(std::string_view* input, FileMetaData* file) {
+// A list of (file number, record bytes), by strictly ascending file number.
+bool get_entry_counts(std::string_view* input, FileMetaData* file) {
+  return get_varint64(input, &file->entry_count) && get_varint64(input, &file->deletion_count) &&
+         file->deletion_count <= file->entry_count;
+}
+
+bool get_blob_files(std::string_view* input, bool may_be_empty, FileMetaData* file) {
   uint32_t count = 0;
   // Each entry takes at least two bytes: a count past what is left is damage.
-  if (!get_varint32(input, &count) || count == 0 || count > kBlobFilesPerTableMax ||
-      count > input->size() / 2) {
+  if (!get_varint32(input, &count) || (count == 0 && !may_be_empty) ||
+      count > kBlobFilesPerTableMax || count > input->size() / 2) {
     return false;
   }
   file->blob_files.reserve(count);
@@ -92,14 +99,15 @@ void VersionEdit::encode_to(std::string* destination) const {
     put_varint64(destination, number);
   }
   for (const auto& [level, file] : added_files_) {
-    const bool with_blobs = !file.blob_files.empty();
-    put_varint32(destination, with_blobs ? kAddedFileWithBlobs : kAddedFile);
+    put_varint32(destination, kAddedFileWithCounts);
     put_varint32(destination, static_cast<uint32_t>(level));
     put_varint64(destination, file.number);
     put_varint64(destination, file.size_bytes);
     put_length_prefixed(destination, file.smallest_key);
     put_length_prefixed(destination, file.largest_key);
-    if (!with_blobs) continue;
+    CAIRN_ASSERT(file.deletion_count <= file.entry_count);
+    put_varint64(destination, file.entry_count);
+    put_varint64(destination, file.deletion_count);
     CAIRN_ASSERT(file.blob_files.size() <= kBlobFilesPerTableMax);
     CAIRN_ASSERT(std::is_sorted(
         file.blob_files.begin(), file.blob_files.end(),
@@ -137,13 +145,16 @@ Status VersionEdit::decode_from(std::string_view input) {
         removed_files_.emplace(level, number);
         break;
       case kAddedFile:
-      case kAddedFileWithBlobs: {
+      case kAddedFileWithBlobs:
+      case kAddedFileWithCounts: {
         FileMetaData file;
         if (!get_level(&input, &level) || !get_varint64(&input, &file.number) ||
             !get_varint64(&input, &file.size_bytes) ||
             !get_internal_key(&input, &file.smallest_key) ||
             !get_internal_key(&input, &file.largest_key) ||
-            (tag == kAddedFileWithBlobs && !get_blob_files(&input, &file))) {
+            (tag == kAddedFileWithCounts && !get_entry_counts(&input, &file)) ||
+            (tag != kAddedFile &&
+             !get_blob_files(&input, /*may_be_empty=*/tag == kAddedFileWithCounts, &file))) {
           return Status::corruption("version edit: bad added file");
         }
         added_files_.emplace_back(level, std::move(file));

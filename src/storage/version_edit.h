@@ -36,6 +36,11 @@ struct FileMetaData {
   // repeats: while a live version lists the table, those files stay; the bytes say how much of
   // each file is live, which blob garbage collection goes by (docs/blob-format.md).
   std::vector<BlobFileUse> blob_files;
+  // Entries in the table, and how many of them are tombstones: a table mostly of tombstones is
+  // compacted down even when its level is within its target (compaction.h). Zero for tables
+  // recorded before the counts were.
+  uint64_t entry_count = 0;
+  uint64_t deletion_count = 0;
 };
 
 class VersionEdit {

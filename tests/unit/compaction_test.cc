@@ -94,6 +94,56 @@ TEST_F(CompactionTest, TombstonesAreDroppedAtTheBottom) {
   EXPECT_FALSE(iterator->valid());
 }
 
+// The entries and tombstones the current version's tables hold.
+std::pair<uint64_t, uint64_t> table_entries(const Database& database) {
+  uint64_t entries = 0;
+  uint64_t tombstones = 0;
+  const auto version = database.current_version();
+  for (int level = 0; level < kLevelCount; level++) {
+    for (const auto& file : version->files(level)) {
+      entries += file->entry_count;
+      tombstones += file->deletion_count;
+    }
+  }
+  return {entries, tombstones};
+}
+
+// Deleting most of a settled tree and writing nothing more still reclaims the space: the tables
+// of tombstones are compacted down to the data they delete though no level is over its target,
+// until neither is left (a delete-heavy workload would otherwise keep its dead data forever).
+TEST_F(CompactionTest, TablesOfTombstonesAreCompactedDownUntilTheyMeetTheirData) {
+  options_.write_buffer_size_bytes = 16 << 10;
+  auto database = open();
+  constexpr int kKeys = 6000;
+  for (int i = 0; i < kKeys; i++) {
+    ASSERT_TRUE(database->put(key_of(i), std::string(100, 'v')).is_ok());
+  }
+  ASSERT_TRUE(database->flush().is_ok());
+  ASSERT_TRUE(database->wait_for_compactions().is_ok());
+  ASSERT_EQ(table_entries(*database), std::make_pair(uint64_t{kKeys}, uint64_t{0}));
+  int deepest = 0;
+  for (int level = 1; level < kLevelCount; level++) {
+    if (!database->current_version()->files(level).empty()) deepest = level;
+  }
+
+  for (int i = 0; i < kKeys; i++) {
+    if (i % 4 != 0) {
+      ASSERT_TRUE(database->remove(key_of(i)).is_ok());
+    }
+  }
+  ASSERT_TRUE(database->flush().is_ok());
+  ASSERT_TRUE(database->wait_for_compactions().is_ok());
+
+  EXPECT_EQ(table_entries(*database), std::make_pair(uint64_t{kKeys / 4}, uint64_t{0}))
+      << format_stats(database->stats());
+  EXPECT_TRUE(database->current_version()->files(0).empty());
+  EXPECT_GT(deepest, 0);
+  test::expect_tree_invariants(*database->current_version());
+  for (int i = 0; i < kKeys; i += 3) {
+    EXPECT_EQ(get(*database, key_of(i)), i % 4 == 0 ? std::string(100, 'v') : "(absent)");
+  }
+}
+
 // A snapshot keeps seeing the value it saw while compactions drop newer overwrites' victims.
 TEST_F(CompactionTest, SnapshotsSurviveCompaction) {
   auto database = open();

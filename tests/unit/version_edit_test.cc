@@ -59,29 +59,68 @@ TEST(VersionEditTest, RoundTrip) {
   EXPECT_EQ(reencoded, encoded);
 }
 
-// A table's blob file list (numbers and record bytes) survives encode/decode, tables without one
-// keep the old tag, and a version built from the edit carries the list.
-TEST(VersionEditTest, BlobFileListsRoundTrip) {
+// A table's blob file list (numbers and record bytes) and entry counts survive encode/decode,
+// a table without blob files included, and a version built from the edit carries them.
+TEST(VersionEditTest, BlobFileListsAndCountsRoundTrip) {
   FileMetaData with_blobs = file(9, "a", "m");
   with_blobs.blob_files = {
       {3, 70000}, {4, 1}, {1u << 20, uint64_t{1} << 30}, {uint64_t{1} << 40, 0}};
+  with_blobs.entry_count = 1000;
+  with_blobs.deletion_count = 999;
+  FileMetaData without = file(10, "n", "z");
+  without.entry_count = uint64_t{1} << 40;
   VersionEdit edit;
   edit.add_file(0, with_blobs);
-  edit.add_file(1, file(10, "n", "z"));
+  edit.add_file(1, without);
   std::string encoded;
   edit.encode_to(&encoded);
-  EXPECT_EQ(encoded.substr(encoded.size() - old_format_added_file(1, file(10, "n", "z")).size()),
-            old_format_added_file(1, file(10, "n", "z")));
 
   VersionEdit decoded;
   ASSERT_TRUE(decoded.decode_from(encoded).is_ok());
   ASSERT_EQ(decoded.added_files().size(), 2u);
-  EXPECT_EQ(decoded.added_files()[0].second.blob_files, with_blobs.blob_files);
-  EXPECT_EQ(decoded.added_files()[0].second.largest_key, with_blobs.largest_key);
-  EXPECT_TRUE(decoded.added_files()[1].second.blob_files.empty());
+  const FileMetaData& first = decoded.added_files()[0].second;
+  EXPECT_EQ(first.blob_files, with_blobs.blob_files);
+  EXPECT_EQ(first.largest_key, with_blobs.largest_key);
+  EXPECT_EQ(first.entry_count, 1000u);
+  EXPECT_EQ(first.deletion_count, 999u);
+  const FileMetaData& second = decoded.added_files()[1].second;
+  EXPECT_TRUE(second.blob_files.empty());
+  EXPECT_EQ(second.entry_count, uint64_t{1} << 40);
+  EXPECT_EQ(second.deletion_count, 0u);
   auto version = Version().apply(decoded);
   ASSERT_TRUE(version.is_ok());
   EXPECT_EQ((*version)->files(0)[0]->blob_files, with_blobs.blob_files);
+  EXPECT_EQ((*version)->files(0)[0]->deletion_count, 999u);
+}
+
+// More tombstones than entries is damage.
+TEST(VersionEditTest, DeletionCountAboveEntryCountIsCorruption) {
+  FileMetaData meta = file(9, "a", "m");
+  std::string encoded = old_format_added_file(0, meta).substr(1);  // the fields, without tag 5
+  std::string bad;
+  put_varint32(&bad, 7);
+  bad += encoded;
+  put_varint64(&bad, 3);  // entries
+  put_varint64(&bad, 4);  // tombstones
+  put_varint32(&bad, 0);  // blob files
+  VersionEdit decoded;
+  EXPECT_TRUE(decoded.decode_from(bad).is_corruption());
+}
+
+// A tag-6 record (blob files, no counts), as written before the counts, still decodes.
+TEST(VersionEditTest, TagSixAddedFileStillDecodes) {
+  std::string encoded;
+  put_varint32(&encoded, 6);
+  encoded += old_format_added_file(3, file(9, "a", "m")).substr(1);
+  put_varint32(&encoded, 1);
+  put_varint64(&encoded, 42);
+  put_varint64(&encoded, 5000);
+  VersionEdit decoded;
+  ASSERT_TRUE(decoded.decode_from(encoded).is_ok());
+  ASSERT_EQ(decoded.added_files().size(), 1u);
+  EXPECT_EQ(decoded.added_files()[0].first, 3);
+  EXPECT_EQ(decoded.added_files()[0].second.blob_files, (std::vector<BlobFileUse>{{42, 5000}}));
+  EXPECT_EQ(decoded.added_files()[0].second.entry_count, 0u);
 }
 
 // A record written before blob file lists existed still decodes, as a table naming none.
