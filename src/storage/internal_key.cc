@@ -1,5 +1,7 @@
 #include "storage/internal_key.h"
 
+#include <cstring>
+
 #include "common/assert.h"
 #include "common/coding.h"
 
@@ -17,6 +19,25 @@ std::string make_internal_key(std::string_view user_key, SequenceNumber sequence
   result.reserve(user_key.size() + kInternalKeyTrailerBytes);
   append_internal_key(&result, user_key, sequence, type);
   return result;
+}
+
+LookupKey::LookupKey(std::string_view user_key, SequenceNumber sequence) {
+  CAIRN_ASSERT(sequence <= kSequenceNumberMax);
+  CAIRN_ASSERT(user_key.size() <= UINT32_MAX - kInternalKeyTrailerBytes);
+  const size_t internal_key_bytes = user_key.size() + kInternalKeyTrailerBytes;
+  const size_t total_bytes = kVarint32LengthMax + internal_key_bytes;
+  char* cursor = inline_;
+  if (total_bytes > kInlineBytes) {
+    heap_ = std::make_unique_for_overwrite<char[]>(total_bytes);
+    cursor = heap_.get();
+  }
+  start_ = cursor;
+  cursor += encode_varint64(cursor, internal_key_bytes);
+  internal_key_start_ = cursor;
+  if (!user_key.empty()) std::memcpy(cursor, user_key.data(), user_key.size());
+  cursor += user_key.size();
+  encode_fixed64(cursor, pack_sequence_and_type(sequence, kValueTypeForSeek));
+  end_ = cursor + kInternalKeyTrailerBytes;
 }
 
 bool parse_internal_key(std::string_view internal_key, ParsedInternalKey* result) {

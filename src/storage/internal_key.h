@@ -10,6 +10,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -68,6 +69,34 @@ std::string_view extract_user_key(std::string_view internal_key);
 // <0, 0, >0 as a sorts before, equal to, or after b in internal-key order.
 // REQUIRES: both at least kInternalKeyTrailerBytes long.
 int compare_internal_keys(std::string_view a, std::string_view b);
+
+// One point lookup's key in the forms its sources take, built once per lookup: the memtable's
+// (varint32 length ++ internal key), the tables' internal key, and the user key. The internal
+// key is (user key, sequence, kValueTypeForSeek), so a seek to it lands on the newest entry of
+// the user key visible at `sequence`. Keys up to kLookupKeyInlineBytes need no heap allocation.
+// Not copyable: the views point into the object.
+class LookupKey {
+ public:
+  static constexpr size_t kInlineBytes = 128;
+
+  // REQUIRES: sequence <= kSequenceNumberMax; user_key.size() + 8 fits in a u32.
+  LookupKey(std::string_view user_key, SequenceNumber sequence);
+  LookupKey(const LookupKey&) = delete;
+  LookupKey& operator=(const LookupKey&) = delete;
+
+  std::string_view memtable_key() const { return std::string_view(start_, end_); }
+  std::string_view internal_key() const { return std::string_view(internal_key_start_, end_); }
+  std::string_view user_key() const {
+    return std::string_view(internal_key_start_, end_ - kInternalKeyTrailerBytes);
+  }
+
+ private:
+  char inline_[kInlineBytes];
+  std::unique_ptr<char[]> heap_;  // for longer keys
+  const char* start_;
+  const char* internal_key_start_;
+  const char* end_;
+};
 
 struct InternalKeyLess {
   bool operator()(std::string_view a, std::string_view b) const {
