@@ -18,12 +18,19 @@ struct EntryRecord {
 
 // Decodes the entry at `offset`; false if its header is malformed or its key or value would
 // overrun the entries. REQUIRES: offset < entries.size().
-bool decode_entry(std::string_view entries, size_t offset, EntryRecord* entry) {
+inline bool decode_entry(std::string_view entries, size_t offset, EntryRecord* entry) {
   std::string_view input = entries.substr(offset);
   uint32_t unshared = 0;
   uint32_t value_length = 0;
-  if (!get_varint32(&input, &entry->shared) || !get_varint32(&input, &unshared) ||
-      !get_varint32(&input, &value_length)) {
+  const auto* header = reinterpret_cast<const uint8_t*>(input.data());
+  if (input.size() >= 3 && (header[0] | header[1] | header[2]) < 0x80) {
+    // The common case: three one-byte varints (every length below 128).
+    entry->shared = header[0];
+    unshared = header[1];
+    value_length = header[2];
+    input.remove_prefix(3);
+  } else if (!get_varint32(&input, &entry->shared) || !get_varint32(&input, &unshared) ||
+             !get_varint32(&input, &value_length)) {
     return false;
   }
   if (unshared > input.size() || value_length > input.size() - unshared) return false;

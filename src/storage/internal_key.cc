@@ -52,20 +52,4 @@ bool parse_internal_key(std::string_view internal_key, ParsedInternalKey* result
   return true;
 }
 
-std::string_view extract_user_key(std::string_view internal_key) {
-  CAIRN_ASSERT(internal_key.size() >= kInternalKeyTrailerBytes);
-  return internal_key.substr(0, internal_key.size() - kInternalKeyTrailerBytes);
-}
-
-int compare_internal_keys(std::string_view a, std::string_view b) {
-  const int by_user_key = extract_user_key(a).compare(extract_user_key(b));
-  if (by_user_key != 0) return by_user_key;
-  const uint64_t trailer_a = decode_fixed64(a.data() + a.size() - kInternalKeyTrailerBytes);
-  const uint64_t trailer_b = decode_fixed64(b.data() + b.size() - kInternalKeyTrailerBytes);
-  // Larger trailer (newer sequence) first.
-  if (trailer_a > trailer_b) return -1;
-  if (trailer_a < trailer_b) return 1;
-  return 0;
-}
-
 }  // namespace cairn

@@ -14,6 +14,9 @@
 #include <string>
 #include <string_view>
 
+#include "common/assert.h"
+#include "common/coding.h"
+
 namespace cairn {
 
 using SequenceNumber = uint64_t;
@@ -63,12 +66,25 @@ std::string make_internal_key(std::string_view user_key, SequenceNumber sequence
 // False if `internal_key` is too short or its type byte is unknown (untrusted input).
 [[nodiscard]] bool parse_internal_key(std::string_view internal_key, ParsedInternalKey* result);
 
-// REQUIRES: internal_key.size() >= kInternalKeyTrailerBytes.
-std::string_view extract_user_key(std::string_view internal_key);
+// REQUIRES: internal_key.size() >= kInternalKeyTrailerBytes. Inline: every comparison of the
+// read path goes through it.
+inline std::string_view extract_user_key(std::string_view internal_key) {
+  CAIRN_ASSERT(internal_key.size() >= kInternalKeyTrailerBytes);
+  return internal_key.substr(0, internal_key.size() - kInternalKeyTrailerBytes);
+}
 
 // <0, 0, >0 as a sorts before, equal to, or after b in internal-key order.
 // REQUIRES: both at least kInternalKeyTrailerBytes long.
-int compare_internal_keys(std::string_view a, std::string_view b);
+inline int compare_internal_keys(std::string_view a, std::string_view b) {
+  const int by_user_key = extract_user_key(a).compare(extract_user_key(b));
+  if (by_user_key != 0) return by_user_key;
+  const uint64_t trailer_a = decode_fixed64(a.data() + a.size() - kInternalKeyTrailerBytes);
+  const uint64_t trailer_b = decode_fixed64(b.data() + b.size() - kInternalKeyTrailerBytes);
+  // Larger trailer (newer sequence) first.
+  if (trailer_a > trailer_b) return -1;
+  if (trailer_a < trailer_b) return 1;
+  return 0;
+}
 
 // One point lookup's key in the forms its sources take, built once per lookup: the memtable's
 // (varint32 length ++ internal key), the tables' internal key, and the user key. The internal
