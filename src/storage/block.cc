@@ -63,7 +63,7 @@ BlockCursor::BlockCursor(const Block& block)
     : entries_(std::string_view(block.contents_).substr(0, block.restarts_offset_)),
       restarts_(block.contents_.data() + block.restarts_offset_),
       restart_count_(block.restart_count_),
-      file_name_(&block.file_name_) {}
+      file_name_(block.file_name_.get()) {}
 
 void BlockCursor::seek_to_first() {
   if (!status_.is_ok()) return;
@@ -164,9 +164,11 @@ void BlockCursor::fail(size_t offset) {
                                std::to_string(offset) + " within its block");
 }
 
-Result<std::unique_ptr<Block>> Block::parse(std::string contents, std::string file_name) {
+Result<std::shared_ptr<const Block>> Block::parse(std::string contents,
+                                                  std::shared_ptr<const std::string> file_name) {
+  CAIRN_ASSERT(file_name != nullptr);
   const auto corrupt = [&](std::string_view what) {
-    return Status::corruption(file_name + ": malformed block: " + std::string(what));
+    return Status::corruption(*file_name + ": malformed block: " + std::string(what));
   };
   if (contents.size() > kBlockContentsBytesMax) return corrupt("too large");
   if (contents.size() < sizeof(uint32_t)) return corrupt("too short for a restart count");
@@ -184,12 +186,12 @@ Result<std::unique_ptr<Block>> Block::parse(std::string contents, std::string fi
     if (!in_order) return corrupt("restart point " + std::to_string(i) + " out of order");
     previous = offset;
   }
-  return std::unique_ptr<Block>(
-      new Block(std::move(contents), std::move(file_name), restarts_offset, restart_count));
+  return std::make_shared<const Block>(ParsedTag{}, std::move(contents), std::move(file_name),
+                                       restarts_offset, restart_count);
 }
 
-Block::Block(std::string contents, std::string file_name, uint32_t restarts_offset,
-             uint32_t restart_count)
+Block::Block(ParsedTag, std::string contents, std::shared_ptr<const std::string> file_name,
+             uint32_t restarts_offset, uint32_t restart_count)
     : contents_(std::move(contents)),
       file_name_(std::move(file_name)),
       restarts_offset_(restarts_offset),

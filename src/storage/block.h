@@ -70,8 +70,10 @@ class BlockCursor {
 class Block {
  public:
   // Takes the contents of one block (trailer already removed). Corruption naming `file_name` if
-  // the restart array is malformed.
-  static Result<std::unique_ptr<Block>> parse(std::string contents, std::string file_name);
+  // the restart array is malformed. The name is shared, not copied: a table reads many blocks.
+  // One allocation holds the Block and its shared_ptr's count.
+  static Result<std::shared_ptr<const Block>> parse(std::string contents,
+                                                    std::shared_ptr<const std::string> file_name);
 
   Block(const Block&) = delete;
   Block& operator=(const Block&) = delete;
@@ -85,11 +87,16 @@ class Block {
  private:
   friend class BlockCursor;
 
-  Block(std::string contents, std::string file_name, uint32_t restarts_offset,
-        uint32_t restart_count);
+  // What lets parse() call make_shared on a constructor no one else may call.
+  struct ParsedTag {};
 
+ public:
+  Block(ParsedTag, std::string contents, std::shared_ptr<const std::string> file_name,
+        uint32_t restarts_offset, uint32_t restart_count);
+
+ private:
   const std::string contents_;
-  const std::string file_name_;
+  const std::shared_ptr<const std::string> file_name_;
   // Where the restart array begins, i.e. the end of the entries.
   const uint32_t restarts_offset_;
   const uint32_t restart_count_;

@@ -31,8 +31,8 @@ namespace cairn {
 
 class BlockCache {
  public:
-  // What each entry is charged beyond its block's contents: the Block object and its copy of the
-  // file name, its slab entry and index slots. An estimate; it keeps a cache of many tiny
+  // What each entry is charged beyond its block's contents: the Block object with its shared
+  // count, its slab entry and index slots. An estimate; it keeps a cache of many tiny
   // blocks from holding far more memory than its capacity says.
   static constexpr size_t kEntryOverheadBytes = 160;
   static constexpr int kShardCountLog2Max = 10;

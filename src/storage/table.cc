@@ -138,19 +138,19 @@ Table::Table(const TableOptions& options, std::unique_ptr<RandomAccessFile> file
       cache_id_(options.block_cache != nullptr ? options.block_cache->new_cache_id() : 0),
       file_(std::move(file)),
       file_size_bytes_(file_size_bytes),
-      file_name_(std::move(file_name)) {
+      file_name_(std::make_shared<const std::string>(std::move(file_name))) {
   CAIRN_ASSERT(file_size_bytes_ >= kFooterBytes);
 }
 
 Status Table::read_metadata(const Footer& footer) {
   const uint64_t blocks_end_bytes = file_size_bytes_ - kFooterBytes;
-  CAIRN_RETURN_IF_ERROR(check_block_handle(footer.index_handle, blocks_end_bytes, file_name_));
+  CAIRN_RETURN_IF_ERROR(check_block_handle(footer.index_handle, blocks_end_bytes, *file_name_));
   CAIRN_ASSIGN_OR_RETURN(std::string index_contents,
-                         read_block(*file_, footer.index_handle, file_name_));
+                         read_block(*file_, footer.index_handle, *file_name_));
   CAIRN_ASSIGN_OR_RETURN(index_block_, Block::parse(std::move(index_contents), file_name_));
   if (footer.filter_handle.size > 0) {
-    CAIRN_RETURN_IF_ERROR(check_block_handle(footer.filter_handle, blocks_end_bytes, file_name_));
-    CAIRN_ASSIGN_OR_RETURN(filter_, read_block(*file_, footer.filter_handle, file_name_));
+    CAIRN_RETURN_IF_ERROR(check_block_handle(footer.filter_handle, blocks_end_bytes, *file_name_));
+    CAIRN_ASSIGN_OR_RETURN(filter_, read_block(*file_, footer.filter_handle, *file_name_));
   }
   return Status::ok();
 }
@@ -161,8 +161,8 @@ Result<std::shared_ptr<const Block>> Table::read_data_block(const BlockHandle& h
     std::shared_ptr<const Block> cached = cache->lookup(cache_id_, handle.offset);
     if (cached != nullptr) return cached;
   }
-  CAIRN_RETURN_IF_ERROR(check_block_handle(handle, file_size_bytes_ - kFooterBytes, file_name_));
-  CAIRN_ASSIGN_OR_RETURN(std::string contents, read_block(*file_, handle, file_name_));
+  CAIRN_RETURN_IF_ERROR(check_block_handle(handle, file_size_bytes_ - kFooterBytes, *file_name_));
+  CAIRN_ASSIGN_OR_RETURN(std::string contents, read_block(*file_, handle, *file_name_));
   CAIRN_ASSIGN_OR_RETURN(std::shared_ptr<const Block> block,
                          Block::parse(std::move(contents), file_name_));
   if (cache != nullptr) cache->insert(cache_id_, handle.offset, block);
@@ -172,7 +172,7 @@ Result<std::shared_ptr<const Block>> Table::read_data_block(const BlockHandle& h
 Result<BlockHandle> Table::decode_index_value(std::string_view encoded) const {
   BlockHandle handle;
   if (!decode_block_handle(&encoded, &handle) || !encoded.empty()) {
-    return Status::corruption(file_name_ + ": malformed block handle in the index");
+    return Status::corruption(*file_name_ + ": malformed block handle in the index");
   }
   return handle;
 }
@@ -233,7 +233,7 @@ Result<LookupResult> Table::get(const LookupKey& key, uint64_t filter_hash,
         result = parsed.type == ValueType::kBlobReference ? LookupResult::kBlobReference
                                                           : LookupResult::kFound;
       }));
-  if (malformed) return Status::corruption(file_name_ + ": malformed internal key");
+  if (malformed) return Status::corruption(*file_name_ + ": malformed internal key");
   return result;
 }
 

@@ -63,7 +63,7 @@ class Table {
   // shared_ptr).
   std::unique_ptr<Iterator> new_iterator() const;
 
-  const std::string& file_name() const { return file_name_; }
+  const std::string& file_name() const { return *file_name_; }
   uint64_t file_size_bytes() const { return file_size_bytes_; }
 
  private:
@@ -92,8 +92,8 @@ class Table {
   const uint64_t cache_id_;
   const std::unique_ptr<RandomAccessFile> file_;
   const uint64_t file_size_bytes_;
-  const std::string file_name_;
-  std::unique_ptr<Block> index_block_;
+  const std::shared_ptr<const std::string> file_name_;  // shared with every block read
+  std::shared_ptr<const Block> index_block_;
   std::optional<std::string> filter_;  // absent when the table was written without one
 };
 

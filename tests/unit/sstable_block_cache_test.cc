@@ -26,7 +26,8 @@ namespace {
 std::shared_ptr<const Block> make_block(size_t value_bytes, char fill = 'v') {
   BlockBuilder builder(16);
   builder.add(make_internal_key("key", 1, ValueType::kValue), std::string(value_bytes, fill));
-  Result<std::unique_ptr<Block>> block = Block::parse(std::string(builder.finish()), "test.sst");
+  Result<std::shared_ptr<const Block>> block =
+      Block::parse(std::string(builder.finish()), std::make_shared<const std::string>("test.sst"));
   EXPECT_TRUE(block.is_ok());
   return std::move(block).value();
 }
