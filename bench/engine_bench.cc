@@ -7,6 +7,7 @@
 //
 //   engine_bench [--quick] [--dir PARENT] [--keys N] [--batch N] [--seed N]
 //                [--compression none|fast] [--engines cairn,rocksdb,leveldb]
+//                [--phases fillseq,random,fillsync,large]
 //
 // All data goes to a directory it creates under PARENT (default: the current directory) and
 // removes at the end. bench/README.md says how each figure is measured.
@@ -14,6 +15,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
@@ -45,14 +47,15 @@ struct CommandLine {
   uint64_t seed = kDefaultSeed;
   Compression compression = Compression::kNone;
   std::vector<std::string> engines = {"cairn", "rocksdb", "leveldb"};
+  std::vector<Phase> phases = {std::begin(kPhases), std::end(kPhases)};
 };
 
 [[noreturn]] void usage(const char* problem) {
-  std::fprintf(
-      stderr,
-      "engine_bench: %s\nusage: engine_bench [--quick] [--dir PARENT] [--keys N] "
-      "[--batch N] [--seed N] [--compression none|fast] [--engines cairn,rocksdb,leveldb]\n",
-      problem);
+  std::fprintf(stderr,
+               "engine_bench: %s\nusage: engine_bench [--quick] [--dir PARENT] [--keys N] "
+               "[--batch N] [--seed N] [--compression none|fast] [--engines cairn,rocksdb,leveldb] "
+               "[--phases fillseq,random,fillsync,large]\n",
+               problem);
   std::exit(2);
 }
 
@@ -67,6 +70,24 @@ std::vector<std::string> split_commas(const std::string& text) {
   return parts;
 }
 
+// The phases named in `text`, in the order they always run (kPhases), whatever order they are
+// named in.
+std::vector<Phase> parse_phases(const std::string& text) {
+  const std::vector<std::string> names = split_commas(text);
+  for (const std::string& name : names) {
+    const bool known = std::any_of(std::begin(kPhases), std::end(kPhases),
+                                   [&](Phase phase) { return phase_name(phase) == name; });
+    if (!known) usage(("unknown phase " + name).c_str());
+  }
+  std::vector<Phase> phases;
+  for (const Phase phase : kPhases) {
+    if (std::find(names.begin(), names.end(), phase_name(phase)) != names.end()) {
+      phases.push_back(phase);
+    }
+  }
+  return phases;
+}
+
 CommandLine parse_command_line(int argc, char** argv) {
   CommandLine line;
   for (int i = 1; i < argc; i++) {
@@ -78,7 +99,8 @@ CommandLine parse_command_line(int argc, char** argv) {
     if (flag == "--help") {
       std::printf(
           "usage: engine_bench [--quick] [--dir PARENT] [--keys N] [--batch N] [--seed N] "
-          "[--compression none|fast] [--engines cairn,rocksdb,leveldb]\n");
+          "[--compression none|fast] [--engines cairn,rocksdb,leveldb] "
+          "[--phases fillseq,random,fillsync,large]\n");
       std::exit(0);
     } else if (flag == "--quick") {
       line.quick = true;
@@ -96,12 +118,15 @@ CommandLine parse_command_line(int argc, char** argv) {
       line.compression = name == "fast" ? Compression::kFast : Compression::kNone;
     } else if (flag == "--engines") {
       line.engines = split_commas(argument());
+    } else if (flag == "--phases") {
+      line.phases = parse_phases(argument());
     } else {
       usage(("unknown argument " + flag).c_str());
     }
   }
   if (line.engines.empty() || line.engines[0] != "cairn") usage("--engines must start with cairn");
   if (line.batch_entries == 0) usage("--batch must be at least 1");
+  if (line.phases.empty()) usage("--phases must name at least one phase");
   return line;
 }
 
@@ -307,7 +332,7 @@ int run(const CommandLine& line) {
   Report report(line.engines);
   declare_rows(config, report);
   bool failed = false;
-  for (const Phase phase : kPhases) {
+  for (const Phase phase : line.phases) {
     for (size_t i = 0; i < engines.size(); i++) {
       const auto start = SteadyClock::now();
       const Status status =

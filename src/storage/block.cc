@@ -8,14 +8,6 @@
 namespace cairn {
 namespace {
 
-// What an iterator needs of its Block, which outlives it.
-struct BlockView {
-  std::string_view entries;   // the entries, up to the restart array
-  std::string_view restarts;  // restart_count fixed32 offsets, each < entries.size() (or 0)
-  uint32_t restart_count = 0;
-  const std::string* file_name = nullptr;
-};
-
 // One entry as stored, its key relative to the previous key.
 struct EntryRecord {
   uint32_t shared = 0;
@@ -26,12 +18,19 @@ struct EntryRecord {
 
 // Decodes the entry at `offset`; false if its header is malformed or its key or value would
 // overrun the entries. REQUIRES: offset < entries.size().
-bool decode_entry(std::string_view entries, size_t offset, EntryRecord* entry) {
+inline bool decode_entry(std::string_view entries, size_t offset, EntryRecord* entry) {
   std::string_view input = entries.substr(offset);
   uint32_t unshared = 0;
   uint32_t value_length = 0;
-  if (!get_varint32(&input, &entry->shared) || !get_varint32(&input, &unshared) ||
-      !get_varint32(&input, &value_length)) {
+  const auto* header = reinterpret_cast<const uint8_t*>(input.data());
+  if (input.size() >= 3 && (header[0] | header[1] | header[2]) < 0x80) {
+    // The common case: three one-byte varints (every length below 128).
+    entry->shared = header[0];
+    unshared = header[1];
+    value_length = header[2];
+    input.remove_prefix(3);
+  } else if (!get_varint32(&input, &entry->shared) || !get_varint32(&input, &unshared) ||
+             !get_varint32(&input, &value_length)) {
     return false;
   }
   if (unshared > input.size() || value_length > input.size() - unshared) return false;
@@ -41,63 +40,43 @@ bool decode_entry(std::string_view entries, size_t offset, EntryRecord* entry) {
   return true;
 }
 
+// The Iterator over a block: a BlockCursor behind the virtual interface.
 class BlockIterator final : public Iterator {
  public:
-  explicit BlockIterator(BlockView block) : block_(block) {}
+  explicit BlockIterator(const Block& block) : cursor_(block) {}
 
-  bool valid() const override { return valid_; }
-  void seek_to_first() override;
-  void seek(std::string_view target) override;
-  void next() override {
-    CAIRN_ASSERT(valid_);
-    decode_next_entry();
-  }
-  std::string_view key() const override {
-    CAIRN_ASSERT(valid_);
-    return key_;
-  }
-  std::string_view value() const override {
-    CAIRN_ASSERT(valid_);
-    return value_;
-  }
-  Status status() const override { return status_; }
+  bool valid() const override { return cursor_.valid(); }
+  void seek_to_first() override { cursor_.seek_to_first(); }
+  void seek(std::string_view target) override { cursor_.seek(target); }
+  void next() override { cursor_.next(); }
+  std::string_view key() const override { return cursor_.key(); }
+  std::string_view value() const override { return cursor_.value(); }
+  Status status() const override { return cursor_.status(); }
 
  private:
-  uint32_t restart_offset(uint32_t index) const {
-    CAIRN_ASSERT(index < block_.restart_count);
-    return decode_fixed32(block_.restarts.data() + sizeof(uint32_t) * index);
-  }
-  void start_at_restart(uint32_t index) {
-    key_.clear();
-    valid_ = false;
-    next_offset_ = restart_offset(index);
-  }
-  // Decodes the entry at next_offset_, or becomes invalid at the end of the entries.
-  void decode_next_entry();
-  // The full key stored at restart point `index`; false (and failed) if malformed.
-  bool decode_restart_key(uint32_t index, std::string_view* key);
-  void fail(size_t offset);
-
-  const BlockView block_;
-  size_t next_offset_ = 0;
-  std::string key_;
-  std::string_view value_;
-  bool valid_ = false;
-  Status status_;  // once an error, always an error: the block is corrupt
+  BlockCursor cursor_;
 };
 
-void BlockIterator::seek_to_first() {
+}  // namespace
+
+BlockCursor::BlockCursor(const Block& block)
+    : entries_(std::string_view(block.contents_).substr(0, block.restarts_offset_)),
+      restarts_(block.contents_.data() + block.restarts_offset_),
+      restart_count_(block.restart_count_),
+      file_name_(block.file_name_.get()) {}
+
+void BlockCursor::seek_to_first() {
   if (!status_.is_ok()) return;
   start_at_restart(0);
   decode_next_entry();
 }
 
-void BlockIterator::seek(std::string_view target) {
+void BlockCursor::seek(std::string_view target) {
   if (!status_.is_ok()) return;
   CAIRN_ASSERT(target.size() >= kInternalKeyTrailerBytes);
   // Find the last restart point whose key is < target; the answer is at or after it.
   uint32_t left = 0;
-  uint32_t right = block_.restart_count - 1;
+  uint32_t right = restart_count_ - 1;
   while (left < right) {
     const uint32_t middle = left + (right - left + 1) / 2;
     std::string_view middle_key;
@@ -114,29 +93,63 @@ void BlockIterator::seek(std::string_view target) {
   } while (valid_ && compare_internal_keys(key_, target) < 0);
 }
 
-void BlockIterator::decode_next_entry() {
-  if (next_offset_ >= block_.entries.size()) {
+void BlockCursor::next() {
+  CAIRN_ASSERT(valid_);
+  decode_next_entry();
+}
+
+std::string_view BlockCursor::key() const {
+  CAIRN_ASSERT(valid_);
+  return key_;
+}
+
+std::string_view BlockCursor::value() const {
+  CAIRN_ASSERT(valid_);
+  return value_;
+}
+
+uint32_t BlockCursor::restart_offset(uint32_t index) const {
+  CAIRN_ASSERT(index < restart_count_);
+  return decode_fixed32(restarts_ + sizeof(uint32_t) * index);
+}
+
+void BlockCursor::start_at_restart(uint32_t index) {
+  key_ = {};
+  valid_ = false;
+  next_offset_ = restart_offset(index);
+}
+
+void BlockCursor::decode_next_entry() {
+  if (next_offset_ >= entries_.size()) {
     valid_ = false;
     return;
   }
   EntryRecord entry;
   // shared > key_.size() also catches a restart point that does not store its whole key.
-  if (!decode_entry(block_.entries, next_offset_, &entry) || entry.shared > key_.size() ||
+  if (!decode_entry(entries_, next_offset_, &entry) || entry.shared > key_.size() ||
       entry.shared + entry.key_suffix.size() < kInternalKeyTrailerBytes) {
     fail(next_offset_);
     return;
   }
-  key_.resize(entry.shared);
-  key_.append(entry.key_suffix);
+  if (entry.shared == 0) {
+    key_ = entry.key_suffix;  // stored whole: no copy
+  } else {
+    // The shared prefix is the previous key's, which is either in the block or already the
+    // buffer's own prefix.
+    if (key_.data() != key_buffer_.data()) key_buffer_.assign(key_.data(), entry.shared);
+    key_buffer_.resize(entry.shared);
+    key_buffer_.append(entry.key_suffix);
+    key_ = key_buffer_;
+  }
   value_ = entry.value;
   next_offset_ = entry.end_offset;
   valid_ = true;
 }
 
-bool BlockIterator::decode_restart_key(uint32_t index, std::string_view* key) {
+bool BlockCursor::decode_restart_key(uint32_t index, std::string_view* key) {
   const uint32_t offset = restart_offset(index);
   EntryRecord entry;
-  if (!decode_entry(block_.entries, offset, &entry) || entry.shared != 0 ||
+  if (!decode_entry(entries_, offset, &entry) || entry.shared != 0 ||
       entry.key_suffix.size() < kInternalKeyTrailerBytes) {
     fail(offset);
     return false;
@@ -145,17 +158,17 @@ bool BlockIterator::decode_restart_key(uint32_t index, std::string_view* key) {
   return true;
 }
 
-void BlockIterator::fail(size_t offset) {
+void BlockCursor::fail(size_t offset) {
   valid_ = false;
-  status_ = Status::corruption(*block_.file_name + ": malformed block entry at offset " +
+  status_ = Status::corruption(*file_name_ + ": malformed block entry at offset " +
                                std::to_string(offset) + " within its block");
 }
 
-}  // namespace
-
-Result<std::unique_ptr<Block>> Block::parse(std::string contents, std::string file_name) {
+Result<std::shared_ptr<const Block>> Block::parse(std::string contents,
+                                                  std::shared_ptr<const std::string> file_name) {
+  CAIRN_ASSERT(file_name != nullptr);
   const auto corrupt = [&](std::string_view what) {
-    return Status::corruption(file_name + ": malformed block: " + std::string(what));
+    return Status::corruption(*file_name + ": malformed block: " + std::string(what));
   };
   if (contents.size() > kBlockContentsBytesMax) return corrupt("too large");
   if (contents.size() < sizeof(uint32_t)) return corrupt("too short for a restart count");
@@ -173,12 +186,12 @@ Result<std::unique_ptr<Block>> Block::parse(std::string contents, std::string fi
     if (!in_order) return corrupt("restart point " + std::to_string(i) + " out of order");
     previous = offset;
   }
-  return std::unique_ptr<Block>(
-      new Block(std::move(contents), std::move(file_name), restarts_offset, restart_count));
+  return std::make_shared<const Block>(ParsedTag{}, std::move(contents), std::move(file_name),
+                                       restarts_offset, restart_count);
 }
 
-Block::Block(std::string contents, std::string file_name, uint32_t restarts_offset,
-             uint32_t restart_count)
+Block::Block(ParsedTag, std::string contents, std::shared_ptr<const std::string> file_name,
+             uint32_t restarts_offset, uint32_t restart_count)
     : contents_(std::move(contents)),
       file_name_(std::move(file_name)),
       restarts_offset_(restarts_offset),
@@ -188,13 +201,7 @@ Block::Block(std::string contents, std::string file_name, uint32_t restarts_offs
 }
 
 std::unique_ptr<Iterator> Block::new_iterator() const {
-  BlockView view;
-  const std::string_view contents = contents_;
-  view.entries = contents.substr(0, restarts_offset_);
-  view.restarts = contents.substr(restarts_offset_, sizeof(uint32_t) * size_t{restart_count_});
-  view.restart_count = restart_count_;
-  view.file_name = &file_name_;
-  return std::make_unique<BlockIterator>(view);
+  return std::make_unique<BlockIterator>(*this);
 }
 
 }  // namespace cairn

@@ -8,12 +8,12 @@
 // itself holds.
 // Thread-safety: every method may be called from any number of threads at once. Entries are
 // spread over 2^shard_count_log2 shards by a hash of their key; each shard has its own mutex,
-// LRU list and hash map, so readers of different blocks rarely wait for each other. The
+// LRU list and index, so readers of different blocks rarely wait for each other. The
 // counters are atomics readable at any time; stats() reads each one on its own, so the fields of
 // one snapshot may be a moment apart.
 // Invariants: each shard's usage stays within its capacity after every call, and the shard
 // capacities sum to capacity_bytes, so usage_bytes <= capacity_bytes; an entry is in its shard's
-// hash map exactly when it is in its LRU list.
+// index exactly when it is in its LRU list.
 // Keys: (cache id of the table, block offset). Each open Table takes a fresh id from
 // new_cache_id(), so a reopened table never sees another's blocks; the blocks of a closed table
 // are never hit again and leave the cache through LRU eviction.
@@ -31,8 +31,8 @@ namespace cairn {
 
 class BlockCache {
  public:
-  // What each entry is charged beyond its block's contents: the Block object and its copy of the
-  // file name, the LRU node and the hash map slot. An estimate; it keeps a cache of many tiny
+  // What each entry is charged beyond its block's contents: the Block object with its shared
+  // count, its slab entry and index slots. An estimate; it keeps a cache of many tiny
   // blocks from holding far more memory than its capacity says.
   static constexpr size_t kEntryOverheadBytes = 160;
   static constexpr int kShardCountLog2Max = 10;
@@ -76,7 +76,8 @@ class BlockCache {
  private:
   class Shard;
 
-  Shard& shard_for(uint64_t cache_id, uint64_t offset);
+  // The shard of the key whose hash is `hash`.
+  Shard& shard_for(uint64_t hash);
 
   const size_t capacity_bytes_;
   const int shard_count_log2_;

@@ -44,6 +44,11 @@ class BloomFilterBuilder {
 // False only if `user_key` was certainly not added to the filter that built `filter`.
 bool bloom_filter_may_contain(std::string_view filter, std::string_view user_key);
 
+// The same question in two steps, so that a lookup that consults the filters of several tables
+// hashes its key once: bloom_filter_may_contain_hash(filter, bloom_filter_hash(user_key)).
+uint64_t bloom_filter_hash(std::string_view user_key);
+bool bloom_filter_may_contain_hash(std::string_view filter, uint64_t user_key_hash);
+
 // The theoretical false-positive rate (1 - e^(-k / bits_per_key))^k for the k the builder uses;
 // 1.0 for bits_per_key <= 0 (no filter).
 double bloom_filter_expected_false_positive_rate(int bits_per_key);

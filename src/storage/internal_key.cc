@@ -1,5 +1,7 @@
 #include "storage/internal_key.h"
 
+#include <cstring>
+
 #include "common/assert.h"
 #include "common/coding.h"
 
@@ -19,6 +21,25 @@ std::string make_internal_key(std::string_view user_key, SequenceNumber sequence
   return result;
 }
 
+LookupKey::LookupKey(std::string_view user_key, SequenceNumber sequence) {
+  CAIRN_ASSERT(sequence <= kSequenceNumberMax);
+  CAIRN_ASSERT(user_key.size() <= UINT32_MAX - kInternalKeyTrailerBytes);
+  const size_t internal_key_bytes = user_key.size() + kInternalKeyTrailerBytes;
+  const size_t total_bytes = kVarint32LengthMax + internal_key_bytes;
+  char* cursor = inline_;
+  if (total_bytes > kInlineBytes) {
+    heap_ = std::make_unique_for_overwrite<char[]>(total_bytes);
+    cursor = heap_.get();
+  }
+  start_ = cursor;
+  cursor += encode_varint64(cursor, internal_key_bytes);
+  internal_key_start_ = cursor;
+  if (!user_key.empty()) std::memcpy(cursor, user_key.data(), user_key.size());
+  cursor += user_key.size();
+  encode_fixed64(cursor, pack_sequence_and_type(sequence, kValueTypeForSeek));
+  end_ = cursor + kInternalKeyTrailerBytes;
+}
+
 bool parse_internal_key(std::string_view internal_key, ParsedInternalKey* result) {
   if (internal_key.size() < kInternalKeyTrailerBytes) return false;
   const size_t user_key_size = internal_key.size() - kInternalKeyTrailerBytes;
@@ -29,22 +50,6 @@ bool parse_internal_key(std::string_view internal_key, ParsedInternalKey* result
   result->sequence = trailer >> 8;
   result->type = static_cast<ValueType>(type);
   return true;
-}
-
-std::string_view extract_user_key(std::string_view internal_key) {
-  CAIRN_ASSERT(internal_key.size() >= kInternalKeyTrailerBytes);
-  return internal_key.substr(0, internal_key.size() - kInternalKeyTrailerBytes);
-}
-
-int compare_internal_keys(std::string_view a, std::string_view b) {
-  const int by_user_key = extract_user_key(a).compare(extract_user_key(b));
-  if (by_user_key != 0) return by_user_key;
-  const uint64_t trailer_a = decode_fixed64(a.data() + a.size() - kInternalKeyTrailerBytes);
-  const uint64_t trailer_b = decode_fixed64(b.data() + b.size() - kInternalKeyTrailerBytes);
-  // Larger trailer (newer sequence) first.
-  if (trailer_a > trailer_b) return -1;
-  if (trailer_a < trailer_b) return 1;
-  return 0;
 }
 
 }  // namespace cairn

@@ -10,8 +10,12 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
+
+#include "common/assert.h"
+#include "common/coding.h"
 
 namespace cairn {
 
@@ -62,12 +66,53 @@ std::string make_internal_key(std::string_view user_key, SequenceNumber sequence
 // False if `internal_key` is too short or its type byte is unknown (untrusted input).
 [[nodiscard]] bool parse_internal_key(std::string_view internal_key, ParsedInternalKey* result);
 
-// REQUIRES: internal_key.size() >= kInternalKeyTrailerBytes.
-std::string_view extract_user_key(std::string_view internal_key);
+// REQUIRES: internal_key.size() >= kInternalKeyTrailerBytes. Inline: every comparison of the
+// read path goes through it.
+inline std::string_view extract_user_key(std::string_view internal_key) {
+  CAIRN_ASSERT(internal_key.size() >= kInternalKeyTrailerBytes);
+  return internal_key.substr(0, internal_key.size() - kInternalKeyTrailerBytes);
+}
 
 // <0, 0, >0 as a sorts before, equal to, or after b in internal-key order.
 // REQUIRES: both at least kInternalKeyTrailerBytes long.
-int compare_internal_keys(std::string_view a, std::string_view b);
+inline int compare_internal_keys(std::string_view a, std::string_view b) {
+  const int by_user_key = extract_user_key(a).compare(extract_user_key(b));
+  if (by_user_key != 0) return by_user_key;
+  const uint64_t trailer_a = decode_fixed64(a.data() + a.size() - kInternalKeyTrailerBytes);
+  const uint64_t trailer_b = decode_fixed64(b.data() + b.size() - kInternalKeyTrailerBytes);
+  // Larger trailer (newer sequence) first.
+  if (trailer_a > trailer_b) return -1;
+  if (trailer_a < trailer_b) return 1;
+  return 0;
+}
+
+// One point lookup's key in the forms its sources take, built once per lookup: the memtable's
+// (varint32 length ++ internal key), the tables' internal key, and the user key. The internal
+// key is (user key, sequence, kValueTypeForSeek), so a seek to it lands on the newest entry of
+// the user key visible at `sequence`. Keys up to kLookupKeyInlineBytes need no heap allocation.
+// Not copyable: the views point into the object.
+class LookupKey {
+ public:
+  static constexpr size_t kInlineBytes = 128;
+
+  // REQUIRES: sequence <= kSequenceNumberMax; user_key.size() + 8 fits in a u32.
+  LookupKey(std::string_view user_key, SequenceNumber sequence);
+  LookupKey(const LookupKey&) = delete;
+  LookupKey& operator=(const LookupKey&) = delete;
+
+  std::string_view memtable_key() const { return std::string_view(start_, end_); }
+  std::string_view internal_key() const { return std::string_view(internal_key_start_, end_); }
+  std::string_view user_key() const {
+    return std::string_view(internal_key_start_, end_ - kInternalKeyTrailerBytes);
+  }
+
+ private:
+  char inline_[kInlineBytes];
+  std::unique_ptr<char[]> heap_;  // for longer keys
+  const char* start_;
+  const char* internal_key_start_;
+  const char* end_;
+};
 
 struct InternalKeyLess {
   bool operator()(std::string_view a, std::string_view b) const {

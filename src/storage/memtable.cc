@@ -87,12 +87,9 @@ LookupResult MemTable::get(std::string_view user_key, SequenceNumber sequence,
   CAIRN_ASSERT(sequence <= kSequenceNumberMax);
   // The first entry at or after (user_key, sequence) is the newest one visible at `sequence`,
   // if it is for user_key at all.
-  std::string target;
-  target.reserve(kVarint32LengthMax + user_key.size() + kInternalKeyTrailerBytes);
-  put_varint32(&target, static_cast<uint32_t>(user_key.size() + kInternalKeyTrailerBytes));
-  append_internal_key(&target, user_key, sequence, kValueTypeForSeek);
+  const LookupKey target(user_key, sequence);
   Table::Iterator iterator(&table_);
-  iterator.seek(target.data());
+  iterator.seek(target.memtable_key().data());
   if (!iterator.valid()) return LookupResult::kAbsent;
 
   const char* entry = iterator.key();

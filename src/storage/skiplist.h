@@ -149,15 +149,19 @@ template <typename Key, typename Comparator>
 typename SkipList<Key, Comparator>::Node* SkipList<Key, Comparator>::find_greater_or_equal(
     const Key& key, Node** prev) const {
   Node* node = head_;
+  // The node that stopped the search one level up, known to be >= key: when the walk meets it
+  // again one level down, which is common, it stops there without comparing again.
+  const Node* not_before_key = nullptr;
   int level = max_height() - 1;
   while (true) {
     Node* next = node->next(level);
-    if (next != nullptr && comparator_(next->key, key) < 0) {
+    if (next != nullptr && next != not_before_key && comparator_(next->key, key) < 0) {
       node = next;  // still before key: move right
       continue;
     }
     if (prev != nullptr) prev[level] = node;
     if (level == 0) return next;
+    not_before_key = next;
     level--;
   }
 }

@@ -7,111 +7,107 @@
 
 namespace cairn {
 
-// A two-level cursor: the index iterator picks a data block, a block iterator walks it.
-// Invariant: data_iter_ is non-null only while index_iter_ is valid and points at the index entry
-// of the block data_iter_ walks.
+// A two-level cursor: the index cursor picks a data block, a block cursor walks it.
+// Invariant: data_ holds a cursor only while index_ is valid and points at the index entry of
+// the block data_ walks.
 class Table::TableIterator final : public Iterator {
  public:
-  explicit TableIterator(const Table& table)
-      : table_(table), index_iter_(table.index_block_->new_iterator()) {}
+  explicit TableIterator(const Table& table) : table_(table), index_(*table.index_block_) {}
 
-  bool valid() const override {
-    return status_.is_ok() && data_iter_ != nullptr && data_iter_->valid();
-  }
+  bool valid() const override { return status_.is_ok() && data_.has_value() && data_->valid(); }
   void seek_to_first() override {
     if (!status_.is_ok()) return;
-    index_iter_->seek_to_first();
+    index_.seek_to_first();
     load_data_block();
-    if (data_iter_ != nullptr) data_iter_->seek_to_first();
+    if (data_.has_value()) data_->seek_to_first();
     skip_exhausted_blocks();
   }
   // The index key of a block is its last key, so the first block whose index key is >= target
   // holds the first entry >= target.
   void seek(std::string_view target) override {
     if (!status_.is_ok()) return;
-    index_iter_->seek(target);
+    index_.seek(target);
     load_data_block();
-    if (data_iter_ != nullptr) data_iter_->seek(target);
+    if (data_.has_value()) data_->seek(target);
     skip_exhausted_blocks();
   }
   void next() override {
     CAIRN_ASSERT(valid());
-    data_iter_->next();
+    data_->next();
     skip_exhausted_blocks();
   }
   std::string_view key() const override {
     CAIRN_ASSERT(valid());
-    return data_iter_->key();
+    return data_->key();
   }
   std::string_view value() const override {
     CAIRN_ASSERT(valid());
-    return data_iter_->value();
+    return data_->value();
   }
   Status status() const override { return status_; }
 
  private:
-  // Points data_iter_ (unpositioned) at the block of the current index entry, or clears it at the
-  // end of the index or on error.
+  // Points data_ (unpositioned) at the block of the current index entry, or clears it at the end
+  // of the index or on error.
   void load_data_block();
   // Moves past the ends of data blocks into the next non-empty block.
   void skip_exhausted_blocks();
   void fail(Status status);
 
   const Table& table_;
-  const std::unique_ptr<Iterator> index_iter_;
+  BlockCursor index_;
   std::shared_ptr<const Block> data_block_;
-  std::unique_ptr<Iterator> data_iter_;  // over *data_block_, so declared (and destroyed) after it
-  BlockHandle data_block_handle_;        // where *data_block_ was read from
-  Status status_;                        // once an error, always an error
+  std::optional<BlockCursor> data_;  // over *data_block_, so declared (and destroyed) after it
+  BlockHandle data_block_handle_;    // where *data_block_ was read from
+  Status status_;                    // once an error, always an error
 };
 
 void Table::TableIterator::load_data_block() {
-  if (!index_iter_->valid()) {
-    data_iter_.reset();
+  if (!index_.valid()) {
+    data_.reset();
     data_block_.reset();
-    if (!index_iter_->status().is_ok()) fail(index_iter_->status());
+    if (!index_.status().is_ok()) fail(index_.status());
     return;
   }
-  std::string_view encoded = index_iter_->value();
-  BlockHandle handle;
-  if (!decode_block_handle(&encoded, &handle) || !encoded.empty()) {
-    fail(Status::corruption(table_.file_name_ + ": malformed block handle in the index"));
+  Result<BlockHandle> handle = table_.decode_index_value(index_.value());
+  if (!handle.is_ok()) {
+    fail(handle.status());
     return;
   }
-  if (data_block_ != nullptr && handle.offset == data_block_handle_.offset &&
-      handle.size == data_block_handle_.size) {
-    data_iter_ = data_block_->new_iterator();  // a seek within the block already read
+  if (data_block_ != nullptr && handle->offset == data_block_handle_.offset &&
+      handle->size == data_block_handle_.size) {
+    data_.emplace(*data_block_);  // a seek within the block already read
     return;
   }
-  data_iter_.reset();
+  data_.reset();
   data_block_.reset();
-  Result<std::shared_ptr<const Block>> block = table_.read_data_block(handle);
+  Result<std::shared_ptr<const Block>> block = table_.read_data_block(*handle);
   if (!block.is_ok()) {
     fail(block.status());
     return;
   }
   data_block_ = std::move(block).value();
-  data_block_handle_ = handle;
-  data_iter_ = data_block_->new_iterator();
+  data_block_handle_ = *handle;
+  data_.emplace(*data_block_);
 }
 
 void Table::TableIterator::skip_exhausted_blocks() {
-  while (status_.is_ok() && data_iter_ != nullptr && !data_iter_->valid()) {
-    if (!data_iter_->status().is_ok()) {
-      fail(data_iter_->status());
+  while (status_.is_ok() && data_.has_value() && !data_->valid()) {
+    if (!data_->status().is_ok()) {
+      fail(data_->status());
       return;
     }
-    CAIRN_ASSERT(index_iter_->valid());
-    index_iter_->next();
+    CAIRN_ASSERT(index_.valid());
+    index_.next();
     load_data_block();
-    if (data_iter_ != nullptr) data_iter_->seek_to_first();
+    if (data_.has_value()) data_->seek_to_first();
   }
 }
 
 void Table::TableIterator::fail(Status status) {
   CAIRN_ASSERT(!status.is_ok());
   status_ = std::move(status);
-  data_iter_.reset();
+  data_.reset();
   data_block_.reset();
 }
 
@@ -142,19 +138,19 @@ Table::Table(const TableOptions& options, std::unique_ptr<RandomAccessFile> file
       cache_id_(options.block_cache != nullptr ? options.block_cache->new_cache_id() : 0),
       file_(std::move(file)),
       file_size_bytes_(file_size_bytes),
-      file_name_(std::move(file_name)) {
+      file_name_(std::make_shared<const std::string>(std::move(file_name))) {
   CAIRN_ASSERT(file_size_bytes_ >= kFooterBytes);
 }
 
 Status Table::read_metadata(const Footer& footer) {
   const uint64_t blocks_end_bytes = file_size_bytes_ - kFooterBytes;
-  CAIRN_RETURN_IF_ERROR(check_block_handle(footer.index_handle, blocks_end_bytes, file_name_));
+  CAIRN_RETURN_IF_ERROR(check_block_handle(footer.index_handle, blocks_end_bytes, *file_name_));
   CAIRN_ASSIGN_OR_RETURN(std::string index_contents,
-                         read_block(*file_, footer.index_handle, file_name_));
+                         read_block(*file_, footer.index_handle, *file_name_));
   CAIRN_ASSIGN_OR_RETURN(index_block_, Block::parse(std::move(index_contents), file_name_));
   if (footer.filter_handle.size > 0) {
-    CAIRN_RETURN_IF_ERROR(check_block_handle(footer.filter_handle, blocks_end_bytes, file_name_));
-    CAIRN_ASSIGN_OR_RETURN(filter_, read_block(*file_, footer.filter_handle, file_name_));
+    CAIRN_RETURN_IF_ERROR(check_block_handle(footer.filter_handle, blocks_end_bytes, *file_name_));
+    CAIRN_ASSIGN_OR_RETURN(filter_, read_block(*file_, footer.filter_handle, *file_name_));
   }
   return Status::ok();
 }
@@ -165,25 +161,80 @@ Result<std::shared_ptr<const Block>> Table::read_data_block(const BlockHandle& h
     std::shared_ptr<const Block> cached = cache->lookup(cache_id_, handle.offset);
     if (cached != nullptr) return cached;
   }
-  CAIRN_RETURN_IF_ERROR(check_block_handle(handle, file_size_bytes_ - kFooterBytes, file_name_));
-  CAIRN_ASSIGN_OR_RETURN(std::string contents, read_block(*file_, handle, file_name_));
+  CAIRN_RETURN_IF_ERROR(check_block_handle(handle, file_size_bytes_ - kFooterBytes, *file_name_));
+  CAIRN_ASSIGN_OR_RETURN(std::string contents, read_block(*file_, handle, *file_name_));
   CAIRN_ASSIGN_OR_RETURN(std::shared_ptr<const Block> block,
                          Block::parse(std::move(contents), file_name_));
   if (cache != nullptr) cache->insert(cache_id_, handle.offset, block);
   return block;
 }
 
+Result<BlockHandle> Table::decode_index_value(std::string_view encoded) const {
+  BlockHandle handle;
+  if (!decode_block_handle(&encoded, &handle) || !encoded.empty()) {
+    return Status::corruption(*file_name_ + ": malformed block handle in the index");
+  }
+  return handle;
+}
+
+// Cursors on the stack rather than a TableIterator: no allocation, no virtual call. Like the
+// iterator, it moves on to the next block when a block holds no entry >= target, which an
+// honest index never needs (a block's index key is its last key).
+template <typename Visit>
+Status Table::visit_first_at_or_after(std::string_view target, Visit&& visit) const {
+  BlockCursor index(*index_block_);
+  for (index.seek(target); index.valid(); index.next()) {
+    CAIRN_ASSIGN_OR_RETURN(const BlockHandle handle, decode_index_value(index.value()));
+    CAIRN_ASSIGN_OR_RETURN(const std::shared_ptr<const Block> block, read_data_block(handle));
+    BlockCursor data(*block);
+    data.seek(target);
+    if (data.valid()) {
+      visit(data.key(), data.value());
+      return Status::ok();
+    }
+    CAIRN_RETURN_IF_ERROR(data.status());
+  }
+  return index.status();
+}
+
 Result<std::optional<TableEntry>> Table::find_first_at_or_after(std::string_view target) const {
   CAIRN_ASSERT(target.size() >= kInternalKeyTrailerBytes);
+  std::optional<TableEntry> found;
   if (filter_.has_value() && !bloom_filter_may_contain(*filter_, extract_user_key(target))) {
-    return std::optional<TableEntry>();
+    return found;
   }
-  TableIterator iterator(*this);
-  iterator.seek(target);
-  if (!iterator.status().is_ok()) return iterator.status();
-  if (!iterator.valid()) return std::optional<TableEntry>();
-  return std::optional<TableEntry>(
-      TableEntry{std::string(iterator.key()), std::string(iterator.value())});
+  CAIRN_RETURN_IF_ERROR(
+      visit_first_at_or_after(target, [&](std::string_view key, std::string_view value) {
+        found = TableEntry{std::string(key), std::string(value)};
+      }));
+  return found;
+}
+
+Result<LookupResult> Table::get(const LookupKey& key, uint64_t filter_hash,
+                                std::string* value) const {
+  if (filter_.has_value() && !bloom_filter_may_contain_hash(*filter_, filter_hash)) {
+    return LookupResult::kAbsent;
+  }
+  LookupResult result = LookupResult::kAbsent;
+  bool malformed = false;
+  CAIRN_RETURN_IF_ERROR(visit_first_at_or_after(
+      key.internal_key(), [&](std::string_view entry_key, std::string_view entry_value) {
+        ParsedInternalKey parsed;
+        if (!parse_internal_key(entry_key, &parsed)) {
+          malformed = true;
+          return;
+        }
+        if (parsed.user_key != key.user_key()) return;
+        if (parsed.type == ValueType::kDeletion) {
+          result = LookupResult::kDeleted;
+          return;
+        }
+        value->assign(entry_value);
+        result = parsed.type == ValueType::kBlobReference ? LookupResult::kBlobReference
+                                                          : LookupResult::kFound;
+      }));
+  if (malformed) return Status::corruption(*file_name_ + ": malformed internal key");
+  return result;
 }
 
 std::unique_ptr<Iterator> Table::new_iterator() const {

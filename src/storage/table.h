@@ -23,6 +23,7 @@
 #include "common/result.h"
 #include "io/env.h"
 #include "storage/block.h"
+#include "storage/internal_key.h"
 #include "storage/iterator.h"
 #include "storage/options.h"
 #include "storage/table_format.h"
@@ -50,18 +51,31 @@ class Table {
   // equals its own). REQUIRES: target is an internal key.
   Result<std::optional<TableEntry>> find_first_at_or_after(std::string_view target) const;
 
+  // The point lookup: the newest entry of key.user_key() at or below the lookup's sequence,
+  // reported as MemTable::get reports it (kAbsent when the table holds none, or its filter says
+  // so). `filter_hash` is bloom_filter_hash(key.user_key()), computed once per lookup. Reads at
+  // most one data block for a present key and allocates nothing beyond *value.
+  Result<LookupResult> get(const LookupKey& key, uint64_t filter_hash, std::string* value) const;
+
   // An unpositioned iterator over all entries in internal-key order; it reads data blocks lazily
   // through the index, one at a time. An error is final: the iterator stays invalid with it.
   // REQUIRES: the Table outlives the iterator (callers use Iterator::keep_alive with the
   // shared_ptr).
   std::unique_ptr<Iterator> new_iterator() const;
 
-  const std::string& file_name() const { return file_name_; }
+  const std::string& file_name() const { return *file_name_; }
   uint64_t file_size_bytes() const { return file_size_bytes_; }
 
  private:
   // Walks the index block and, through it, one data block at a time (table.cc).
   class TableIterator;
+
+  // Calls visit(key, value) with the first entry whose internal key >= target, if any, while
+  // its block is held; the filter is not consulted.
+  template <typename Visit>
+  Status visit_first_at_or_after(std::string_view target, Visit&& visit) const;
+  // The handle an index entry's value holds; Corruption if malformed.
+  Result<BlockHandle> decode_index_value(std::string_view encoded) const;
 
   Table(const TableOptions& options, std::unique_ptr<RandomAccessFile> file,
         uint64_t file_size_bytes, std::string file_name);
@@ -78,8 +92,8 @@ class Table {
   const uint64_t cache_id_;
   const std::unique_ptr<RandomAccessFile> file_;
   const uint64_t file_size_bytes_;
-  const std::string file_name_;
-  std::unique_ptr<Block> index_block_;
+  const std::shared_ptr<const std::string> file_name_;  // shared with every block read
+  std::shared_ptr<const Block> index_block_;
   std::optional<std::string> filter_;  // absent when the table was written without one
 };
 

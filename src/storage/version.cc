@@ -2,28 +2,19 @@
 
 #include <algorithm>
 
+#include "storage/bloom_filter.h"
 #include "storage/table.h"
 #include "storage/table_cache.h"
 
 namespace cairn {
 namespace {
 
-// Looks `user_key` up in one table. `target` is the internal key (user_key, sequence, seek type).
+// Looks `key` up in one table; `filter_hash` is its user key's bloom hash.
 Result<LookupResult> get_from_table(TableCache& tables, const FileMetaData& file,
-                                    std::string_view user_key, std::string_view target,
+                                    const LookupKey& key, uint64_t filter_hash,
                                     std::string* value) {
-  CAIRN_ASSIGN_OR_RETURN(std::shared_ptr<Table> table, tables.find(file));
-  CAIRN_ASSIGN_OR_RETURN(std::optional<TableEntry> entry, table->find_first_at_or_after(target));
-  if (!entry) return LookupResult::kAbsent;
-  ParsedInternalKey parsed;
-  if (!parse_internal_key(entry->internal_key, &parsed)) {
-    return Status::corruption(table->file_name() + ": malformed internal key");
-  }
-  if (parsed.user_key != user_key) return LookupResult::kAbsent;
-  if (parsed.type == ValueType::kDeletion) return LookupResult::kDeleted;
-  *value = std::move(entry->value);
-  return parsed.type == ValueType::kBlobReference ? LookupResult::kBlobReference
-                                                  : LookupResult::kFound;
+  CAIRN_ASSIGN_OR_RETURN(const std::shared_ptr<Table> table, tables.find(file));
+  return table->get(key, filter_hash, value);
 }
 
 bool by_smallest_key(const std::shared_ptr<const FileMetaData>& a,
@@ -71,7 +62,8 @@ bool Version::may_hold_key_below(int level, std::string_view user_key) const {
 
 Result<LookupResult> Version::get(TableCache& tables, std::string_view user_key,
                                   SequenceNumber sequence, std::string* value) const {
-  const std::string target = make_internal_key(user_key, sequence, kValueTypeForSeek);
+  const LookupKey key(user_key, sequence);
+  const uint64_t filter_hash = bloom_filter_hash(user_key);
   // Level 0 files may overlap: try each, newest first.
   for (const auto& file : files_[0]) {
     if (user_key < extract_user_key(file->smallest_key) ||
@@ -79,7 +71,7 @@ Result<LookupResult> Version::get(TableCache& tables, std::string_view user_key,
       continue;
     }
     CAIRN_ASSIGN_OR_RETURN(LookupResult result,
-                           get_from_table(tables, *file, user_key, target, value));
+                           get_from_table(tables, *file, key, filter_hash, value));
     if (result != LookupResult::kAbsent) return result;
   }
   // Deeper levels hold at most one file whose range covers the key.
@@ -90,7 +82,7 @@ Result<LookupResult> Version::get(TableCache& tables, std::string_view user_key,
     });
     if (it == files.end() || user_key < extract_user_key((*it)->smallest_key)) continue;
     CAIRN_ASSIGN_OR_RETURN(LookupResult result,
-                           get_from_table(tables, **it, user_key, target, value));
+                           get_from_table(tables, **it, key, filter_hash, value));
     if (result != LookupResult::kAbsent) return result;
   }
   return LookupResult::kAbsent;

@@ -51,8 +51,9 @@ std::string build_block(const Entries& entries, int restart_interval) {
   return std::string(builder.finish());
 }
 
-std::unique_ptr<Block> parse_or_die(std::string contents) {
-  Result<std::unique_ptr<Block>> block = Block::parse(std::move(contents), kFileName);
+std::shared_ptr<const Block> parse_or_die(std::string contents) {
+  Result<std::shared_ptr<const Block>> block =
+      Block::parse(std::move(contents), std::make_shared<const std::string>(kFileName));
   EXPECT_TRUE(block.is_ok()) << block.status().to_string();
   return std::move(block).value();
 }
@@ -197,7 +198,8 @@ TEST(BlockTest, MalformedRestartArrayIsCorruption) {
   bad.push_back(out_of_order);
 
   for (std::string& contents : bad) {
-    const Result<std::unique_ptr<Block>> block = Block::parse(std::move(contents), kFileName);
+    const Result<std::shared_ptr<const Block>> block =
+        Block::parse(std::move(contents), std::make_shared<const std::string>(kFileName));
     ASSERT_FALSE(block.is_ok());
     EXPECT_TRUE(block.status().is_corruption());
     EXPECT_NE(block.status().message().find(kFileName), std::string_view::npos);
@@ -217,7 +219,8 @@ TEST(BlockTest, DamagedContentsGiveCorruptionNotCrash) {
     for (int d = 0; d < damage_count; d++) {
       damaged[random() % damaged.size()] = static_cast<char>(random());
     }
-    Result<std::unique_ptr<Block>> block = Block::parse(std::move(damaged), kFileName);
+    Result<std::shared_ptr<const Block>> block =
+        Block::parse(std::move(damaged), std::make_shared<const std::string>(kFileName));
     if (!block.is_ok()) {
       EXPECT_TRUE(block.status().is_corruption());
       continue;

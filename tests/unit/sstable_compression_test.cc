@@ -270,7 +270,8 @@ std::vector<uint8_t> block_types(const std::string& contents) {
   const test::StringRandomAccessFile file(contents);
   Result<std::string> index_contents = read_block(file, footer->index_handle, kFileName);
   EXPECT_TRUE(index_contents.is_ok());
-  const auto index = Block::parse(std::move(index_contents).value(), kFileName);
+  const auto index = Block::parse(std::move(index_contents).value(),
+                                  std::make_shared<const std::string>(kFileName));
   EXPECT_TRUE(index.is_ok());
   std::vector<uint8_t> types;
   const auto iterator = (*index)->new_iterator();
