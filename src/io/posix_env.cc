@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -73,6 +74,25 @@ Status write_all(int fd, const std::string& path, std::string_view data) {
     data.remove_prefix(static_cast<size_t>(written));
   }
   return Status::ok();
+}
+
+// Writes `first` then `second` with as few writev calls as the kernel allows, without joining
+// them in memory.
+Status write_both(int fd, const std::string& path, std::string_view first,
+                  std::string_view second) {
+  while (!first.empty()) {
+    iovec pieces[2] = {{const_cast<char*>(first.data()), first.size()},
+                       {const_cast<char*>(second.data()), second.size()}};
+    const ssize_t written = ::writev(fd, pieces, second.empty() ? 1 : 2);
+    if (written < 0) {
+      if (errno == EINTR) continue;
+      return posix_error("write", path, errno);
+    }
+    const size_t from_first = std::min(first.size(), static_cast<size_t>(written));
+    first.remove_prefix(from_first);
+    second.remove_prefix(static_cast<size_t>(written) - from_first);
+  }
+  return write_all(fd, path, second);
 }
 
 Status sync_fd(int fd, const std::string& path) {
@@ -189,16 +209,11 @@ class PosixWritableFile final : public WritableFile {
       buffer_.append(data);
       return Status::ok();
     }
-    // Top the buffer up first so writes stay in buffer-sized pieces, then either buffer the
-    // rest or, when it is large, write it straight out rather than copying it.
-    buffer_.append(data.substr(0, room));
-    data.remove_prefix(room);
-    CAIRN_RETURN_IF_ERROR(flush());
-    if (data.size() < kWritableBufferSizeBytes) {
-      buffer_.append(data);
-      return Status::ok();
-    }
-    return write_all(fd_, path_, data);
+    // What does not fit goes out at once with what is buffered, in one writev: a large append
+    // (a blob chunk, a big record) is never copied into the buffer.
+    const Status status = write_both(fd_, path_, buffer_, data);
+    buffer_.clear();
+    return status;
   }
 
   Status flush() override {

@@ -126,6 +126,31 @@ TEST_F(PosixEnvTest, AppendsBufferedUntilFlush) {
   EXPECT_EQ(*read_file_to_string(env_, path("buffered")), "x");
 }
 
+// Proves appends of every size — below, across and far past the 64 KiB buffer, with flushes in
+// between — land in order and whole, and that an append too big for the buffer is written at
+// once together with what was buffered.
+TEST_F(PosixEnvTest, AppendsOfAnySizeLandInOrder) {
+  auto file = env_->new_writable_file(path("mixed"));
+  ASSERT_TRUE(file.is_ok());
+  std::string expected;
+  uint64_t state = 12345;
+  for (int i = 0; i < 300; i++) {
+    state = state * 6364136223846793005ull + 1442695040888963407ull;
+    const size_t size = i % 7 == 0 ? 70000 + (state >> 40) % 200000 : (state >> 33) % 9000;
+    const std::string piece(size, static_cast<char>('a' + i % 26));
+    ASSERT_TRUE((*file)->append(piece).is_ok());
+    expected += piece;
+    if (size > (64 << 10)) {
+      EXPECT_EQ(*env_->file_size(path("mixed")), expected.size()) << "a big append is not held";
+    }
+    if (i % 50 == 0) {
+      ASSERT_TRUE((*file)->flush().is_ok());
+    }
+  }
+  ASSERT_TRUE((*file)->close().is_ok());
+  EXPECT_EQ(*read_file_to_string(env_, path("mixed")), expected);
+}
+
 // Proves the namespace operations: nested create_dir, list_dir, rename over an existing file,
 // remove_file, sync_dir and remove_dir.
 TEST_F(PosixEnvTest, DirectoryOperations) {
