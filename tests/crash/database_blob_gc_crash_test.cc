@@ -10,6 +10,7 @@
 #include "io/fault_env.h"
 #include "io/scheduler.h"
 #include "storage/database.h"
+#include "support/database_test_helpers.h"
 #include "support/database_workload.h"
 #include "support/test_seeds.h"
 
@@ -75,16 +76,7 @@ class BlobGcScenario {
     return database;
   }
 
-  std::vector<std::string> blob_files() {
-    const Result<std::vector<std::string>> names = env_.list_dir("/db");
-    EXPECT_TRUE(names.is_ok());
-    std::vector<std::string> blobs;
-    for (const std::string& name : *names) {
-      if (name.ends_with(".blob")) blobs.push_back(name);
-    }
-    std::sort(blobs.begin(), blobs.end());
-    return blobs;
-  }
+  std::vector<std::string> blob_files() { return test::files_ending_with(env_, "/db", ".blob"); }
 
  private:
   Random random_;

@@ -9,6 +9,7 @@
 #include "io/random.h"
 #include "io/scheduler.h"
 #include "storage/database.h"
+#include "support/database_test_helpers.h"
 
 namespace cairn {
 namespace {
@@ -28,31 +29,14 @@ class DatabaseBlobGcTest : public ::testing::Test {
     options_.compaction.level0_compaction_trigger = 1;
   }
 
-  std::unique_ptr<Database> open() {
-    auto database = Database::open(options_, "/db");
-    EXPECT_TRUE(database.is_ok()) << database.status().to_string();
-    return database.is_ok() ? std::move(database).value() : nullptr;
-  }
+  std::unique_ptr<Database> open() { return test::open_database(options_); }
 
   static std::string get(Database& database, std::string_view key,
                          const Snapshot* snapshot = nullptr) {
-    ReadOptions read;
-    read.snapshot = snapshot;
-    auto value = database.get(read, key);
-    EXPECT_TRUE(value.is_ok()) << value.status().to_string();
-    return value.is_ok() && value->has_value() ? **value : "(absent)";
+    return test::get_or_absent(database, key, snapshot);
   }
 
-  std::vector<std::string> blob_files() {
-    const Result<std::vector<std::string>> names = env_.list_dir("/db");
-    EXPECT_TRUE(names.is_ok());
-    std::vector<std::string> blobs;
-    for (const std::string& name : *names) {
-      if (name.ends_with(".blob")) blobs.push_back(name);
-    }
-    std::sort(blobs.begin(), blobs.end());
-    return blobs;
-  }
+  std::vector<std::string> blob_files() { return test::files_ending_with(env_, "/db", ".blob"); }
 
   // Writes kKeys large values, flushed and compacted, then reopens so that every blob file is
   // sealed. Returns the database and fills expected_.

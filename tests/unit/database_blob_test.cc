@@ -20,6 +20,7 @@
 #include "storage/blob_format.h"
 #include "storage/database.h"
 #include "storage/memtable.h"
+#include "support/database_test_helpers.h"
 #include "support/process_memory.h"
 #include "support/slow_sync_env.h"
 #include "support/test_seeds.h"
@@ -52,19 +53,11 @@ class DatabaseBlobTest : public ::testing::Test {
     options_.blob_value_threshold_bytes = kThresholdBytes;
   }
 
-  std::unique_ptr<Database> open() {
-    auto database = Database::open(options_, "/db");
-    EXPECT_TRUE(database.is_ok()) << database.status().to_string();
-    return database.is_ok() ? std::move(database).value() : nullptr;
-  }
+  std::unique_ptr<Database> open() { return test::open_database(options_); }
 
   static std::string get(Database& database, std::string_view key,
                          const Snapshot* snapshot = nullptr) {
-    ReadOptions read;
-    read.snapshot = snapshot;
-    auto value = database.get(read, key);
-    EXPECT_TRUE(value.is_ok()) << value.status().to_string();
-    return value.is_ok() && value->has_value() ? **value : "(absent)";
+    return test::get_or_absent(database, key, snapshot);
   }
 
   // The value through get_stream, read in random pieces; "(absent)" for a null reader.

@@ -16,6 +16,7 @@
 #include "io/fault_env.h"
 #include "io/scheduler.h"
 #include "storage/limits.h"
+#include "support/database_test_helpers.h"
 #include "support/slow_sync_env.h"
 
 namespace cairn {
@@ -28,19 +29,11 @@ class DatabaseTest : public ::testing::Test {
     options_.scheduler = &scheduler_;
   }
 
-  std::unique_ptr<Database> open() {
-    auto database = Database::open(options_, "/db");
-    EXPECT_TRUE(database.is_ok()) << database.status().to_string();
-    return database.is_ok() ? std::move(database).value() : nullptr;
-  }
+  std::unique_ptr<Database> open() { return test::open_database(options_); }
 
   static std::string get(Database& database, std::string_view key,
                          const Snapshot* snapshot = nullptr) {
-    ReadOptions read;
-    read.snapshot = snapshot;
-    auto value = database.get(read, key);
-    EXPECT_TRUE(value.is_ok()) << value.status().to_string();
-    return value.is_ok() && value->has_value() ? **value : "(absent)";
+    return test::get_or_absent(database, key, snapshot);
   }
 
   size_t count_files(std::string_view suffix) {
