@@ -10,6 +10,7 @@
 #include "io/fault_env.h"
 #include "io/scheduler.h"
 #include "storage/database.h"
+#include "support/database_test_helpers.h"
 #include "support/tree_invariants.h"
 
 namespace cairn {
@@ -38,19 +39,11 @@ class CompactionTest : public ::testing::Test {
     options_.compaction.target_file_size_bytes = 32 << 10;
   }
 
-  std::unique_ptr<Database> open() {
-    auto database = Database::open(options_, "/db");
-    EXPECT_TRUE(database.is_ok()) << database.status().to_string();
-    return std::move(database).value();
-  }
+  std::unique_ptr<Database> open() { return test::open_database(options_); }
 
   static std::string get(Database& database, const std::string& key,
                          const Snapshot* snapshot = nullptr) {
-    ReadOptions read;
-    read.snapshot = snapshot;
-    auto value = database.get(read, key);
-    EXPECT_TRUE(value.is_ok()) << value.status().to_string();
-    return value.is_ok() && value->has_value() ? **value : "(absent)";
+    return test::get_or_absent(database, key, snapshot);
   }
 
   FaultEnv env_{3};
