@@ -16,6 +16,13 @@ packages=(
   libxxhash-dev     # checksums and hashing (src/common)
   liblz4-dev        # block compression (src/storage)
   libzstd-dev       # block compression (src/storage)
+  libspdlog-dev     # logging (src/server, src/tools)
+  libtomlplusplus-dev  # cairnd's config file (src/server)
+  libcli11-dev      # cairnd's command line (src/tools)
+  redis-server      # tests/integration: the differential test's reference server
+  redis-tools       # tests/integration: redis-cli and redis-benchmark against cairnd
+  python3-redis     # tests/integration: the client the integration tests drive cairnd with
+  python3-pytest    # tests/integration: the test runner
 )
 if [ "${1:-}" = "bench" ]; then
   packages+=(

@@ -1,0 +1,18 @@
+// The command table is the union of these groups, one per file of handlers; the dispatcher
+// (command_table.h) indexes them by name at start-up.
+#pragma once
+
+#include <span>
+
+#include "server/command.h"
+
+namespace cairn {
+
+std::span<const CommandSpec> string_commands();       // string_commands.cc
+std::span<const CommandSpec> key_commands();          // key_commands.cc
+std::span<const CommandSpec> expire_commands();       // expire_commands.cc
+std::span<const CommandSpec> connection_commands();   // connection_commands.cc
+std::span<const CommandSpec> server_commands();       // server_commands.cc
+std::span<const CommandSpec> transaction_commands();  // transaction_commands.cc
+
+}  // namespace cairn

@@ -1,0 +1,44 @@
+// ServerConfig: how a cairnd node is set up. Filled from defaults, then a TOML file (--config),
+// then command-line flags, each overriding the one before (config_loader.h).
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+namespace cairn {
+
+// When an acknowledged write reaches the disk.
+enum class ServerFsync {
+  kAlways,    // a write's reply is sent only after the fsync that covers it
+  kEverySec,  // the WAL (and blob files) are fsynced about once a second
+  kNo,        // never by Cairn (the OS writes back when it likes)
+};
+
+struct ServerConfig {
+  std::string bind = "127.0.0.1";
+  uint16_t port = 7379;
+  std::string dir = "./data";
+  ServerFsync fsync = ServerFsync::kEverySec;
+  // Event loop threads; connections are spread over them.
+  int threads = 2;
+  std::string log_level = "info";  // spdlog level names: trace debug info warn error critical off
+  std::string config_file;         // the TOML file read, if any (CONFIG GET reports it)
+
+  // Protocol limits (net/session.h ProtocolLimits, which CONFIG SET changes at run time).
+  uint64_t proto_max_bulk_len = 512u << 20;  // up to 1 GiB
+  uint64_t client_query_buffer_limit = 1024u << 20;
+  uint64_t client_output_buffer_limit = 256u << 20;
+  uint64_t maxclients = 10000;
+
+  // Engine sizing: memory stays bounded by these, whatever the data size.
+  uint64_t block_cache_bytes = 64u << 20;
+  uint64_t write_buffer_bytes = 16u << 20;
+  // Values above this go to blob files and are streamed (engine blob threshold).
+  uint64_t blob_threshold_bytes = 64 * 1024;
+
+  // Active expiry: how often the cycle runs and the share of one core it may use.
+  uint64_t expiry_cycle_interval_ms = 100;
+  uint64_t expiry_cycle_budget_ms = 25;
+};
+
+}  // namespace cairn
