@@ -120,6 +120,13 @@ void Connection::read_input() {
     return;
   }
   parser_.commit(static_cast<size_t>(n));
+  if (body_ != nullptr || close_after_write_) {
+    // Not parsing now: what the client sends meanwhile waits in the buffer, within the query
+    // buffer limit.
+    const uint64_t limit = context_.limits.query_buffer_bytes_max.load(std::memory_order_relaxed);
+    if (limit != 0 && parser_.buffered_bytes() > limit) close("query buffer limit");
+    return;
+  }
   process_input();
 }
 
@@ -138,10 +145,11 @@ void Connection::process_input() {
     context_.commands_ran = true;
     if (outcome.close_after_reply) close_after_write_ = true;
     if (outcome.body != nullptr) body_ = std::move(outcome.body);
+    // Checked per command: one read of small commands may ask for huge replies.
+    if (!check_output_limit()) return;
   }
   if (closed_) return;
   if (pending_output() > 0 || body_ != nullptr || close_after_write_) schedule_flush();
-  if (!check_output_limit()) return;
   publish_sizes();
 }
 

@@ -345,6 +345,17 @@ TEST_F(NetServerTest, ProtocolErrorClosesOnlyThatClient) {
   EXPECT_TRUE(wait_for([&] { return shared_.closed == 1; }));
 }
 
+TEST_F(NetServerTest, QueryBufferOverTheLimitRepliesAnErrorAndCloses) {
+  limits_.query_buffer_bytes_max = 64 * 1024;
+  limits_.stream_argument_bytes_min = 1ull << 40;  // never streamed: the value is buffered
+  start();
+  Client client(server_->port());
+  client.send("*2\r\n$4\r\nECHO\r\n$1000000\r\n" + std::string(100 * 1024, 'x'));
+  const std::string expected = "-ERR Protocol error: query buffer limit exceeded\r\n";
+  EXPECT_EQ(client.read_exactly(expected.size()), expected);
+  EXPECT_TRUE(client.sees_close());
+}
+
 TEST_F(NetServerTest, QuitRepliesThenCloses) {
   start();
   Client client(server_->port());
