@@ -100,11 +100,17 @@ struct Shared {
   // The last streamed argument and how many appends delivered it.
   std::string streamed;
   std::atomic<int> stream_appends{0};
+  // "sink destroyed" / "closed" in the order they happened.
+  std::vector<std::string> events;
 };
 
 class StringSink : public ByteSink {
  public:
   explicit StringSink(Shared& shared) : shared_(shared) {}
+  ~StringSink() override {
+    std::lock_guard lock(shared_.mutex);
+    shared_.events.push_back("sink destroyed");
+  }
   Status append(std::string_view bytes) override {
     std::lock_guard lock(shared_.mutex);
     shared_.streamed.append(bytes);
@@ -156,7 +162,13 @@ class EchoSession : public Session {
     shared_.streamed.clear();
     return std::make_unique<StringSink>(shared_);
   }
-  void on_close() override { shared_.closed++; }
+  void on_close() override {
+    {
+      std::lock_guard lock(shared_.mutex);
+      shared_.events.push_back("closed");
+    }
+    shared_.closed++;
+  }
 
  private:
   Shared& shared_;
@@ -401,6 +413,37 @@ TEST_F(NetServerTest, StreamedArgumentArrivesIntactInTheSink) {
   ASSERT_EQ(shared_.streamed.size(), value_bytes);
   EXPECT_TRUE(matches_pattern(shared_.streamed.data(), value_bytes, 0));
   EXPECT_GT(shared_.stream_appends.load(), 1);
+}
+
+TEST_F(NetServerTest, ClientGoneMidStreamDestroysTheSinkBeforeOnClose) {
+  limits_.stream_argument_bytes_min = 1000;
+  start();
+  {
+    Client client(server_->port());
+    client.send("*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$100000\r\n" + std::string(5000, 'x'));
+    ASSERT_TRUE(wait_for([&] {
+      std::lock_guard lock(shared_.mutex);
+      return shared_.streamed.size() == 5000;
+    }));
+    // The partial frame is not counted as buffered query bytes: the value went to the sink.
+    EXPECT_LT(control(0)->query_buffer_bytes(), 1000u);
+  }
+  ASSERT_TRUE(wait_for([&] { return shared_.closed == 1; }));
+  std::lock_guard lock(shared_.mutex);
+  EXPECT_EQ(shared_.events, (std::vector<std::string>{"sink destroyed", "closed"}));
+}
+
+TEST_F(NetServerTest, ControlReportsBufferedQueryBytes) {
+  start();
+  Client client(server_->port());
+  client.send("*2\r\n$4\r\nECHO\r\n$100\r\n" + std::string(50, 'q'));
+  ASSERT_TRUE(wait_for([&] { return shared_.opened == 1; }));
+  const auto control0 = control(0);
+  EXPECT_TRUE(wait_for([&] { return control0->query_buffer_bytes() >= 50; }));
+  client.send(std::string(50, 'q') + "\r\n");
+  EXPECT_EQ(client.read_exactly(bulk("ECHO " + std::string(100, 'q')).size()),
+            bulk("ECHO " + std::string(100, 'q')));
+  EXPECT_TRUE(wait_for([&] { return control0->query_buffer_bytes() == 0; }));
 }
 
 TEST_F(NetServerTest, StreamedBodyArrivesIntactWhileServerOutputStaysSmall) {
