@@ -326,6 +326,14 @@ TEST_F(NetServerTest, PipelinedCommandsAllReplyInOrder) {
   EXPECT_LT(shared_.before_replies_calls.load(), 2001);
 }
 
+TEST_F(NetServerTest, ReplyLargerThanTheSocketBufferIsWrittenOverSeveralEvents) {
+  start();
+  Client client(server_->port(), 16 * 1024);
+  client.send("BIG 3000000\r\nPING\r\n");
+  const std::string expected = bulk(std::string(3000000, 'x')) + bulk("PING");
+  EXPECT_EQ(client.read_exactly(expected.size()), expected);
+}
+
 TEST_F(NetServerTest, ConnectionInfoHasIdsAndAddresses) {
   start();
   Client a(server_->port()), b(server_->port());
