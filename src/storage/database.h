@@ -159,7 +159,7 @@ class Database {
   // otherwise buffered and written whole at commit. Each large streamed value has a blob file
   // to itself while it is written, so concurrent streams and puts do not wait for each other.
   // InvalidArgument if the key is over kKeyBytesMax, or the value over kBlobValueBytesMax
-  // (1 GiB; with blob files off, the write batch limit).
+  // (1 GiB + 64 KiB; with blob files off, the write batch limit).
   Result<std::unique_ptr<ValueWriter>> put_stream(std::string_view key, uint64_t value_size_bytes);
 
   // The value of `key`, or nullopt if it is absent. A value in a blob file is read whole.

@@ -321,6 +321,15 @@ TEST_F(KeyspaceTest, StreamedValueRoundTrip) {
   EXPECT_EQ((*tail_bytes)[2], static_cast<char>((size - 1) * 31 % 251));
 }
 
+// A 1 GiB user value plus its trailer fits the engine's value bound (the streamed SET of the
+// largest value the protocol allows must not be refused for the 10 trailer bytes).
+TEST_F(KeyspaceTest, OneGiBValueCanStart) {
+  auto started = StreamedValue::start(*keyspace_, "huge", uint64_t{1} << 30);
+  EXPECT_TRUE(started.is_ok()) << started.status().to_string();
+  auto too_long = StreamedValue::start(*keyspace_, std::string(kUserKeyBytesMax + 1, 'k'), 10);
+  EXPECT_TRUE(too_long.status().is_invalid_argument());
+}
+
 TEST_F(KeyspaceTest, CompactionFilterDropsExpiredRecords) {
   const uint64_t now = keyspace_->now_ms();
   for (int i = 0; i < 20; i++) set("e" + std::to_string(i), "v", now + 10);
