@@ -24,7 +24,7 @@ void increment_by(CommandContext& context, int64_t delta) {
   const std::string_view key = context.argv[1];
   Keyspace& keyspace = keyspace_of(context);
   KeyLockGuard guard = keyspace.lock_key(key);
-  Result<Entry> old = keyspace.find(key, true);
+  Result<Entry> old = keyspace.find(key, true, false);
   if (!old.is_ok()) return reply_status(context.reply, old.status());
   int64_t value = 0;
   if (old->has_value()) {
@@ -74,7 +74,7 @@ void incrbyfloat_command(CommandContext& context) {
   const std::string_view key = context.argv[1];
   Keyspace& keyspace = keyspace_of(context);
   KeyLockGuard guard = keyspace.lock_key(key);
-  Result<Entry> old = keyspace.find(key, true);
+  Result<Entry> old = keyspace.find(key, true, false);
   if (!old.is_ok()) return reply_status(context.reply, old.status());
   long double value = 0;
   if (old->has_value()) {

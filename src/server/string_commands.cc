@@ -16,7 +16,8 @@ using Entry = std::optional<StringEntry>;
 
 // Reads `key` under its lock; replies the error and returns false on failure.
 bool find_locked(CommandContext& context, std::string_view key, Entry* entry) {
-  Result<Entry> found = keyspace_of(context).find(key, true);
+  // A write path: Redis counts keyspace hits and misses only for reads.
+  Result<Entry> found = keyspace_of(context).find(key, true, false);
   if (!found.is_ok()) {
     reply_status(context.reply, found.status());
     return false;
