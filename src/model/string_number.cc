@@ -8,7 +8,7 @@
 
 namespace cairn {
 
-std::optional<int64_t> parse_int64(std::string_view text) {
+std::optional<int64_t> string_to_int64(std::string_view text) {
   if (text.empty() || text.size() > 20) return std::nullopt;
   if (text == "0") return 0;
   size_t i = 0;
@@ -35,7 +35,7 @@ std::optional<int64_t> parse_int64(std::string_view text) {
   return static_cast<int64_t>(magnitude);
 }
 
-std::optional<long double> parse_long_double(std::string_view text) {
+std::optional<long double> string_to_long_double(std::string_view text) {
   // Redis's bound on a long double's text (MAX_LONG_DOUBLE_CHARS).
   constexpr size_t kCharsMax = 5 * 1024;
   if (text.empty() || text.size() >= kCharsMax) return std::nullopt;

@@ -10,7 +10,7 @@ namespace cairn {
 
 Keyspace& keyspace_of(CommandContext& context) { return context.server.keyspace(); }
 
-bool equals_ignore_case(std::string_view a, std::string_view b) {
+bool option_is(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;
   for (size_t i = 0; i < a.size(); i++) {
     char x = a[i];
@@ -31,7 +31,7 @@ void reply_status(ReplyWriter& reply, const Status& status) {
 }
 
 std::optional<int64_t> parse_integer_argument(ReplyWriter& reply, std::string_view text) {
-  const std::optional<int64_t> value = parse_int64(text);
+  const std::optional<int64_t> value = string_to_int64(text);
   if (!value.has_value()) reply.error(kNotIntegerError);
   return value;
 }
@@ -83,23 +83,23 @@ std::optional<StringOptions> parse_string_options(CommandContext& context, size_
       return true;
     };
     bool ok = false;
-    if (set && equals_ignore_case(option, "nx") && !options.xx) {
+    if (set && option_is(option, "nx") && !options.xx) {
       ok = options.nx = true;
-    } else if (set && equals_ignore_case(option, "xx") && !options.nx) {
+    } else if (set && option_is(option, "xx") && !options.nx) {
       ok = options.xx = true;
-    } else if (set && equals_ignore_case(option, "get")) {
+    } else if (set && option_is(option, "get")) {
       ok = options.get = true;
-    } else if (set && equals_ignore_case(option, "keepttl") && !options.persist && no_expire) {
+    } else if (set && option_is(option, "keepttl") && !options.persist && no_expire) {
       ok = options.keepttl = true;
-    } else if (!set && equals_ignore_case(option, "persist") && !options.keepttl && no_expire) {
+    } else if (!set && option_is(option, "persist") && !options.keepttl && no_expire) {
       ok = options.persist = true;
-    } else if (equals_ignore_case(option, "ex")) {
+    } else if (option_is(option, "ex")) {
       ok = take_expire(Expire::kEx);
-    } else if (equals_ignore_case(option, "px")) {
+    } else if (option_is(option, "px")) {
       ok = take_expire(Expire::kPx);
-    } else if (equals_ignore_case(option, "exat")) {
+    } else if (option_is(option, "exat")) {
       ok = take_expire(Expire::kExat);
-    } else if (equals_ignore_case(option, "pxat")) {
+    } else if (option_is(option, "pxat")) {
       ok = take_expire(Expire::kPxat);
     }
     if (!ok) {

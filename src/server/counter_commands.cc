@@ -30,7 +30,7 @@ void increment_by(CommandContext& context, int64_t delta) {
   if (old->has_value()) {
     if (!is_string(**old)) return context.reply.error(kWrongTypeError);
     const std::optional<std::string_view> text = number_text(**old);
-    const std::optional<int64_t> parsed = text.has_value() ? parse_int64(*text) : std::nullopt;
+    const std::optional<int64_t> parsed = text.has_value() ? string_to_int64(*text) : std::nullopt;
     if (!parsed.has_value()) return context.reply.error(kNotIntegerError);
     value = *parsed;
   }
@@ -70,7 +70,7 @@ void decrby_command(CommandContext& context) {
 
 void incrbyfloat_command(CommandContext& context) {
   constexpr std::string_view kNotFloat = "ERR value is not a valid float";
-  const std::optional<long double> delta = parse_long_double(context.argv[2]);
+  const std::optional<long double> delta = string_to_long_double(context.argv[2]);
   const std::string_view key = context.argv[1];
   Keyspace& keyspace = keyspace_of(context);
   KeyLockGuard guard = keyspace.lock_key(key);
@@ -81,7 +81,7 @@ void incrbyfloat_command(CommandContext& context) {
     if (!is_string(**old)) return context.reply.error(kWrongTypeError);
     const std::optional<std::string_view> text = number_text(**old);
     const std::optional<long double> parsed =
-        text.has_value() ? parse_long_double(*text) : std::nullopt;
+        text.has_value() ? string_to_long_double(*text) : std::nullopt;
     if (!parsed.has_value()) return context.reply.error(kNotFloat);
     value = *parsed;
   }

@@ -21,13 +21,13 @@ std::optional<ExpireFlags> parse_expire_flags(CommandContext& context) {
   ExpireFlags flags;
   for (size_t i = 3; i < context.argv.size(); i++) {
     const std::string_view option = context.argv[i];
-    if (equals_ignore_case(option, "nx")) {
+    if (option_is(option, "nx")) {
       flags.nx = true;
-    } else if (equals_ignore_case(option, "xx")) {
+    } else if (option_is(option, "xx")) {
       flags.xx = true;
-    } else if (equals_ignore_case(option, "gt")) {
+    } else if (option_is(option, "gt")) {
       flags.gt = true;
-    } else if (equals_ignore_case(option, "lt")) {
+    } else if (option_is(option, "lt")) {
       flags.lt = true;
     } else {
       context.reply.error("ERR Unsupported option " + std::string(option));

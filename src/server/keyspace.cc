@@ -233,7 +233,7 @@ Result<std::optional<KeyDescription>> Keyspace::describe(std::string_view key) {
   KeyDescription description;
   description.type = "string";
   if (entry->is_inline() && entry->payload_bytes <= 20 &&
-      parse_int64(entry->inline_payload()).has_value()) {
+      string_to_int64(entry->inline_payload()).has_value()) {
     description.encoding = "int";
   } else if (entry->payload_bytes <= 44) {
     description.encoding = "embstr";

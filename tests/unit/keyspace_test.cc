@@ -238,7 +238,7 @@ TEST_F(KeyspaceTest, ConcurrentIncrementsLoseNoUpdate) {
         auto old = keyspace_->find("counter", true);
         ASSERT_TRUE(old.is_ok());
         int64_t value = 0;
-        if (old->has_value()) value = *parse_int64((*old)->inline_payload());
+        if (old->has_value()) value = *string_to_int64((*old)->inline_payload());
         KeyspaceWrite write(*keyspace_);
         ASSERT_TRUE(write.put_string("counter", std::to_string(value + 1), 0, *old).is_ok());
         ASSERT_TRUE(write.commit().is_ok());
