@@ -167,8 +167,6 @@ void getex_command(CommandContext& context) {
   const std::optional<StringOptions> options =
       parse_string_options(context, 2, StringCommandKind::kGetex);
   if (!options.has_value()) return;
-  const std::optional<uint64_t> expiry = resolve_expiry(context, *options, "getex");
-  if (!expiry.has_value()) return;
   const std::string_view key = context.argv[1];
   Keyspace& keyspace = keyspace_of(context);
   KeyLockGuard guard = keyspace.lock_key(key);
@@ -176,6 +174,9 @@ void getex_command(CommandContext& context) {
   if (!find_locked(context, key, &old)) return;
   if (!old.has_value()) return context.reply.null();
   if (!is_string(*old)) return context.reply.error(kWrongTypeError);
+  // As Redis: the expiry is validated only once the key is known to exist.
+  const std::optional<uint64_t> expiry = resolve_expiry(context, *options, "getex");
+  if (!expiry.has_value()) return;
   const size_t mark = context.reply.buffer().size();
   reply_payload(context, *old);
   const bool change_expiry = options->expire_kind != StringOptions::Expire::kNone;
