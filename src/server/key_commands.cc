@@ -109,7 +109,7 @@ void scan_command(CommandContext& context) {
     cursor = cursor * 10 + static_cast<uint64_t>(c - '0');
   }
   if (cursor_text.empty()) return context.reply.error("ERR invalid cursor");
-  std::string_view pattern;
+  std::string_view pattern = "*";
   std::string_view type;
   uint64_t count = 10;
   for (size_t i = 2; i < context.argv.size(); i += 2) {
@@ -122,7 +122,7 @@ void scan_command(CommandContext& context) {
       if (*parsed < 1) return context.reply.error(kSyntaxError);
       count = static_cast<uint64_t>(*parsed);
     } else if (option_is(option, "match")) {
-      pattern = value == "*" ? std::string_view() : value;
+      pattern = value;
     } else if (option_is(option, "type")) {
       type = value;
     } else {

@@ -170,7 +170,7 @@ class Keyspace {
     std::vector<std::string> keys;
   };
   // SCAN: about `count` keys examined from `cursor` (0 = the beginning), those matching
-  // `pattern` (empty = all) and `type` (empty = all) returned. Guarantee: every key present for
+  // the glob `pattern` ("*" = all; "" matches only the empty key) and `type` (empty = all) returned. Guarantee: every key present for
   // the whole scan is returned at least once (docs/keyspace-format.md, "SCAN cursors").
   Result<ScanPage> scan(uint64_t cursor, std::string_view pattern, uint64_t count,
                         std::string_view type);

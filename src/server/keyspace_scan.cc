@@ -63,6 +63,7 @@ Result<Keyspace::ScanPage> Keyspace::scan(uint64_t cursor, std::string_view patt
   const std::string start = cursor == 0 ? slot_start_key(0) : cursors_->resume_point(cursor, &after);
   const uint64_t examined_max = std::max<uint64_t>(count, 1);
   uint64_t examined = 0;
+  const bool all = pattern == "*";
   std::string last_engine_key;
   bool stopped_early = false;
   CAIRN_RETURN_IF_ERROR(for_each_live_key(
@@ -75,7 +76,7 @@ Result<Keyspace::ScanPage> Keyspace::scan(uint64_t cursor, std::string_view patt
         examined++;
         last_engine_key.assign(engine_key);
         const bool type_matches = type.empty() || type == "string";
-        if (type_matches && (pattern.empty() || glob_match(pattern, user_key))) {
+        if (type_matches && (all || glob_match(pattern, user_key))) {
           page.keys.emplace_back(user_key);
         }
         return true;

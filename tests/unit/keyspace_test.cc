@@ -170,7 +170,7 @@ TEST_F(KeyspaceTest, CountsKeysScanAndRandomKey) {
   uint64_t cursor = 0;
   int pages = 0;
   do {
-    auto page = keyspace_->scan(cursor, "", 7, "");
+    auto page = keyspace_->scan(cursor, "*", 7, "");
     ASSERT_TRUE(page.is_ok());
     for (auto& key : page->keys) seen.insert(key);
     cursor = page->cursor;
@@ -182,7 +182,7 @@ TEST_F(KeyspaceTest, CountsKeysScanAndRandomKey) {
   auto typed = keyspace_->scan(0, "other", 1000, "string");
   ASSERT_TRUE(typed.is_ok());
   EXPECT_EQ(typed->keys, std::vector<std::string>{"other"});
-  auto none = keyspace_->scan(0, "", 1000, "hash");
+  auto none = keyspace_->scan(0, "*", 1000, "hash");
   ASSERT_TRUE(none.is_ok());
   EXPECT_TRUE(none->keys.empty());
   auto random = keyspace_->random_key();
@@ -193,14 +193,14 @@ TEST_F(KeyspaceTest, CountsKeysScanAndRandomKey) {
 
 TEST_F(KeyspaceTest, ScanResumesFromSlotWhenCursorUnknown) {
   for (int i = 0; i < 30; i++) set("k" + std::to_string(i), "v");
-  auto page = keyspace_->scan(0, "", 10, "");
+  auto page = keyspace_->scan(0, "*", 10, "");
   ASSERT_TRUE(page.is_ok());
   ASSERT_NE(page->cursor, 0u);
   std::set<std::string> seen(page->keys.begin(), page->keys.end());
   reopen();  // the cursor table is gone: resume from the cursor's slot
   uint64_t cursor = page->cursor;
   while (cursor != 0) {
-    auto next = keyspace_->scan(cursor, "", 10, "");
+    auto next = keyspace_->scan(cursor, "*", 10, "");
     ASSERT_TRUE(next.is_ok());
     seen.insert(next->keys.begin(), next->keys.end());
     cursor = next->cursor;
