@@ -56,10 +56,11 @@ bool flags_allow(const ExpireFlags& flags, uint64_t current, int64_t when) {
 
 // The common body of the four EXPIRE commands (Redis's expireGenericCommand).
 void expire_generic(CommandContext& context, bool seconds, bool relative, std::string_view name) {
-  const std::optional<int64_t> value = parse_integer_argument(context.reply, context.argv[2]);
-  if (!value.has_value()) return;
+  // Redis checks the options before the time.
   const std::optional<ExpireFlags> flags = parse_expire_flags(context);
   if (!flags.has_value()) return;
+  const std::optional<int64_t> value = parse_integer_argument(context.reply, context.argv[2]);
+  if (!value.has_value()) return;
   constexpr int64_t kMax = std::numeric_limits<int64_t>::max();
   constexpr int64_t kMin = std::numeric_limits<int64_t>::min();
   Keyspace& keyspace = keyspace_of(context);
