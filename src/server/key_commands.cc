@@ -2,6 +2,7 @@
 // SCAN, RANDOMKEY, TOUCH, COPY. Commands that change keys hold their locks (sorted stripes)
 // from the read to the one-batch commit.
 #include <string>
+#include <unordered_set>
 #include <vector>
 
 #include "model/string_number.h"
@@ -25,10 +26,11 @@ void del_command(CommandContext& context) {
   KeyLockGuard guard = keyspace.lock_keys(keys);
   KeyspaceWrite write(keyspace);
   int64_t removed = 0;
-  std::vector<std::string_view> seen;
+  // DEL a a counts once. A hash set: a command may name a million keys.
+  std::unordered_set<std::string_view> seen;
+  seen.reserve(keys.size());
   for (std::string_view key : keys) {
-    if (std::find(seen.begin(), seen.end(), key) != seen.end()) continue;  // DEL a a counts once
-    seen.push_back(key);
+    if (!seen.insert(key).second) continue;
     Result<Entry> entry = keyspace.find(key, true, false);
     if (!entry.is_ok()) return reply_status(context.reply, entry.status());
     if (!entry->has_value()) continue;
