@@ -34,7 +34,9 @@ namespace cairn {
 
 // The largest value a blob record holds. Enforced by the writer (InvalidArgument) and by every
 // decoder (Corruption / false), so no reader ever allocates on a larger claim.
-constexpr uint64_t kBlobValueBytesMax = uint64_t{1} << 30;
+// 1 GiB plus 64 KiB: the server stores a 1 GiB user value with a small record trailer after it
+// (docs/keyspace-format.md), so the bound leaves room for that framing.
+constexpr uint64_t kBlobValueBytesMax = (uint64_t{1} << 30) + (uint64_t{64} << 10);
 // Values larger than this go to blob files by default (the engine's option decides).
 constexpr uint64_t kBlobValueThresholdBytesDefault = uint64_t{64} << 10;
 // A record must start below this offset: a file is rolled long before, and the bound keeps an
