@@ -1,23 +1,38 @@
 // Keyspace: the single node's Redis keyspace (db 0) on the storage engine: the string records
 // and their expiry (model/string_record.h), lazy and active expiry, per-key locks for
 // read-modify-write commands, and the hook that tells WATCH which keys changed.
+// The on-disk layout is docs/keyspace-format.md: engine key = [slot u16 BE][user key], value =
+// [payload][expiry ms u64 LE][flags u8][type u8], and an expiry index [0xFF]['E'][ms BE][key].
 //
 // Thread-safety: every method may be called from any thread. Read-modify-write commands hold
-// the locks of their keys (lock_keys) so that two clients' INCRs never lose an update.
+// the locks of their keys (lock_keys) so that two clients' INCRs never lose an update; plain
+// reads (find with locked = false) take no lock. Expiry compares against the wall clock in ms
+// (KeyspaceOptions::wall_clock, injectable for tests).
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "common/result.h"
+#include "io/clock.h"
+#include "model/string_record.h"
+#include "net/byte_stream.h"
+#include "server/key_locks.h"
 #include "server/server_config.h"
 #include "storage/database.h"
 
 namespace cairn {
+
+class Env;
+class ExpiredRecordFilter;
+class ScanCursors;
 
 // Told of every key a command modifies (set, deleted, expired, renamed), before the command's
 // reply is sent: WATCH uses it (watch_registry.h).
@@ -46,11 +61,63 @@ struct KeyspaceStats {
   uint64_t keyspace_misses = 0;  // key lookups that found nothing
 };
 
+// Test seams; production leaves them null.
+struct KeyspaceOptions {
+  // Unix time in microseconds (now_micros()); null: the system's wall clock.
+  Clock* wall_clock = nullptr;
+  Env* env = nullptr;  // null: Env::posix()
+};
+
+// The live record of a key as find() read it: its trailer and its value, inline or in a blob.
+struct StringEntry {
+  RecordTrailer trailer;
+  uint64_t payload_bytes = 0;
+  StoredValue stored;  // the whole engine value (payload + trailer)
+
+  bool is_inline() const { return stored.kind() == StoredValue::Kind::kInline; }
+  // REQUIRES: is_inline().
+  std::string_view inline_payload() const { return stored.inline_bytes().substr(0, payload_bytes); }
+};
+
+class Keyspace;
+
+// The modifications of one command, applied as one engine WriteBatch by commit(); each key
+// written or removed is reported to the observer after the commit. A value that lives in a blob
+// file and is copied (RENAME, COPY, EXPIRE of a large value) is streamed to its new record
+// before the batch (its expiry index entry rides in the batch).
+// REQUIRES: the caller holds the locks of every key it touches, from find() to commit().
+class KeyspaceWrite {
+ public:
+  explicit KeyspaceWrite(Keyspace& keyspace) : keyspace_(keyspace) {}
+
+  // Sets `key` to a string. `old` is its live entry (nullopt if absent) as read under the lock:
+  // its expiry index entry is replaced. InvalidArgument if the key is over kUserKeyBytesMax.
+  Status put_string(std::string_view key, std::string_view payload, uint64_t expiry_ms,
+                    const std::optional<StringEntry>& old);
+  // Sets `key` to `source`'s value with expiry `expiry_ms` (the value copied chunk by chunk when
+  // it lives in a blob file). `old` as in put_string.
+  Status put_entry(std::string_view key, const StringEntry& source, uint64_t expiry_ms,
+                   const std::optional<StringEntry>& old);
+  // Removes `key`, whose live entry is `old`.
+  void remove(std::string_view key, const StringEntry& old);
+  Status commit();
+
+ private:
+  void replace_index(std::string_view key, uint64_t expiry_ms, const std::optional<StringEntry>& old);
+
+  Keyspace& keyspace_;
+  WriteBatch batch_;
+  std::vector<std::string> modified_;
+};
+
 class Keyspace {
  public:
   // Opens the engine in config.dir (Busy if another process holds it).
-  static Result<std::unique_ptr<Keyspace>> open(const ServerConfig& config);
+  static Result<std::unique_ptr<Keyspace>> open(const ServerConfig& config,
+                                                const KeyspaceOptions& options = {});
   ~Keyspace();
+  Keyspace(const Keyspace&) = delete;
+  Keyspace& operator=(const Keyspace&) = delete;
 
   Database& database();
   // REQUIRES: called before any command runs; the observer outlives the keyspace.
@@ -68,11 +135,79 @@ class Keyspace {
   Result<std::optional<KeyDescription>> describe(std::string_view key);
   KeyspaceStats stats() const;
 
-  // One pass of active expiry: removes keys whose TTL passed, spending at most `budget_ms`.
-  // Returns how many it removed. Called by the server's maintenance thread.
+  // One pass of active expiry: removes keys whose TTL passed, spending at most `budget_ms`
+  // (and at most kExpireCycleEntriesMax index entries). Returns how many it removed. Called by
+  // the server's maintenance thread.
   Result<uint64_t> expire_cycle(uint64_t budget_ms);
+  static constexpr uint64_t kExpireCycleEntriesMax = 10000;
 
-  // (The string, key and TTL commands use further methods declared by the implementation.)
+  // ---- For the string, key and TTL commands ------------------------------------------------
+
+  // Wall-clock unix time in ms, as expiry uses it.
+  uint64_t now_ms() const;
+  // Locks the stripes of `keys` (see key_locks.h) until the guard is destroyed.
+  KeyLockGuard lock_keys(std::span<const std::string_view> keys) { return locks_.lock(keys); }
+  KeyLockGuard lock_key(std::string_view key) { return locks_.lock_one(key); }
+
+  // The live entry of `key`, or nullopt when it is absent or expired. `locked`: the caller holds
+  // the key's lock, and an expired record is deleted now (counted in expired_keys and told to the
+  // observer); otherwise it is deleted under the lock taken here. Counts a hit or a miss when
+  // `count_lookup`.
+  Result<std::optional<StringEntry>> find(std::string_view key, bool locked,
+                                          bool count_lookup = true);
+  // The whole payload (a value in a blob file is read whole: callers bound its size).
+  Result<std::string> read_payload(const StringEntry& entry);
+  // Bytes [offset, offset + length) of the payload, clipped to it.
+  Result<std::string> read_payload_range(const StringEntry& entry, uint64_t offset,
+                                         uint64_t length);
+  // The payload followed by "\r\n", streamed one chunk at a time (GET of a large value).
+  Result<std::unique_ptr<ByteSource>> payload_body(const StringEntry& entry);
+
+  // KEYS: every live key matching the glob `pattern`, in engine order.
+  Result<std::vector<std::string>> keys(std::string_view pattern);
+  struct ScanPage {
+    uint64_t cursor = 0;  // 0 when the scan is complete
+    std::vector<std::string> keys;
+  };
+  // SCAN: about `count` keys examined from `cursor` (0 = the beginning), those matching
+  // `pattern` (empty = all) and `type` (empty = all) returned. Guarantee: every key present for
+  // the whole scan is returned at least once (docs/keyspace-format.md, "SCAN cursors").
+  Result<ScanPage> scan(uint64_t cursor, std::string_view pattern, uint64_t count,
+                        std::string_view type);
+  // RANDOMKEY: a live key, or nullopt when the keyspace is empty.
+  Result<std::optional<std::string>> random_key();
+
+  // The largest string a command may build (APPEND, SETRANGE): proto-max-bulk-len.
+  uint64_t string_bytes_max() const { return string_bytes_max_; }
+  void set_string_bytes_max(uint64_t bytes) { string_bytes_max_ = bytes; }
+
+ private:
+  friend class KeyspaceWrite;
+  friend class StreamedValue;
+
+  Keyspace() = default;
+  // Reads and decodes the record of an engine key (no expiry check).
+  Result<std::optional<StringEntry>> read_record(std::string_view engine_key);
+  // Deletes `key`'s expired record (expiry `expiry_ms`) and its index entry. REQUIRES: lock held.
+  Status delete_expired(std::string_view key, uint64_t expiry_ms);
+  void notify(std::string_view key);
+  // Visits every live data key in order from `start_engine_key`; `visit` returns false to stop.
+  template <typename Visit>
+  Status for_each_live_key(std::string_view start_engine_key, Visit&& visit);
+
+  std::unique_ptr<Database> database_;
+  std::unique_ptr<ExpiredRecordFilter> filter_;
+  std::unique_ptr<ScanCursors> cursors_;
+  std::unique_ptr<Clock> owned_clock_;
+  Clock* clock_ = nullptr;
+  KeyspaceObserver* observer_ = nullptr;
+  KeyLocks locks_;
+  std::atomic<uint64_t> string_bytes_max_{512u << 20};
+  std::atomic<uint64_t> expired_keys_{0};
+  std::atomic<uint64_t> hits_{0};
+  std::atomic<uint64_t> misses_{0};
+  std::atomic<uint64_t> random_state_{0x9E3779B97F4A7C15ull};
+  std::mutex expire_cycle_mutex_;  // one active expiry pass at a time
 };
 
 }  // namespace cairn

@@ -100,6 +100,39 @@ class ValueReader {
   virtual Result<size_t> read(char* buffer, size_t n) = 0;
 };
 
+// What Database::get_value found for a key: nothing, a value kept in the tree (its bytes, held
+// here), or a value in a blob file (only its reference is held; open_range streams any part of
+// it). Lets a caller read a small value with one lookup and no reader allocation while a 1 GiB
+// value is never read whole. A value type; REQUIRES: the database outlives it.
+class Database;
+
+class StoredValue {
+ public:
+  enum class Kind { kAbsent, kInline, kBlob };
+
+  StoredValue() = default;
+  Kind kind() const { return kind_; }
+  bool found() const { return kind_ != Kind::kAbsent; }
+  // The size of the value (0 when absent).
+  uint64_t size_bytes() const { return size_bytes_; }
+  // REQUIRES: kind() == kInline.
+  std::string_view inline_bytes() const;
+  std::string take_inline_bytes() &&;
+  // A reader over bytes [offset, offset + length) of this very version of the value, clipped to
+  // its end. For an inline value it copies the range. Errors as get_stream_range (the blob file
+  // of an overwritten value may since have been collected: then an error, never other bytes).
+  // REQUIRES: found().
+  Result<std::unique_ptr<ValueReader>> open_range(uint64_t offset, uint64_t length) const;
+
+ private:
+  friend class Database;
+  Kind kind_ = Kind::kAbsent;
+  uint64_t size_bytes_ = 0;
+  // kInline: the value; kBlob: the encoded blob reference.
+  std::string bytes_;
+  Database* database_ = nullptr;
+};
+
 class Database {
  public:
   // Opens (creating it if options.create_if_missing) the database in `directory`. Busy if
@@ -131,6 +164,8 @@ class Database {
 
   // The value of `key`, or nullopt if it is absent. A value in a blob file is read whole.
   Result<std::optional<std::string>> get(const ReadOptions& options, std::string_view key);
+  // The value of `key` without reading a blob value: see StoredValue. One lookup.
+  Result<StoredValue> get_value(const ReadOptions& options, std::string_view key);
   // A reader over the value of `key`, or nullptr if the key is absent (as get's nullopt). A value
   // in a blob file is streamed, one verified chunk at a time; an inline value is held whole.
   Result<std::unique_ptr<ValueReader>> get_stream(const ReadOptions& options, std::string_view key);
@@ -167,6 +202,7 @@ class Database {
   std::shared_ptr<const Version> current_version() const { return versions_.current(); }
 
  private:
+  friend class StoredValue;
   struct Writer;
   enum class WriteKind { kBatch, kSwitchMemtable, kSyncWal };
 

@@ -266,6 +266,47 @@ Result<std::unique_ptr<ValueReader>> Database::get_stream_range(const ReadOption
   return open_value_reader(result, std::move(value), offset, length);
 }
 
+Result<StoredValue> Database::get_value(const ReadOptions& options, std::string_view key) {
+  const ReadState state = read_state(options);
+  StoredValue stored;
+  CAIRN_ASSIGN_OR_RETURN(const LookupResult result, lookup(state, key, &stored.bytes_));
+  stored.database_ = this;
+  switch (result) {
+    case LookupResult::kAbsent:
+    case LookupResult::kDeleted:
+      stored.bytes_.clear();
+      return stored;
+    case LookupResult::kFound:
+      stored.kind_ = StoredValue::Kind::kInline;
+      stored.size_bytes_ = stored.bytes_.size();
+      return stored;
+    case LookupResult::kBlobReference:
+      break;
+  }
+  CAIRN_ASSIGN_OR_RETURN(const BlobReference reference, decode_reference(stored.bytes_));
+  stored.kind_ = StoredValue::Kind::kBlob;
+  stored.size_bytes_ = reference.value_size_bytes;
+  return stored;
+}
+
+std::string_view StoredValue::inline_bytes() const {
+  CAIRN_ASSERT(kind_ == Kind::kInline);
+  return bytes_;
+}
+
+std::string StoredValue::take_inline_bytes() && {
+  CAIRN_ASSERT(kind_ == Kind::kInline);
+  return std::move(bytes_);
+}
+
+Result<std::unique_ptr<ValueReader>> StoredValue::open_range(uint64_t offset,
+                                                             uint64_t length) const {
+  CAIRN_ASSERT(found() && database_ != nullptr);
+  const LookupResult result =
+      kind_ == Kind::kBlob ? LookupResult::kBlobReference : LookupResult::kFound;
+  return database_->open_value_reader(result, bytes_, offset, length);
+}
+
 Result<std::unique_ptr<ValueReader>> Database::open_value_reader(LookupResult result,
                                                                  std::string value, uint64_t offset,
                                                                  uint64_t length) {

@@ -1,0 +1,76 @@
+#include "model/engine_key.h"
+
+#include "model/slot.h"
+
+namespace cairn {
+namespace {
+
+constexpr char kIndexByte0 = static_cast<char>(0xFF);
+constexpr char kIndexByte1 = 'E';
+constexpr size_t kIndexHeaderBytes = 2 + 8;
+
+void put_big_endian64(std::string* out, uint64_t value) {
+  for (int shift = 56; shift >= 0; shift -= 8) {
+    out->push_back(static_cast<char>((value >> shift) & 0xFF));
+  }
+}
+
+}  // namespace
+
+void data_key_into(std::string_view user_key, std::string* out) {
+  const uint16_t slot = key_slot(user_key);
+  out->clear();
+  out->reserve(kSlotPrefixBytes + user_key.size());
+  out->push_back(static_cast<char>(slot >> 8));
+  out->push_back(static_cast<char>(slot & 0xFF));
+  out->append(user_key);
+}
+
+std::string data_key(std::string_view user_key) {
+  std::string out;
+  data_key_into(user_key, &out);
+  return out;
+}
+
+std::string slot_start_key(uint16_t slot) {
+  std::string out;
+  out.push_back(static_cast<char>(slot >> 8));
+  out.push_back(static_cast<char>(slot & 0xFF));
+  return out;
+}
+
+std::string data_end_key() { return slot_start_key(kSlotCount); }
+
+bool parse_data_key(std::string_view engine_key, std::string_view* user_key) {
+  if (engine_key.size() < kSlotPrefixBytes) return false;
+  const uint16_t slot = static_cast<uint16_t>((static_cast<uint8_t>(engine_key[0]) << 8) |
+                                              static_cast<uint8_t>(engine_key[1]));
+  if (slot >= kSlotCount) return false;
+  *user_key = engine_key.substr(kSlotPrefixBytes);
+  return true;
+}
+
+std::string expiry_index_prefix() { return std::string{kIndexByte0, kIndexByte1}; }
+
+std::string expiry_index_key(uint64_t expiry_ms, std::string_view user_key) {
+  std::string out = expiry_index_prefix();
+  out.reserve(kIndexHeaderBytes + user_key.size());
+  put_big_endian64(&out, expiry_ms);
+  out.append(user_key);
+  return out;
+}
+
+bool parse_expiry_index_key(std::string_view engine_key, uint64_t* expiry_ms,
+                            std::string_view* user_key) {
+  if (engine_key.size() < kIndexHeaderBytes || engine_key[0] != kIndexByte0 ||
+      engine_key[1] != kIndexByte1) {
+    return false;
+  }
+  uint64_t value = 0;
+  for (size_t i = 2; i < kIndexHeaderBytes; i++) value = (value << 8) | static_cast<uint8_t>(engine_key[i]);
+  *expiry_ms = value;
+  *user_key = engine_key.substr(kIndexHeaderBytes);
+  return true;
+}
+
+}  // namespace cairn

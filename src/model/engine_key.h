@@ -1,0 +1,36 @@
+// Engine keys: how the keyspace lays user keys out in the storage engine (docs/keyspace-format.md).
+//   data key:         [slot: u16 big-endian][user key bytes]            (slot < 16384: 0x0000-0x3FFF)
+//   expiry index key: [0xFF]['E'][expiry unix ms: u64 big-endian][user key bytes], empty value
+// Data keys of one slot are contiguous; all index entries sort after every data key and among
+// themselves by expiry time, so active expiry reads them from the start up to now.
+//
+// Thread-safety: pure functions.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace cairn {
+
+// The largest user key the server accepts (DESIGN.md: keys up to 64 KiB).
+constexpr size_t kUserKeyBytesMax = 64 * 1024;
+constexpr size_t kSlotPrefixBytes = 2;
+
+std::string data_key(std::string_view user_key);
+// Writes data_key(user_key) into *out (reusing its buffer).
+void data_key_into(std::string_view user_key, std::string* out);
+// The first engine key of slot `slot` and the first one past the last slot's data.
+std::string slot_start_key(uint16_t slot);
+std::string data_end_key();
+// Whether `engine_key` is a data key; if so *user_key gets its user key.
+bool parse_data_key(std::string_view engine_key, std::string_view* user_key);
+
+std::string expiry_index_key(uint64_t expiry_ms, std::string_view user_key);
+std::string expiry_index_prefix();
+// Whether `engine_key` is an expiry index entry; if so fills its time and user key.
+bool parse_expiry_index_key(std::string_view engine_key, uint64_t* expiry_ms,
+                            std::string_view* user_key);
+
+}  // namespace cairn

@@ -1,0 +1,47 @@
+#include "model/string_record.h"
+
+#include "common/coding.h"
+
+namespace cairn {
+
+void append_record_trailer(std::string* out, const RecordTrailer& trailer) {
+  put_fixed64(out, trailer.expiry_ms);
+  out->push_back(static_cast<char>(trailer.flags));
+  out->push_back(static_cast<char>(trailer.type));
+}
+
+std::string encode_record(std::string_view payload, const RecordTrailer& trailer) {
+  std::string out;
+  out.reserve(payload.size() + kRecordTrailerBytes);
+  out.append(payload);
+  append_record_trailer(&out, trailer);
+  return out;
+}
+
+Result<RecordTrailer> decode_record_trailer(std::string_view bytes) {
+  if (bytes.size() < kRecordTrailerBytes) {
+    return Status::corruption("keyspace record shorter than its trailer");
+  }
+  std::string_view trailer_bytes = bytes.substr(bytes.size() - kRecordTrailerBytes);
+  RecordTrailer trailer;
+  if (!get_fixed64(&trailer_bytes, &trailer.expiry_ms)) {
+    return Status::corruption("keyspace record trailer truncated");
+  }
+  trailer.flags = static_cast<uint8_t>(trailer_bytes[0]);
+  const auto type = static_cast<uint8_t>(trailer_bytes[1]);
+  if (type != static_cast<uint8_t>(RecordType::kString)) {
+    return Status::corruption("keyspace record of unknown type");
+  }
+  trailer.type = static_cast<RecordType>(type);
+  return trailer;
+}
+
+Result<DecodedRecord> decode_record(std::string_view record) {
+  CAIRN_ASSIGN_OR_RETURN(const RecordTrailer trailer, decode_record_trailer(record));
+  DecodedRecord decoded;
+  decoded.payload = record.substr(0, record.size() - kRecordTrailerBytes);
+  decoded.trailer = trailer;
+  return decoded;
+}
+
+}  // namespace cairn

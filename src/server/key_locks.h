@@ -1,0 +1,51 @@
+// KeyLocks: striped mutexes for read-modify-write commands. A key maps to one of kStripeCount
+// stripes by hash; a command locks the stripes of all its keys in ascending stripe order (each
+// once), so two commands never deadlock and two INCRs of one key never lose an update.
+//
+// Thread-safety: every method may be called from any thread. A KeyLockGuard is used (and
+// destroyed) by the thread that made it.
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <mutex>
+#include <span>
+#include <string_view>
+#include <vector>
+
+namespace cairn {
+
+class KeyLocks;
+
+// Holds some stripes locked until destroyed. Move-only.
+class KeyLockGuard {
+ public:
+  KeyLockGuard() = default;
+  KeyLockGuard(KeyLockGuard&& other) noexcept;
+  KeyLockGuard& operator=(KeyLockGuard&& other) noexcept;
+  KeyLockGuard(const KeyLockGuard&) = delete;
+  KeyLockGuard& operator=(const KeyLockGuard&) = delete;
+  ~KeyLockGuard();
+  void unlock();
+
+ private:
+  friend class KeyLocks;
+  KeyLocks* locks_ = nullptr;
+  std::vector<size_t> stripes_;  // ascending, unique
+};
+
+class KeyLocks {
+ public:
+  static constexpr size_t kStripeCount = 4096;
+
+  size_t stripe_of(std::string_view key) const;
+  // Locks the stripes of every key in `keys` (which may repeat).
+  KeyLockGuard lock(std::span<const std::string_view> keys);
+  KeyLockGuard lock_one(std::string_view key);
+
+ private:
+  friend class KeyLockGuard;
+  std::array<std::mutex, kStripeCount> stripes_;
+};
+
+}  // namespace cairn

@@ -1,0 +1,312 @@
+// Keyspace: opening the engine, reading records with lazy expiry, and writing one command's
+// changes as one batch (KeyspaceWrite). Scans are in keyspace_scan.cc, active expiry and the
+// compaction filter in keyspace_expiry.cc.
+#include "server/keyspace.h"
+
+#include <algorithm>
+#include <chrono>
+
+#include "io/env.h"
+#include "model/engine_key.h"
+#include "model/string_number.h"
+#include "server/keyspace_internal.h"
+#include "server/scan_cursors.h"
+#include "storage/block_cache.h"
+
+namespace cairn {
+namespace {
+
+// The system's wall clock in unix microseconds: expiry times are absolute unix times.
+class SystemWallClock final : public Clock {
+ public:
+  uint64_t now_micros() const override {
+    const auto since_epoch = std::chrono::system_clock::now().time_since_epoch();
+    return static_cast<uint64_t>(
+        std::chrono::duration_cast<std::chrono::microseconds>(since_epoch).count());
+  }
+  void sleep_micros(uint64_t micros) override { Clock::real()->sleep_micros(micros); }
+};
+
+constexpr size_t kCopyChunkBytes = 64 * 1024;
+
+Status key_too_large() {
+  return Status::invalid_argument("key too large (max " + std::to_string(kUserKeyBytesMax) +
+                                  " bytes)");
+}
+
+}  // namespace
+
+Status check_user_key(std::string_view key) {
+  return key.size() > kUserKeyBytesMax ? key_too_large() : Status::ok();
+}
+
+Result<std::unique_ptr<Keyspace>> Keyspace::open(const ServerConfig& config,
+                                                 const KeyspaceOptions& keyspace_options) {
+  std::unique_ptr<Keyspace> keyspace(new Keyspace());
+  if (keyspace_options.wall_clock != nullptr) {
+    keyspace->clock_ = keyspace_options.wall_clock;
+  } else {
+    keyspace->owned_clock_ = std::make_unique<SystemWallClock>();
+    keyspace->clock_ = keyspace->owned_clock_.get();
+  }
+  keyspace->filter_ = std::make_unique<ExpiredRecordFilter>(keyspace->clock_);
+  keyspace->cursors_ = std::make_unique<ScanCursors>();
+  keyspace->string_bytes_max_ = config.proto_max_bulk_len;
+
+  Options options;
+  options.env = keyspace_options.env;
+  options.create_if_missing = true;
+  // The server syncs the WAL itself (--fsync always per loop iteration, everysec by timer).
+  options.fsync = FsyncPolicy::kNever;
+  options.write_buffer_size_bytes = static_cast<size_t>(config.write_buffer_bytes);
+  options.blob_value_threshold_bytes = config.blob_threshold_bytes;
+  options.table.block_cache = std::make_shared<BlockCache>(static_cast<size_t>(config.block_cache_bytes));
+  options.compaction.filter = keyspace->filter_.get();
+  Env* env = keyspace_options.env != nullptr ? keyspace_options.env : Env::posix();
+  if (!env->file_exists(config.dir)) {
+    const Status created = env->create_dir(config.dir);
+    if (!created.is_ok() && !env->file_exists(config.dir)) return created;
+  }
+  CAIRN_ASSIGN_OR_RETURN(keyspace->database_, Database::open(options, config.dir));
+  return keyspace;
+}
+
+Keyspace::~Keyspace() {
+  // The database goes first: its compactions use filter_.
+  if (database_ != nullptr) {
+    (void)database_->close();
+    database_.reset();
+  }
+}
+
+Database& Keyspace::database() { return *database_; }
+
+void Keyspace::set_observer(KeyspaceObserver* observer) { observer_ = observer; }
+
+Status Keyspace::save() { return database_->flush(); }
+
+KeyspaceStats Keyspace::stats() const {
+  KeyspaceStats stats;
+  stats.expired_keys = expired_keys_.load(std::memory_order_relaxed);
+  stats.keyspace_hits = hits_.load(std::memory_order_relaxed);
+  stats.keyspace_misses = misses_.load(std::memory_order_relaxed);
+  return stats;
+}
+
+uint64_t Keyspace::now_ms() const { return clock_->now_micros() / 1000; }
+
+void Keyspace::notify(std::string_view key) {
+  if (observer_ != nullptr) observer_->key_modified(key);
+}
+
+Result<std::optional<StringEntry>> Keyspace::read_record(std::string_view engine_key) {
+  CAIRN_ASSIGN_OR_RETURN(StoredValue stored, database_->get_value(ReadOptions(), engine_key));
+  if (!stored.found()) return std::optional<StringEntry>();
+  StringEntry entry;
+  if (stored.kind() == StoredValue::Kind::kInline) {
+    CAIRN_ASSIGN_OR_RETURN(entry.trailer, decode_record_trailer(stored.inline_bytes()));
+  } else {
+    if (stored.size_bytes() < kRecordTrailerBytes) {
+      return Status::corruption("keyspace record shorter than its trailer");
+    }
+    CAIRN_ASSIGN_OR_RETURN(std::unique_ptr<ValueReader> reader,
+                           stored.open_range(stored.size_bytes() - kRecordTrailerBytes,
+                                             kRecordTrailerBytes));
+    char trailer[kRecordTrailerBytes];
+    size_t filled = 0;
+    while (filled < kRecordTrailerBytes) {
+      CAIRN_ASSIGN_OR_RETURN(const size_t n,
+                             reader->read(trailer + filled, kRecordTrailerBytes - filled));
+      if (n == 0) return Status::corruption("keyspace record trailer truncated");
+      filled += n;
+    }
+    CAIRN_ASSIGN_OR_RETURN(entry.trailer,
+                           decode_record_trailer(std::string_view(trailer, kRecordTrailerBytes)));
+  }
+  entry.payload_bytes = stored.size_bytes() - kRecordTrailerBytes;
+  entry.stored = std::move(stored);
+  return std::optional<StringEntry>(std::move(entry));
+}
+
+Result<std::optional<StringEntry>> Keyspace::find(std::string_view key, bool locked,
+                                                  bool count_lookup) {
+  std::optional<StringEntry> entry;
+  if (key.size() <= kUserKeyBytesMax) {
+    CAIRN_ASSIGN_OR_RETURN(entry, read_record(data_key(key)));
+  }
+  if (entry.has_value() && record_expired(entry->trailer.expiry_ms, now_ms())) {
+    const uint64_t expiry_ms = entry->trailer.expiry_ms;
+    entry.reset();
+    if (locked) {
+      CAIRN_RETURN_IF_ERROR(delete_expired(key, expiry_ms));
+    } else {
+      KeyLockGuard guard = lock_key(key);
+      CAIRN_RETURN_IF_ERROR(delete_expired(key, expiry_ms));
+    }
+  }
+  if (count_lookup) {
+    (entry.has_value() ? hits_ : misses_).fetch_add(1, std::memory_order_relaxed);
+  }
+  return entry;
+}
+
+Status Keyspace::delete_expired(std::string_view key, uint64_t expiry_ms) {
+  // Re-read under the lock: another command may have rewritten the key meanwhile.
+  CAIRN_ASSIGN_OR_RETURN(const std::optional<StringEntry> current, read_record(data_key(key)));
+  WriteBatch batch;
+  batch.remove(expiry_index_key(expiry_ms, key));
+  const bool expired = current.has_value() && current->trailer.expiry_ms == expiry_ms &&
+                       record_expired(expiry_ms, now_ms());
+  if (expired) batch.remove(data_key(key));
+  CAIRN_RETURN_IF_ERROR(database_->write(batch));
+  if (expired) {
+    expired_keys_.fetch_add(1, std::memory_order_relaxed);
+    notify(key);
+  }
+  return Status::ok();
+}
+
+Result<std::string> Keyspace::read_payload(const StringEntry& entry) {
+  if (entry.is_inline()) return std::string(entry.inline_payload());
+  return read_payload_range(entry, 0, entry.payload_bytes);
+}
+
+Result<std::string> Keyspace::read_payload_range(const StringEntry& entry, uint64_t offset,
+                                                 uint64_t length) {
+  const uint64_t begin = std::min(offset, entry.payload_bytes);
+  const uint64_t count = std::min(length, entry.payload_bytes - begin);
+  if (entry.is_inline()) return std::string(entry.inline_payload().substr(begin, count));
+  CAIRN_ASSIGN_OR_RETURN(std::unique_ptr<ValueReader> reader, entry.stored.open_range(begin, count));
+  std::string out(count, '\0');
+  size_t filled = 0;
+  while (filled < count) {
+    CAIRN_ASSIGN_OR_RETURN(const size_t n, reader->read(out.data() + filled, count - filled));
+    if (n == 0) return Status::corruption("keyspace value shorter than its record says");
+    filled += n;
+  }
+  return out;
+}
+
+namespace {
+
+// Streams a payload then "\r\n" (the end of a RESP bulk string).
+class PayloadBody final : public ByteSource {
+ public:
+  explicit PayloadBody(std::unique_ptr<ValueReader> reader)
+      : reader_(std::move(reader)), payload_bytes_(reader_->size_bytes()) {}
+  uint64_t size_bytes() const override { return payload_bytes_ + 2; }
+  Result<size_t> read(char* buffer, size_t n) override {
+    if (n == 0) return size_t{0};
+    if (sent_ < payload_bytes_) {
+      const size_t want = static_cast<size_t>(std::min<uint64_t>(n, payload_bytes_ - sent_));
+      CAIRN_ASSIGN_OR_RETURN(const size_t got, reader_->read(buffer, want));
+      if (got == 0) return Status::corruption("keyspace value ended before its length");
+      sent_ += got;
+      return got;
+    }
+    static constexpr char kCrlf[2] = {'\r', '\n'};
+    size_t copied = 0;
+    while (copied < n && sent_ < payload_bytes_ + 2) {
+      buffer[copied++] = kCrlf[sent_ - payload_bytes_];
+      sent_++;
+    }
+    return copied;
+  }
+
+ private:
+  std::unique_ptr<ValueReader> reader_;
+  const uint64_t payload_bytes_;
+  uint64_t sent_ = 0;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<ByteSource>> Keyspace::payload_body(const StringEntry& entry) {
+  CAIRN_ASSIGN_OR_RETURN(std::unique_ptr<ValueReader> reader,
+                         entry.stored.open_range(0, entry.payload_bytes));
+  return std::unique_ptr<ByteSource>(new PayloadBody(std::move(reader)));
+}
+
+Result<std::optional<KeyDescription>> Keyspace::describe(std::string_view key) {
+  CAIRN_ASSIGN_OR_RETURN(const std::optional<StringEntry> entry, find(key, false, false));
+  if (!entry.has_value()) return std::optional<KeyDescription>();
+  KeyDescription description;
+  description.type = "string";
+  if (entry->is_inline() && entry->payload_bytes <= 20 &&
+      parse_int64(entry->inline_payload()).has_value()) {
+    description.encoding = "int";
+  } else if (entry->payload_bytes <= 44) {
+    description.encoding = "embstr";
+  } else {
+    description.encoding = "raw";
+  }
+  return std::optional<KeyDescription>(description);
+}
+
+// ---- KeyspaceWrite -------------------------------------------------------------------------
+
+void KeyspaceWrite::replace_index(std::string_view key, uint64_t expiry_ms,
+                                  const std::optional<StringEntry>& old) {
+  if (old.has_value() && old->trailer.expiry_ms != 0 && old->trailer.expiry_ms != expiry_ms) {
+    batch_.remove(expiry_index_key(old->trailer.expiry_ms, key));
+  }
+  if (expiry_ms != 0) batch_.put(expiry_index_key(expiry_ms, key), "");
+}
+
+Status KeyspaceWrite::put_string(std::string_view key, std::string_view payload,
+                                 uint64_t expiry_ms, const std::optional<StringEntry>& old) {
+  CAIRN_RETURN_IF_ERROR(check_user_key(key));
+  RecordTrailer trailer;
+  trailer.expiry_ms = expiry_ms;
+  batch_.put(data_key(key), encode_record(payload, trailer));
+  replace_index(key, expiry_ms, old);
+  modified_.emplace_back(key);
+  return Status::ok();
+}
+
+Status KeyspaceWrite::put_entry(std::string_view key, const StringEntry& source,
+                                uint64_t expiry_ms, const std::optional<StringEntry>& old) {
+  if (source.is_inline()) return put_string(key, source.inline_payload(), expiry_ms, old);
+  CAIRN_RETURN_IF_ERROR(check_user_key(key));
+  // A value in a blob file is copied a chunk at a time, never held whole.
+  RecordTrailer trailer;
+  trailer.expiry_ms = expiry_ms;
+  CAIRN_ASSIGN_OR_RETURN(std::unique_ptr<ValueReader> reader,
+                         source.stored.open_range(0, source.payload_bytes));
+  CAIRN_ASSIGN_OR_RETURN(
+      std::unique_ptr<ValueWriter> writer,
+      keyspace_.database_->put_stream(data_key(key), source.payload_bytes + kRecordTrailerBytes));
+  std::string chunk(kCopyChunkBytes, '\0');
+  while (true) {
+    CAIRN_ASSIGN_OR_RETURN(const size_t n, reader->read(chunk.data(), chunk.size()));
+    if (n == 0) break;
+    CAIRN_RETURN_IF_ERROR(writer->append(std::string_view(chunk.data(), n)));
+  }
+  std::string trailer_bytes;
+  append_record_trailer(&trailer_bytes, trailer);
+  CAIRN_RETURN_IF_ERROR(writer->append(trailer_bytes));
+  // The new index entry goes in first (a stale entry is harmless, a missing one is not).
+  if (expiry_ms != 0) {
+    CAIRN_RETURN_IF_ERROR(keyspace_.database_->put(expiry_index_key(expiry_ms, key), ""));
+  }
+  CAIRN_RETURN_IF_ERROR(writer->commit());
+  replace_index(key, expiry_ms, old);
+  modified_.emplace_back(key);
+  return Status::ok();
+}
+
+void KeyspaceWrite::remove(std::string_view key, const StringEntry& old) {
+  batch_.remove(data_key(key));
+  if (old.trailer.expiry_ms != 0) batch_.remove(expiry_index_key(old.trailer.expiry_ms, key));
+  modified_.emplace_back(key);
+}
+
+Status KeyspaceWrite::commit() {
+  if (batch_.count() > 0) CAIRN_RETURN_IF_ERROR(keyspace_.database_->write(batch_));
+  batch_.clear();
+  for (const std::string& key : modified_) keyspace_.notify(key);
+  modified_.clear();
+  return Status::ok();
+}
+
+}  // namespace cairn

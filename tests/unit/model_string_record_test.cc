@@ -1,0 +1,79 @@
+// Proves string records and engine keys round-trip, and that malformed records decode to
+// Corruption instead of crashing.
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "model/engine_key.h"
+#include "model/slot.h"
+#include "model/string_record.h"
+
+namespace cairn {
+namespace {
+
+TEST(StringRecordTest, RoundTrip) {
+  RecordTrailer trailer;
+  trailer.expiry_ms = 1700000000123;
+  const std::string record = encode_record(std::string("va\0lue", 6), trailer);
+  ASSERT_EQ(record.size(), 6 + kRecordTrailerBytes);
+  EXPECT_EQ(record.back(), 's');
+  auto decoded = decode_record(record);
+  ASSERT_TRUE(decoded.is_ok()) << decoded.status().to_string();
+  EXPECT_EQ(decoded->payload, std::string("va\0lue", 6));
+  EXPECT_EQ(decoded->trailer.expiry_ms, 1700000000123u);
+  EXPECT_EQ(decoded->trailer.type, RecordType::kString);
+}
+
+TEST(StringRecordTest, EmptyPayloadAndTrailerOnly) {
+  const std::string record = encode_record("", RecordTrailer{});
+  auto decoded = decode_record(record);
+  ASSERT_TRUE(decoded.is_ok());
+  EXPECT_TRUE(decoded->payload.empty());
+  EXPECT_EQ(decoded->trailer.expiry_ms, 0u);
+  auto trailer = decode_record_trailer(record);
+  ASSERT_TRUE(trailer.is_ok());
+}
+
+TEST(StringRecordTest, MalformedIsCorruption) {
+  for (size_t n = 0; n < kRecordTrailerBytes; n++) {
+    EXPECT_TRUE(decode_record(std::string(n, 'x')).status().is_corruption()) << n;
+  }
+  std::string bad_type = encode_record("v", RecordTrailer{});
+  bad_type.back() = 'q';
+  EXPECT_TRUE(decode_record(bad_type).status().is_corruption());
+}
+
+TEST(StringRecordTest, Expired) {
+  EXPECT_FALSE(record_expired(0, 100));
+  EXPECT_TRUE(record_expired(100, 100));
+  EXPECT_FALSE(record_expired(101, 100));
+}
+
+TEST(EngineKeyTest, DataKeyCarriesSlot) {
+  const std::string key = data_key("foo");
+  ASSERT_EQ(key.size(), 5u);
+  EXPECT_EQ((static_cast<uint8_t>(key[0]) << 8) | static_cast<uint8_t>(key[1]), 12182);
+  std::string_view user;
+  ASSERT_TRUE(parse_data_key(key, &user));
+  EXPECT_EQ(user, "foo");
+  EXPECT_LT(key, data_end_key());
+  EXPECT_FALSE(parse_data_key("\x40\x00x", &user));
+}
+
+TEST(EngineKeyTest, ExpiryIndexSortsByTimeAfterData) {
+  const std::string early = expiry_index_key(1000, "zzz");
+  const std::string late = expiry_index_key(2000, "aaa");
+  EXPECT_LT(early, late);
+  EXPECT_LT(data_end_key(), early);
+  EXPECT_LT(data_key("anything"), early);
+  uint64_t expiry = 0;
+  std::string_view user;
+  ASSERT_TRUE(parse_expiry_index_key(late, &expiry, &user));
+  EXPECT_EQ(expiry, 2000u);
+  EXPECT_EQ(user, "aaa");
+  EXPECT_FALSE(parse_expiry_index_key(data_key("x"), &expiry, &user));
+  EXPECT_EQ(late.compare(0, 2, expiry_index_prefix()), 0);
+}
+
+}  // namespace
+}  // namespace cairn
