@@ -11,7 +11,9 @@
 #include <span>
 #include <string_view>
 
+#include "model/string_number.h"  // parse_int64 (Redis's string2ll)
 #include "net/reply_writer.h"
+#include "server/command_support.h"  // equals_ignore_case
 #include "server/command.h"
 
 namespace cairn {
@@ -22,9 +24,6 @@ inline constexpr std::string_view kRedisCompatibleVersion = "7.0.0";
 // Cairn's own version (INFO cairn_version).
 inline constexpr std::string_view kCairnVersion = "0.1.0";
 
-// A signed 64-bit decimal, exactly as Redis's string2ll accepts it (no spaces, no '+').
-std::optional<int64_t> parse_int64(std::string_view text);
-bool equals_ignore_case(std::string_view a, std::string_view b);
 
 // "<NAME> <subcommand> [<arg> [value] [opt] ...]. Subcommands are:", the lines, then HELP's
 // own two lines; each line a simple string, as Redis's addReplyHelp.
