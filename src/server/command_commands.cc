@@ -240,7 +240,7 @@ constexpr std::array kCommandSubcommands = {
                 .since = "7.0.0", .summary = "Returns a list of command names.",
                 .complexity = "O(N) where N is the total number of Redis commands",
                 .handler = command_list, .subcommands = {}},
-    CommandSpec{.name = "getkeys", .arity = -3, .flags = kCommandFlags, .group = "server",
+    CommandSpec{.name = "getkeys", .arity = -4, .flags = kCommandFlags, .group = "server",
                 .since = "2.8.13", .summary = "Extracts the key names from an arbitrary command.",
                 .complexity = "O(N) where N is the number of arguments to the command",
                 .handler = command_getkeys, .subcommands = {}},

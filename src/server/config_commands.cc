@@ -20,7 +20,7 @@ void config_get(CommandContext& context) {
 void config_set(CommandContext& context) {
   std::span<const std::string_view> pairs = context.argv.subspan(2);
   if (pairs.size() % 2 != 0) {
-    context.reply.error("ERR wrong number of arguments for 'config|set' command");
+    context.reply.error("ERR syntax error");  // as Redis 7.0 answers an odd count
     return;
   }
   Result<bool> done = context.server.config_registry().set(pairs);

@@ -8,6 +8,7 @@
 
 #include <filesystem>
 #include <initializer_list>
+#include <thread>
 
 #include "server/server.h"
 
@@ -32,6 +33,15 @@ struct TestClient {
     std::string out;
     Session::Outcome outcome = session->execute(argv, out);
     closed_after_reply = outcome.close_after_reply;
+    if (outcome.body) {  // a streamed reply body: read it as the connection would
+      char buffer[4096];
+      while (true) {
+        Result<size_t> read = outcome.body->read(buffer, sizeof(buffer));
+        EXPECT_TRUE(read.is_ok());
+        if (!read.is_ok() || *read == 0) break;
+        out.append(buffer, *read);
+      }
+    }
     return out;
   }
 };
@@ -236,8 +246,7 @@ TEST_F(ServerSessionTest, ConfigGetSet) {
   EXPECT_EQ(c.run({"CONFIG", "GET", "hz"}), "*2\r\n$2\r\nhz\r\n$2\r\n20\r\n");
   EXPECT_EQ(c.run({"CONFIG", "SET", "foo", "bar"}),
             "-ERR Unknown option or number of arguments for CONFIG SET - 'foo'\r\n");
-  EXPECT_EQ(c.run({"CONFIG", "SET", "hz", "1", "x"}),
-            "-ERR wrong number of arguments for 'config|set' command\r\n");
+  EXPECT_EQ(c.run({"CONFIG", "SET", "hz", "1", "x"}), "-ERR syntax error\r\n");
   EXPECT_EQ(c.run({"CONFIG", "SET", "proto-max-bulk-len", "100mb"}), "+OK\r\n");
   EXPECT_EQ(server_->limits().bulk_bytes_max.load(), 100u << 20);
   EXPECT_EQ(c.run({"CONFIG", "REWRITE"}), "-ERR The server is running without a config file\r\n");
@@ -289,7 +298,12 @@ TEST_F(ServerSessionTest, CommandIntrospection) {
   EXPECT_NE(list.find("$10\r\nconfig|get\r\n"), std::string::npos);
   EXPECT_EQ(list.find("$4\r\nping\r\n"), std::string::npos);
   EXPECT_EQ(c.run({"COMMAND", "GETKEYS", "SET", "k", "v"}), "*1\r\n$1\r\nk\r\n");
-  EXPECT_EQ(c.run({"COMMAND", "GETKEYS", "PING"}), "-ERR The command has no key arguments\r\n");
+  EXPECT_EQ(c.run({"COMMAND", "GETKEYS", "PING", "x"}), "-ERR The command has no key arguments\r\n");
+  EXPECT_EQ(c.run({"COMMAND", "GETKEYS", "nosuch", "a"}), "-ERR Invalid command specified\r\n");
+  EXPECT_EQ(c.run({"COMMAND", "GETKEYS", "get", "a", "b"}),
+            "-ERR Invalid number of arguments specified for command\r\n");
+  EXPECT_EQ(c.run({"COMMAND", "GETKEYS", "PING"}),
+            "-ERR wrong number of arguments for 'command|getkeys' command\r\n");
 }
 
 TEST_F(ServerSessionTest, DbsizeFlushallTimeObject) {
@@ -348,6 +362,63 @@ TEST_F(ServerSessionTest, EverysecDoesNotSyncInBeforeReplies) {
   uint64_t before = server_->stats().wal_syncs();
   server_->before_replies(0);
   EXPECT_EQ(server_->stats().wal_syncs(), before);
+}
+
+TEST_F(ServerSessionTest, StreamedSetValueReachesTheKeyspace) {
+  TestClient& c = connect();
+  std::string value(100 * 1024, 'v');
+  for (size_t i = 0; i < value.size(); i += 997) value[i] = static_cast<char>('a' + i % 26);
+  std::vector<std::string_view> head = {"SET", "big"};
+  // Only SET's value, outside MULTI, is streamed.
+  EXPECT_EQ(c.session->stream_argument(head, 1, 3, value.size()), nullptr);
+  std::vector<std::string_view> get_head = {"GET", "big"};
+  EXPECT_EQ(c.session->stream_argument(get_head, 2, 3, value.size()), nullptr);
+  std::unique_ptr<ByteSink> sink = c.session->stream_argument(head, 2, 3, value.size());
+  ASSERT_NE(sink, nullptr);
+  for (size_t i = 0; i < value.size(); i += 30000) {
+    ASSERT_TRUE(sink->append(std::string_view(value).substr(i, 30000)).is_ok());
+  }
+  sink.reset();
+  EXPECT_EQ(c.run({"SET", "big", ""}), "+OK\r\n");
+  std::string expected = "$" + std::to_string(value.size()) + "\r\n" + value + "\r\n";
+  EXPECT_EQ(c.run({"GET", "big"}), expected);
+  // Inside a transaction the streamed GET body is inlined into EXEC's array.
+  c.run({"MULTI"});
+  EXPECT_EQ(c.session->stream_argument(head, 2, 3, value.size()), nullptr);
+  c.run({"GET", "big"});
+  EXPECT_EQ(c.run({"EXEC"}), "*1\r\n" + expected);
+}
+
+TEST_F(ServerSessionTest, ExecIsAtomicAgainstOtherClients) {
+  // Two clients increment one counter with transactions of INCR+GET while a third INCRs
+  // alone; each EXEC's GET must equal its INCR (nothing ran in between).
+  TestClient& a = connect();
+  TestClient& b = connect();
+  TestClient& d = connect();
+  std::atomic<bool> mismatch{false};
+  auto transact = [&](TestClient& client) {
+    for (int i = 0; i < 200; ++i) {
+      client.run({"MULTI"});
+      client.run({"INCR", "n"});
+      client.run({"GET", "n"});
+      std::string reply = client.run({"EXEC"});
+      // "*2\r\n:N\r\n$len\r\nN\r\n"
+      size_t colon = reply.find(':');
+      size_t end = reply.find('\r', colon);
+      std::string number = reply.substr(colon + 1, end - colon - 1);
+      if (reply.find("\r\n" + number + "\r\n", end) == std::string::npos) mismatch = true;
+    }
+  };
+  std::thread t1(transact, std::ref(a));
+  std::thread t2(transact, std::ref(b));
+  std::thread t3([&] {
+    for (int i = 0; i < 400; ++i) d.run({"INCR", "n"});
+  });
+  t1.join();
+  t2.join();
+  t3.join();
+  EXPECT_FALSE(mismatch);
+  EXPECT_EQ(d.run({"GET", "n"}), "$3\r\n800\r\n");
 }
 
 }  // namespace
