@@ -227,6 +227,29 @@ TEST_F(ServerSessionTest, ClientCommands) {
   EXPECT_EQ(server_->clients().connected(), 1u);
 }
 
+TEST_F(ServerSessionTest, MaxclientsRefusesNewConnections) {
+  TestClient& c = connect();
+  EXPECT_TRUE(server_->accepting_clients());
+  EXPECT_EQ(c.run({"CONFIG", "SET", "maxclients", "1"}), "+OK\r\n");
+  EXPECT_FALSE(server_->accepting_clients());
+  EXPECT_NE(c.run({"INFO", "stats"}).find("rejected_connections:1\r\n"), std::string::npos);
+  EXPECT_NE(c.run({"INFO", "clients"}).find("maxclients:1\r\n"), std::string::npos);
+}
+
+TEST_F(ServerSessionTest, ClientKillOldFormOfSelfClosesAfterReply) {
+  TestClient& c = connect();
+  EXPECT_EQ(c.run({"CLIENT", "KILL", "127.0.0.1:40001"}), "+OK\r\n");
+  EXPECT_TRUE(c.closed_after_reply);
+  EXPECT_FALSE(c.control->closed);  // its reply is still written
+  EXPECT_EQ(c.run({"CLIENT", "KILL", "ID", "1", "SKIPME", "no"}), ":1\r\n");
+  EXPECT_TRUE(c.closed_after_reply);
+  EXPECT_EQ(c.run({"CLIENT", "KILL", "ID", "abc"}), "-ERR client-id should be greater than 0\r\n");
+  EXPECT_EQ(c.run({"HELLO", "3", "AUTH", "bob", "x"}),
+            "-WRONGPASS invalid username-password pair or user is disabled.\r\n");
+  EXPECT_EQ(c.run({"HELLO", "3", "foo"}), "-ERR Syntax error in HELLO option 'foo'\r\n");
+  EXPECT_EQ(c.run({"HELLO", "x"}), "-ERR Protocol version is not an integer or out of range\r\n");
+}
+
 TEST_F(ServerSessionTest, ClientReplyModes) {
   TestClient& c = connect();
   EXPECT_EQ(c.run({"CLIENT", "REPLY", "OFF"}), "");
