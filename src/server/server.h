@@ -3,16 +3,31 @@
 // and the maintenance thread (everysec fsync, active expiry). It is the SessionFactory the
 // network layer opens a Session from for each connection.
 //
+// Execution: every command runs holding execution_mutex() shared; EXEC holds it exclusively
+// while its queued commands run, so a transaction is atomic with respect to every other
+// command (they never take it shared first and then exclusive).
+//
 // Thread-safety: every public method may be called from any loop thread at once.
 #pragma once
 
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
 #include <functional>
 #include <memory>
+#include <mutex>
+#include <shared_mutex>
+#include <thread>
 
 #include "common/result.h"
 #include "net/session.h"
+#include "server/client_registry.h"
+#include "server/command_table.h"
+#include "server/config_registry.h"
 #include "server/keyspace.h"
 #include "server/server_config.h"
+#include "server/server_stats.h"
+#include "server/watch_registry.h"
 
 namespace cairn {
 
@@ -28,13 +43,66 @@ class Server : public SessionFactory {
 
   // Called (once, from a loop thread) by SHUTDOWN; cairnd sets it to stop the network layer.
   void set_shutdown_handler(std::function<void()> handler);
+  // SHUTDOWN: calls the handler (once); false when none is set.
+  bool request_shutdown();
 
   // Stops the maintenance thread, syncs the WAL and closes the engine. REQUIRES: no session
   // is running a command.
   Status close();
 
-  // (Further members — clients, stats, config registry, watches — are declared by the
-  // implementation.)
+  // SessionFactory.
+  std::unique_ptr<Session> open_session(const ConnectionInfo& info,
+                                        std::shared_ptr<ConnectionControl> control) override;
+  // With fsync `always`, syncs the WAL once if anything was written since the last sync.
+  void before_replies(size_t loop_index) override;
+  bool accepting_clients() override { return clients_.admit(); }
+
+  const ServerConfig& config() const { return config_; }
+  const CommandTable& table() const { return table_; }
+  ClientRegistry& clients() { return clients_; }
+  WatchRegistry& watches() { return watches_; }
+  ConfigRegistry& config_registry() { return config_registry_; }
+  ServerStats& stats() { return stats_; }
+  std::shared_mutex& execution_mutex() { return execution_mutex_; }
+
+  // Wall-clock milliseconds and seconds (TIME, LASTSAVE, CLIENT LIST ages).
+  static int64_t now_ms();
+  int64_t start_time_ms() const { return start_time_ms_; }
+  int64_t last_save_s() const { return last_save_s_.load(std::memory_order_relaxed); }
+  void note_save() { last_save_s_.store(now_ms() / 1000, std::memory_order_relaxed); }
+
+  // Makes every acknowledged write durable if any was made since the last sync (counted in
+  // stats().wal_syncs()).
+  Status sync_if_written();
+
+ private:
+  Server(const ServerConfig& config, std::unique_ptr<Keyspace> keyspace);
+  void maintenance_loop();
+
+  const ServerConfig config_;
+  ProtocolLimits limits_;
+  std::unique_ptr<Keyspace> keyspace_;
+  const CommandTable& table_;
+  ClientRegistry clients_;
+  WatchRegistry watches_;
+  ConfigRegistry config_registry_;
+  ServerStats stats_;
+  std::shared_mutex execution_mutex_;
+  const int64_t start_time_ms_;
+  std::atomic<int64_t> last_save_s_;
+
+  std::mutex sync_mutex_;  // one sync at a time; later callers find it done
+  std::atomic<uint64_t> synced_sequence_{0};
+
+  std::mutex shutdown_mutex_;
+  std::function<void()> shutdown_handler_;
+  bool shutdown_requested_ = false;
+
+  std::mutex maintenance_mutex_;
+  std::condition_variable maintenance_wake_;
+  bool stopping_ = false;
+  bool closed_ = false;
+  std::thread maintenance_;
 };
 
 }  // namespace cairn

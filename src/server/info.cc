@@ -1,0 +1,281 @@
+#include "server/info.h"
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <vector>
+
+#include "server/command.h"
+#include "server/command_helpers.h"
+#include "server/server.h"
+
+namespace cairn {
+namespace {
+
+constexpr std::string_view kDefaultSections[] = {"server",      "clients",    "memory",
+                                                 "persistence", "stats",      "replication",
+                                                 "cpu",         "modules",    "errorstats",
+                                                 "cluster",     "keyspace"};
+
+// Process facts from /proc (Linux): resident bytes, pid, CPU seconds (user, system).
+struct ProcessFacts {
+  uint64_t rss_bytes = 0;
+  uint64_t peak_rss_bytes = 0;
+  int64_t pid = 0;
+  double user_cpu_s = 0;
+  double system_cpu_s = 0;
+};
+
+ProcessFacts read_process_facts() {
+  ProcessFacts facts;
+  std::ifstream status("/proc/self/status");
+  std::string line;
+  while (std::getline(status, line)) {
+    unsigned long long kib = 0;
+    if (std::sscanf(line.c_str(), "VmRSS: %llu kB", &kib) == 1) facts.rss_bytes = kib * 1024;
+    if (std::sscanf(line.c_str(), "VmHWM: %llu kB", &kib) == 1) facts.peak_rss_bytes = kib * 1024;
+    long long pid = 0;
+    if (std::sscanf(line.c_str(), "Pid: %lld", &pid) == 1) facts.pid = pid;
+  }
+  std::ifstream stat("/proc/self/stat");
+  std::string text((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
+  size_t paren = text.rfind(')');
+  if (paren != std::string::npos) {
+    std::istringstream fields(text.substr(paren + 2));
+    std::string field;
+    // Fields after the name: state(3) ... utime(14) stime(15); the clock tick is 100 Hz on Linux.
+    for (int index = 3; fields >> field; ++index) {
+      if (index == 14) facts.user_cpu_s = std::stod(field) / 100.0;
+      if (index == 15) {
+        facts.system_cpu_s = std::stod(field) / 100.0;
+        break;
+      }
+    }
+  }
+  return facts;
+}
+
+std::string human_bytes(uint64_t bytes) {
+  char buffer[32];
+  double value = static_cast<double>(bytes);
+  if (bytes < 1024) {
+    std::snprintf(buffer, sizeof(buffer), "%lluB", static_cast<unsigned long long>(bytes));
+  } else if (bytes < (1u << 20)) {
+    std::snprintf(buffer, sizeof(buffer), "%.2fK", value / 1024);
+  } else if (bytes < (1u << 30)) {
+    std::snprintf(buffer, sizeof(buffer), "%.2fM", value / (1 << 20));
+  } else {
+    std::snprintf(buffer, sizeof(buffer), "%.2fG", value / (1 << 30));
+  }
+  return buffer;
+}
+
+class InfoWriter {
+ public:
+  void section(std::string_view name) {
+    if (!text_.empty()) text_ += "\r\n";
+    text_ += "# ";
+    text_ += name;
+    text_ += "\r\n";
+  }
+  template <typename T>
+  void field(std::string_view name, const T& value) {
+    text_ += name;
+    text_ += ':';
+    if constexpr (std::is_convertible_v<T, std::string_view>) {
+      text_ += std::string_view(value);
+    } else {
+      text_ += std::to_string(value);
+    }
+    text_ += "\r\n";
+  }
+  std::string take() { return std::move(text_); }
+
+ private:
+  std::string text_;
+};
+
+const char* fsync_name(ServerFsync fsync) {
+  switch (fsync) {
+    case ServerFsync::kAlways: return "always";
+    case ServerFsync::kEverySec: return "everysec";
+    case ServerFsync::kNo: return "no";
+  }
+  return "everysec";
+}
+
+void server_section(Server& server, InfoWriter& out, const ProcessFacts& facts) {
+  int64_t uptime_s = (Server::now_ms() - server.start_time_ms()) / 1000;
+  std::error_code error;
+  std::string executable = std::filesystem::read_symlink("/proc/self/exe", error).string();
+  out.section("Server");
+  out.field("redis_version", kRedisCompatibleVersion);
+  out.field("cairn_version", kCairnVersion);
+  out.field("redis_mode", "standalone");
+  out.field("os", "Linux");
+  out.field("arch_bits", 64);
+  out.field("multiplexing_api", "epoll");
+  out.field("process_id", facts.pid);
+  out.field("tcp_port", server.config().port);
+  out.field("server_time_usec", Server::now_ms() * 1000);
+  out.field("uptime_in_seconds", uptime_s);
+  out.field("uptime_in_days", uptime_s / 86400);
+  out.field("hz", 10);
+  out.field("io_threads_active", server.config().threads > 1 ? 1 : 0);
+  out.field("executable", executable);
+  out.field("config_file", server.config().config_file);
+}
+
+void clients_section(Server& server, InfoWriter& out) {
+  out.section("Clients");
+  out.field("connected_clients", server.clients().connected());
+  out.field("maxclients", server.clients().maxclients());
+  out.field("blocked_clients", 0);
+  out.field("tracking_clients", 0);
+  out.field("clients_in_timeout_table", 0);
+}
+
+void memory_section(Server& server, InfoWriter& out, const ProcessFacts& facts) {
+  DatabaseStats stats = server.keyspace().database().stats();
+  out.section("Memory");
+  out.field("used_memory", facts.rss_bytes);
+  out.field("used_memory_human", human_bytes(facts.rss_bytes));
+  out.field("used_memory_rss", facts.rss_bytes);
+  out.field("used_memory_rss_human", human_bytes(facts.rss_bytes));
+  out.field("used_memory_peak", facts.peak_rss_bytes);
+  out.field("used_memory_peak_human", human_bytes(facts.peak_rss_bytes));
+  out.field("block_cache_usage_bytes", stats.block_cache_usage_bytes);
+  out.field("block_cache_capacity_bytes", stats.block_cache_capacity_bytes);
+  out.field("maxmemory", 0);
+  out.field("maxmemory_human", "0B");
+  out.field("maxmemory_policy", "noeviction");
+  out.field("mem_allocator", "libc");
+}
+
+void persistence_section(Server& server, InfoWriter& out) {
+  out.section("Persistence");
+  out.field("loading", 0);
+  out.field("async_loading", 0);
+  out.field("rdb_changes_since_last_save", 0);
+  out.field("rdb_bgsave_in_progress", 0);
+  out.field("rdb_last_save_time", server.last_save_s());
+  out.field("rdb_last_bgsave_status", "ok");
+  out.field("aof_enabled", 1);
+  out.field("aof_rewrite_in_progress", 0);
+  out.field("aof_last_write_status", "ok");
+  out.field("appendfsync", fsync_name(server.config().fsync));
+  out.field("wal_syncs", server.stats().wal_syncs());
+}
+
+void stats_section(Server& server, InfoWriter& out) {
+  KeyspaceStats keys = server.keyspace().stats();
+  DatabaseStats engine = server.keyspace().database().stats();
+  out.section("Stats");
+  out.field("total_connections_received", server.clients().total_connections());
+  out.field("total_commands_processed", server.stats().commands_processed());
+  out.field("instantaneous_ops_per_sec", server.stats().instantaneous_ops_per_sec());
+  out.field("rejected_connections", server.clients().rejected_connections());
+  out.field("expired_keys", keys.expired_keys);
+  out.field("evicted_keys", 0);
+  out.field("keyspace_hits", keys.keyspace_hits);
+  out.field("keyspace_misses", keys.keyspace_misses);
+  out.field("pubsub_channels", 0);
+  out.field("pubsub_patterns", 0);
+  out.field("total_net_input_bytes", 0);
+  out.field("total_net_output_bytes", 0);
+  out.field("engine_user_bytes_written", engine.user_bytes_written);
+  out.field("engine_flush_count", engine.flush_count);
+  out.field("engine_compaction_count", engine.compaction_count);
+}
+
+void cpu_section(InfoWriter& out, const ProcessFacts& facts) {
+  char buffer[32];
+  out.section("CPU");
+  std::snprintf(buffer, sizeof(buffer), "%.6f", facts.system_cpu_s);
+  out.field("used_cpu_sys", std::string_view(buffer));
+  std::snprintf(buffer, sizeof(buffer), "%.6f", facts.user_cpu_s);
+  out.field("used_cpu_user", std::string_view(buffer));
+}
+
+void keyspace_section(Server& server, InfoWriter& out) {
+  out.section("Keyspace");
+  Result<KeyspaceCounts> counts = server.keyspace().counts();
+  if (counts.is_ok() && counts->keys > 0) {
+    out.field("db0", "keys=" + std::to_string(counts->keys) +
+                         ",expires=" + std::to_string(counts->keys_with_expiry) + ",avg_ttl=0");
+  }
+}
+
+void commandstats_section(Server& server, InfoWriter& out) {
+  out.section("Commandstats");
+  for (const CommandEntry* entry : server.table().entries()) {
+    const CommandCounters& counters = server.stats().command(entry->index);
+    uint64_t calls = counters.calls.load(std::memory_order_relaxed);
+    uint64_t rejected = counters.rejected_calls.load(std::memory_order_relaxed);
+    if (calls == 0 && rejected == 0) continue;
+    uint64_t usec = counters.usec.load(std::memory_order_relaxed);
+    char per_call[32];
+    std::snprintf(per_call, sizeof(per_call), "%.2f",
+                  calls == 0 ? 0.0 : static_cast<double>(usec) / static_cast<double>(calls));
+    out.field("cmdstat_" + entry->full_name,
+              "calls=" + std::to_string(calls) + ",usec=" + std::to_string(usec) +
+                  ",usec_per_call=" + per_call + ",rejected_calls=" + std::to_string(rejected) +
+                  ",failed_calls=" +
+                  std::to_string(counters.failed_calls.load(std::memory_order_relaxed)));
+  }
+}
+
+bool wants(const std::vector<std::string>& requested, std::string_view name) {
+  for (const std::string& section : requested) {
+    if (section == name) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+std::string build_info(Server& server, std::span<const std::string_view> sections) {
+  std::vector<std::string> requested;
+  for (std::string_view section : sections) {
+    std::string lowered(section);
+    for (char& c : lowered) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    bool all = lowered == "all" || lowered == "everything";
+    if (lowered == "default" || all) {
+      requested.insert(requested.end(), std::begin(kDefaultSections), std::end(kDefaultSections));
+    }
+    if (all) requested.push_back("commandstats");
+    if (!all && lowered != "default") requested.push_back(lowered);
+  }
+  if (sections.empty()) {
+    requested.assign(std::begin(kDefaultSections), std::end(kDefaultSections));
+  }
+  ProcessFacts facts = read_process_facts();
+  InfoWriter out;
+  if (wants(requested, "server")) server_section(server, out, facts);
+  if (wants(requested, "clients")) clients_section(server, out);
+  if (wants(requested, "memory")) memory_section(server, out, facts);
+  if (wants(requested, "persistence")) persistence_section(server, out);
+  if (wants(requested, "stats")) stats_section(server, out);
+  if (wants(requested, "replication")) {
+    out.section("Replication");
+    out.field("role", "master");
+    out.field("connected_slaves", 0);
+  }
+  if (wants(requested, "cpu")) cpu_section(out, facts);
+  if (wants(requested, "modules")) out.section("Modules");
+  if (wants(requested, "commandstats")) commandstats_section(server, out);
+  if (wants(requested, "errorstats")) out.section("Errorstats");
+  if (wants(requested, "cluster")) {
+    out.section("Cluster");
+    out.field("cluster_enabled", 0);
+  }
+  if (wants(requested, "keyspace")) keyspace_section(server, out);
+  return out.take();
+}
+
+void info_command(CommandContext& context) {
+  context.reply.verbatim("txt", build_info(context.server, context.argv.subspan(1)));
+}
+
+}  // namespace cairn

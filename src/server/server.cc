@@ -1,0 +1,148 @@
+#include "server/server.h"
+
+#include <chrono>
+#include <utility>
+
+#include "server/session.h"
+
+namespace cairn {
+namespace {
+
+// How often the maintenance thread wakes: the granularity of everysec, the expiry cycle and
+// the ops-per-second samples.
+constexpr uint64_t kMaintenanceTickMs = 100;
+constexpr uint64_t kEverySecIntervalMs = 1000;
+
+void fill_limits(const ServerConfig& config, ProtocolLimits& limits) {
+  limits.bulk_bytes_max = config.proto_max_bulk_len;
+  limits.query_buffer_bytes_max = config.client_query_buffer_limit;
+  limits.output_buffer_bytes_max = config.client_output_buffer_limit;
+  limits.stream_argument_bytes_min = config.blob_threshold_bytes;
+}
+
+}  // namespace
+
+int64_t Server::now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+Result<std::unique_ptr<Server>> Server::open(const ServerConfig& config) {
+  CAIRN_ASSIGN_OR_RETURN(std::unique_ptr<Keyspace> keyspace, Keyspace::open(config));
+  std::unique_ptr<Server> server(new Server(config, std::move(keyspace)));
+  server->keyspace_->set_observer(&server->watches_);
+  server->synced_sequence_ = server->keyspace_->database().last_sequence();
+  server->maintenance_ = std::thread([raw = server.get()] { raw->maintenance_loop(); });
+  return server;
+}
+
+Server::Server(const ServerConfig& config, std::unique_ptr<Keyspace> keyspace)
+    : config_(config),
+      keyspace_(std::move(keyspace)),
+      table_(CommandTable::standard()),
+      clients_(config.maxclients),
+      config_registry_(config_, limits_, clients_),
+      stats_(table_.entry_count()),
+      start_time_ms_(now_ms()),
+      last_save_s_(start_time_ms_ / 1000) {
+  fill_limits(config_, limits_);
+}
+
+Server::~Server() {
+  Status status = close();
+  (void)status;  // close() was called by the owner when it cared about the result
+}
+
+Keyspace& Server::keyspace() { return *keyspace_; }
+ProtocolLimits& Server::limits() { return limits_; }
+
+void Server::set_shutdown_handler(std::function<void()> handler) {
+  std::lock_guard lock(shutdown_mutex_);
+  shutdown_handler_ = std::move(handler);
+}
+
+bool Server::request_shutdown() {
+  std::function<void()> handler;
+  {
+    std::lock_guard lock(shutdown_mutex_);
+    if (!shutdown_handler_) return false;
+    if (shutdown_requested_) return true;
+    shutdown_requested_ = true;
+    handler = shutdown_handler_;
+  }
+  handler();
+  return true;
+}
+
+Status Server::sync_if_written() {
+  Database& database = keyspace_->database();
+  if (database.last_sequence() <= synced_sequence_.load(std::memory_order_acquire)) {
+    return Status::ok();
+  }
+  std::lock_guard lock(sync_mutex_);
+  SequenceNumber sequence = database.last_sequence();
+  // Another thread's sync may have covered these writes while this one waited.
+  if (sequence <= synced_sequence_.load(std::memory_order_acquire)) return Status::ok();
+  Status status = database.sync_wal();
+  stats_.add_wal_sync();
+  if (status.is_ok()) synced_sequence_.store(sequence, std::memory_order_release);
+  return status;
+}
+
+void Server::before_replies(size_t loop_index) {
+  (void)loop_index;
+  if (config_.fsync != ServerFsync::kAlways) return;
+  Status status = sync_if_written();
+  // A failed fsync leaves the writes unsynced; the next iteration retries. (The replies of this
+  // iteration go out: the engine reports the I/O error to later writes.)
+  (void)status;
+}
+
+void Server::maintenance_loop() {
+  uint64_t since_sync_ms = 0;
+  uint64_t since_expiry_ms = 0;
+  std::unique_lock lock(maintenance_mutex_);
+  while (!stopping_) {
+    maintenance_wake_.wait_for(lock, std::chrono::milliseconds(kMaintenanceTickMs));
+    if (stopping_) break;
+    lock.unlock();
+    since_sync_ms += kMaintenanceTickMs;
+    since_expiry_ms += kMaintenanceTickMs;
+    stats_.sample_ops(static_cast<uint64_t>(now_ms()));
+    if (config_.fsync == ServerFsync::kEverySec && since_sync_ms >= kEverySecIntervalMs) {
+      since_sync_ms = 0;
+      Status status = sync_if_written();
+      (void)status;  // retried on the next tick
+    }
+    if (since_expiry_ms >= config_.expiry_cycle_interval_ms) {
+      since_expiry_ms = 0;
+      // Expiry modifies keys: it runs as a command would, holding the execution lock shared.
+      std::shared_lock execution(execution_mutex_);
+      Result<uint64_t> removed = keyspace_->expire_cycle(config_.expiry_cycle_budget_ms);
+      (void)removed;
+    }
+    lock.lock();
+  }
+}
+
+Status Server::close() {
+  {
+    std::lock_guard lock(maintenance_mutex_);
+    if (closed_) return Status::ok();
+    closed_ = true;
+    stopping_ = true;
+  }
+  maintenance_wake_.notify_all();
+  if (maintenance_.joinable()) maintenance_.join();
+  Status status = keyspace_->database().sync_wal();
+  Status closed = keyspace_->database().close();
+  return status.is_ok() ? closed : status;
+}
+
+std::unique_ptr<Session> Server::open_session(const ConnectionInfo& info,
+                                              std::shared_ptr<ConnectionControl> control) {
+  return std::make_unique<ServerSession>(*this, info, std::move(control));
+}
+
+}  // namespace cairn
