@@ -492,6 +492,16 @@ def r(server):
 
 
 @pytest.fixture
+def c(server):
+    """A redis-py client WITHOUT response callbacks, on an empty keyspace: every reply is exactly
+    what the server sent (b"OK" for +OK, ints, bytes, lists, None), for exact-reply assertions."""
+    cl = _fresh_client(server)
+    cl.response_callbacks = {}
+    yield cl
+    cl.close()
+
+
+@pytest.fixture
 def rs(server):
     """A redis-py client decoding replies to str, on an empty keyspace."""
     c = _fresh_client(server, decode_responses=True)
