@@ -360,3 +360,20 @@ def test_client_list_shows_killed_client_gone(c, raw_factory):
         text = c.execute_command("CLIENT", "LIST").decode()
         return all(int(_parse_client_line(l)["id"]) != vid for l in text.splitlines() if l.strip())
     wait_until(gone, timeout=5, message="closed client to leave CLIENT LIST")
+
+
+def test_resp3_types_of_admin_replies(raw):
+    """RESP3 gives INFO and CLIENT INFO as verbatim text, COMMAND INFO flags as sets."""
+    raw.call("HELLO", "3")
+    info = raw.call_bytes("INFO", "keyspace")
+    assert info.startswith(b"=") and b"\r\ntxt:# Keyspace\r\n" in info, info
+    client_info = raw.call_bytes("CLIENT", "INFO")
+    assert client_info.startswith(b"=") and b"\r\ntxt:id=" in client_info
+    assert b" resp=3" in client_info
+    cmd = raw.call("COMMAND", "INFO", "get")
+    assert raw.call_bytes("COMMAND", "INFO", "get").startswith(b"*1\r\n*10\r\n$3\r\nget\r\n:2\r\n~")
+    assert sorted(cmd[0][2]) == ["fast", "readonly"]
+    # in RESP2 the same replies are a bulk string and arrays
+    raw.call("HELLO", "2")
+    assert raw.call_bytes("INFO", "keyspace").startswith(b"$")
+    assert raw.call_bytes("COMMAND", "INFO", "get").startswith(b"*1\r\n*10\r\n$3\r\nget\r\n:2\r\n*")

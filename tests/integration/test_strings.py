@@ -351,6 +351,20 @@ def test_incrbyfloat(c):
     assert c.execute_command("INCRBYFLOAT", "small", "0.0000001") == b"0.0000001"
 
 
+def test_incrbyfloat_decimal_formatting(c):
+    """Redis adds in long double and prints with 17 significant digits, trailing zeros removed:
+    0.1 + 0.2 is "0.3" (a double sum printed shortest would be 0.30000000000000004)."""
+    c.set("j", "0.1")
+    assert c.execute_command("INCRBYFLOAT", "j", "0.2") == b"0.3"
+    c.set("k", "1")
+    assert c.execute_command("INCRBYFLOAT", "k", "0.1") == b"1.1"
+    assert c.execute_command("INCRBYFLOAT", "k", "0.2") == b"1.3"
+    assert c.execute_command("INCRBYFLOAT", "k", "-1.3") == b"0"
+    c.set("m", "3.0")
+    assert c.execute_command("INCRBYFLOAT", "m", "0") == b"3"
+    assert c.get("m") == b"3"
+
+
 def test_incrbyfloat_errors(c):
     c.set("f", "1")
     assert err(c, "INCRBYFLOAT", "f", "abc") == NOT_FLOAT
