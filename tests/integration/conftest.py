@@ -457,15 +457,43 @@ def is_redis(target):
     return target == "redis"
 
 
+class _SessionServer:
+    """The session's server; if it dies (a crash in the target), the next test that asks for it
+    fails with the exit code and the server's output, and a fresh server is started on the same
+    directory so the rest of the suite still reports on its own commands."""
+
+    def __init__(self, config, dir):
+        self.config = config
+        self.dir = dir
+        self.proc = start_target(dir, config=config)
+        self.crashes = []
+
+    def check(self):
+        if self.proc.alive():
+            return self.proc
+        code = self.proc.popen.returncode
+        log = self.proc.log()[-3000:]
+        self.crashes.append(code)
+        self.proc = start_target(self.dir, config=self.config)
+        pytest.fail("the %s server died (exit code %s) during an earlier test; restarted.\n"
+                    "Its output:\n%s" % (self.proc.kind, code, log))
+        return self.proc
+
+
 @pytest.fixture(scope="session")
-def server(pytestconfig, tmp_path_factory):
-    """One server for the whole session (the selected target)."""
+def _session_server(pytestconfig, tmp_path_factory):
     dir = str(tmp_path_factory.mktemp("server") / "data")
-    proc = start_target(dir, config=pytestconfig)
-    yield proc
-    code = stop_server(proc)
-    if proc.kind == "cairnd" and code not in (0, None, -signal.SIGTERM):
-        print("cairnd exited with %s; log:\n%s" % (code, proc.log()[-4000:]))
+    holder = _SessionServer(pytestconfig, dir)
+    yield holder
+    code = stop_server(holder.proc)
+    if holder.proc.kind == "cairnd" and code not in (0, None, -signal.SIGTERM):
+        print("cairnd exited with %s; log:\n%s" % (code, holder.proc.log()[-4000:]))
+
+
+@pytest.fixture
+def server(_session_server):
+    """The session's server (the selected target), checked alive before each test."""
+    return _session_server.check()
 
 
 @pytest.fixture(scope="session")
