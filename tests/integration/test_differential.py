@@ -28,7 +28,7 @@ import time
 
 import pytest
 
-from conftest import HOST, RespConnection
+from conftest import HOST, RespConnection, encode_command
 
 LONG = os.environ.get("CAIRN_TEST_LONG") == "1"
 SEEDS = ([int(os.environ["CAIRN_DIFF_SEED"])] if os.environ.get("CAIRN_DIFF_SEED")
@@ -336,6 +336,22 @@ class Pair:
             self.run([b"GET"], "exact")  # wrong arity: EXECABORT
         self.run([gen.rng.choice([b"EXEC", b"EXEC", b"EXEC", b"DISCARD"])], "exact")
 
+    def pipelined(self, gen):
+        """Several exact-mode commands written at once to each server; replies compared in order."""
+        batch = []
+        while len(batch) < gen.rng.randint(2, 8):
+            args, mode = gen.command()
+            if mode == "exact":
+                batch.append(args)
+        self.history.append([b"PIPELINE:"] + [b" ".join(a) for a in batch])
+        payload = b"".join(encode_command(*a) for a in batch)
+        self.ref.send_raw(payload)
+        self.tgt.send_raw(payload)
+        for args in batch:
+            ra, rb = self.ref.read_frame_bytes(), self.tgt.read_frame_bytes()
+            if ra != rb:
+                self.fail([b"(pipelined)"] + args, ra, rb)
+
     def compare_state(self):
         ka = sorted(self.ref.call("KEYS", "*"))
         kb = sorted(self.tgt.call("KEYS", "*"))
@@ -357,6 +373,8 @@ def test_differential_random_sequences(server, redis_reference, seed):
             args, mode = gen.command()
             if mode == "multi":
                 pair.transaction(gen)
+            elif rng.random() < 0.03:
+                pair.pipelined(gen)
             else:
                 pair.run(args, mode)
         pair.compare_state()
