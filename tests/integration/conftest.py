@@ -434,6 +434,17 @@ class RespConnection:
         return self.read_frame_bytes()
 
 
+def parse_resp(data):
+    """Parses one complete reply from bytes (e.g. what call_bytes returned)."""
+    reader = RespConnection.__new__(RespConnection)
+    reader.buf, reader._record, reader.sock = data, None, None
+
+    def incomplete():
+        raise ValueError("incomplete RESP frame: %r" % data)
+    reader._fill = incomplete
+    return reader.read_reply()
+
+
 def _hashable(k):
     if isinstance(k, list):
         return tuple(_hashable(x) for x in k)

@@ -4,7 +4,7 @@ pipelining and inline commands, checked on the exact bytes through a raw socket.
 import pytest
 import redis
 
-from conftest import Map, RespError, wait_until
+from conftest import Map, RespError, parse_resp, wait_until
 
 
 def err(client, *args):
@@ -41,12 +41,9 @@ def _check_hello_map(m, proto, target):
 
 
 def test_hello3_map_and_types(raw, target):
-    raw.send("HELLO", "3")
-    head = raw.read_raw_until(lambda b: b.startswith(b"%7\r\n") or b.startswith(b"-")
-                              or len(b) > 4, timeout=5)
-    assert head.startswith(b"%"), head  # a RESP3 map
-    raw.buf = head  # hand the bytes back to the reader
-    m = raw.read_reply()
+    data = raw.call_bytes("HELLO", "3")
+    assert data.startswith(b"%"), data  # a RESP3 map
+    m = parse_resp(data)
     _check_hello_map(m, 3, target)
     # RESP3 types on this connection
     assert raw.call_bytes("GET", "nokey") == b"_\r\n"

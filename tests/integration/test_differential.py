@@ -28,7 +28,7 @@ import time
 
 import pytest
 
-from conftest import HOST, RespConnection, encode_command
+from conftest import HOST, RespConnection, encode_command, parse_resp
 
 LONG = os.environ.get("CAIRN_TEST_LONG") == "1"
 SEEDS = ([int(os.environ["CAIRN_DIFF_SEED"])] if os.environ.get("CAIRN_DIFF_SEED")
@@ -47,19 +47,8 @@ FLOATS = [b"0", b"1", b"-1", b"0.5", b"1.5", b"-2.25", b"3e2", b"1e-3", b"0.1", 
 PATTERNS = [b"*", b"a", b"?", b"k*", b"*u*", b"[ab]", b"[^a]*", b"\\*", b"", b"*\x00*"]
 
 
-class BufferReader(RespConnection):
-    """Parses RESP from bytes already received (no socket)."""
-
-    def __init__(self, data):  # pylint: disable=super-init-not-called
-        self.buf = data
-        self._record = None
-
-    def _fill(self):
-        raise ValueError("incomplete frame")
-
-
 def parse(data):
-    return BufferReader(data).read_reply()
+    return parse_resp(data)
 
 
 class Gen:
