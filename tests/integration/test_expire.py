@@ -218,3 +218,14 @@ def test_rename_keeps_expiry_and_expires(c):
     c.rename("a", "b")
     assert 0 < c.pttl("b") <= 60
     wait_until(lambda: c.exists("b") == 0, timeout=3, message="renamed key expiry")
+
+
+def test_expire_options_checked_before_the_value(c):
+    """Redis reports incompatible or unknown options before it parses the TTL value."""
+    c.set("k", "v")
+    assert err(c, "EXPIRE", "k", "abc", "NX", "XX") == (
+        "NX and XX, GT or LT options at the same time are not compatible")
+    assert err(c, "PEXPIRE", "k", "1.5", "GT", "LT") == (
+        "GT and LT options at the same time are not compatible")
+    assert err(c, "EXPIRE", "k", "abc", "foo") == "Unsupported option foo"
+    assert err(c, "EXPIRE", "nokey", "abc") == "value is not an integer or out of range"

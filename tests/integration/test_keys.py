@@ -186,3 +186,15 @@ def test_dbsize_counts(c):
     assert c.dbsize() == 25
     c.delete("k0", "k1")
     assert c.dbsize() == 23
+
+
+def test_empty_pattern_matches_only_the_empty_key(c):
+    c.set("", "x")
+    c.set("a", "y")
+    assert c.keys("") == [b""]
+    seen, _ = _scan_all(c, match="", count=100)
+    assert seen == [b""]
+    c.delete("")
+    assert c.keys("") == []
+    seen, _ = _scan_all(c, match="")
+    assert seen == []

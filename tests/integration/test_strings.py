@@ -422,3 +422,13 @@ def test_raw_set_get_bytes(raw):
     assert raw.call_bytes("INCR", b"k\x00") == b"-ERR " + NOT_INT.encode() + b"\r\n"
     assert raw.call("GETRANGE", "k\x00", 0, 0) == b"a"
     assert raw.call("SET", "k", "v", "NX", "XX") == RespError("ERR syntax error")
+
+
+def test_getex_missing_key_checks_syntax_before_values(c):
+    """Redis parses GETEX's option names first, then looks the key up, and only then reads the
+    expire value: a missing key answers nil even when the value is invalid."""
+    assert c.execute_command("GETEX", "nokey", "EX", "abc") is None
+    assert c.execute_command("GETEX", "nokey", "PX", "0") is None
+    assert c.execute_command("GETEX", "nokey", "EXAT", "-1") is None
+    assert err(c, "GETEX", "nokey", "EX", 10, "PX", 10) == SYNTAX
+    assert err(c, "GETEX", "nokey", "FOO") == SYNTAX
