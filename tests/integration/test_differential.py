@@ -1,0 +1,406 @@
+"""Differential test: the same random command sequences go to a real redis-server (the reference)
+and to the target; replies must match byte for byte, errors by their full message.
+
+Seeded: a failure prints the seed, the failing command and the recent history. Several seeds run
+by default; CAIRN_TEST_LONG=1 runs many more and longer sequences; CAIRN_DIFF_SEED=N runs one.
+
+Documented differences allowed (everything else must be identical):
+  - TTL/EXPIRETIME (seconds) may differ by up to 2, PTTL/PEXPIRETIME by up to 2000 ms when
+    positive, because the two servers receive each command at slightly different times and
+    relative TTLs start from each server's own clock. Negative answers (-1, -2) must be equal.
+  - KEYS replies are compared as sorted lists (order is unspecified).
+  - SCAN is compared as a full iteration (cursor until 0) per server: the sets of keys returned
+    must be equal; cursors and batch boundaries are free.
+  - RANDOMKEY: both nil, or each returns a key that exists on its own server.
+  - DBSIZE: Redis counts keys that are logically expired (e.g. SET .. EXAT <past>) until they are
+    reclaimed; Cairn never shows them. Before each DBSIZE the test sends EXISTS on every key,
+    which reclaims them in Redis, so the counts must then be equal.
+  - INCRBYFLOAT on operands beyond double precision is not generated (Redis computes in long
+    double; README lists it).
+Short TTLs are not generated (a key expiring between the two sends would be a false alarm);
+expiry itself is covered by test_expire.py. Past absolute times and non-positive relative
+times, which delete deterministically, are generated.
+"""
+
+import os
+import random
+import time
+
+import pytest
+
+from conftest import HOST, RespConnection, encode_command, parse_resp
+
+LONG = os.environ.get("CAIRN_TEST_LONG") == "1"
+SEEDS = ([int(os.environ["CAIRN_DIFF_SEED"])] if os.environ.get("CAIRN_DIFF_SEED")
+         else list(range(1, 41 if LONG else 7)))
+OPS_PER_SEED = 3000 if LONG else 400
+
+KEYS = [b"a", b"b", b"num", b"flt", b"", b"\x00bin\xff", b"k:7", b"long key with spaces"]
+VALUES = [b"", b"0", b"1", b"-1", b"42", b"-17", b"007", b" 3", b"9223372036854775806",
+          b"9223372036854775807", b"-9223372036854775808", b"18446744073709551616",
+          b"1.5", b"-0.25", b"3e2", b"0.1", b"10.5", b"abc", b"hello world", b"\x00\x01\xff",
+          b"\r\n", b"x" * 40]
+INTS = [b"0", b"1", b"-1", b"2", b"-3", b"100", b"9223372036854775807", b"-9223372036854775808",
+        b"9223372036854775808", b"1.5", b"abc", b"", b" 1"]
+FLOATS = [b"0", b"1", b"-1", b"0.5", b"1.5", b"-2.25", b"3e2", b"1e-3", b"0.1", b"abc", b"",
+          b"inf", b"-inf", b"nan", b"1e2", b"5"]
+PATTERNS = [b"*", b"a", b"?", b"k*", b"*u*", b"[ab]", b"[^a]*", b"\\*", b"", b"*\x00*"]
+
+
+def parse(data):
+    return parse_resp(data)
+
+
+class Gen:
+    """Random commands with valid and invalid options."""
+
+    def __init__(self, rng):
+        self.rng = rng
+
+    def key(self):
+        return self.rng.choice(KEYS)
+
+    def value(self):
+        return self.rng.choice(VALUES)
+
+    # Valid TTLs are drawn from wide ranges: two servers receive a command a few microseconds
+    # apart, so re-applying the very same relative TTL could compare equal (GT/LT) on one
+    # server and greater on the other. Distinct random values keep GT/LT deterministic.
+    def ttl_secs(self):
+        rng = self.rng
+        if rng.random() < 0.7:
+            return str(rng.randint(100, 10**7)).encode()
+        return rng.choice([b"0", b"-1", b"abc", b"1.5", b"4611686018427387904",
+                           b"9223372036854775807", b"-4611686018427387904"])
+
+    def ttl_ms(self):
+        rng = self.rng
+        if rng.random() < 0.7:
+            return str(rng.randint(100000, 10**10)).encode()
+        return rng.choice([b"0", b"-5", b"x", b"9223372036854775807"])
+
+    def abs_secs(self):
+        rng = self.rng
+        now = int(time.time())
+        if rng.random() < 0.6:
+            return str(now + rng.randint(200, 10**7)).encode()
+        return rng.choice([b"1", b"0", b"-1", str(now - 10).encode(), b"x",
+                           b"9223372036854775807"])
+
+    def abs_ms(self):
+        rng = self.rng
+        now = int(time.time() * 1000)
+        if rng.random() < 0.6:
+            return str(now + rng.randint(200000, 10**10) + 337).encode()
+        return rng.choice([b"1", str(now - 5000).encode(), b"-3", b"y"])
+
+    def set_options(self):
+        rng = self.rng
+        opts = []
+        if rng.random() < 0.3:
+            opts.append(rng.choice([b"NX", b"XX", b"nx"]))
+        if rng.random() < 0.4:
+            kind = rng.choice([b"EX", b"PX", b"EXAT", b"PXAT", b"KEEPTTL", b"ex"])
+            opts.append(kind)
+            if kind.upper() == b"EX":
+                opts.append(self.ttl_secs())
+            elif kind == b"PX":
+                opts.append(self.ttl_ms())
+            elif kind == b"EXAT":
+                opts.append(self.abs_secs())
+            elif kind == b"PXAT":
+                opts.append(self.abs_ms())
+        if rng.random() < 0.25:
+            opts.append(b"GET")
+        if rng.random() < 0.05:
+            opts.append(rng.choice([b"NX", b"XX", b"EX", b"BOGUS", b"KEEPTTL", b"PX", b"10"]))
+        rng.shuffle(opts) if rng.random() < 0.1 else None
+        return opts
+
+    def getex_options(self):
+        rng = self.rng
+        choice = rng.randrange(8)
+        if choice == 0:
+            return []
+        if choice == 1:
+            return [b"EX", self.ttl_secs()]
+        if choice == 2:
+            return [b"PX", self.ttl_ms()]
+        if choice == 3:
+            return [b"EXAT", self.abs_secs()]
+        if choice == 4:
+            return [b"PXAT", self.abs_ms()]
+        if choice == 5:
+            return [b"PERSIST"]
+        if choice == 6:
+            return [b"EX", b"100", b"PERSIST"]
+        return [rng.choice([b"BOGUS", b"EX", b"PX"])]
+
+    def expire_flags(self):
+        rng = self.rng
+        r = rng.random()
+        if r < 0.5:
+            return []
+        if r < 0.9:
+            return [rng.choice([b"NX", b"XX", b"GT", b"LT", b"gt"])]
+        return rng.choice([[b"NX", b"XX"], [b"GT", b"LT"], [b"FOO"], [b"NX", b"GT"], [b"XX", b"GT"]])
+
+    def command(self):
+        """Returns (args, mode) where mode is exact, ttl_s, ttl_ms, sorted, scan, randomkey."""
+        rng = self.rng
+        k = self.key
+        name = rng.choice(COMMANDS)
+        if name == "SET":
+            return [b"SET", k(), self.value()] + self.set_options(), "exact"
+        if name in ("GET", "GETDEL", "STRLEN", "TYPE", "INCR", "DECR", "PERSIST"):
+            return [name.encode(), k()], "exact"
+        if name in ("TTL", "EXPIRETIME"):
+            return [name.encode(), k()], "ttl_s"
+        if name in ("PTTL", "PEXPIRETIME"):
+            return [name.encode(), k()], "ttl_ms"
+        if name in ("GETSET", "SETNX", "APPEND"):
+            return [name.encode(), k(), self.value()], "exact"
+        if name == "GETEX":
+            return [b"GETEX", k()] + self.getex_options(), "exact"
+        if name in ("MGET", "EXISTS", "DEL", "UNLINK", "TOUCH"):
+            return [name.encode()] + [k() for _ in range(rng.randint(1, 4))], "exact"
+        if name in ("MSET", "MSETNX"):
+            args = [name.encode()]
+            for _ in range(rng.randint(1, 3)):
+                args += [k(), self.value()]
+            if rng.random() < 0.05:
+                args.append(k())  # odd number of arguments
+            return args, "exact"
+        if name == "SETEX":
+            return [b"SETEX", k(), self.ttl_secs(), self.value()], "exact"
+        if name == "PSETEX":
+            return [b"PSETEX", k(), self.ttl_ms(), self.value()], "exact"
+        if name == "GETRANGE":
+            return [b"GETRANGE", k(), rng.choice([b"0", b"1", b"-1", b"-3", b"5", b"100", b"x"]),
+                    rng.choice([b"0", b"2", b"-1", b"-2", b"10", b"1000"])], "exact"
+        if name == "SETRANGE":
+            off = rng.choice([b"0", b"1", b"3", b"10", b"25", b"-1", b"536870912", b"x"])
+            return [b"SETRANGE", k(), off, rng.choice([self.value(), b"", b"Z"])], "exact"
+        if name in ("INCRBY", "DECRBY"):
+            return [name.encode(), k(), rng.choice(INTS)], "exact"
+        if name == "INCRBYFLOAT":
+            return [b"INCRBYFLOAT", k(), rng.choice(FLOATS)], "exact"
+        if name in ("RENAME", "RENAMENX"):
+            return [name.encode(), k(), k()], "exact"
+        if name == "COPY":
+            args = [b"COPY", k(), k()]
+            if rng.random() < 0.4:
+                args.append(b"REPLACE")
+            if rng.random() < 0.05:
+                args.append(b"BOGUS")
+            return args, "exact"
+        if name == "KEYS":
+            return [b"KEYS", rng.choice(PATTERNS)], "sorted"
+        if name == "SCAN":
+            args = []
+            if rng.random() < 0.5:
+                args += [b"MATCH", rng.choice(PATTERNS)]
+            if rng.random() < 0.5:
+                args += [b"COUNT", rng.choice([b"1", b"2", b"5", b"100"])]
+            if rng.random() < 0.3:
+                args += [b"TYPE", rng.choice([b"string", b"hash", b"STRING"])]
+            return args, "scan"
+        if name == "RANDOMKEY":
+            return [b"RANDOMKEY"], "randomkey"
+        if name == "DBSIZE":
+            return [b"DBSIZE"], "dbsize"
+        if name in ("EXPIRE", "PEXPIRE", "EXPIREAT", "PEXPIREAT"):
+            value = {"EXPIRE": self.ttl_secs, "PEXPIRE": self.ttl_ms, "EXPIREAT": self.abs_secs,
+                     "PEXPIREAT": self.abs_ms}[name]()
+            return [name.encode(), k(), value] + self.expire_flags(), "exact"
+        if name == "MULTI":
+            return None, "multi"
+        raise AssertionError(name)
+
+
+COMMANDS = (
+    ["SET"] * 6 + ["GET"] * 3 + ["GETSET", "GETDEL", "GETEX", "GETEX", "MGET", "MSET", "MSETNX",
+                                 "SETNX", "SETEX", "PSETEX", "APPEND", "STRLEN", "GETRANGE",
+                                 "SETRANGE", "SETRANGE", "INCR", "INCR", "DECR", "INCRBY",
+                                 "DECRBY", "INCRBYFLOAT", "INCRBYFLOAT", "DEL", "UNLINK",
+                                 "EXISTS", "TYPE", "RENAME", "RENAMENX", "KEYS", "SCAN",
+                                 "RANDOMKEY", "TOUCH", "COPY", "COPY", "EXPIRE", "EXPIRE",
+                                 "PEXPIRE", "EXPIREAT", "PEXPIREAT", "TTL", "PTTL", "EXPIRETIME",
+                                 "PEXPIRETIME", "PERSIST", "DBSIZE", "MULTI"])
+
+
+def scan_all(conn, extra):
+    cursor, seen, rounds = b"0", set(), 0
+    while True:
+        reply = conn.call(b"SCAN", cursor, *extra)
+        if not isinstance(reply, list):
+            return ("error", str(reply))
+        cursor, batch = reply
+        seen.update(batch)
+        rounds += 1
+        if cursor == b"0" or rounds > 100000:
+            return ("keys", sorted(seen))
+
+
+def ttl_close(a, b, tolerance):
+    if not (isinstance(a, int) and isinstance(b, int)):
+        return a == b
+    if a < 0 or b < 0:
+        return a == b
+    return abs(a - b) <= tolerance
+
+
+class Pair:
+    """The reference and the target connection, with the command history for failure reports."""
+
+    def __init__(self, ref_port, target_port, seed, resp3):
+        self.ref = RespConnection(HOST, ref_port)
+        self.tgt = RespConnection(HOST, target_port)
+        self.seed = seed
+        self.history = []
+        if resp3:
+            self.ref.call("HELLO", "3")
+            self.tgt.call("HELLO", "3")
+        assert self.ref.call("FLUSHALL") == "OK"
+        assert self.tgt.call("FLUSHALL") == "OK"
+
+    def close(self):
+        self.ref.close()
+        self.tgt.close()
+
+    def fail(self, args, ref_reply, tgt_reply):
+        tail = "\n".join("  %r" % (h,) for h in self.history[-25:])
+        pytest.fail("differential mismatch (seed %d, CAIRN_DIFF_SEED=%d to rerun)\n"
+                    "command: %r\nredis:   %r\ntarget:  %r\nrecent history:\n%s"
+                    % (self.seed, self.seed, args, ref_reply, tgt_reply, tail))
+
+    def both_bytes(self, args):
+        self.history.append(args)
+        return self.ref.call_bytes(*args), self.tgt.call_bytes(*args)
+
+    def run(self, args, mode):
+        if mode == "scan":
+            self.history.append([b"SCAN*"] + args)
+            a, b = scan_all(self.ref, args), scan_all(self.tgt, args)
+            if a != b:
+                self.fail([b"SCAN*"] + args, a, b)
+            return
+        if mode == "dbsize":
+            # Redis counts logically expired keys (SET .. EXAT <past>) until they are reclaimed:
+            # looking every key up first reclaims them on both sides.
+            self.run([b"EXISTS"] + KEYS, "exact")
+            mode = "exact"
+        ra, rb = self.both_bytes(args)
+        if mode == "exact":
+            if ra != rb:
+                self.fail(args, ra, rb)
+        elif mode in ("ttl_s", "ttl_ms"):
+            if not ttl_close(parse(ra), parse(rb), 2 if mode == "ttl_s" else 2000):
+                self.fail(args, ra, rb)
+        elif mode == "sorted":
+            pa, pb = parse(ra), parse(rb)
+            if isinstance(pa, list) and isinstance(pb, list):
+                if sorted(pa) != sorted(pb) or ra[:1] != rb[:1]:
+                    self.fail(args, ra, rb)
+            elif ra != rb:
+                self.fail(args, ra, rb)
+        elif mode == "randomkey":
+            pa, pb = parse(ra), parse(rb)
+            if (pa is None) != (pb is None):
+                self.fail(args, ra, rb)
+            if pb is not None and self.tgt.call("EXISTS", pb) != 1:
+                self.fail(args + [b"(key does not exist on target)"], ra, rb)
+        else:
+            raise AssertionError(mode)
+
+    def transaction(self, gen):
+        """MULTI, a few commands (exact modes only), maybe a queue-time error, EXEC or DISCARD."""
+        self.run([b"MULTI"], "exact")
+        for _ in range(gen.rng.randint(0, 4)):
+            args, mode = gen.command()
+            if mode != "exact":
+                continue
+            self.run(args, "exact")  # +QUEUED or a queue-time error
+        if gen.rng.random() < 0.05:
+            self.run([b"GET"], "exact")  # wrong arity: EXECABORT
+        self.run([gen.rng.choice([b"EXEC", b"EXEC", b"EXEC", b"DISCARD"])], "exact")
+
+    def pipelined(self, gen):
+        """Several exact-mode commands written at once to each server; replies compared in order."""
+        batch = []
+        while len(batch) < gen.rng.randint(2, 8):
+            args, mode = gen.command()
+            if mode == "exact":
+                batch.append(args)
+        self.history.append([b"PIPELINE:"] + [b" ".join(a) for a in batch])
+        payload = b"".join(encode_command(*a) for a in batch)
+        self.ref.send_raw(payload)
+        self.tgt.send_raw(payload)
+        for args in batch:
+            ra, rb = self.ref.read_frame_bytes(), self.tgt.read_frame_bytes()
+            if ra != rb:
+                self.fail([b"(pipelined)"] + args, ra, rb)
+
+    def compare_state(self):
+        ka = sorted(self.ref.call("KEYS", "*"))
+        kb = sorted(self.tgt.call("KEYS", "*"))
+        if ka != kb:
+            self.fail([b"KEYS", b"* (final state)"], ka, kb)
+        for key in ka:
+            for cmd, mode in ((b"GET", "exact"), (b"TYPE", "exact"), (b"PTTL", "ttl_ms")):
+                self.run([cmd, key], mode)
+        self.run([b"DBSIZE"], "dbsize")
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_differential_random_sequences(server, redis_reference, seed):
+    rng = random.Random(seed)
+    pair = Pair(redis_reference.port, server.port, seed, resp3=(seed % 3 == 0))
+    try:
+        gen = Gen(rng)
+        for _ in range(OPS_PER_SEED):
+            args, mode = gen.command()
+            if mode == "multi":
+                pair.transaction(gen)
+            elif rng.random() < 0.03:
+                pair.pipelined(gen)
+            else:
+                pair.run(args, mode)
+        pair.compare_state()
+    finally:
+        pair.close()
+
+
+def test_differential_fixed_edge_cases(server, redis_reference):
+    """A fixed list of edge cases checked the same way (replies byte for byte)."""
+    cases = [
+        [b"SET", b"k", b"v", b"NX", b"XX"], [b"SET", b"k", b"v", b"EX", b"0"],
+        [b"SET", b"k", b"v", b"KEEPTTL", b"EX", b"10"], [b"SET", b"k", b"1", b"GET"],
+        [b"INCRBYFLOAT", b"k", b"0.1"], [b"INCRBYFLOAT", b"k", b"0.2"],
+        [b"INCRBYFLOAT", b"k", b"1e3"], [b"INCRBYFLOAT", b"k", b"-1000.3"],
+        [b"SET", b"f", b"3.0"], [b"INCRBYFLOAT", b"f", b"0"], [b"GET", b"f"],
+        [b"SET", b"f", b"0x10"], [b"INCRBYFLOAT", b"f", b"1"],
+        [b"SET", b"f", b"1.0e1"], [b"INCRBYFLOAT", b"f", b"1.25"],
+        [b"INCRBYFLOAT", b"g", b"2.5e-5"], [b"INCRBYFLOAT", b"h", b"123456789.125"],
+        [b"INCRBYFLOAT", b"i", b"-0"], [b"INCRBYFLOAT", b"j", b"1.23456789012345678"],
+        [b"SETRANGE", b"s", b"3", b"ab"], [b"GET", b"s"], [b"GETRANGE", b"s", b"-2", b"-1"],
+        [b"APPEND", b"s", b"\x00"], [b"STRLEN", b"s"],
+        [b"EXPIRE", b"s", b"100", b"GT"], [b"EXPIRE", b"s", b"100", b"LT"], [b"TTL", b"s"],
+        [b"RENAME", b"s", b"s"], [b"RENAMENX", b"s", b"s"], [b"COPY", b"s", b"s"],
+        [b"COPY", b"s", b"t", b"REPLACE"], [b"GET", b"t"], [b"TTL", b"t"],
+        [b"MSETNX", b"x", b"1", b"x", b"2"], [b"GET", b"x"],
+        [b"DECRBY", b"x", b"-9223372036854775808"], [b"INCRBY", b"x", b"9223372036854775807"],
+        [b"GETEX", b"x", b"PERSIST", b"PERSIST"], [b"GETEX", b"x", b"EX", b"1", b"EX", b"2"],
+        [b"EXISTS", b"x", b"x", b"nope", b"x"], [b"DEL", b"x", b"x"],
+        [b"KEYS", b"[a-z]"], [b"TYPE", b"t"], [b"OBJECT", b"ENCODING", b"nope"],
+        [b"PEXPIRE", b"t", b"9223372036854775807"], [b"EXPIREAT", b"t", b"-9223372036854775808"],
+        [b"PEXPIREAT", b"t", b"9223372036854775807"], [b"SETEX", b"t", b"9223372036854775807", b"v"],
+    ]
+    pair = Pair(redis_reference.port, server.port, 0, resp3=False)
+    try:
+        for args in cases:
+            mode = "ttl_s" if args[0] == b"TTL" else "sorted" if args[0] == b"KEYS" else "exact"
+            pair.run(args, mode)
+        pair.compare_state()
+    finally:
+        pair.close()
