@@ -7,12 +7,14 @@
 #include <signal.h>
 
 #include <atomic>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -99,7 +101,9 @@ void setup_logging(const std::string& level) {
 }
 
 // Waits for SIGTERM / SIGINT (blocked in every thread, see main) and asks the network layer to
-// stop; a second signal during the shutdown exits at once. `quitting` set + SIGUSR1 ends it.
+// stop. Another signal more than a second after the first exits at once (a user insisting);
+// sooner, it is the same request delivered twice (a process group and its leader both signalled).
+// `quitting` set + SIGUSR1 ends the thread.
 class SignalThread {
  public:
   SignalThread(const sigset_t& signals, cairn::NetServer& net)
@@ -112,17 +116,19 @@ class SignalThread {
 
  private:
   void wait(sigset_t signals, cairn::NetServer& net) {
-    int received_count = 0;
+    std::optional<std::chrono::steady_clock::time_point> first_signal;
     while (true) {
       int signal_number = 0;
       if (sigwait(&signals, &signal_number) != 0) continue;
       if (quitting_.load()) return;
       if (signal_number == SIGUSR1) continue;
-      if (++received_count == 1) {
+      const auto now = std::chrono::steady_clock::now();
+      if (!first_signal.has_value()) {
+        first_signal = now;
         spdlog::info("received {}, shutting down", signal_number == SIGINT ? "SIGINT" : "SIGTERM");
         net.stop();
-      } else {
-        spdlog::warn("second signal during shutdown: exiting now");
+      } else if (now - *first_signal > std::chrono::seconds(1)) {
+        spdlog::warn("another signal during shutdown: exiting now");
         std::_Exit(1);
       }
     }
