@@ -113,7 +113,7 @@ def multibulk(args):
 # error), without a crash; memory comes back down afterwards.
 def test_million_argument_commands(node):
     keys = [b"m%07d" % i for i in range(1000000)]
-    conn = RespConnection(HOST, node.port, timeout=120)
+    conn = RespConnection(HOST, node.port, timeout=60)  # redis-server: about 1 s
     conn.send_raw(multibulk([b"DEL"] + keys))
     reply = conn.read_reply()
     note_rss(node, "after DEL of 1 M keys")
