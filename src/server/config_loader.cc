@@ -1,12 +1,12 @@
 #include "server/config_loader.h"
 
+#include <toml++/toml.h>
+
 #include <array>
 #include <fstream>
 #include <limits>
 #include <sstream>
 #include <string>
-
-#include <toml++/toml.h>
 
 namespace cairn {
 namespace {
@@ -18,21 +18,27 @@ std::string where(const std::string& path, const toml::node& node) {
 
 std::string_view type_name(const toml::node& node) {
   switch (node.type()) {
-    case toml::node_type::string: return "a string";
-    case toml::node_type::integer: return "an integer";
-    case toml::node_type::floating_point: return "a float";
-    case toml::node_type::boolean: return "a boolean";
-    case toml::node_type::table: return "a table";
-    case toml::node_type::array: return "an array";
-    default: return "a date or time";
+    case toml::node_type::string:
+      return "a string";
+    case toml::node_type::integer:
+      return "an integer";
+    case toml::node_type::floating_point:
+      return "a float";
+    case toml::node_type::boolean:
+      return "a boolean";
+    case toml::node_type::table:
+      return "a table";
+    case toml::node_type::array:
+      return "an array";
+    default:
+      return "a date or time";
   }
 }
 
 Status wrong_type(const std::string& path, std::string_view key, const toml::node& node,
                   std::string_view expected) {
-  return Status::invalid_argument(where(path, node) + ": key '" + std::string(key) +
-                                  "' must be " + std::string(expected) + ", not " +
-                                  std::string(type_name(node)));
+  return Status::invalid_argument(where(path, node) + ": key '" + std::string(key) + "' must be " +
+                                  std::string(expected) + ", not " + std::string(type_name(node)));
 }
 
 // Reads a non-negative integer no larger than `max` from `node`.
@@ -100,8 +106,8 @@ Status set_fsync(const std::string& path, std::string_view key, const toml::node
   CAIRN_RETURN_IF_ERROR(read_string(path, key, node, name));
   auto fsync = parse_fsync(name);
   if (!fsync.is_ok()) {
-    return Status::invalid_argument(where(path, node) + ": key 'fsync': " +
-                                    std::string(fsync.status().message()));
+    return Status::invalid_argument(where(path, node) +
+                                    ": key 'fsync': " + std::string(fsync.status().message()));
   }
   config.fsync = *fsync;
   return Status::ok();
@@ -149,9 +155,12 @@ Result<ServerFsync> parse_fsync(std::string_view name) {
 
 std::string_view fsync_name(ServerFsync fsync) {
   switch (fsync) {
-    case ServerFsync::kAlways: return "always";
-    case ServerFsync::kEverySec: return "everysec";
-    case ServerFsync::kNo: return "no";
+    case ServerFsync::kAlways:
+      return "always";
+    case ServerFsync::kEverySec:
+      return "everysec";
+    case ServerFsync::kNo:
+      return "no";
   }
   return "?";
 }
@@ -167,8 +176,8 @@ Status load_config_file(const std::string& path, ServerConfig& config) {
   try {
     table = toml::parse(contents.str(), std::string_view(path));
   } catch (const toml::parse_error& error) {
-    return Status::invalid_argument(path + ":" + std::to_string(error.source().begin.line) +
-                                    ": " + std::string(error.description()));
+    return Status::invalid_argument(path + ":" + std::to_string(error.source().begin.line) + ": " +
+                                    std::string(error.description()));
   }
   for (const auto& [key, node] : table) {
     const Field* field = find_field(key.str());
@@ -188,13 +197,15 @@ Status validate_config(const ServerConfig& config) {
   if (config.threads < 1 || config.threads > kThreadsMax) {
     return out_of_range("threads", static_cast<uint64_t>(config.threads), "1..64");
   }
-  static constexpr std::array kLevels = {"trace", "debug", "info",    "warn",
+  static constexpr std::array kLevels = {"trace", "debug",    "info", "warn",
                                          "error", "critical", "off"};
   bool level_known = false;
   for (const char* level : kLevels) level_known = level_known || config.log_level == level;
   if (!level_known) {
-    return Status::invalid_argument("log_level must be one of trace, debug, info, warn, error, "
-                                    "critical, off, not '" + config.log_level + "'");
+    return Status::invalid_argument(
+        "log_level must be one of trace, debug, info, warn, error, "
+        "critical, off, not '" +
+        config.log_level + "'");
   }
   if (config.proto_max_bulk_len < 1 || config.proto_max_bulk_len > kProtoMaxBulkLenMax) {
     return out_of_range("proto_max_bulk_len", config.proto_max_bulk_len, "1..1073741824 (1 GiB)");

@@ -5,7 +5,10 @@
 // engine. Every start-up failure is one line on stderr and exit code 1.
 #include <pthread.h>
 #include <signal.h>
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
 
+#include <CLI/CLI.hpp>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
@@ -18,10 +21,6 @@
 #include <string>
 #include <thread>
 #include <vector>
-
-#include <CLI/CLI.hpp>
-#include <spdlog/sinks/stdout_color_sinks.h>
-#include <spdlog/spdlog.h>
 
 #include "net/net_server.h"
 #include "server/config_loader.h"
@@ -78,7 +77,8 @@ cairn::Status prepare_directory(const std::string& dir) {
   namespace fs = std::filesystem;
   std::error_code error;
   fs::create_directories(dir, error);
-  if (error) return cairn::Status::io_error("cannot create data directory " + dir + ": " + error.message());
+  if (error)
+    return cairn::Status::io_error("cannot create data directory " + dir + ": " + error.message());
   if (!fs::is_directory(dir, error)) {
     return cairn::Status::io_error("data directory " + dir + " is not a directory");
   }
@@ -219,16 +219,18 @@ int main(int argc, char** argv) {
   auto net = cairn::NetServer::listen(net_options, **server, (*server)->limits());
   if (!net.is_ok()) {
     (void)(*server)->close();
-    if (net.status().is_busy()) return fail("cannot listen on " + address + ": address already in use");
+    if (net.status().is_busy())
+      return fail("cannot listen on " + address + ": address already in use");
     return fail("cannot listen on " + address + ": " + std::string(net.status().message()));
   }
   cairn::NetServer& net_server = **net;
   (*server)->set_shutdown_handler([&net_server] { net_server.stop(); });
 
   const uint16_t port = net_server.port();
-  std::printf("Cairn %s listening on %s:%u (data in %s, fsync %s) — connect with: redis-cli -p %u\n",
-              kCairnVersion, config.bind.c_str(), port, config.dir.c_str(),
-              std::string(cairn::fsync_name(config.fsync)).c_str(), port);
+  std::printf(
+      "Cairn %s listening on %s:%u (data in %s, fsync %s) — connect with: redis-cli -p %u\n",
+      kCairnVersion, config.bind.c_str(), port, config.dir.c_str(),
+      std::string(cairn::fsync_name(config.fsync)).c_str(), port);
   std::fflush(stdout);
   {
     SignalThread signal_thread(signals, net_server);

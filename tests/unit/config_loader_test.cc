@@ -91,7 +91,8 @@ TEST_F(ConfigLoaderTest, WrongTypeNamesKeyAndTypes) {
             path_ + ":1: key 'port' must be an integer, not a string");
   status = load("threads = 2\ndir = 5\n");
   ASSERT_TRUE(status.is_invalid_argument());
-  EXPECT_EQ(std::string(status.message()), path_ + ":2: key 'dir' must be a string, not an integer");
+  EXPECT_EQ(std::string(status.message()),
+            path_ + ":2: key 'dir' must be a string, not an integer");
   status = load("[server]\nport = 1\n");
   ASSERT_TRUE(status.is_invalid_argument());
   EXPECT_NE(status.message().find("unknown key 'server'"), std::string_view::npos);
