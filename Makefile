@@ -5,7 +5,7 @@ BUILD_DIR ?= build
 JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?=
 
-.PHONY: all deps configure build run test test-long clean bench-engine
+.PHONY: all deps configure build run test test-long clean bench-engine bench-redis
 
 all: build
 
@@ -18,11 +18,13 @@ configure: deps
 build: configure
 	@cmake --build $(BUILD_DIR) -j $(JOBS)
 
-# Until the server exists, `make run` runs the engine demo: write, close, reopen, read.
+# One node in the foreground on 127.0.0.1:7379 with its data in ./data; Ctrl-C stops it cleanly.
 run: build
-	@$(BUILD_DIR)/cairn-engine-demo ./data/demo
+	@echo "Starting cairnd on 127.0.0.1:7379 (data in ./data). Connect with: redis-cli -p 7379   (Ctrl-C stops)"
+	@$(BUILD_DIR)/cairnd --dir ./data
 
-# Every fast suite: unit, model-based and crash, and the unit suite under ASan + UBSan.
+# Every fast suite: unit, model-based and crash, the unit suite under ASan + UBSan, and the
+# integration suite (pytest against a real cairnd, tests/integration).
 test: build
 	@cd $(BUILD_DIR) && ctest -j $(JOBS) --output-on-failure --no-label-summary --no-tests=error --timeout 600
 
@@ -40,6 +42,14 @@ bench-engine:
 	@cmake --build build-bench -j $(JOBS) --target engine_bench
 	@rm -rf build-bench/engine_bench.*
 	@build-bench/bench/engine_bench $(if $(QUICK),--quick,) --dir $(CURDIR)/build-bench
+
+# cairnd beside redis-server under redis-benchmark, then resident memory after loading keys
+# (bench/README.md). QUICK=1 for the quick mode (under 2 minutes). A Release cairnd is built in
+# build-bench-redis/; the servers' data goes to temporary directories the script removes.
+bench-redis: deps
+	@cmake -S . -B build-bench-redis -G Ninja -DCMAKE_BUILD_TYPE=Release -DCAIRN_SANITIZERS=OFF >/dev/null
+	@cmake --build build-bench-redis -j $(JOBS) --target cairnd
+	@/usr/bin/python3 bench/redis_bench.py --cairnd build-bench-redis/cairnd $(if $(QUICK),--quick,)
 
 clean:
 	rm -rf $(BUILD_DIR)
