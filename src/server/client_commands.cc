@@ -54,7 +54,7 @@ bool parse_list_filter(CommandContext& context, ClientFilter* filter) {
   if (equals_ignore_case(argv[2], "id") && argv.size() >= 4) {
     filter->ids.emplace();
     for (size_t i = 3; i < argv.size(); ++i) {
-      std::optional<int64_t> id = parse_int64(argv[i]);
+      std::optional<int64_t> id = string_to_int64(argv[i]);
       if (!id || *id <= 0) {
         context.reply.error("ERR Invalid client ID");
         return false;
@@ -87,7 +87,7 @@ bool parse_kill_filter(CommandContext& context, ClientFilter* filter, bool* skip
   for (size_t i = 2; i < argv.size(); i += 2) {
     std::string_view option = argv[i], value = argv[i + 1];
     if (equals_ignore_case(option, "id")) {
-      std::optional<int64_t> id = parse_int64(value);
+      std::optional<int64_t> id = string_to_int64(value);
       if (!id || *id <= 0) {
         context.reply.error("ERR client-id should be greater than 0");
         return false;
@@ -121,7 +121,7 @@ bool parse_kill_filter(CommandContext& context, ClientFilter* filter, bool* skip
         return false;
       }
     } else if (equals_ignore_case(option, "maxage")) {
-      std::optional<int64_t> age = parse_int64(value);
+      std::optional<int64_t> age = string_to_int64(value);
       if (!age || *age < 0) {
         context.reply.error("ERR value is not an integer or out of range");
         return false;
@@ -199,7 +199,7 @@ void client_reply(CommandContext& context) {
 }
 
 void client_unblock(CommandContext& context) {
-  std::optional<int64_t> id = parse_int64(context.argv[2]);
+  std::optional<int64_t> id = string_to_int64(context.argv[2]);
   if (!id) {
     context.reply.error("ERR value is not an integer or out of range");
     return;

@@ -11,7 +11,7 @@
 #include <span>
 #include <string_view>
 
-#include "model/string_number.h"  // parse_int64 (Redis's string2ll)
+#include "model/string_number.h"  // string_to_int64 (Redis's string2ll)
 #include "net/reply_writer.h"
 #include "server/command_support.h"  // equals_ignore_case
 #include "server/command.h"

@@ -10,7 +10,7 @@ namespace cairn {
 
 Keyspace& keyspace_of(CommandContext& context) { return context.server.keyspace(); }
 
-bool option_is(std::string_view a, std::string_view b) {
+bool equals_ignore_case(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;
   for (size_t i = 0; i < a.size(); i++) {
     char x = a[i];
@@ -83,23 +83,23 @@ std::optional<StringOptions> parse_string_options(CommandContext& context, size_
       return true;
     };
     bool ok = false;
-    if (set && option_is(option, "nx") && !options.xx) {
+    if (set && equals_ignore_case(option, "nx") && !options.xx) {
       ok = options.nx = true;
-    } else if (set && option_is(option, "xx") && !options.nx) {
+    } else if (set && equals_ignore_case(option, "xx") && !options.nx) {
       ok = options.xx = true;
-    } else if (set && option_is(option, "get")) {
+    } else if (set && equals_ignore_case(option, "get")) {
       ok = options.get = true;
-    } else if (set && option_is(option, "keepttl") && !options.persist && no_expire) {
+    } else if (set && equals_ignore_case(option, "keepttl") && !options.persist && no_expire) {
       ok = options.keepttl = true;
-    } else if (!set && option_is(option, "persist") && !options.keepttl && no_expire) {
+    } else if (!set && equals_ignore_case(option, "persist") && !options.keepttl && no_expire) {
       ok = options.persist = true;
-    } else if (option_is(option, "ex")) {
+    } else if (equals_ignore_case(option, "ex")) {
       ok = take_expire(Expire::kEx);
-    } else if (option_is(option, "px")) {
+    } else if (equals_ignore_case(option, "px")) {
       ok = take_expire(Expire::kPx);
-    } else if (option_is(option, "exat")) {
+    } else if (equals_ignore_case(option, "exat")) {
       ok = take_expire(Expire::kExat);
-    } else if (option_is(option, "pxat")) {
+    } else if (equals_ignore_case(option, "pxat")) {
       ok = take_expire(Expire::kPxat);
     }
     if (!ok) {

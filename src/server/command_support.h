@@ -24,7 +24,7 @@ inline constexpr std::string_view kStringTooLongError =
 
 Keyspace& keyspace_of(CommandContext& context);
 
-bool option_is(std::string_view a, std::string_view b);
+bool equals_ignore_case(std::string_view a, std::string_view b);
 // "ERR <message>" for an InvalidArgument (e.g. key too large), "ERR <code>: <message>" else.
 void reply_status(ReplyWriter& reply, const Status& status);
 // Parses a Redis integer argument; on failure replies kNotIntegerError and returns nullopt.

@@ -31,7 +31,7 @@ void hello_command(CommandContext& context) {
   auto argv = context.argv;
   RespVersion version = context.client.resp();
   if (argv.size() >= 2) {
-    std::optional<int64_t> requested = parse_int64(argv[1]);
+    std::optional<int64_t> requested = string_to_int64(argv[1]);
     if (!requested) {
       context.reply.error("ERR Protocol version is not an integer or out of range");
       return;
@@ -100,7 +100,7 @@ void reset_command(CommandContext& context) {
 }
 
 void select_command(CommandContext& context) {
-  std::optional<int64_t> index = parse_int64(context.argv[1]);
+  std::optional<int64_t> index = string_to_int64(context.argv[1]);
   if (!index) {
     context.reply.error("ERR value is not an integer or out of range");
   } else if (*index != 0) {

@@ -21,13 +21,13 @@ std::optional<ExpireFlags> parse_expire_flags(CommandContext& context) {
   ExpireFlags flags;
   for (size_t i = 3; i < context.argv.size(); i++) {
     const std::string_view option = context.argv[i];
-    if (option_is(option, "nx")) {
+    if (equals_ignore_case(option, "nx")) {
       flags.nx = true;
-    } else if (option_is(option, "xx")) {
+    } else if (equals_ignore_case(option, "xx")) {
       flags.xx = true;
-    } else if (option_is(option, "gt")) {
+    } else if (equals_ignore_case(option, "gt")) {
       flags.gt = true;
-    } else if (option_is(option, "lt")) {
+    } else if (equals_ignore_case(option, "lt")) {
       flags.lt = true;
     } else {
       context.reply.error("ERR Unsupported option " + std::string(option));

@@ -118,14 +118,14 @@ void scan_command(CommandContext& context) {
     const std::string_view option = context.argv[i];
     if (i + 1 >= context.argv.size()) return context.reply.error(kSyntaxError);
     const std::string_view value = context.argv[i + 1];
-    if (option_is(option, "count")) {
+    if (equals_ignore_case(option, "count")) {
       const std::optional<int64_t> parsed = parse_integer_argument(context.reply, value);
       if (!parsed.has_value()) return;
       if (*parsed < 1) return context.reply.error(kSyntaxError);
       count = static_cast<uint64_t>(*parsed);
-    } else if (option_is(option, "match")) {
+    } else if (equals_ignore_case(option, "match")) {
       pattern = value;
-    } else if (option_is(option, "type")) {
+    } else if (equals_ignore_case(option, "type")) {
       type = value;
     } else {
       return context.reply.error(kSyntaxError);
@@ -152,9 +152,9 @@ void randomkey_command(CommandContext& context) {
 void copy_command(CommandContext& context) {
   bool replace = false;
   for (size_t i = 3; i < context.argv.size(); i++) {
-    if (option_is(context.argv[i], "replace")) {
+    if (equals_ignore_case(context.argv[i], "replace")) {
       replace = true;
-    } else if (option_is(context.argv[i], "db") && i + 1 < context.argv.size()) {
+    } else if (equals_ignore_case(context.argv[i], "db") && i + 1 < context.argv.size()) {
       const std::optional<int64_t> db = parse_integer_argument(context.reply, context.argv[++i]);
       if (!db.has_value()) return;
       if (*db != 0) return context.reply.error("ERR DB index is out of range");
