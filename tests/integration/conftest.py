@@ -173,6 +173,10 @@ def start_cairnd(args=(), dir=None, port=None, binary=None, log_level="warn", fs
             base += ["--fsync", fsync]
         if log_level is not None and "--log-level" not in args:
             base += ["--log-level", log_level]
+        # Two event loops, so that the suite's clients land on different threads (WATCH, CLIENT
+        # KILL and EXEC then cross loops); cairnd's default is one.
+        if "--threads" not in args:
+            base += ["--threads", "2"]
         return base + list(args)
 
     return _start_with_retry("cairnd", argv, dir, port, "cairnd")
