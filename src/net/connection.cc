@@ -66,16 +66,19 @@ Connection::Connection(LoopContext& context, int fd, uint64_t id)
     : context_(context), fd_(fd), id_(id), parser_(context.limits) {}
 
 Connection::~Connection() {
-  if (!closed_) {
-    // Only reached when the owner is torn down without close() (LoopContext closes first).
-    closed_ = true;
-    context_.loop->unwatch(fd_);
-    ::close(fd_);
-    if (control_) control_->detach();
-    parser_.drop_sinks();
-    body_.reset();
-    if (session_) session_->on_close();
-  }
+  // Only does something when the owner is torn down without close() (LoopContext closes first).
+  release();
+}
+
+void Connection::release() {
+  if (closed_) return;
+  closed_ = true;
+  context_.loop->unwatch(fd_);
+  ::close(fd_);
+  if (control_) control_->detach();
+  parser_.drop_sinks();
+  body_.reset();
+  if (session_) session_->on_close();
 }
 
 bool Connection::start() {
@@ -261,14 +264,8 @@ void Connection::begin_drain() {
 
 void Connection::close(std::string_view reason) {
   if (closed_) return;
-  closed_ = true;
   spdlog::debug("client {}: closing ({})", id_, reason);
-  context_.loop->unwatch(fd_);
-  ::close(fd_);
-  if (control_) control_->detach();
-  parser_.drop_sinks();
-  body_.reset();
-  if (session_) session_->on_close();
+  release();
   // Freed at the end of the iteration: this iteration's event batch may still name it.
   auto it = context_.connections.find(id_);
   if (it != context_.connections.end()) {

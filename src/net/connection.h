@@ -44,6 +44,9 @@ class Connection : public EventLoop::Handler {
   uint64_t id() const { return id_; }
 
  private:
+  // Unregisters and closes the socket, drops pending sinks and body, and tells the session;
+  // once (closed_ guards it).
+  void release();
   void read_input();
   void process_input();
   void schedule_flush();

@@ -8,6 +8,7 @@
 #include "common/assert.h"
 #include "common/glob_match.h"
 #include "server/client_registry.h"
+#include "server/config_loader.h"
 
 namespace cairn {
 namespace {
@@ -25,15 +26,6 @@ std::optional<int64_t> parse_integer(std::string_view text) {
   auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
   if (error != std::errc() || end != text.data() + text.size() || text.empty()) return std::nullopt;
   return value;
-}
-
-const char* fsync_name(ServerFsync fsync) {
-  switch (fsync) {
-    case ServerFsync::kAlways: return "always";
-    case ServerFsync::kEverySec: return "everysec";
-    case ServerFsync::kNo: return "no";
-  }
-  return "everysec";
 }
 
 // Redis's client-output-buffer-limit value: "class hard soft seconds" groups.
@@ -156,7 +148,7 @@ ConfigRegistry::ConfigRegistry(const ServerConfig& config, ProtocolLimits& limit
   add(ro("dir"), config.dir);
   ConfigParameter appendfsync = choice("appendfsync", {"always", "everysec", "no"});
   appendfsync.read_only = true;
-  add(appendfsync, fsync_name(config.fsync));
+  add(appendfsync, std::string(fsync_name(config.fsync)));
   add(ro("io-threads", ConfigKind::kInteger), std::to_string(config.threads));
   add(ro("databases", ConfigKind::kInteger), "1");
   add(ro("appendonly", ConfigKind::kBool), "yes");

@@ -8,6 +8,7 @@
 
 #include "server/command.h"
 #include "server/command_helpers.h"
+#include "server/config_loader.h"
 #include "server/server.h"
 
 namespace cairn {
@@ -95,15 +96,6 @@ class InfoWriter {
  private:
   std::string text_;
 };
-
-const char* fsync_name(ServerFsync fsync) {
-  switch (fsync) {
-    case ServerFsync::kAlways: return "always";
-    case ServerFsync::kEverySec: return "everysec";
-    case ServerFsync::kNo: return "no";
-  }
-  return "everysec";
-}
 
 void server_section(Server& server, InfoWriter& out, const ProcessFacts& facts) {
   int64_t uptime_s = (Server::now_ms() - server.start_time_ms()) / 1000;
