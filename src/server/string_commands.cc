@@ -222,10 +222,12 @@ void mset_generic(CommandContext& context, bool only_if_none_exist) {
   for (size_t i = 1; i < context.argv.size(); i += 2) keys.push_back(context.argv[i]);
   Keyspace& keyspace = keyspace_of(context);
   KeyLockGuard guard = keyspace.lock_keys(keys);
+  // As for a plain SET, MSET needs nothing of the old records (a stale expiry index entry is
+  // discarded by active expiry when its time comes); MSETNX reads them to decide.
   std::vector<Entry> olds(keys.size());
-  for (size_t k = 0; k < keys.size(); k++) {
+  for (size_t k = 0; only_if_none_exist && k < keys.size(); k++) {
     if (!find_locked(context, keys[k], &olds[k])) return;
-    if (only_if_none_exist && olds[k].has_value()) return context.reply.integer(0);
+    if (olds[k].has_value()) return context.reply.integer(0);
   }
   KeyspaceWrite write(keyspace);
   for (size_t k = 0; k < keys.size(); k++) {
