@@ -58,6 +58,8 @@ Result<std::unique_ptr<Keyspace>> Keyspace::open(const ServerConfig& config,
   options.create_if_missing = true;
   // The server syncs the WAL itself (--fsync always per loop iteration, everysec by timer).
   options.fsync = FsyncPolicy::kNever;
+  // ... and hands the WAL to the OS once per loop iteration, before the replies (before_replies).
+  options.flush_wal_per_write = false;
   options.write_buffer_size_bytes = static_cast<size_t>(config.write_buffer_bytes);
   options.blob_value_threshold_bytes = config.blob_threshold_bytes;
   options.table.block_cache = std::make_shared<BlockCache>(static_cast<size_t>(config.block_cache_bytes));

@@ -74,6 +74,10 @@ class Server : public SessionFactory {
   // Makes every acknowledged write durable if any was made since the last sync (counted in
   // stats().wal_syncs()).
   Status sync_if_written();
+  // Hands the WAL records written since the last call to the operating system (the engine
+  // buffers them: Options::flush_wal_per_write is off), so no reply claims a write a process
+  // crash could lose.
+  Status flush_if_written();
 
  private:
   Server(const ServerConfig& config, std::unique_ptr<Keyspace> keyspace);
@@ -93,6 +97,7 @@ class Server : public SessionFactory {
 
   std::mutex sync_mutex_;  // one sync at a time; later callers find it done
   std::atomic<uint64_t> synced_sequence_{0};
+  std::atomic<uint64_t> flushed_sequence_{0};
 
   std::mutex shutdown_mutex_;
   std::function<void()> shutdown_handler_;

@@ -95,7 +95,7 @@ Database::Database(const Options& options, std::string directory)
       directory_(std::move(directory)),
       table_cache_(options_.env, directory_, options_.table, options_.max_open_tables),
       versions_(options_.env, directory_),
-      mem_(std::make_shared<MemTable>()) {
+      mem_(new_memtable()) {
   if (options_.scheduler == nullptr) {
     owned_scheduler_ = std::make_unique<ThreadPoolScheduler>(2);
     options_.scheduler = owned_scheduler_.get();
@@ -176,6 +176,8 @@ Status Database::write_checked(const WriteBatch& batch) {
 
 Status Database::sync_wal() { return write_through_queue(WriteKind::kSyncWal, nullptr); }
 
+Status Database::flush_wal() { return write_through_queue(WriteKind::kFlushWal, nullptr); }
+
 Status Database::flush() {
   CAIRN_RETURN_IF_ERROR(write_through_queue(WriteKind::kSwitchMemtable, nullptr));
   std::unique_lock lock(mutex_);
@@ -209,6 +211,11 @@ Status Database::write_through_queue(WriteKind kind, const WriteBatch* batch) {
       if (status.is_ok()) status = blobs_->sync();
       if (status.is_ok()) status = log_file_->sync();
       if (status.is_ok()) last_sync_micros_ = options_.clock->now_micros();
+      if (!status.is_ok() && sticky_error_.is_ok()) sticky_error_ = status;
+      break;
+    case WriteKind::kFlushWal:
+      status = sticky_error_;
+      if (status.is_ok()) status = log_file_->flush();
       if (!status.is_ok() && sticky_error_.is_ok()) sticky_error_ = status;
       break;
   }
@@ -256,7 +263,11 @@ Status Database::apply_group(std::unique_lock<std::mutex>& lock, Writer& leader,
   // Under kBatch, blob records written since the last sync become durable before the WAL
   // records naming them (under kAlways they already are, and kNever never syncs).
   if (status.is_ok() && sync) status = blobs_->sync();
-  if (status.is_ok()) status = sync ? log_file_->sync() : log_file_->flush();
+  if (status.is_ok() && sync) {
+    status = log_file_->sync();
+  } else if (status.is_ok() && options_.flush_wal_per_write) {
+    status = log_file_->flush();
+  }
   if (status.is_ok()) {
     const Status inserted = insert_into_memtable(group, memtable.get());
     CAIRN_ASSERT(inserted.is_ok());  // the batch was built here, not read from disk
@@ -318,7 +329,8 @@ Status Database::make_room_for_write(std::unique_lock<std::mutex>& lock, bool fo
       delayed = true;
       continue;
     }
-    const bool full = mem_->memory_usage_bytes() >= options_.write_buffer_size_bytes;
+    const bool full = mem_->memory_usage_bytes() >= options_.write_buffer_size_bytes ||
+                      mem_->point_index_full();
     if (!force_switch && !full) return Status::ok();
     const auto is_stopped = [&] {
       return static_cast<int>(compaction_debt_.level0_file_count) >=
@@ -358,7 +370,7 @@ Status Database::switch_memtable() {
   }
   CAIRN_RETURN_IF_ERROR(open_new_log());
   imm_ = std::move(mem_);
-  mem_ = std::make_shared<MemTable>();
+  mem_ = new_memtable();
   std::erase_if(memtables_, [](const auto& memtable) { return memtable.expired(); });
   memtables_.push_back(mem_);
   return Status::ok();
@@ -376,6 +388,11 @@ Status Database::open_new_log() {
   log_ = std::make_unique<LogWriter>(log_file_.get());
   log_number_ = number;
   return previous == nullptr ? Status::ok() : previous->close();
+}
+
+std::shared_ptr<MemTable> Database::new_memtable() const {
+  return std::make_shared<MemTable>(MemTableOptions{
+      .point_index_slot_count = memtable_point_index_slots(options_.write_buffer_size_bytes)});
 }
 
 Database::ReadState Database::read_state(const ReadOptions& options) const {

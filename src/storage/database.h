@@ -190,6 +190,8 @@ class Database {
   Status wait_for_compactions();
   // Makes every acknowledged write durable now, whatever the fsync policy.
   Status sync_wal();
+  // Hands every WAL record written so far to the operating system (Options::flush_wal_per_write).
+  Status flush_wal();
   // Waits for background work, syncs the WAL and releases the directory. Further calls other
   // than the destructor are programming errors. Returns the first error met while closing.
   Status close();
@@ -204,7 +206,7 @@ class Database {
  private:
   friend class StoredValue;
   struct Writer;
-  enum class WriteKind { kBatch, kSwitchMemtable, kSyncWal };
+  enum class WriteKind { kBatch, kSwitchMemtable, kSyncWal, kFlushWal };
 
   // What one read looks at: a sequence and the sources that hold it, kept alive while read.
   struct ReadState {
@@ -235,6 +237,8 @@ class Database {
   Status make_room_for_write(std::unique_lock<std::mutex>& lock, bool force_switch);
   void delay_write(std::unique_lock<std::mutex>& lock);
   Status switch_memtable();
+  // A memtable for writes and reads, its point index sized for the write buffer.
+  std::shared_ptr<MemTable> new_memtable() const;
   bool should_sync_now() const;
 
   // Large values (database_blobs.cc).

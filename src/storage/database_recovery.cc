@@ -23,6 +23,9 @@
 
 namespace cairn {
 
+// Recovery's memtables are only flushed, never read by key: no point index.
+constexpr MemTableOptions kFlushOnlyMemTable{.point_index_slot_count = 0};
+
 Status Database::recover() {
   Env* env = options_.env;
   CAIRN_RETURN_IF_ERROR(env->create_dir(directory_));
@@ -96,7 +99,7 @@ Status Database::replay_log(uint64_t number, VersionEdit* edit, SequenceNumber* 
   const std::string name = log_file_name(directory_, number);
   CAIRN_ASSIGN_OR_RETURN(auto file, options_.env->new_sequential_file(name));
   LogReader reader(std::move(file), name);
-  std::unique_ptr<MemTable> current = std::make_unique<MemTable>();
+  std::unique_ptr<MemTable> current = std::make_unique<MemTable>(kFlushOnlyMemTable);
   std::string record;
   while (true) {
     CAIRN_ASSIGN_OR_RETURN(const bool read, reader.read_record(&record));
@@ -114,7 +117,7 @@ Status Database::replay_log(uint64_t number, VersionEdit* edit, SequenceNumber* 
     }
     if (current->memory_usage_bytes() >= options_.write_buffer_size_bytes) {
       CAIRN_RETURN_IF_ERROR(write_level0_table(*current, edit));
-      current = std::make_unique<MemTable>();
+      current = std::make_unique<MemTable>(kFlushOnlyMemTable);
     }
   }
   return write_level0_table(*current, edit);

@@ -1,5 +1,6 @@
 #include "storage/memtable.h"
 
+#include <algorithm>
 #include <cstring>
 
 #include "common/assert.h"
@@ -38,13 +39,48 @@ void encode_seek_target(std::string_view internal_key, std::string* destination)
   put_length_prefixed(destination, internal_key);
 }
 
+std::string_view entry_user_key(const char* entry) {
+  return extract_user_key(entry_internal_key(entry));
+}
+
+// Internal-key order puts the newer version of a user key first.
+bool entry_is_newer(const char* a, const char* b) {
+  return compare_internal_keys(entry_internal_key(a), entry_internal_key(b)) < 0;
+}
+
+// Entries were encoded by add(), so parsing them cannot fail.
+ParsedInternalKey parse_entry(const char* entry) {
+  ParsedInternalKey parsed;
+  const bool parsed_ok = parse_internal_key(entry_internal_key(entry), &parsed);
+  CAIRN_ASSERT(parsed_ok);
+  return parsed;
+}
+
+// What a lookup finds at `entry`: its value unless it is a tombstone.
+LookupResult entry_lookup_result(const char* entry, const ParsedInternalKey& parsed,
+                                 std::string* value) {
+  if (parsed.type == ValueType::kDeletion) return LookupResult::kDeleted;
+  value->assign(entry_value(entry));
+  return parsed.type == ValueType::kBlobReference ? LookupResult::kBlobReference
+                                                  : LookupResult::kFound;
+}
+
 }  // namespace
+
+size_t memtable_point_index_slots(size_t write_buffer_bytes) {
+  constexpr size_t kBytesPerSlot = 32;
+  constexpr size_t kSlotCountMin = 1 << 10;
+  return std::max(kSlotCountMin, write_buffer_bytes / kBytesPerSlot);
+}
 
 int MemTable::EntryComparator::operator()(const char* a, const char* b) const {
   return compare_internal_keys(entry_internal_key(a), entry_internal_key(b));
 }
 
-MemTable::MemTable(uint64_t skiplist_seed) : table_(EntryComparator(), &arena_, skiplist_seed) {}
+MemTable::MemTable(const MemTableOptions& options)
+    : table_(EntryComparator(), &arena_, options.skiplist_seed),
+      point_index_(options.point_index_slot_count, &entry_user_key, &entry_is_newer),
+      point_index_complete_(options.point_index_slot_count > 0) {}
 
 void MemTable::add(SequenceNumber sequence, ValueType type, std::string_view user_key,
                    std::string_view value) {
@@ -56,15 +92,20 @@ void MemTable::add(SequenceNumber sequence, ValueType type, std::string_view use
   const size_t entry_bytes = static_cast<size_t>(varint_length(internal_key_bytes)) +
                              internal_key_bytes + static_cast<size_t>(varint_length(value.size())) +
                              value.size();
-  char* const entry = arena_.allocate(entry_bytes);
-  char* cursor = entry;
-  cursor += encode_varint64(cursor, internal_key_bytes);
-  cursor = copy_bytes(cursor, user_key);
-  encode_fixed64(cursor, pack_sequence_and_type(sequence, type));
-  cursor += kInternalKeyTrailerBytes;
-  cursor += encode_varint64(cursor, value.size());
-  cursor = copy_bytes(cursor, value);
-  CAIRN_ASSERT(cursor == entry + entry_bytes);
+  // The entry lives in its skiplist node (SkipList::insert_with_payload).
+  const char* entry = nullptr;
+  const auto encode_entry = [&](char* payload) -> const char* {
+    char* cursor = payload;
+    cursor += encode_varint64(cursor, internal_key_bytes);
+    cursor = copy_bytes(cursor, user_key);
+    encode_fixed64(cursor, pack_sequence_and_type(sequence, type));
+    cursor += kInternalKeyTrailerBytes;
+    cursor += encode_varint64(cursor, value.size());
+    cursor = copy_bytes(cursor, value);
+    CAIRN_ASSERT(cursor == payload + entry_bytes);
+    entry = payload;
+    return entry;
+  };
 
   if (type == ValueType::kBlobReference) {
     BlobReference reference;
@@ -73,7 +114,11 @@ void MemTable::add(SequenceNumber sequence, ValueType type, std::string_view use
     std::lock_guard lock(blob_files_mutex_);
     blob_file_numbers_.insert(reference.file_number);
   }
-  table_.insert(entry);
+  table_.insert_with_payload(entry_bytes, encode_entry);
+  // After the skiplist: a reader sent to the skiplist by a refused key must find the entry there.
+  if (!point_index_.put(user_key, entry)) {
+    point_index_complete_.store(false, std::memory_order_release);
+  }
   entry_count_.fetch_add(1, std::memory_order_relaxed);
 }
 
@@ -85,23 +130,32 @@ std::vector<uint64_t> MemTable::blob_file_numbers() const {
 LookupResult MemTable::get(std::string_view user_key, SequenceNumber sequence,
                            std::string* value) const {
   CAIRN_ASSERT(sequence <= kSequenceNumberMax);
+  // Read before the index: entries a reader may see at `sequence` were added (and indexed, or
+  // this flag cleared) before that sequence was published to it.
+  const bool complete = point_index_complete_.load(std::memory_order_acquire);
+  const char* const newest = point_index_.find(user_key);
+  if (newest == nullptr) {
+    return complete ? LookupResult::kAbsent : get_from_skiplist(user_key, sequence, value);
+  }
+  const ParsedInternalKey parsed = parse_entry(newest);
+  // A snapshot older than the newest entry needs the skiplist's older versions.
+  if (parsed.sequence > sequence) return get_from_skiplist(user_key, sequence, value);
+  return entry_lookup_result(newest, parsed, value);
+}
+
+LookupResult MemTable::get_from_skiplist(std::string_view user_key, SequenceNumber sequence,
+                                         std::string* value) const {
   // The first entry at or after (user_key, sequence) is the newest one visible at `sequence`,
   // if it is for user_key at all.
   const LookupKey target(user_key, sequence);
   Table::Iterator iterator(&table_);
   iterator.seek(target.memtable_key().data());
   if (!iterator.valid()) return LookupResult::kAbsent;
-
-  const char* entry = iterator.key();
-  ParsedInternalKey parsed;
-  const bool parsed_ok = parse_internal_key(entry_internal_key(entry), &parsed);
-  CAIRN_ASSERT(parsed_ok);
+  const char* const entry = iterator.key();
+  const ParsedInternalKey parsed = parse_entry(entry);
   if (parsed.user_key != user_key) return LookupResult::kAbsent;
   CAIRN_ASSERT(parsed.sequence <= sequence);
-  if (parsed.type == ValueType::kDeletion) return LookupResult::kDeleted;
-  value->assign(entry_value(entry));
-  return parsed.type == ValueType::kBlobReference ? LookupResult::kBlobReference
-                                                  : LookupResult::kFound;
+  return entry_lookup_result(entry, parsed, value);
 }
 
 class MemTableIterator final : public Iterator {

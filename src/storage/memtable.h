@@ -4,6 +4,8 @@
 //   varint32 internal-key length, internal key (internal_key.h), varint32 value length, value
 //
 // and indexed by a SkipList ordered by compare_internal_keys: user key ascending, newest first.
+// A PointIndex beside it maps each user key to its newest entry, so that get() at the latest
+// sequence (the common case) skips the skiplist descent.
 // Entries are never removed or changed; a delete is an entry of type kDeletion (a tombstone), and
 // a value kept in a blob file is an entry of type kBlobReference whose value is the reference.
 //
@@ -12,7 +14,9 @@
 // with the writer.
 // Ownership: owns its arena; keys and values it hands out point into the arena and stay valid
 // as long as the memtable.
-// Invariant: no two entries have the same internal key (sequence numbers are unique per write).
+// Invariants: no two entries have the same internal key (sequence numbers are unique per write);
+// the point index holds, for every user key it has, the entry with the highest sequence; a user
+// key it lacks while point_index_complete_ is true has no entry.
 #pragma once
 
 #include <atomic>
@@ -28,6 +32,7 @@
 #include "storage/arena.h"
 #include "storage/internal_key.h"
 #include "storage/iterator.h"
+#include "storage/point_index.h"
 #include "storage/skiplist.h"
 
 namespace cairn {
@@ -36,9 +41,20 @@ namespace cairn {
 // simulator may pass their own.
 constexpr uint64_t kMemTableSkipListSeedDefault = 0xca1b5eed;
 
+struct MemTableOptions {
+  // Slots of the point index (rounded up to a power of two, 8 bytes each); 0 for none, as for a
+  // memtable that is only ever flushed. memtable_point_index_slots() sizes it for a write buffer.
+  size_t point_index_slot_count = 1 << 12;
+  uint64_t skiplist_seed = kMemTableSkipListSeedDefault;
+};
+
+// Point index slots for a memtable of `write_buffer_bytes`: one per 32 bytes, so that entries of
+// a few dozen bytes fill the memtable before they fill the index.
+size_t memtable_point_index_slots(size_t write_buffer_bytes);
+
 class MemTable {
  public:
-  explicit MemTable(uint64_t skiplist_seed = kMemTableSkipListSeedDefault);
+  explicit MemTable(const MemTableOptions& options = {});
   MemTable(const MemTable&) = delete;
   MemTable& operator=(const MemTable&) = delete;
 
@@ -60,8 +76,13 @@ class MemTable {
   // can tie them with Iterator::keep_alive).
   std::unique_ptr<Iterator> new_iterator() const;
 
-  // Bytes held by the arena, entries and index together.
+  // Bytes held by the arena: entries and skiplist together (the point index is fixed at creation,
+  // point_index_bytes()).
   size_t memory_usage_bytes() const { return arena_.memory_usage_bytes(); }
+  size_t point_index_bytes() const { return point_index_.memory_usage_bytes(); }
+  // True once the point index may refuse new keys: the memtable should be switched, or its
+  // lookups of new keys fall back to the skiplist.
+  bool point_index_full() const { return point_index_.at_load_limit(); }
   uint64_t entry_count() const { return entry_count_.load(std::memory_order_relaxed); }
   // The blob files the kBlobReference entries added so far name (they stay live while this
   // memtable does), ascending.
@@ -76,8 +97,15 @@ class MemTable {
   };
   using Table = SkipList<const char*, EntryComparator>;
 
+  // The skiplist's answer, for lookups the point index cannot give.
+  LookupResult get_from_skiplist(std::string_view user_key, SequenceNumber sequence,
+                                 std::string* value) const;
+
   Arena arena_;  // before table_, which allocates from it
   Table table_;
+  PointIndex point_index_;
+  // False once the point index refused a key: from then on a key it lacks may still be in table_.
+  std::atomic<bool> point_index_complete_{true};
   std::atomic<uint64_t> entry_count_{0};
   mutable std::mutex blob_files_mutex_;  // guards blob_file_numbers_
   std::set<uint64_t> blob_file_numbers_;

@@ -109,6 +109,12 @@ struct Options {
 
   FsyncPolicy fsync = FsyncPolicy::kAlways;
   uint64_t fsync_batch_interval_ms = 1000;
+  // True: a write hands its WAL record to the operating system before it returns, so a process
+  // crash loses nothing written. False: records may wait in a user-space buffer until
+  // Database::flush_wal() (or a sync, or a memtable switch), saving a system call per write; the
+  // caller flushes before it acknowledges the writes, as cairnd does once per event-loop
+  // iteration (Redis writes its AOF buffer the same way, before its replies go out).
+  bool flush_wal_per_write = true;
 
   // The most tables kept open (file descriptor, index and filter in memory) at once; the least
   // recently used is closed beyond it. REQUIRES: >= 1. Open blob files for reading are bounded by

@@ -15,6 +15,7 @@
 #pragma once
 
 #include <atomic>
+#include <cstddef>
 #include <cstdint>
 #include <new>
 #include <type_traits>
@@ -43,6 +44,12 @@ class SkipList {
 
   // REQUIRES: no key equal to `key` is in the list; one writer at a time.
   void insert(const Key& key);
+  // Allocates `payload_bytes` in the node itself, right after its links, and inserts the key that
+  // `fill(char* payload)` writes there and returns (e.g. a pointer to it). A key that points into
+  // its own node shares the node's cache lines, so each comparison of a search costs one cache
+  // miss instead of two. REQUIRES: as insert() for the returned key.
+  template <typename Fill>
+  void insert_with_payload(size_t payload_bytes, Fill&& fill);
   bool contains(const Key& key) const;
 
   // A forward cursor. Sees every key inserted before it was positioned and possibly later ones.
@@ -92,6 +99,10 @@ class SkipList {
   };
 
   Node* new_node(const Key& key, int height);
+  // Builds a node and its `height` null links in `memory` (aligned, large enough).
+  static Node* construct_node(char* memory, const Key& key, int height);
+  // Links `node` of `height` in after prev[0..height), raising max_height_ if needed.
+  void link(Node* node, int height, Node** prev);
   int random_height();
   int max_height() const { return max_height_.load(std::memory_order_relaxed); }
   // The first node whose key is >= key, or null; fills prev[level] with the node before it at
@@ -120,7 +131,13 @@ typename SkipList<Key, Comparator>::Node* SkipList<Key, Comparator>::new_node(co
   static_assert(alignof(Node) <= kArenaAlignmentBytes);
   static_assert(sizeof(Node) % alignof(std::atomic<Node*>) == 0);
   CAIRN_ASSERT(height >= 1 && height <= kSkipListHeightMax);
-  char* memory = arena_->allocate_aligned(sizeof(Node) + sizeof(std::atomic<Node*>) * height);
+  return construct_node(
+      arena_->allocate_aligned(sizeof(Node) + sizeof(std::atomic<Node*>) * height), key, height);
+}
+
+template <typename Key, typename Comparator>
+typename SkipList<Key, Comparator>::Node* SkipList<Key, Comparator>::construct_node(
+    char* memory, const Key& key, int height) {
   Node* node = new (memory) Node(key);
   auto* links = reinterpret_cast<std::atomic<Node*>*>(memory + sizeof(Node));
   for (int level = 0; level < height; level++) new (links + level) std::atomic<Node*>(nullptr);
@@ -171,14 +188,32 @@ void SkipList<Key, Comparator>::insert(const Key& key) {
   Node* prev[kSkipListHeightMax];
   Node* successor = find_greater_or_equal(key, prev);
   CAIRN_ASSERT(successor == nullptr || comparator_(successor->key, key) != 0);
-
   const int height = random_height();
+  link(new_node(key, height), height, prev);
+}
+
+template <typename Key, typename Comparator>
+template <typename Fill>
+void SkipList<Key, Comparator>::insert_with_payload(size_t payload_bytes, Fill&& fill) {
+  const int height = random_height();
+  const size_t node_bytes = sizeof(Node) + sizeof(std::atomic<Node*>) * height;
+  char* const memory = arena_->allocate_aligned(node_bytes + payload_bytes);
+  const Key key = fill(memory + node_bytes);
+  Node* const node = construct_node(memory, key, height);
+
+  Node* prev[kSkipListHeightMax];
+  Node* successor = find_greater_or_equal(key, prev);
+  CAIRN_ASSERT(successor == nullptr || comparator_(successor->key, key) != 0);
+  link(node, height, prev);
+}
+
+template <typename Key, typename Comparator>
+void SkipList<Key, Comparator>::link(Node* node, int height, Node** prev) {
   const int old_max_height = max_height();
   if (height > old_max_height) {
     for (int level = old_max_height; level < height; level++) prev[level] = head_;
     max_height_.store(height, std::memory_order_relaxed);
   }
-  Node* node = new_node(key, height);
   for (int level = 0; level < height; level++) {
     // The new node is unpublished, so its own links need no ordering; the store that links it
     // in is the release that publishes it (bottom level first, so it is reachable in order).

@@ -9,8 +9,12 @@
 #include <chrono>
 #include <cmath>
 #include <cstdlib>
+#include <optional>
+#include <string>
 #include <thread>
+#include <vector>
 
+#include "common/assert.h"
 #include "io/clock.h"
 #include "io/env_wrapper.h"
 #include "io/fault_env.h"
@@ -271,6 +275,70 @@ TEST_F(DatabaseTest, ConcurrentWritersShareFsyncs) {
   }
 }
 
+// The size the operating system reports for the database's one WAL file.
+uint64_t wal_file_bytes(const std::string& directory) {
+  const Result<std::vector<std::string>> names = Env::posix()->list_dir(directory);
+  CAIRN_ASSERT(names.is_ok());
+  std::optional<uint64_t> bytes;
+  for (const std::string& name : *names) {
+    if (!name.ends_with(".log")) continue;
+    CAIRN_ASSERT(!bytes.has_value());
+    const Result<uint64_t> size = Env::posix()->file_size(directory + "/" + name);
+    CAIRN_ASSERT(size.is_ok());
+    bytes = *size;
+  }
+  CAIRN_ASSERT(bytes.has_value());
+  return *bytes;
+}
+
+void remove_directory(const std::string& directory) {
+  const Result<std::vector<std::string>> names = Env::posix()->list_dir(directory);
+  ASSERT_TRUE(names.is_ok());
+  for (const std::string& name : *names) {
+    ASSERT_TRUE(Env::posix()->remove_file(directory + "/" + name).is_ok());
+  }
+  ASSERT_TRUE(Env::posix()->remove_dir(directory).is_ok());
+}
+
+// Proves a write reaches the operating system before it returns by default, and that with
+// flush_wal_per_write off it waits in the process until flush_wal() (or a sync), then is all there.
+TEST(DatabasePosixTest, DeferredWalFlushWaitsForFlushWal) {
+  for (const bool per_write : {true, false}) {
+    SCOPED_TRACE(per_write ? "per write" : "deferred");
+    char directory_template[] = "/tmp/cairn-database-test-XXXXXX";
+    ASSERT_NE(mkdtemp(directory_template), nullptr);
+    const std::string directory = directory_template;
+    Options options;
+    options.fsync = FsyncPolicy::kNever;
+    options.flush_wal_per_write = per_write;
+    {
+      auto database = Database::open(options, directory);
+      ASSERT_TRUE(database.is_ok()) << database.status().to_string();
+      const uint64_t empty_bytes = wal_file_bytes(directory);
+      ASSERT_TRUE((*database)->put("k1", "v1").is_ok());
+      const uint64_t after_one_bytes = wal_file_bytes(directory);
+      EXPECT_EQ(after_one_bytes > empty_bytes, per_write);
+      ASSERT_TRUE((*database)->put("k2", "v2").is_ok());
+      ASSERT_TRUE((*database)->flush_wal().is_ok());
+      const uint64_t flushed_bytes = wal_file_bytes(directory);
+      EXPECT_GT(flushed_bytes, after_one_bytes);
+      ASSERT_TRUE((*database)->put("k3", "v3").is_ok());
+      ASSERT_TRUE((*database)->sync_wal().is_ok());
+      EXPECT_GT(wal_file_bytes(directory), flushed_bytes);
+    }
+    {
+      auto database = Database::open(options, directory);
+      ASSERT_TRUE(database.is_ok()) << database.status().to_string();
+      for (const char* key : {"k1", "k2", "k3"}) {
+        auto value = (*database)->get({}, key);
+        ASSERT_TRUE(value.is_ok());
+        EXPECT_TRUE(value->has_value()) << key;
+      }
+    }
+    remove_directory(directory);
+  }
+}
+
 // The engine on the real file system with its default background thread.
 TEST(DatabasePosixTest, RoundTripOnDisk) {
   char directory_template[] = "/tmp/cairn-database-test-XXXXXX";
@@ -293,12 +361,7 @@ TEST(DatabasePosixTest, RoundTripOnDisk) {
     ASSERT_TRUE(value.is_ok());
     EXPECT_EQ(value->value_or("absent"), std::string(100, 'v'));
   }
-  const Result<std::vector<std::string>> names = Env::posix()->list_dir(directory);
-  ASSERT_TRUE(names.is_ok());
-  for (const std::string& name : *names) {
-    ASSERT_TRUE(Env::posix()->remove_file(directory + "/" + name).is_ok());
-  }
-  ASSERT_TRUE(Env::posix()->remove_dir(directory).is_ok());
+  remove_directory(directory);
 }
 
 }  // namespace

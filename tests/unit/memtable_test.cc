@@ -87,7 +87,7 @@ TEST(MemTableTest, IteratorFollowsInternalKeyOrder) {
   const uint64_t seed = 0x17e4;
   SCOPED_TRACE("seed=" + std::to_string(seed));
   std::mt19937_64 random(seed);
-  MemTable memtable(seed);
+  MemTable memtable({.skiplist_seed = seed});
   std::map<std::string, std::string, InternalKeyLess> model;
   for (SequenceNumber sequence = 1; sequence <= 2000; sequence++) {
     const std::string user_key = "key" + std::to_string(random() % 300);
@@ -118,12 +118,14 @@ TEST(MemTableTest, IteratorFollowsInternalKeyOrder) {
   }
 }
 
-// Proves random writes and deletes answer get at every sequence as a simple versioned model does.
+// Proves random writes and deletes answer get at every sequence as a simple versioned model does,
+// with a point index that holds every key, one that fills up part way (4 slots), and none.
 TEST(MemTableTest, RandomOperationsMatchAVersionedModel) {
+  for (const size_t point_index_slots : {size_t{1} << 12, size_t{4}, size_t{0}})
   for (uint64_t seed : {11ULL, 12ULL}) {
-    SCOPED_TRACE("seed=" + std::to_string(seed));
+    SCOPED_TRACE("seed=" + std::to_string(seed) + " slots=" + std::to_string(point_index_slots));
     std::mt19937_64 random(seed);
-    MemTable memtable(seed);
+    MemTable memtable({.point_index_slot_count = point_index_slots, .skiplist_seed = seed});
     // key -> sequence -> value, or nullopt for a tombstone.
     std::map<std::string, std::map<SequenceNumber, std::optional<std::string>>> model;
     constexpr SequenceNumber kLastSequence = 1500;
@@ -157,6 +159,26 @@ TEST(MemTableTest, RandomOperationsMatchAVersionedModel) {
       ASSERT_EQ(value, expected_value) << key << "@" << sequence;
     }
   }
+}
+
+// Proves a memtable whose point index is full keeps answering for the keys past it, and says it
+// should be switched.
+TEST(MemTableTest, KeysPastAFullPointIndexAreStillFound) {
+  MemTable memtable({.point_index_slot_count = 8});  // 6 keys before the load limit
+  EXPECT_FALSE(memtable.point_index_full());
+  for (SequenceNumber sequence = 1; sequence <= 40; sequence++) {
+    memtable.add(sequence, ValueType::kValue, "key" + std::to_string(sequence % 20),
+                 "v" + std::to_string(sequence));
+  }
+  EXPECT_TRUE(memtable.point_index_full());
+  for (int i = 0; i < 20; i++) {
+    const SequenceNumber newest = i == 0 ? 40 : 20 + i;
+    EXPECT_EQ(lookup(memtable, "key" + std::to_string(i), 100), "v" + std::to_string(newest));
+    EXPECT_EQ(lookup(memtable, "key" + std::to_string(i), newest - 20),
+              newest > 20 ? std::optional<std::string>("v" + std::to_string(newest - 20))
+                          : std::nullopt);
+  }
+  EXPECT_EQ(lookup(memtable, "key20", 100), std::nullopt);
 }
 
 // Proves memory usage grows with what is added, covers it, and entry_count counts the adds.
