@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <optional>
 
 #include "common/assert.h"
 #include "common/coding.h"
@@ -78,7 +79,7 @@ int MemTable::EntryComparator::operator()(const char* a, const char* b) const {
 }
 
 MemTable::MemTable(const MemTableOptions& options)
-    : table_(EntryComparator(), &arena_, options.skiplist_seed),
+    : skiplist_seed_(options.skiplist_seed),
       point_index_(options.point_index_slot_count, &entry_user_key, &entry_is_newer),
       point_index_complete_(options.point_index_slot_count > 0) {}
 
@@ -114,7 +115,13 @@ void MemTable::add(SequenceNumber sequence, ValueType type, std::string_view use
     std::lock_guard lock(blob_files_mutex_);
     blob_file_numbers_.insert(reference.file_number);
   }
-  table_.insert_with_payload(entry_bytes, encode_entry);
+  const size_t index = table_index(user_key);
+  if (owned_tables_[index] == nullptr) {
+    owned_tables_[index] =
+        std::make_unique<Table>(EntryComparator(), &arena_, skiplist_seed_ + index);
+    tables_[index].store(owned_tables_[index].get(), std::memory_order_release);
+  }
+  owned_tables_[index]->insert_with_payload(entry_bytes, encode_entry);
   // After the skiplist: a reader sent to the skiplist by a refused key must find the entry there.
   if (!point_index_.put(user_key, entry)) {
     point_index_complete_.store(false, std::memory_order_release);
@@ -147,8 +154,10 @@ LookupResult MemTable::get_from_skiplist(std::string_view user_key, SequenceNumb
                                          std::string* value) const {
   // The first entry at or after (user_key, sequence) is the newest one visible at `sequence`,
   // if it is for user_key at all.
+  const Table* const table = this->table(table_index(user_key));
+  if (table == nullptr) return LookupResult::kAbsent;
   const LookupKey target(user_key, sequence);
-  Table::Iterator iterator(&table_);
+  Table::Iterator iterator(table);
   iterator.seek(target.memtable_key().data());
   if (!iterator.valid()) return LookupResult::kAbsent;
   const char* const entry = iterator.key();
@@ -158,28 +167,60 @@ LookupResult MemTable::get_from_skiplist(std::string_view user_key, SequenceNumb
   return entry_lookup_result(entry, parsed, value);
 }
 
+// Walks the lists in turn; a list it finds empty may gain entries later, which this iterator
+// then may or may not see, as with one list.
 class MemTableIterator final : public Iterator {
  public:
-  explicit MemTableIterator(const MemTable::Table* table) : iterator_(table) {}
+  explicit MemTableIterator(const MemTable& memtable) : memtable_(memtable) {}
 
-  bool valid() const override { return iterator_.valid(); }
-  void seek_to_first() override { iterator_.seek_to_first(); }
+  bool valid() const override { return iterator_.has_value() && iterator_->valid(); }
+  void seek_to_first() override {
+    if (start_at(0)) iterator_->seek_to_first();
+    skip_exhausted_tables();
+  }
   void seek(std::string_view target) override {
     encode_seek_target(target, &seek_target_);
-    iterator_.seek(seek_target_.data());
+    if (start_at(MemTable::table_index(extract_user_key(target)))) {
+      iterator_->seek(seek_target_.data());
+    }
+    skip_exhausted_tables();
   }
-  void next() override { iterator_.next(); }
-  std::string_view key() const override { return entry_internal_key(iterator_.key()); }
-  std::string_view value() const override { return entry_value(iterator_.key()); }
+  void next() override {
+    CAIRN_ASSERT(valid());
+    iterator_->next();
+    skip_exhausted_tables();
+  }
+  std::string_view key() const override { return entry_internal_key(iterator_->key()); }
+  std::string_view value() const override { return entry_value(iterator_->key()); }
   Status status() const override { return Status::ok(); }
 
  private:
-  MemTable::Table::Iterator iterator_;
+  // Points at list `index`, unpositioned; false (and no iterator) if it does not exist yet.
+  bool start_at(size_t index) {
+    table_ = index;
+    const MemTable::Table* table = memtable_.table(index);
+    if (table == nullptr) {
+      iterator_.reset();
+      return false;
+    }
+    iterator_.emplace(table);
+    return true;
+  }
+  // Moves from the end of a list (or a missing one) to the first entry of the next non-empty one.
+  void skip_exhausted_tables() {
+    while (!valid() && table_ + 1 < MemTable::kTableCount) {
+      if (start_at(table_ + 1)) iterator_->seek_to_first();
+    }
+  }
+
+  const MemTable& memtable_;
+  size_t table_ = 0;
+  std::optional<MemTable::Table::Iterator> iterator_;  // over tables_[table_]; set once positioned
   std::string seek_target_;  // reused across seeks
 };
 
 std::unique_ptr<Iterator> MemTable::new_iterator() const {
-  return std::make_unique<MemTableIterator>(&table_);
+  return std::make_unique<MemTableIterator>(*this);
 }
 
 }  // namespace cairn

@@ -3,7 +3,11 @@
 //
 //   varint32 internal-key length, internal key (internal_key.h), varint32 value length, value
 //
-// and indexed by a SkipList ordered by compare_internal_keys: user key ascending, newest first.
+// and indexed by SkipLists ordered by compare_internal_keys: user key ascending, newest first.
+// There is one list per first byte of the user key (an empty key goes with 0x00): every key of
+// list b sorts before every key of list b + 1, so the lists in turn are the whole table in order,
+// and an insert descends a list a fraction of the table's size. Engine keys begin with their
+// slot, so cairnd's keys spread over 64 lists.
 // A PointIndex beside it maps each user key to its newest entry, so that get() at the latest
 // sequence (the common case) skips the skiplist descent.
 // Entries are never removed or changed; a delete is an entry of type kDeletion (a tombstone), and
@@ -19,6 +23,7 @@
 // key it lacks while point_index_complete_ is true has no entry.
 #pragma once
 
+#include <array>
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
@@ -96,15 +101,23 @@ class MemTable {
     int operator()(const char* a, const char* b) const;
   };
   using Table = SkipList<const char*, EntryComparator>;
+  static constexpr size_t kTableCount = 256;
 
+  static size_t table_index(std::string_view user_key) {
+    return user_key.empty() ? 0 : static_cast<unsigned char>(user_key[0]);
+  }
+  // List `index`, or null while no entry has gone there (lists are made on first use).
+  const Table* table(size_t index) const { return tables_[index].load(std::memory_order_acquire); }
   // The skiplist's answer, for lookups the point index cannot give.
   LookupResult get_from_skiplist(std::string_view user_key, SequenceNumber sequence,
                                  std::string* value) const;
 
-  Arena arena_;  // before table_, which allocates from it
-  Table table_;
+  Arena arena_;  // before tables_, which allocate from it
+  std::array<std::atomic<Table*>, kTableCount> tables_{};  // published once made
+  std::array<std::unique_ptr<Table>, kTableCount> owned_tables_;  // the writer's
+  const uint64_t skiplist_seed_;
   PointIndex point_index_;
-  // False once the point index refused a key: from then on a key it lacks may still be in table_.
+  // False once the point index refused a key: from then on a key it lacks may still be in tables_.
   std::atomic<bool> point_index_complete_{true};
   std::atomic<uint64_t> entry_count_{0};
   mutable std::mutex blob_files_mutex_;  // guards blob_file_numbers_
