@@ -74,8 +74,23 @@ size_t memtable_point_index_slots(size_t write_buffer_bytes) {
   return std::max(kSlotCountMin, write_buffer_bytes / kBytesPerSlot);
 }
 
-int MemTable::EntryComparator::operator()(const char* a, const char* b) const {
-  return compare_internal_keys(entry_internal_key(a), entry_internal_key(b));
+namespace {
+
+// The first 8 bytes of user_key as a big-endian number, zero-padded. Zero padding keeps order:
+// when two keys' padded prefixes differ, the keys compare as their prefixes do.
+uint64_t user_key_prefix(std::string_view user_key) {
+  unsigned char bytes[8] = {};
+  std::memcpy(bytes, user_key.data(), std::min(user_key.size(), sizeof(bytes)));
+  uint64_t prefix = 0;
+  for (const unsigned char byte : bytes) prefix = (prefix << 8) | byte;
+  return prefix;
+}
+
+}  // namespace
+
+int MemTable::EntryComparator::operator()(const EntryKey& a, const EntryKey& b) const {
+  if (a.user_key_prefix != b.user_key_prefix) return a.user_key_prefix < b.user_key_prefix ? -1 : 1;
+  return compare_internal_keys(entry_internal_key(a.entry), entry_internal_key(b.entry));
 }
 
 MemTable::MemTable(const MemTableOptions& options)
@@ -95,7 +110,7 @@ void MemTable::add(SequenceNumber sequence, ValueType type, std::string_view use
                              value.size();
   // The entry lives in its skiplist node (SkipList::insert_with_payload).
   const char* entry = nullptr;
-  const auto encode_entry = [&](char* payload) -> const char* {
+  const auto encode_entry = [&](char* payload) -> EntryKey {
     char* cursor = payload;
     cursor += encode_varint64(cursor, internal_key_bytes);
     cursor = copy_bytes(cursor, user_key);
@@ -105,7 +120,7 @@ void MemTable::add(SequenceNumber sequence, ValueType type, std::string_view use
     cursor = copy_bytes(cursor, value);
     CAIRN_ASSERT(cursor == payload + entry_bytes);
     entry = payload;
-    return entry;
+    return EntryKey{entry, user_key_prefix(user_key)};
   };
 
   if (type == ValueType::kBlobReference) {
@@ -158,9 +173,9 @@ LookupResult MemTable::get_from_skiplist(std::string_view user_key, SequenceNumb
   if (table == nullptr) return LookupResult::kAbsent;
   const LookupKey target(user_key, sequence);
   Table::Iterator iterator(table);
-  iterator.seek(target.memtable_key().data());
+  iterator.seek(EntryKey{target.memtable_key().data(), user_key_prefix(user_key)});
   if (!iterator.valid()) return LookupResult::kAbsent;
-  const char* const entry = iterator.key();
+  const char* const entry = iterator.key().entry;
   const ParsedInternalKey parsed = parse_entry(entry);
   if (parsed.user_key != user_key) return LookupResult::kAbsent;
   CAIRN_ASSERT(parsed.sequence <= sequence);
@@ -181,7 +196,7 @@ class MemTableIterator final : public Iterator {
   void seek(std::string_view target) override {
     encode_seek_target(target, &seek_target_);
     if (start_at(MemTable::table_index(extract_user_key(target)))) {
-      iterator_->seek(seek_target_.data());
+      iterator_->seek(MemTable::EntryKey{seek_target_.data(), user_key_prefix(extract_user_key(target))});
     }
     skip_exhausted_tables();
   }
@@ -190,8 +205,8 @@ class MemTableIterator final : public Iterator {
     iterator_->next();
     skip_exhausted_tables();
   }
-  std::string_view key() const override { return entry_internal_key(iterator_->key()); }
-  std::string_view value() const override { return entry_value(iterator_->key()); }
+  std::string_view key() const override { return entry_internal_key(iterator_->key().entry); }
+  std::string_view value() const override { return entry_value(iterator_->key().entry); }
   Status status() const override { return Status::ok(); }
 
  private:

@@ -96,11 +96,18 @@ class MemTable {
  private:
   friend class MemTableIterator;
 
-  // Orders encoded entries (pointers to their length-prefixed internal key) by internal key.
-  struct EntryComparator {
-    int operator()(const char* a, const char* b) const;
+  // A skiplist key: an encoded entry (a pointer to its length-prefixed internal key) and the first
+  // 8 bytes of its user key, big-endian and zero-padded. Keys whose prefixes differ compare by
+  // them alone, without touching the entry, which saves a cache miss at most steps of a search.
+  struct EntryKey {
+    const char* entry = nullptr;
+    uint64_t user_key_prefix = 0;
   };
-  using Table = SkipList<const char*, EntryComparator>;
+  // Orders entry keys by internal key.
+  struct EntryComparator {
+    int operator()(const EntryKey& a, const EntryKey& b) const;
+  };
+  using Table = SkipList<EntryKey, EntryComparator>;
   static constexpr size_t kTableCount = 256;
 
   static size_t table_index(std::string_view user_key) {

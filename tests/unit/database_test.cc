@@ -352,11 +352,12 @@ TEST(DatabasePosixTest, RoundTripOnDisk) {
     for (int i = 0; i < 5000; i++) {
       ASSERT_TRUE((*database)->put("key" + std::to_string(i), std::string(100, 'v')).is_ok());
     }
+    // Many memtables went to tables (which compaction may have merged since).
+    EXPECT_GT((*database)->stats().flush_count, 1u);
   }
   {
     auto database = Database::open(options, directory);
     ASSERT_TRUE(database.is_ok()) << database.status().to_string();
-    EXPECT_GT((*database)->level0_table_count(), 1u);
     auto value = (*database)->get({}, "key4999");
     ASSERT_TRUE(value.is_ok());
     EXPECT_EQ(value->value_or("absent"), std::string(100, 'v'));
