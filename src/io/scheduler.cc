@@ -3,14 +3,20 @@
 #include <algorithm>
 #include <utility>
 
+#include <sys/resource.h>
+#include <unistd.h>
+
 #include "common/assert.h"
 
 namespace cairn {
 
-ThreadPoolScheduler::ThreadPoolScheduler(size_t thread_count) {
+ThreadPoolScheduler::ThreadPoolScheduler(size_t thread_count, int nice_increment) {
   CAIRN_ASSERT(thread_count > 0);
+  CAIRN_ASSERT(nice_increment >= 0 && nice_increment <= 19);
   threads_.reserve(thread_count);
-  for (size_t i = 0; i < thread_count; ++i) threads_.emplace_back([this] { run_worker(); });
+  for (size_t i = 0; i < thread_count; ++i) {
+    threads_.emplace_back([this, nice_increment] { run_worker(nice_increment); });
+  }
 }
 
 ThreadPoolScheduler::~ThreadPoolScheduler() {
@@ -36,7 +42,12 @@ void ThreadPoolScheduler::schedule(std::function<void()> task) {
   work_available_.notify_one();
 }
 
-void ThreadPoolScheduler::run_worker() {
+void ThreadPoolScheduler::run_worker(int nice_increment) {
+  if (nice_increment > 0) {
+    // On Linux, PRIO_PROCESS with a thread id sets that thread's nice value alone.
+    const int current = getpriority(PRIO_PROCESS, static_cast<id_t>(gettid()));
+    (void)setpriority(PRIO_PROCESS, static_cast<id_t>(gettid()), current + nice_increment);
+  }
   std::unique_lock<std::mutex> lock(mutex_);
   for (;;) {
     work_available_.wait(lock, [this] { return stopping_ || !queue_.empty(); });

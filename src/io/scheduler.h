@@ -27,7 +27,11 @@ class Scheduler {
 // including from inside a task.
 class ThreadPoolScheduler final : public Scheduler {
  public:
-  explicit ThreadPoolScheduler(size_t thread_count);
+  // Each worker adds `nice_increment` (0 to 19) to its own nice value, so that when it and a
+  // foreground thread both want a core, the foreground thread (a server's event loop) mostly
+  // gets it. Linux keeps a nice value per thread. A failure to change it is ignored: the work
+  // then runs at normal priority, which is only slower for the foreground.
+  explicit ThreadPoolScheduler(size_t thread_count, int nice_increment = 0);
   ~ThreadPoolScheduler() override;
   ThreadPoolScheduler(const ThreadPoolScheduler&) = delete;
   ThreadPoolScheduler& operator=(const ThreadPoolScheduler&) = delete;
@@ -35,7 +39,7 @@ class ThreadPoolScheduler final : public Scheduler {
   void schedule(std::function<void()> task) override;
 
  private:
-  void run_worker();
+  void run_worker(int nice_increment);
 
   std::mutex mutex_;
   std::condition_variable work_available_;

@@ -22,6 +22,7 @@
 
 #include "common/result.h"
 #include "io/clock.h"
+#include "io/scheduler.h"
 #include "model/string_record.h"
 #include "net/byte_stream.h"
 #include "server/key_locks.h"
@@ -195,6 +196,7 @@ class Keyspace {
   template <typename Visit>
   Status for_each_live_key(std::string_view start_engine_key, Visit&& visit);
 
+  std::unique_ptr<Scheduler> background_;  // the engine's flushes and compactions; outlives it
   std::unique_ptr<Database> database_;
   std::unique_ptr<ExpiredRecordFilter> filter_;
   std::unique_ptr<ScanCursors> cursors_;

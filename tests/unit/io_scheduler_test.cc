@@ -1,8 +1,13 @@
-// Proves ThreadPoolScheduler runs every task and drains its queue on destruction, and that
+// Proves ThreadPoolScheduler runs every task, drains its queue on destruction and lowers its
+// workers' priority when asked, and that
 // InlineScheduler runs nested schedules in FIFO order without recursion, each task once, from
 // any thread.
 #include <gtest/gtest.h>
 
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <algorithm>
 #include <atomic>
 #include <memory>
 #include <thread>
@@ -50,6 +55,19 @@ TEST(ThreadPoolSchedulerTest, DestructorDrainsQueue) {
 }
 
 // Proves a task runs before schedule() returns and is counted.
+// Proves a pool made with a nice increment runs its tasks at that much lower priority than the
+// thread that made it (unless the caller's nice value is already at the ceiling).
+TEST(ThreadPoolSchedulerTest, WorkersRunNicerByTheIncrement) {
+  const int caller_nice = getpriority(PRIO_PROCESS, static_cast<id_t>(gettid()));
+  std::atomic<int> worker_nice{-100};
+  {
+    ThreadPoolScheduler pool(1, 5);
+    pool.schedule([&] { worker_nice = getpriority(PRIO_PROCESS, static_cast<id_t>(gettid())); });
+  }
+  EXPECT_EQ(worker_nice.load(), std::min(caller_nice + 5, 19));
+  EXPECT_EQ(getpriority(PRIO_PROCESS, static_cast<id_t>(gettid())), caller_nice);
+}
+
 TEST(InlineSchedulerTest, RunsBeforeScheduleReturns) {
   InlineScheduler scheduler;
   bool ran = false;
