@@ -1,7 +1,6 @@
 // Proves ThreadPoolScheduler runs every task, drains its queue on destruction and lowers its
-// workers' priority when asked, and that
-// InlineScheduler runs nested schedules in FIFO order without recursion, each task once, from
-// any thread.
+// workers' priority when asked, and that InlineScheduler runs nested schedules in FIFO order
+// without recursion, each task once, from any thread.
 #include <gtest/gtest.h>
 
 #include <sys/resource.h>
