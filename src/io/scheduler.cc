@@ -1,10 +1,10 @@
 #include "io/scheduler.h"
 
-#include <algorithm>
-#include <utility>
-
 #include <sys/resource.h>
 #include <unistd.h>
+
+#include <algorithm>
+#include <utility>
 
 #include "common/assert.h"
 

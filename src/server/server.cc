@@ -1,10 +1,10 @@
 #include "server/server.h"
 
+#include <spdlog/spdlog.h>
+
 #include <chrono>
 #include <cstdlib>
 #include <utility>
-
-#include <spdlog/spdlog.h>
 
 #include "server/session.h"
 
@@ -112,7 +112,9 @@ void Server::before_replies(size_t loop_index) {
     // The engine refuses every later write after a failed one, so the writes of this iteration
     // are the last that may be lost; as Redis under appendfsync everysec, say so and go on.
     const Status status = flush_if_written();
-    if (!status.is_ok()) spdlog::error("writing the write-ahead log failed: {}", status.to_string());
+    if (!status.is_ok()) {
+      spdlog::error("writing the write-ahead log failed: {}", status.to_string());
+    }
     return;
   }
   Status status = sync_if_written();

@@ -40,6 +40,16 @@ void encode_seek_target(std::string_view internal_key, std::string* destination)
   put_length_prefixed(destination, internal_key);
 }
 
+// The first 8 bytes of user_key as a big-endian number, zero-padded. Zero padding keeps order:
+// when two keys' padded prefixes differ, the keys compare as their prefixes do.
+uint64_t user_key_prefix(std::string_view user_key) {
+  unsigned char bytes[8] = {};
+  std::memcpy(bytes, user_key.data(), std::min(user_key.size(), sizeof(bytes)));
+  uint64_t prefix = 0;
+  for (const unsigned char byte : bytes) prefix = (prefix << 8) | byte;
+  return prefix;
+}
+
 std::string_view entry_user_key(const char* entry) {
   return extract_user_key(entry_internal_key(entry));
 }
@@ -74,22 +84,10 @@ size_t memtable_point_index_slots(size_t write_buffer_bytes) {
   return std::max(kSlotCountMin, write_buffer_bytes / kBytesPerSlot);
 }
 
-namespace {
-
-// The first 8 bytes of user_key as a big-endian number, zero-padded. Zero padding keeps order:
-// when two keys' padded prefixes differ, the keys compare as their prefixes do.
-uint64_t user_key_prefix(std::string_view user_key) {
-  unsigned char bytes[8] = {};
-  std::memcpy(bytes, user_key.data(), std::min(user_key.size(), sizeof(bytes)));
-  uint64_t prefix = 0;
-  for (const unsigned char byte : bytes) prefix = (prefix << 8) | byte;
-  return prefix;
-}
-
-}  // namespace
-
 int MemTable::EntryComparator::operator()(const EntryKey& a, const EntryKey& b) const {
-  if (a.user_key_prefix != b.user_key_prefix) return a.user_key_prefix < b.user_key_prefix ? -1 : 1;
+  if (a.user_key_prefix != b.user_key_prefix) {
+    return a.user_key_prefix < b.user_key_prefix ? -1 : 1;
+  }
   return compare_internal_keys(entry_internal_key(a.entry), entry_internal_key(b.entry));
 }
 
@@ -195,8 +193,9 @@ class MemTableIterator final : public Iterator {
   }
   void seek(std::string_view target) override {
     encode_seek_target(target, &seek_target_);
-    if (start_at(MemTable::table_index(extract_user_key(target)))) {
-      iterator_->seek(MemTable::EntryKey{seek_target_.data(), user_key_prefix(extract_user_key(target))});
+    const std::string_view user_key = extract_user_key(target);
+    if (start_at(MemTable::table_index(user_key))) {
+      iterator_->seek(MemTable::EntryKey{seek_target_.data(), user_key_prefix(user_key)});
     }
     skip_exhausted_tables();
   }
@@ -231,7 +230,7 @@ class MemTableIterator final : public Iterator {
   const MemTable& memtable_;
   size_t table_ = 0;
   std::optional<MemTable::Table::Iterator> iterator_;  // over tables_[table_]; set once positioned
-  std::string seek_target_;  // reused across seeks
+  std::string seek_target_;                            // reused across seeks
 };
 
 std::unique_ptr<Iterator> MemTable::new_iterator() const {

@@ -119,7 +119,7 @@ class MemTable {
   LookupResult get_from_skiplist(std::string_view user_key, SequenceNumber sequence,
                                  std::string* value) const;
 
-  Arena arena_;  // before tables_, which allocate from it
+  Arena arena_;                                            // before tables_, which allocate from it
   std::array<std::atomic<Table*>, kTableCount> tables_{};  // published once made
   std::array<std::unique_ptr<Table>, kTableCount> owned_tables_;  // the writer's
   const uint64_t skiplist_seed_;

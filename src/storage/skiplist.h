@@ -136,8 +136,9 @@ typename SkipList<Key, Comparator>::Node* SkipList<Key, Comparator>::new_node(co
 }
 
 template <typename Key, typename Comparator>
-typename SkipList<Key, Comparator>::Node* SkipList<Key, Comparator>::construct_node(
-    char* memory, const Key& key, int height) {
+typename SkipList<Key, Comparator>::Node* SkipList<Key, Comparator>::construct_node(char* memory,
+                                                                                    const Key& key,
+                                                                                    int height) {
   Node* node = new (memory) Node(key);
   auto* links = reinterpret_cast<std::atomic<Node*>*>(memory + sizeof(Node));
   for (int level = 0; level < height; level++) new (links + level) std::atomic<Node*>(nullptr);
