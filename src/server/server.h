@@ -74,12 +74,12 @@ class Server : public SessionFactory {
   // Makes every acknowledged write durable if any was made since the last sync (counted in
   // stats().wal_syncs()).
   Status sync_if_written();
+
+ private:
   // Hands the WAL records written since the last call to the operating system (the engine
   // buffers them: Options::flush_wal_per_write is off), so no reply claims a write a process
   // crash could lose.
   Status flush_if_written();
-
- private:
   Server(const ServerConfig& config, std::unique_ptr<Keyspace> keyspace);
   void maintenance_loop();
 

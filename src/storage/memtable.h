@@ -81,10 +81,9 @@ class MemTable {
   // can tie them with Iterator::keep_alive).
   std::unique_ptr<Iterator> new_iterator() const;
 
-  // Bytes held by the arena: entries and skiplist together (the point index is fixed at creation,
-  // point_index_bytes()).
+  // Bytes held by the arena: entries and skiplists together (not the point index, whose size is
+  // fixed at creation).
   size_t memory_usage_bytes() const { return arena_.memory_usage_bytes(); }
-  size_t point_index_bytes() const { return point_index_.memory_usage_bytes(); }
   // True once the point index may refuse new keys: the memtable should be switched, or its
   // lookups of new keys fall back to the skiplist.
   bool point_index_full() const { return point_index_.at_load_limit(); }
