@@ -1,7 +1,5 @@
 #include "storage/arena.h"
 
-#include <cstdint>
-
 #include "common/assert.h"
 
 namespace cairn {
@@ -15,23 +13,6 @@ char* Arena::allocate(size_t bytes) {
     return result;
   }
   return allocate_fallback(bytes);
-}
-
-char* Arena::allocate_aligned(size_t bytes) {
-  CAIRN_ASSERT(bytes > 0);
-  const size_t misalignment = reinterpret_cast<uintptr_t>(next_) & (kArenaAlignmentBytes - 1);
-  const size_t padding = misalignment == 0 ? 0 : kArenaAlignmentBytes - misalignment;
-  char* result;
-  if (padding + bytes <= remaining_bytes_) {
-    result = next_ + padding;
-    next_ += padding + bytes;
-    remaining_bytes_ -= padding + bytes;
-  } else {
-    // A fresh block from operator new[] is aligned for any fundamental type.
-    result = allocate_fallback(bytes);
-  }
-  CAIRN_ASSERT((reinterpret_cast<uintptr_t>(result) & (kArenaAlignmentBytes - 1)) == 0);
-  return result;
 }
 
 char* Arena::allocate_fallback(size_t bytes) {

@@ -1,7 +1,7 @@
 // Arena: a bump allocator for the memtable. Memory comes in blocks and is released only when the
 // arena is destroyed, all at once; nothing allocated from it is ever freed or destroyed singly.
 //
-// Thread-safety: allocate() and allocate_aligned() by one thread at a time (the memtable's single
+// Thread-safety: allocate() by one thread at a time (the memtable's single
 // writer); memory_usage_bytes() from any thread (an atomic). Memory handed out stays valid and
 // unmoved until the arena is destroyed, so concurrent readers may hold pointers into it.
 // Invariants: the current block's unused tail is [next_, next_ + remaining_bytes_);
@@ -19,9 +19,6 @@ constexpr size_t kArenaBlockBytes = 4096;
 // Requests above this get a block of their own, so a large request never wastes more than a
 // quarter of a block's tail.
 constexpr size_t kArenaOwnBlockBytesMin = kArenaBlockBytes / 4;
-// What allocate_aligned() guarantees: enough for pointers and atomics of pointers.
-constexpr size_t kArenaAlignmentBytes = alignof(void*) > 8 ? alignof(void*) : 8;
-static_assert((kArenaAlignmentBytes & (kArenaAlignmentBytes - 1)) == 0, "a power of two");
 
 class Arena {
  public:
@@ -31,8 +28,6 @@ class Arena {
 
   // `bytes` bytes with no alignment guarantee. REQUIRES: bytes > 0.
   char* allocate(size_t bytes);
-  // `bytes` bytes aligned to kArenaAlignmentBytes. REQUIRES: bytes > 0.
-  char* allocate_aligned(size_t bytes);
 
   size_t memory_usage_bytes() const { return memory_usage_bytes_.load(std::memory_order_relaxed); }
 

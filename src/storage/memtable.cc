@@ -2,7 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
-#include <optional>
+#include <iterator>
 
 #include "common/assert.h"
 #include "common/coding.h"
@@ -84,17 +84,15 @@ size_t memtable_point_index_slots(size_t write_buffer_bytes) {
   return std::max(kSlotCountMin, write_buffer_bytes / kBytesPerSlot);
 }
 
-int MemTable::EntryComparator::operator()(const EntryKey& a, const EntryKey& b) const {
-  if (a.user_key_prefix != b.user_key_prefix) {
-    return a.user_key_prefix < b.user_key_prefix ? -1 : 1;
-  }
-  return compare_internal_keys(entry_internal_key(a.entry), entry_internal_key(b.entry));
+bool MemTable::EntryKeyLess::operator()(const EntryKey& a, const EntryKey& b) const {
+  if (a.user_key_prefix != b.user_key_prefix) return a.user_key_prefix < b.user_key_prefix;
+  return compare_internal_keys(entry_internal_key(a.entry), entry_internal_key(b.entry)) < 0;
 }
 
 MemTable::MemTable(const MemTableOptions& options)
-    : skiplist_seed_(options.skiplist_seed),
-      point_index_(options.point_index_slot_count, &entry_user_key, &entry_is_newer),
-      point_index_complete_(options.point_index_slot_count > 0) {}
+    : point_index_(options.point_index_slot_count, &entry_user_key, &entry_is_newer),
+      point_index_complete_(options.point_index_slot_count > 0),
+      runs_(std::make_shared<const Runs>()) {}
 
 void MemTable::add(SequenceNumber sequence, ValueType type, std::string_view user_key,
                    std::string_view value) {
@@ -106,20 +104,15 @@ void MemTable::add(SequenceNumber sequence, ValueType type, std::string_view use
   const size_t entry_bytes = static_cast<size_t>(varint_length(internal_key_bytes)) +
                              internal_key_bytes + static_cast<size_t>(varint_length(value.size())) +
                              value.size();
-  // The entry lives in its skiplist node (SkipList::insert_with_payload).
-  const char* entry = nullptr;
-  const auto encode_entry = [&](char* payload) -> EntryKey {
-    char* cursor = payload;
-    cursor += encode_varint64(cursor, internal_key_bytes);
-    cursor = copy_bytes(cursor, user_key);
-    encode_fixed64(cursor, pack_sequence_and_type(sequence, type));
-    cursor += kInternalKeyTrailerBytes;
-    cursor += encode_varint64(cursor, value.size());
-    cursor = copy_bytes(cursor, value);
-    CAIRN_ASSERT(cursor == payload + entry_bytes);
-    entry = payload;
-    return EntryKey{entry, user_key_prefix(user_key)};
-  };
+  char* const entry = arena_.allocate(entry_bytes);
+  char* cursor = entry;
+  cursor += encode_varint64(cursor, internal_key_bytes);
+  cursor = copy_bytes(cursor, user_key);
+  encode_fixed64(cursor, pack_sequence_and_type(sequence, type));
+  cursor += kInternalKeyTrailerBytes;
+  cursor += encode_varint64(cursor, value.size());
+  cursor = copy_bytes(cursor, value);
+  CAIRN_ASSERT(cursor == entry + entry_bytes);
 
   if (type == ValueType::kBlobReference) {
     BlobReference reference;
@@ -128,14 +121,11 @@ void MemTable::add(SequenceNumber sequence, ValueType type, std::string_view use
     std::lock_guard lock(blob_files_mutex_);
     blob_file_numbers_.insert(reference.file_number);
   }
-  const size_t index = table_index(user_key);
-  if (owned_tables_[index] == nullptr) {
-    owned_tables_[index] =
-        std::make_unique<Table>(EntryComparator(), &arena_, skiplist_seed_ + index);
-    tables_[index].store(owned_tables_[index].get(), std::memory_order_release);
+  {
+    std::lock_guard lock(pending_mutex_);
+    pending_.push_back(EntryKey{entry, user_key_prefix(user_key)});
   }
-  owned_tables_[index]->insert_with_payload(entry_bytes, encode_entry);
-  // After the skiplist: a reader sent to the skiplist by a refused key must find the entry there.
+  // After the pending list: a reader sent to the runs by a refused key must find the entry there.
   if (!point_index_.put(user_key, entry)) {
     point_index_complete_.store(false, std::memory_order_release);
   }
@@ -147,6 +137,34 @@ std::vector<uint64_t> MemTable::blob_file_numbers() const {
   return {blob_file_numbers_.begin(), blob_file_numbers_.end()};
 }
 
+std::shared_ptr<const MemTable::Runs> MemTable::sorted_runs() const {
+  std::lock_guard runs_lock(runs_mutex_);
+  Run fresh;
+  {
+    std::lock_guard lock(pending_mutex_);
+    fresh.swap(pending_);
+  }
+  if (fresh.empty()) return runs_;
+  std::sort(fresh.begin(), fresh.end(), EntryKeyLess());
+  // Merging the newest run into its predecessor while that is at most twice its size keeps each
+  // run more than twice the next: fewer than log2(entries) + 1 runs for an iterator to merge, and
+  // each entry copied about log2(entries) times over the memtable's life.
+  auto merged = std::make_shared<const Run>(std::move(fresh));
+  auto runs = std::make_shared<Runs>(*runs_);
+  while (!runs->empty() && runs->back()->size() <= 2 * merged->size()) {
+    const Run& older = *runs->back();
+    auto both = std::make_shared<Run>();
+    both->reserve(older.size() + merged->size());
+    std::merge(older.begin(), older.end(), merged->begin(), merged->end(),
+               std::back_inserter(*both), EntryKeyLess());
+    runs->pop_back();
+    merged = std::move(both);
+  }
+  runs->push_back(std::move(merged));
+  runs_ = std::move(runs);
+  return runs_;
+}
+
 LookupResult MemTable::get(std::string_view user_key, SequenceNumber sequence,
                            std::string* value) const {
   CAIRN_ASSERT(sequence <= kSequenceNumberMax);
@@ -155,86 +173,89 @@ LookupResult MemTable::get(std::string_view user_key, SequenceNumber sequence,
   const bool complete = point_index_complete_.load(std::memory_order_acquire);
   const char* const newest = point_index_.find(user_key);
   if (newest == nullptr) {
-    return complete ? LookupResult::kAbsent : get_from_skiplist(user_key, sequence, value);
+    return complete ? LookupResult::kAbsent : get_from_runs(user_key, sequence, value);
   }
   const ParsedInternalKey parsed = parse_entry(newest);
-  // A snapshot older than the newest entry needs the skiplist's older versions.
-  if (parsed.sequence > sequence) return get_from_skiplist(user_key, sequence, value);
+  // A snapshot older than the newest entry needs the runs' older versions.
+  if (parsed.sequence > sequence) return get_from_runs(user_key, sequence, value);
   return entry_lookup_result(newest, parsed, value);
 }
 
-LookupResult MemTable::get_from_skiplist(std::string_view user_key, SequenceNumber sequence,
-                                         std::string* value) const {
-  // The first entry at or after (user_key, sequence) is the newest one visible at `sequence`,
-  // if it is for user_key at all.
-  const Table* const table = this->table(table_index(user_key));
-  if (table == nullptr) return LookupResult::kAbsent;
+LookupResult MemTable::get_from_runs(std::string_view user_key, SequenceNumber sequence,
+                                     std::string* value) const {
+  // The first entry at or after (user_key, sequence) over all runs is the newest one visible at
+  // `sequence`, if it is for user_key at all.
+  const std::shared_ptr<const Runs> runs = sorted_runs();
   const LookupKey target(user_key, sequence);
-  Table::Iterator iterator(table);
-  iterator.seek(EntryKey{target.memtable_key().data(), user_key_prefix(user_key)});
-  if (!iterator.valid()) return LookupResult::kAbsent;
-  const char* const entry = iterator.key().entry;
-  const ParsedInternalKey parsed = parse_entry(entry);
+  const EntryKey target_key{target.memtable_key().data(), user_key_prefix(user_key)};
+  const EntryKey* first = nullptr;
+  for (const std::shared_ptr<const Run>& run : *runs) {
+    const auto found = std::lower_bound(run->begin(), run->end(), target_key, EntryKeyLess());
+    if (found != run->end() && (first == nullptr || EntryKeyLess()(*found, *first))) {
+      first = &*found;
+    }
+  }
+  if (first == nullptr) return LookupResult::kAbsent;
+  const ParsedInternalKey parsed = parse_entry(first->entry);
   if (parsed.user_key != user_key) return LookupResult::kAbsent;
   CAIRN_ASSERT(parsed.sequence <= sequence);
-  return entry_lookup_result(entry, parsed, value);
+  return entry_lookup_result(first->entry, parsed, value);
 }
 
-// Walks the lists in turn; a list it finds empty may gain entries later, which this iterator
-// then may or may not see, as with one list.
+// Merges the runs of one moment: at each step the smallest entry under the runs' positions. The
+// runs are few (about log2 of the entries), so a linear pass finds it.
 class MemTableIterator final : public Iterator {
  public:
-  explicit MemTableIterator(const MemTable& memtable) : memtable_(memtable) {}
+  explicit MemTableIterator(std::shared_ptr<const MemTable::Runs> runs)
+      : runs_(std::move(runs)), positions_(runs_->size(), 0) {}
 
-  bool valid() const override { return iterator_.has_value() && iterator_->valid(); }
+  bool valid() const override { return current_ != kNone; }
   void seek_to_first() override {
-    if (start_at(0)) iterator_->seek_to_first();
-    skip_exhausted_tables();
+    std::fill(positions_.begin(), positions_.end(), 0);
+    pick_smallest();
   }
   void seek(std::string_view target) override {
     encode_seek_target(target, &seek_target_);
-    const std::string_view user_key = extract_user_key(target);
-    if (start_at(MemTable::table_index(user_key))) {
-      iterator_->seek(MemTable::EntryKey{seek_target_.data(), user_key_prefix(user_key)});
+    const MemTable::EntryKey key{seek_target_.data(), user_key_prefix(extract_user_key(target))};
+    for (size_t i = 0; i < positions_.size(); i++) {
+      const MemTable::Run& run = *(*runs_)[i];
+      positions_[i] = static_cast<size_t>(
+          std::lower_bound(run.begin(), run.end(), key, MemTable::EntryKeyLess()) - run.begin());
     }
-    skip_exhausted_tables();
+    pick_smallest();
   }
   void next() override {
     CAIRN_ASSERT(valid());
-    iterator_->next();
-    skip_exhausted_tables();
+    positions_[current_]++;
+    pick_smallest();
   }
-  std::string_view key() const override { return entry_internal_key(iterator_->key().entry); }
-  std::string_view value() const override { return entry_value(iterator_->key().entry); }
+  std::string_view key() const override { return entry_internal_key(entry_at(current_).entry); }
+  std::string_view value() const override { return entry_value(entry_at(current_).entry); }
   Status status() const override { return Status::ok(); }
 
  private:
-  // Points at list `index`, unpositioned; false (and no iterator) if it does not exist yet.
-  bool start_at(size_t index) {
-    table_ = index;
-    const MemTable::Table* table = memtable_.table(index);
-    if (table == nullptr) {
-      iterator_.reset();
-      return false;
-    }
-    iterator_.emplace(table);
-    return true;
-  }
-  // Moves from the end of a list (or a missing one) to the first entry of the next non-empty one.
-  void skip_exhausted_tables() {
-    while (!valid() && table_ + 1 < MemTable::kTableCount) {
-      if (start_at(table_ + 1)) iterator_->seek_to_first();
+  static constexpr size_t kNone = SIZE_MAX;
+
+  bool exhausted(size_t run) const { return positions_[run] == (*runs_)[run]->size(); }
+  const MemTable::EntryKey& entry_at(size_t run) const { return (*(*runs_)[run])[positions_[run]]; }
+  void pick_smallest() {
+    current_ = kNone;
+    for (size_t i = 0; i < positions_.size(); i++) {
+      if (exhausted(i)) continue;
+      if (current_ == kNone || MemTable::EntryKeyLess()(entry_at(i), entry_at(current_))) {
+        current_ = i;
+      }
     }
   }
 
-  const MemTable& memtable_;
-  size_t table_ = 0;
-  std::optional<MemTable::Table::Iterator> iterator_;  // over tables_[table_]; set once positioned
-  std::string seek_target_;                            // reused across seeks
+  const std::shared_ptr<const MemTable::Runs> runs_;
+  std::vector<size_t> positions_;  // per run: the next entry, or its size when exhausted
+  size_t current_ = kNone;         // the run whose entry is the iterator's, or kNone
+  std::string seek_target_;        // reused across seeks
 };
 
 std::unique_ptr<Iterator> MemTable::new_iterator() const {
-  return std::make_unique<MemTableIterator>(*this);
+  return std::make_unique<MemTableIterator>(sorted_runs());
 }
 
 }  // namespace cairn

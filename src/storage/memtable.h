@@ -1,29 +1,32 @@
-// MemTable: the in-memory, sorted buffer of recent writes, before they are flushed to a table.
+// MemTable: the in-memory buffer of recent writes, before they are flushed to a table.
 // Each add() is one entry, encoded in an Arena as
 //
 //   varint32 internal-key length, internal key (internal_key.h), varint32 value length, value
 //
-// and indexed by SkipLists ordered by compare_internal_keys: user key ascending, newest first.
-// There is one list per first byte of the user key (an empty key goes with 0x00): every key of
-// list b sorts before every key of list b + 1, so the lists in turn are the whole table in order,
-// and an insert descends a list a fraction of the table's size. Engine keys begin with their
-// slot, so cairnd's keys spread over 64 lists.
-// A PointIndex beside it maps each user key to its newest entry, so that get() at the latest
-// sequence (the common case) skips the skiplist descent.
+// Two structures find entries:
+// - a PointIndex maps each user key to its newest entry, so that get() at the latest sequence
+//   (the common case) costs a hash probe;
+// - sorted runs give internal-key order (user key ascending, newest first) to iterators, to
+//   get() at an older sequence, and to keys a full point index refused. add() only appends the
+//   entry to an unsorted pending list; whoever next needs order (an iterator, usually the flush)
+//   sorts the pending entries into a new run and merges runs of similar size, so that at most
+//   about log2(entries) runs exist. Sorting a batch of pointers costs a small fraction of
+//   inserting each entry into a skiplist, whose descent is a cache miss per step.
 // Entries are never removed or changed; a delete is an entry of type kDeletion (a tombstone), and
 // a value kept in a blob file is an entry of type kBlobReference whose value is the reference.
 //
 // Thread-safety: add() by ONE writer at a time (external synchronization); get(), iterators,
 // memory_usage_bytes(), entry_count() and blob_file_numbers() from any thread, concurrently
-// with the writer.
+// with the writer. Sorting happens on the thread that asks for order, outside the lock add()
+// takes, so a writer waits at most for a vector swap.
 // Ownership: owns its arena; keys and values it hands out point into the arena and stay valid
 // as long as the memtable.
 // Invariants: no two entries have the same internal key (sequence numbers are unique per write);
-// the point index holds, for every user key it has, the entry with the highest sequence; a user
-// key it lacks while point_index_complete_ is true has no entry.
+// every entry is in exactly one of the pending list and the runs; each run is sorted; the point
+// index holds, for every user key it has, the entry with the highest sequence; a user key it
+// lacks while point_index_complete_ is true has no entry.
 #pragma once
 
-#include <array>
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
@@ -38,19 +41,13 @@
 #include "storage/internal_key.h"
 #include "storage/iterator.h"
 #include "storage/point_index.h"
-#include "storage/skiplist.h"
 
 namespace cairn {
-
-// Node heights affect speed only, never results, so a fixed default seed is fine; tests and the
-// simulator may pass their own.
-constexpr uint64_t kMemTableSkipListSeedDefault = 0xca1b5eed;
 
 struct MemTableOptions {
   // Slots of the point index (rounded up to a power of two, 8 bytes each); 0 for none, as for a
   // memtable that is only ever flushed. memtable_point_index_slots() sizes it for a write buffer.
   size_t point_index_slot_count = 1 << 12;
-  uint64_t skiplist_seed = kMemTableSkipListSeedDefault;
 };
 
 // Point index slots for a memtable of `write_buffer_bytes`: one per 32 bytes, so that entries of
@@ -76,16 +73,18 @@ class MemTable {
   // REQUIRES: sequence <= kSequenceNumberMax.
   LookupResult get(std::string_view user_key, SequenceNumber sequence, std::string* value) const;
 
-  // An iterator over the entries in internal-key order: key() is the internal key, value() the
-  // value. seek() takes an internal key. REQUIRES: the memtable outlives the iterator (the engine
-  // can tie them with Iterator::keep_alive).
+  // An iterator over the entries added before this call, in internal-key order: key() is the
+  // internal key, value() the value. seek() takes an internal key. REQUIRES: the memtable
+  // outlives the iterator (the engine can tie them with Iterator::keep_alive).
   std::unique_ptr<Iterator> new_iterator() const;
 
-  // Bytes held by the arena: entries and skiplists together (not the point index, whose size is
-  // fixed at creation).
-  size_t memory_usage_bytes() const { return arena_.memory_usage_bytes(); }
+  // Bytes held by the arena (the entries) plus the sorted runs' share (one EntryKey per entry);
+  // not the point index, whose size is fixed at creation.
+  size_t memory_usage_bytes() const {
+    return arena_.memory_usage_bytes() + entry_count() * sizeof(EntryKey);
+  }
   // True once the point index may refuse new keys: the memtable should be switched, or its
-  // lookups of new keys fall back to the skiplist.
+  // lookups of new keys fall back to the sorted runs.
   bool point_index_full() const { return point_index_.at_load_limit(); }
   uint64_t entry_count() const { return entry_count_.load(std::memory_order_relaxed); }
   // The blob files the kBlobReference entries added so far name (they stay live while this
@@ -95,37 +94,41 @@ class MemTable {
  private:
   friend class MemTableIterator;
 
-  // A skiplist key: an encoded entry (a pointer to its length-prefixed internal key) and the first
-  // 8 bytes of its user key, big-endian and zero-padded. Keys whose prefixes differ compare by
-  // them alone, without touching the entry, which saves a cache miss at most steps of a search.
+  // An entry of a run: the encoded entry (a pointer to its length-prefixed internal key) and the
+  // first 8 bytes of its user key, big-endian and zero-padded. Entries whose prefixes differ
+  // compare by them alone, without touching the entry, which saves a cache miss at most steps of
+  // a sort, merge or search.
   struct EntryKey {
     const char* entry = nullptr;
     uint64_t user_key_prefix = 0;
   };
   // Orders entry keys by internal key.
-  struct EntryComparator {
-    int operator()(const EntryKey& a, const EntryKey& b) const;
+  struct EntryKeyLess {
+    bool operator()(const EntryKey& a, const EntryKey& b) const;
   };
-  using Table = SkipList<EntryKey, EntryComparator>;
-  static constexpr size_t kTableCount = 256;
+  using Run = std::vector<EntryKey>;
+  // The runs at one moment, largest (oldest) first; immutable once published, so iterators share
+  // them without locks.
+  using Runs = std::vector<std::shared_ptr<const Run>>;
 
-  static size_t table_index(std::string_view user_key) {
-    return user_key.empty() ? 0 : static_cast<unsigned char>(user_key[0]);
-  }
-  // List `index`, or null while no entry has gone there (lists are made on first use).
-  const Table* table(size_t index) const { return tables_[index].load(std::memory_order_acquire); }
-  // The skiplist's answer, for lookups the point index cannot give.
-  LookupResult get_from_skiplist(std::string_view user_key, SequenceNumber sequence,
-                                 std::string* value) const;
+  // Sorts the pending entries into the runs and returns them: every entry added before the call
+  // is in them.
+  std::shared_ptr<const Runs> sorted_runs() const;
+  // The runs' answer, for lookups the point index cannot give.
+  LookupResult get_from_runs(std::string_view user_key, SequenceNumber sequence,
+                             std::string* value) const;
 
-  Arena arena_;                                            // before tables_, which allocate from it
-  std::array<std::atomic<Table*>, kTableCount> tables_{};  // published once made
-  std::array<std::unique_ptr<Table>, kTableCount> owned_tables_;  // the writer's
-  const uint64_t skiplist_seed_;
+  Arena arena_;
   PointIndex point_index_;
-  // False once the point index refused a key: from then on a key it lacks may still be in tables_.
+  // False once the point index refused a key: from then on a key it lacks may still be here.
   std::atomic<bool> point_index_complete_{true};
   std::atomic<uint64_t> entry_count_{0};
+
+  mutable std::mutex pending_mutex_;  // guards pending_; held by add() for one push_back
+  mutable Run pending_;               // added, not yet in a run; in add() order
+  mutable std::mutex runs_mutex_;     // serializes sorted_runs(); guards runs_
+  mutable std::shared_ptr<const Runs> runs_;
+
   mutable std::mutex blob_files_mutex_;  // guards blob_file_numbers_
   std::set<uint64_t> blob_file_numbers_;
 };

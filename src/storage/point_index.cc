@@ -51,7 +51,7 @@ std::atomic<uint64_t>* PointIndex::probe(std::string_view user_key, uint64_t has
 bool PointIndex::put(std::string_view user_key, const char* entry) {
   const uint64_t address = reinterpret_cast<uint64_t>(entry);
   CAIRN_ASSERT(address != 0);
-  if ((address & ~kAddressMask) != 0) return false;  // cannot be tagged: left to the skiplist
+  if ((address & ~kAddressMask) != 0) return false;  // cannot be tagged: left to the sorted runs
   const uint64_t hash = hash64(user_key);
   uint64_t value = 0;
   std::atomic<uint64_t>* const slot = probe(user_key, hash, &value);

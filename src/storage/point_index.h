@@ -1,6 +1,6 @@
 // PointIndex: a fixed-size hash index from a user key to the memtable entry that holds its newest
 // version, so that a point lookup in the memtable costs one or two cache misses instead of a
-// skiplist descent (about twenty key comparisons, each a cache miss, in a 16 MiB memtable).
+// search of its sorted runs.
 //
 // Open addressing with linear probing over a power-of-two array of slots. A slot is empty (0) or
 // holds a tagged entry pointer: the entry's address in the low 48 bits and 16 bits of the key's
@@ -11,7 +11,7 @@
 // concurrently with it, without locks. put() publishes with a release store and find() reads
 // with acquire loads, so a reader that sees an entry sees its bytes.
 // Bound: put() refuses a new key once kPointIndexLoadMax of the slots are used (and an address
-// that does not fit 48 bits); the memtable then answers from its skiplist for that key.
+// that does not fit 48 bits); the memtable then answers from its sorted runs for that key.
 #pragma once
 
 #include <atomic>

@@ -4,10 +4,12 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <map>
 #include <optional>
 #include <random>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace cairn {
@@ -81,7 +83,7 @@ TEST(MemTableTest, PrefixEmptyAndBinaryKeysStayApart) {
   EXPECT_EQ(lookup(memtable, "a\x01", 100), std::nullopt);
 }
 
-// A user key of the iterator test: any first byte (entries go to one skiplist per first byte),
+// A user key of the iterator test: any first byte,
 // sometimes a lone byte, sometimes empty.
 std::string random_user_key(std::mt19937_64& random, int suffix_count) {
   if (random() % 50 == 0) return "";
@@ -97,7 +99,7 @@ TEST(MemTableTest, IteratorFollowsInternalKeyOrder) {
   const uint64_t seed = 0x17e4;
   SCOPED_TRACE("seed=" + std::to_string(seed));
   std::mt19937_64 random(seed);
-  MemTable memtable({.skiplist_seed = seed});
+  MemTable memtable;
   {
     std::unique_ptr<Iterator> empty = memtable.new_iterator();
     empty->seek_to_first();
@@ -135,47 +137,87 @@ TEST(MemTableTest, IteratorFollowsInternalKeyOrder) {
   }
 }
 
+// Proves iterators made between writes (each sorting the entries added since the last into the
+// runs, which then merge) see exactly the entries added before them, in order, however many runs
+// the memtable holds at the time.
+TEST(MemTableTest, IteratorsBetweenWritesSeeEveryEarlierEntryInOrder) {
+  const uint64_t seed = 0x5e41;
+  SCOPED_TRACE("seed=" + std::to_string(seed));
+  std::mt19937_64 random(seed);
+  MemTable memtable;
+  std::map<std::string, std::string, InternalKeyLess> model;
+  SequenceNumber sequence = 0;
+  for (int round = 0; round < 120; round++) {
+    // Batches of 1 to ~100 entries, so runs of many sizes meet.
+    const int batch = round % 7 == 0 ? 100 + static_cast<int>(random() % 50) : 1 + random() % 12;
+    for (int i = 0; i < batch; i++) {
+      const std::string user_key = random_user_key(random, 40);
+      const std::string value = std::to_string(random());
+      memtable.add(++sequence, ValueType::kValue, user_key, value);
+      model.emplace(make_internal_key(user_key, sequence, ValueType::kValue), value);
+    }
+    std::unique_ptr<Iterator> iterator = memtable.new_iterator();
+    memtable.add(++sequence, ValueType::kValue, "later", "unseen");  // after the iterator
+    auto expected = model.begin();
+    for (iterator->seek_to_first(); iterator->valid(); iterator->next(), ++expected) {
+      ASSERT_NE(expected, model.end());
+      ASSERT_EQ(iterator->key(), expected->first);
+      ASSERT_EQ(iterator->value(), expected->second);
+    }
+    ASSERT_EQ(expected, model.end());
+    const std::string target = make_internal_key(random_user_key(random, 40),
+                                                 random() % (sequence + 1), kValueTypeForSeek);
+    iterator->seek(target);
+    const auto lower_bound = model.lower_bound(target);
+    model.emplace(make_internal_key("later", sequence, ValueType::kValue), "unseen");
+    ASSERT_EQ(iterator->valid(), lower_bound != model.end());
+    if (iterator->valid()) {
+      EXPECT_EQ(iterator->key(), lower_bound->first);
+    }
+  }
+}
+
 // Proves random writes and deletes answer get at every sequence as a simple versioned model does,
 // with a point index that holds every key, one that fills up part way (4 slots), and none.
 TEST(MemTableTest, RandomOperationsMatchAVersionedModel) {
   for (const size_t point_index_slots : {size_t{1} << 12, size_t{4}, size_t{0}})
-  for (uint64_t seed : {11ULL, 12ULL}) {
-    SCOPED_TRACE("seed=" + std::to_string(seed) + " slots=" + std::to_string(point_index_slots));
-    std::mt19937_64 random(seed);
-    MemTable memtable({.point_index_slot_count = point_index_slots, .skiplist_seed = seed});
-    // key -> sequence -> value, or nullopt for a tombstone.
-    std::map<std::string, std::map<SequenceNumber, std::optional<std::string>>> model;
-    constexpr SequenceNumber kLastSequence = 1500;
-    for (SequenceNumber sequence = 1; sequence <= kLastSequence; sequence++) {
-      const std::string key(1 + random() % 3, static_cast<char>('a' + random() % 4));
-      if (random() % 3 == 0) {
-        memtable.add(sequence, ValueType::kDeletion, key, "");
-        model[key][sequence] = std::nullopt;
-      } else {
-        const std::string value = std::to_string(sequence);
-        memtable.add(sequence, ValueType::kValue, key, value);
-        model[key][sequence] = value;
-      }
-    }
-    for (int i = 0; i < 3000; i++) {
-      const std::string key(1 + random() % 3, static_cast<char>('a' + random() % 5));
-      const SequenceNumber sequence = random() % (kLastSequence + 10);
-      LookupResult expected = LookupResult::kAbsent;
-      std::optional<std::string> expected_value;
-      if (auto versions = model.find(key); versions != model.end()) {
-        auto newest = versions->second.upper_bound(sequence);
-        if (newest != versions->second.begin()) {
-          --newest;
-          expected_value = newest->second;
-          expected = expected_value ? LookupResult::kFound : LookupResult::kDeleted;
+    for (uint64_t seed : {11ULL, 12ULL}) {
+      SCOPED_TRACE("seed=" + std::to_string(seed) + " slots=" + std::to_string(point_index_slots));
+      std::mt19937_64 random(seed);
+      MemTable memtable({.point_index_slot_count = point_index_slots});
+      // key -> sequence -> value, or nullopt for a tombstone.
+      std::map<std::string, std::map<SequenceNumber, std::optional<std::string>>> model;
+      constexpr SequenceNumber kLastSequence = 1500;
+      for (SequenceNumber sequence = 1; sequence <= kLastSequence; sequence++) {
+        const std::string key(1 + random() % 3, static_cast<char>('a' + random() % 4));
+        if (random() % 3 == 0) {
+          memtable.add(sequence, ValueType::kDeletion, key, "");
+          model[key][sequence] = std::nullopt;
+        } else {
+          const std::string value = std::to_string(sequence);
+          memtable.add(sequence, ValueType::kValue, key, value);
+          model[key][sequence] = value;
         }
       }
-      LookupResult outcome;
-      const std::optional<std::string> value = lookup(memtable, key, sequence, &outcome);
-      ASSERT_EQ(outcome, expected) << key << "@" << sequence;
-      ASSERT_EQ(value, expected_value) << key << "@" << sequence;
+      for (int i = 0; i < 3000; i++) {
+        const std::string key(1 + random() % 3, static_cast<char>('a' + random() % 5));
+        const SequenceNumber sequence = random() % (kLastSequence + 10);
+        LookupResult expected = LookupResult::kAbsent;
+        std::optional<std::string> expected_value;
+        if (auto versions = model.find(key); versions != model.end()) {
+          auto newest = versions->second.upper_bound(sequence);
+          if (newest != versions->second.begin()) {
+            --newest;
+            expected_value = newest->second;
+            expected = expected_value ? LookupResult::kFound : LookupResult::kDeleted;
+          }
+        }
+        LookupResult outcome;
+        const std::optional<std::string> value = lookup(memtable, key, sequence, &outcome);
+        ASSERT_EQ(outcome, expected) << key << "@" << sequence;
+        ASSERT_EQ(value, expected_value) << key << "@" << sequence;
+      }
     }
-  }
 }
 
 // Proves a memtable whose point index is full keeps answering for the keys past it, and says it
@@ -191,11 +233,63 @@ TEST(MemTableTest, KeysPastAFullPointIndexAreStillFound) {
   for (int i = 0; i < 20; i++) {
     const SequenceNumber newest = i == 0 ? 40 : 20 + i;
     EXPECT_EQ(lookup(memtable, "key" + std::to_string(i), 100), "v" + std::to_string(newest));
-    EXPECT_EQ(lookup(memtable, "key" + std::to_string(i), newest - 20),
-              newest > 20 ? std::optional<std::string>("v" + std::to_string(newest - 20))
-                          : std::nullopt);
+    EXPECT_EQ(
+        lookup(memtable, "key" + std::to_string(i), newest - 20),
+        newest > 20 ? std::optional<std::string>("v" + std::to_string(newest - 20)) : std::nullopt);
   }
   EXPECT_EQ(lookup(memtable, "key20", 100), std::nullopt);
+}
+
+// Proves readers on other threads, making iterators (which sort the pending entries) and reading
+// old versions while one writer adds, always see a sorted memtable that holds every entry added
+// before they looked.
+TEST(MemTableTest, ConcurrentReadersSeeEveryEarlierEntrySorted) {
+  MemTable memtable;
+  constexpr SequenceNumber kEntryCount = 20000;
+  std::atomic<SequenceNumber> added{0};
+  std::thread writer([&] {
+    std::mt19937_64 random(0xc0c0);
+    for (SequenceNumber sequence = 1; sequence <= kEntryCount; sequence++) {
+      memtable.add(sequence, ValueType::kValue, "k" + std::to_string(random() % 3000),
+                   std::to_string(sequence));
+      added.store(sequence, std::memory_order_release);
+    }
+  });
+  std::atomic<bool> failed{false};
+  std::vector<std::thread> readers;
+  for (int reader = 0; reader < 2; reader++) {
+    readers.emplace_back([&, reader] {
+      std::mt19937_64 random(0x7ead + reader);
+      while (added.load(std::memory_order_acquire) < kEntryCount && !failed) {
+        const SequenceNumber before = added.load(std::memory_order_acquire);
+        std::unique_ptr<Iterator> iterator = memtable.new_iterator();
+        std::string previous;
+        std::vector<bool> seen(kEntryCount + 1, false);
+        for (iterator->seek_to_first(); iterator->valid(); iterator->next()) {
+          const std::string key(iterator->key());
+          if (!previous.empty() && compare_internal_keys(previous, key) >= 0) failed = true;
+          ParsedInternalKey parsed;
+          if (!parse_internal_key(key, &parsed)) failed = true;
+          seen[parsed.sequence] = true;
+          previous = key;
+        }
+        for (SequenceNumber sequence = 1; sequence <= before; sequence++) {
+          if (!seen[sequence]) failed = true;
+        }
+        // An old version of some key: answered from the runs.
+        std::string value;
+        const SequenceNumber old = before == 0 ? 0 : 1 + random() % before;
+        memtable.get("k" + std::to_string(random() % 3000), old, &value);
+      }
+    });
+  }
+  writer.join();
+  for (std::thread& reader : readers) reader.join();
+  EXPECT_FALSE(failed);
+  std::unique_ptr<Iterator> iterator = memtable.new_iterator();
+  SequenceNumber count = 0;
+  for (iterator->seek_to_first(); iterator->valid(); iterator->next()) count++;
+  EXPECT_EQ(count, kEntryCount);
 }
 
 // Proves memory usage grows with what is added, covers it, and entry_count counts the adds.

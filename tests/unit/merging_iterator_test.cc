@@ -47,7 +47,7 @@ TEST(MergingIteratorTest, YieldsTheSortedUnionWithTiesInChildOrder) {
     std::vector<std::shared_ptr<MemTable>> memtables;
     std::vector<ModelEntry> model;
     for (size_t child = 0; child < child_count; child++) {
-      memtables.push_back(std::make_shared<MemTable>(MemTableOptions{.skiplist_seed = random()}));
+      memtables.push_back(std::make_shared<MemTable>());
       const size_t entry_count = random() % 40;
       for (size_t i = 0; i < entry_count; i++) {
         const std::string user_key = "k" + std::to_string(random() % 30);
