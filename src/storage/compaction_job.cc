@@ -118,7 +118,7 @@ Result<std::unique_ptr<Iterator>> open_inputs(const Compaction& compaction,
   for (const Version::FileList* files : {&compaction.inputs, &compaction.next_inputs}) {
     for (const auto& file : *files) {
       CAIRN_ASSIGN_OR_RETURN(std::shared_ptr<Table> table, context.tables->find(*file));
-      children.push_back(table->new_iterator());
+      children.push_back(table->new_iterator(BlockCacheFill::kSkip));
       children.back()->keep_alive(std::move(table));
       *bytes_read += file->size_bytes;
     }

@@ -12,7 +12,8 @@ namespace cairn {
 // the block data_ walks.
 class Table::TableIterator final : public Iterator {
  public:
-  explicit TableIterator(const Table& table) : table_(table), index_(*table.index_block_) {}
+  TableIterator(const Table& table, BlockCacheFill fill)
+      : table_(table), fill_(fill), index_(*table.index_block_) {}
 
   bool valid() const override { return status_.is_ok() && data_.has_value() && data_->valid(); }
   void seek_to_first() override {
@@ -55,6 +56,7 @@ class Table::TableIterator final : public Iterator {
   void fail(Status status);
 
   const Table& table_;
+  const BlockCacheFill fill_;
   BlockCursor index_;
   std::shared_ptr<const Block> data_block_;
   std::optional<BlockCursor> data_;  // over *data_block_, so declared (and destroyed) after it
@@ -81,7 +83,7 @@ void Table::TableIterator::load_data_block() {
   }
   data_.reset();
   data_block_.reset();
-  Result<std::shared_ptr<const Block>> block = table_.read_data_block(*handle);
+  Result<std::shared_ptr<const Block>> block = table_.read_data_block(*handle, fill_);
   if (!block.is_ok()) {
     fail(block.status());
     return;
@@ -155,7 +157,8 @@ Status Table::read_metadata(const Footer& footer) {
   return Status::ok();
 }
 
-Result<std::shared_ptr<const Block>> Table::read_data_block(const BlockHandle& handle) const {
+Result<std::shared_ptr<const Block>> Table::read_data_block(const BlockHandle& handle,
+                                                            BlockCacheFill fill) const {
   BlockCache* const cache = options_.block_cache.get();
   if (cache != nullptr) {
     std::shared_ptr<const Block> cached = cache->lookup(cache_id_, handle.offset);
@@ -165,7 +168,9 @@ Result<std::shared_ptr<const Block>> Table::read_data_block(const BlockHandle& h
   CAIRN_ASSIGN_OR_RETURN(std::string contents, read_block(*file_, handle, *file_name_));
   CAIRN_ASSIGN_OR_RETURN(std::shared_ptr<const Block> block,
                          Block::parse(std::move(contents), file_name_));
-  if (cache != nullptr) cache->insert(cache_id_, handle.offset, block);
+  if (cache != nullptr && fill == BlockCacheFill::kFill) {
+    cache->insert(cache_id_, handle.offset, block);
+  }
   return block;
 }
 
@@ -237,8 +242,8 @@ Result<LookupResult> Table::get(const LookupKey& key, uint64_t filter_hash,
   return result;
 }
 
-std::unique_ptr<Iterator> Table::new_iterator() const {
-  return std::make_unique<TableIterator>(*this);
+std::unique_ptr<Iterator> Table::new_iterator(BlockCacheFill fill) const {
+  return std::make_unique<TableIterator>(*this, fill);
 }
 
 }  // namespace cairn

@@ -30,6 +30,9 @@
 
 namespace cairn {
 
+// Whether a read adds the blocks it reads to the block cache.
+enum class BlockCacheFill { kFill, kSkip };
+
 struct TableEntry {
   std::string internal_key;
   std::string value;
@@ -58,10 +61,12 @@ class Table {
   Result<LookupResult> get(const LookupKey& key, uint64_t filter_hash, std::string* value) const;
 
   // An unpositioned iterator over all entries in internal-key order; it reads data blocks lazily
-  // through the index, one at a time. An error is final: the iterator stays invalid with it.
-  // REQUIRES: the Table outlives the iterator (callers use Iterator::keep_alive with the
-  // shared_ptr).
-  std::unique_ptr<Iterator> new_iterator() const;
+  // through the index, one at a time. With BlockCacheFill::kSkip the blocks it reads are used
+  // from the block cache when there but not added to it, so that a compaction reading whole
+  // tables once does not evict the blocks readers keep coming back to. An error is final: the
+  // iterator stays invalid with it. REQUIRES: the Table outlives the iterator (callers use
+  // Iterator::keep_alive with the shared_ptr).
+  std::unique_ptr<Iterator> new_iterator(BlockCacheFill fill = BlockCacheFill::kFill) const;
 
   const std::string& file_name() const { return *file_name_; }
   uint64_t file_size_bytes() const { return file_size_bytes_; }
@@ -83,8 +88,9 @@ class Table {
   // Reads the index block and the filter named by `footer`.
   Status read_metadata(const Footer& footer);
   // The data block at `handle` from the block cache, or else read, verified, decompressed and
-  // parsed (and then cached). The handle must lie before the footer.
-  Result<std::shared_ptr<const Block>> read_data_block(const BlockHandle& handle) const;
+  // parsed (and then cached, with kFill). The handle must lie before the footer.
+  Result<std::shared_ptr<const Block>> read_data_block(
+      const BlockHandle& handle, BlockCacheFill fill = BlockCacheFill::kFill) const;
 
   // Holds the block cache (if any) alive for the table's life.
   const TableOptions options_;

@@ -9,6 +9,7 @@
 
 #include "io/fault_env.h"
 #include "io/scheduler.h"
+#include "storage/block_cache.h"
 #include "storage/database.h"
 #include "support/database_test_helpers.h"
 #include "support/tree_invariants.h"
@@ -69,6 +70,23 @@ TEST_F(CompactionTest, OverwritesAreReclaimed) {
   EXPECT_GT(stats.entries_dropped, static_cast<uint64_t>(kKeys));
   test::expect_tree_invariants(*database->current_version());
   EXPECT_EQ(get(*database, key_of(kKeys - 1)), value);
+}
+
+// Proves compactions read their inputs without adding blocks to the block cache: only readers
+// fill it.
+TEST_F(CompactionTest, CompactionsDoNotFillTheBlockCache) {
+  options_.table.block_cache = std::make_shared<BlockCache>(size_t{8} << 20);
+  auto database = open();
+  const std::string value(100, 'v');
+  for (int round = 0; round < 4; round++) {
+    for (int i = 0; i < 2000; i++) ASSERT_TRUE(database->put(key_of(i), value).is_ok());
+  }
+  ASSERT_TRUE(database->flush().is_ok());
+  ASSERT_TRUE(database->wait_for_compactions().is_ok());
+  ASSERT_GT(database->stats().compaction_count, 0u);
+  EXPECT_EQ(options_.table.block_cache->stats().inserts, 0u);
+  EXPECT_EQ(get(*database, key_of(7)), value);
+  EXPECT_GT(options_.table.block_cache->stats().inserts, 0u);
 }
 
 // Deleting every key and compacting to the bottom leaves no tables: tombstones are dropped once

@@ -263,6 +263,33 @@ TEST(TableTest, SecondScanHitsBlockCache) {
   }
 }
 
+// Proves an iterator that skips filling the cache (as compaction's do) reads the same entries,
+// uses blocks already cached, and adds none.
+TEST(TableTest, IteratorThatSkipsFillingUsesButDoesNotFillTheCache) {
+  const Entries entries = make_entries(2000, 11);
+  TableOptions options;
+  options.block_size_bytes = 1024;
+  options.block_cache = std::make_shared<BlockCache>(size_t{8} << 20);
+  auto table = open_table(options, build_table(options, entries));
+  ASSERT_TRUE(table.is_ok());
+  const auto skipping = (*table)->new_iterator(BlockCacheFill::kSkip);
+  EXPECT_EQ(scan(skipping.get(), entries.size()), entries);
+  BlockCache::Stats stats = options.block_cache->stats();
+  EXPECT_EQ(stats.inserts, 0u);
+  EXPECT_GT(stats.misses, 0u);
+  const uint64_t block_count = stats.misses;
+
+  const auto filling = (*table)->new_iterator();
+  EXPECT_EQ(scan(filling.get(), entries.size()), entries);
+  stats = options.block_cache->stats();
+  EXPECT_EQ(stats.inserts, block_count);
+  const auto skipping_again = (*table)->new_iterator(BlockCacheFill::kSkip);
+  EXPECT_EQ(scan(skipping_again.get(), entries.size()), entries);
+  stats = options.block_cache->stats();
+  EXPECT_EQ(stats.hits, block_count);  // every block of the last pass came from the cache
+  EXPECT_EQ(stats.inserts, block_count);
+}
+
 // Proves a table with no entries opens and reads as empty.
 TEST(TableTest, EmptyTableHasNoEntries) {
   for (const int bits_per_key : {0, 10}) {
