@@ -6,6 +6,7 @@
 
 #include "common/assert.h"
 #include "common/coding.h"
+#include "io/memory.h"
 #include "storage/blob_format.h"
 
 namespace cairn {
@@ -93,6 +94,14 @@ MemTable::MemTable(const MemTableOptions& options)
     : point_index_(options.point_index_slot_count, &entry_user_key, &entry_is_newer),
       point_index_complete_(options.point_index_slot_count > 0),
       runs_(std::make_shared<const Runs>()) {}
+
+MemTable::~MemTable() { freed_memory_returner_.freed_bytes = memory_usage_bytes(); }
+
+MemTable::FreedMemoryReturner::~FreedMemoryReturner() {
+  // A small memtable's blocks are reused by the allocator soon enough.
+  constexpr size_t kFreedBytesMin = size_t{1} << 20;
+  if (freed_bytes >= kFreedBytesMin) return_free_heap_memory_to_os();
+}
 
 void MemTable::add(SequenceNumber sequence, ValueType type, std::string_view user_key,
                    std::string_view value) {

@@ -57,6 +57,7 @@ size_t memtable_point_index_slots(size_t write_buffer_bytes);
 class MemTable {
  public:
   explicit MemTable(const MemTableOptions& options = {});
+  ~MemTable();
   MemTable(const MemTable&) = delete;
   MemTable& operator=(const MemTable&) = delete;
 
@@ -117,6 +118,14 @@ class MemTable {
   // The runs' answer, for lookups the point index cannot give.
   LookupResult get_from_runs(std::string_view user_key, SequenceNumber sequence,
                              std::string* value) const;
+
+  // Destroyed last, after the arena and runs have freed their memory: when that was much, gives
+  // the freed pages back to the OS, so that a flushed memtable leaves no resident memory behind.
+  struct FreedMemoryReturner {
+    size_t freed_bytes = 0;  // set by ~MemTable
+    ~FreedMemoryReturner();
+  };
+  FreedMemoryReturner freed_memory_returner_;
 
   Arena arena_;
   PointIndex point_index_;
