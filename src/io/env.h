@@ -70,13 +70,6 @@ class Env {
   virtual Result<std::unique_ptr<SequentialFile>> new_sequential_file(const std::string& path) = 0;
   virtual Result<std::unique_ptr<RandomAccessFile>> new_random_access_file(
       const std::string& path) = 0;
-  // A file for many small random reads of an immutable file (a table): the POSIX environment
-  // maps it into memory, so a read is a view into the mapping rather than a system call and a
-  // copy. Mapped pages count toward the process's resident memory, so large streamed files
-  // (blob files) use new_random_access_file. The default is new_random_access_file.
-  virtual Result<std::unique_ptr<RandomAccessFile>> new_mapped_file(const std::string& path) {
-    return new_random_access_file(path);
-  }
   // Creates the file, truncating any existing one.
   virtual Result<std::unique_ptr<WritableFile>> new_writable_file(const std::string& path) = 0;
 

@@ -21,9 +21,6 @@ class EnvWrapper : public Env {
       const std::string& path) override {
     return target_->new_random_access_file(path);
   }
-  Result<std::unique_ptr<RandomAccessFile>> new_mapped_file(const std::string& path) override {
-    return target_->new_mapped_file(path);
-  }
   Result<std::unique_ptr<WritableFile>> new_writable_file(const std::string& path) override {
     return target_->new_writable_file(path);
   }

@@ -2,7 +2,6 @@
 // and strerror(errno); ENOSPC maps to NoSpace, ENOENT to NotFound, the rest to IOError.
 #include <dirent.h>
 #include <fcntl.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -168,29 +167,6 @@ class PosixRandomAccessFile final : public RandomAccessFile {
   const std::string path_;
 };
 
-// A file mapped into memory: a read within the mapping is a view of it, with no copy. Bytes
-// appended after the mapping was made are read with pread. The file must not shrink while
-// mapped (tables never change once written).
-class MappedRandomAccessFile final : public RandomAccessFile {
- public:
-  MappedRandomAccessFile(int fd, std::string path, const char* base, size_t length)
-      : fallback_(fd, std::move(path)), base_(base), length_(length) {}
-  ~MappedRandomAccessFile() override { ::munmap(const_cast<char*>(base_), length_); }
-
-  Status read(uint64_t offset, size_t n, std::string_view* result, char* scratch) const override {
-    if (offset <= length_ && n <= length_ - offset) {
-      *result = std::string_view(base_ + offset, n);
-      return Status::ok();
-    }
-    return fallback_.read(offset, n, result, scratch);
-  }
-
- private:
-  const PosixRandomAccessFile fallback_;  // owns the descriptor
-  const char* const base_;
-  const size_t length_;
-};
-
 // After an error the file's contents past its last successful sync are unspecified (part of a
 // write may have landed); the caller abandons the file.
 class PosixWritableFile final : public WritableFile {
@@ -269,24 +245,6 @@ class PosixEnv final : public Env {
       const std::string& path) override {
     CAIRN_ASSIGN_OR_RETURN(const int fd, open_fd(path, O_RDONLY));
     return std::unique_ptr<RandomAccessFile>(new PosixRandomAccessFile(fd, path));
-  }
-
-  Result<std::unique_ptr<RandomAccessFile>> new_mapped_file(const std::string& path) override {
-    CAIRN_ASSIGN_OR_RETURN(const int fd, open_fd(path, O_RDONLY));
-    struct stat info {};
-    if (::fstat(fd, &info) != 0) {
-      const int error = errno;
-      ::close(fd);
-      return posix_error("fstat", path, error);
-    }
-    const auto length = static_cast<size_t>(info.st_size);
-    void* base = length == 0 ? MAP_FAILED : ::mmap(nullptr, length, PROT_READ, MAP_SHARED, fd, 0);
-    if (base == MAP_FAILED) {
-      // Empty, or the mapping was refused (address space, limits): plain reads still work.
-      return std::unique_ptr<RandomAccessFile>(new PosixRandomAccessFile(fd, path));
-    }
-    return std::unique_ptr<RandomAccessFile>(
-        new MappedRandomAccessFile(fd, path, static_cast<const char*>(base), length));
   }
 
   Result<std::unique_ptr<WritableFile>> new_writable_file(const std::string& path) override {

@@ -28,7 +28,7 @@ Result<std::shared_ptr<Table>> TableCache::find(const FileMetaData& file) {
   // Opened outside the lock so one slow open does not stall lookups of other tables; two
   // threads may open the same table at once, and the first to insert wins.
   const std::string name = table_file_name(directory_, file.number);
-  CAIRN_ASSIGN_OR_RETURN(auto handle, env_->new_mapped_file(name));
+  CAIRN_ASSIGN_OR_RETURN(auto handle, env_->new_random_access_file(name));
   CAIRN_ASSIGN_OR_RETURN(std::shared_ptr<Table> table,
                          Table::open(options_, std::move(handle), file.size_bytes, name));
   // Tables closed here are destroyed after the lock is released: closing a file may block.

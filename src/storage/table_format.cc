@@ -97,32 +97,38 @@ Result<std::string> read_block(const RandomAccessFile& file, const BlockHandle& 
                          "absurd block size " + std::to_string(handle.size));
   }
   const size_t length = static_cast<size_t>(handle.size) + kBlockTrailerBytes;
-  std::string buffer(length, '\0');
+  // The stored bytes go to a buffer each thread reuses, not a fresh allocation per block: a
+  // temporary allocated between a block's contents and freed right after left holes in the
+  // heap that the next blocks did not fit, and the resident size grew well past the block
+  // cache's capacity under random reads. A buffer grown by a large block is released.
+  constexpr size_t kKeptScratchBytes = size_t{1} << 20;
+  thread_local std::string scratch;
+  struct ReleaseLarge {
+    ~ReleaseLarge() {
+      if (scratch.capacity() > kKeptScratchBytes) std::string().swap(scratch);
+    }
+  } release_large;
+  scratch.resize(length);
   std::string_view read;
-  const Status status = file.read(handle.offset, length, &read, buffer.data());
+  const Status status = file.read(handle.offset, length, &read, scratch.data());
   if (!status.is_ok()) return status.with_context(file_name);
   if (read.size() != length) {
     return corruption_at(file_name, handle.offset,
                          "truncated block: read " + std::to_string(read.size()) + " of " +
                              std::to_string(length) + " bytes");
   }
-  // A file may hand back its own memory (say, a mapping) instead of filling the scratch buffer.
-  if (read.data() != buffer.data()) std::memcpy(buffer.data(), read.data(), length);
-
   const size_t type_offset = static_cast<size_t>(handle.size);
-  const uint32_t stored = decode_fixed32(buffer.data() + type_offset + 1);
-  if (stored != checksum32(std::string_view(buffer.data(), type_offset + 1))) {
+  const uint32_t stored = decode_fixed32(read.data() + type_offset + 1);
+  if (stored != checksum32(read.substr(0, type_offset + 1))) {
     return corruption_at(file_name, handle.offset, "block checksum mismatch");
   }
-  const auto type_byte = static_cast<uint8_t>(buffer[type_offset]);
+  const auto type_byte = static_cast<uint8_t>(read[type_offset]);
   if (!is_known_compression_type(type_byte)) {
     return corruption_at(file_name, handle.offset,
                          "unknown block type " + std::to_string(type_byte));
   }
-  buffer.resize(type_offset);
-  const auto type = static_cast<CompressionType>(type_byte);
-  if (type == CompressionType::kNone) return buffer;
-  Result<std::string> contents = uncompress_block(type, buffer);
+  Result<std::string> contents =
+      uncompress_block(static_cast<CompressionType>(type_byte), read.substr(0, type_offset));
   if (!contents.is_ok()) {
     return corruption_at(file_name, handle.offset, contents.status().message());
   }

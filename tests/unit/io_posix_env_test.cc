@@ -82,38 +82,6 @@ TEST_F(PosixEnvTest, WriteThenReadBack) {
 }
 
 // Proves small appends wait in the user-space buffer until flush() hands them to the kernel.
-// Proves a mapped file reads like a plain one, answers from the mapping without touching the
-// scratch buffer, reads bytes appended after it was mapped through pread, and maps empty files.
-TEST_F(PosixEnvTest, MappedFileReadsLikeAPlainOne) {
-  std::string expected;
-  for (int i = 0; i < 5000; ++i) expected += "line-" + std::to_string(i) + "\n";
-  auto writer = env_->new_writable_file(path("mapped"));
-  ASSERT_TRUE(writer.is_ok());
-  ASSERT_TRUE((*writer)->append(expected).is_ok());
-  ASSERT_TRUE((*writer)->flush().is_ok());
-  auto mapped = env_->new_mapped_file(path("mapped"));
-  ASSERT_TRUE(mapped.is_ok()) << mapped.status().to_string();
-  std::vector<char> scratch(expected.size() + 100);
-  std::string_view result;
-  ASSERT_TRUE((*mapped)->read(1234, 777, &result, scratch.data()).is_ok());
-  EXPECT_EQ(result, std::string_view(expected).substr(1234, 777));
-  EXPECT_NE(result.data(), scratch.data());  // a view of the mapping, no copy
-
-  ASSERT_TRUE((*writer)->append("tail").is_ok());
-  ASSERT_TRUE((*writer)->flush().is_ok());
-  ASSERT_TRUE((*mapped)->read(expected.size() - 2, 6, &result, scratch.data()).is_ok());
-  EXPECT_EQ(result, expected.substr(expected.size() - 2) + "tail");
-  ASSERT_TRUE((*mapped)->read(expected.size() + 10, 5, &result, scratch.data()).is_ok());
-  EXPECT_TRUE(result.empty());
-
-  ASSERT_TRUE(write_string_to_file(env_, "", path("empty"), /*sync=*/false).is_ok());
-  auto empty = env_->new_mapped_file(path("empty"));
-  ASSERT_TRUE(empty.is_ok());
-  ASSERT_TRUE((*empty)->read(0, 10, &result, scratch.data()).is_ok());
-  EXPECT_TRUE(result.empty());
-  EXPECT_TRUE(env_->new_mapped_file(path("absent")).status().is_not_found());
-}
-
 TEST_F(PosixEnvTest, AppendsBufferedUntilFlush) {
   auto file = env_->new_writable_file(path("buffered"));
   ASSERT_TRUE(file.is_ok());

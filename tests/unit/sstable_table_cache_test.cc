@@ -25,10 +25,10 @@ const std::string kDirectory = "/db";
 class CountingEnv final : public EnvWrapper {
  public:
   explicit CountingEnv(Env* target) : EnvWrapper(target) {}
-  // Tables are opened as mapped files.
-  Result<std::unique_ptr<RandomAccessFile>> new_mapped_file(const std::string& path) override {
+  Result<std::unique_ptr<RandomAccessFile>> new_random_access_file(
+      const std::string& path) override {
     opens_.fetch_add(1);
-    return EnvWrapper::new_mapped_file(path);
+    return EnvWrapper::new_random_access_file(path);
   }
   int opens() const { return opens_.load(); }
 
