@@ -1,5 +1,7 @@
 #include "io/clock.h"
 
+#include <time.h>
+
 #include <chrono>
 #include <thread>
 
@@ -21,6 +23,12 @@ class RealClock final : public Clock {
 };
 
 }  // namespace
+
+int64_t coarse_unix_time_ms() {
+  timespec now{};
+  clock_gettime(CLOCK_REALTIME_COARSE, &now);
+  return static_cast<int64_t>(now.tv_sec) * 1000 + now.tv_nsec / 1000000;
+}
 
 Clock* Clock::real() {
   // Leaked on purpose: threads may still read the clock while static destructors run.

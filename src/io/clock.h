@@ -20,6 +20,11 @@ class Clock {
   static Clock* real();
 };
 
+// Unix time in milliseconds from the kernel's coarse clock: it advances once per timer tick
+// (a few ms at most) and costs a fraction of a precise read, for per-command bookkeeping such
+// as a client's idle time, shown in seconds.
+int64_t coarse_unix_time_ms();
+
 class ManualClock final : public Clock {
  public:
   explicit ManualClock(uint64_t start_micros = 0) : now_micros_(start_micros) {}

@@ -67,7 +67,7 @@ void run_command(Server& server, Client& client, const CommandEntry& entry,
   auto start = std::chrono::steady_clock::now();
   std::string& out = context.reply.buffer();
   size_t reply_start = out.size();
-  client.note_command(&entry, Server::now_ms());
+  client.note_command(&entry, coarse_unix_time_ms());
   entry.spec->handler(context);
   auto elapsed = std::chrono::steady_clock::now() - start;
   CommandCounters& counters = server.stats().command(entry.index);
@@ -142,7 +142,9 @@ Session::Outcome ServerSession::execute(std::span<const std::string_view> argv, 
   const CommandEntry* entry = resolve(argv, reply, &rejected);
   if (entry == nullptr) {
     if (rejected != nullptr) {
-      server_.stats().command(rejected->index).rejected_calls.fetch_add(1, std::memory_order_relaxed);
+      server_.stats()
+          .command(rejected->index)
+          .rejected_calls.fetch_add(1, std::memory_order_relaxed);
     }
     if (client_.in_multi()) client_.flag_multi_error();
   } else if (!streamed_error.is_ok()) {
