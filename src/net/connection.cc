@@ -1,14 +1,14 @@
 #include "net/connection.h"
 
+#include <spdlog/spdlog.h>
 #include <sys/socket.h>
 #include <unistd.h>
-
-#include <spdlog/spdlog.h>
 
 #include <cerrno>
 #include <cstring>
 #include <mutex>
 
+#include "common/assert.h"
 #include "net/socket.h"
 
 namespace cairn {
@@ -24,6 +24,9 @@ constexpr size_t kBodyChunkBytes = 64 * 1024;
 constexpr int kBodyWritesPerIteration = 4;
 // Output capacity kept once drained; a larger buffer (a big reply) is released.
 constexpr size_t kKeptOutputCapacityBytes = 1 << 20;
+// After a partial send, the sent prefix is erased once it is at least this large and at least
+// as large as what remains (so each byte is moved at most about once).
+constexpr size_t kSentBytesCompactMin = 64 * 1024;
 
 }  // namespace
 
@@ -162,6 +165,13 @@ void Connection::schedule_flush() {
   context_.to_flush.push_back(this);
 }
 
+void Connection::drop_sent_output() {
+  CAIRN_ASSERT(pending_output() == 0);
+  out_.clear();
+  out_sent_ = 0;
+  if (out_.capacity() > kKeptOutputCapacityBytes) std::string().swap(out_);
+}
+
 bool Connection::refill_from_body() {
   out_.resize(kBodyChunkBytes);
   out_sent_ = 0;
@@ -182,9 +192,7 @@ void Connection::flush() {
   int writes = 0;
   while (true) {
     if (pending_output() == 0) {
-      out_.clear();
-      out_sent_ = 0;
-      if (out_.capacity() > kKeptOutputCapacityBytes) std::string().swap(out_);
+      drop_sent_output();
       if (body_ != nullptr && !refill_from_body()) return;
       if (pending_output() == 0) break;
     }
@@ -199,6 +207,15 @@ void Connection::flush() {
     writes++;
     if (pending_output() > 0) break;  // the socket is full: wait for EPOLLOUT
     if (body_ == nullptr || writes >= kBodyWritesPerIteration) break;
+  }
+  // Sent bytes leave the buffer now, not at the next flush: replies appended before it would
+  // otherwise keep them, and a client that always has a command in flight grew its buffer by
+  // every reply it was ever sent.
+  if (pending_output() == 0) {
+    drop_sent_output();
+  } else if (out_sent_ >= kSentBytesCompactMin && out_sent_ >= pending_output()) {
+    out_.erase(0, out_sent_);  // a partial send: keep only what is still to go
+    out_sent_ = 0;
   }
   if (pending_output() == 0 && body_ == nullptr) {
     if (close_after_write_) {

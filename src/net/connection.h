@@ -51,6 +51,8 @@ class Connection : public EventLoop::Handler {
   void process_input();
   void schedule_flush();
   size_t pending_output() const { return out_.size() - out_sent_; }
+  // Empties the output buffer once everything in it was sent (releasing a large one).
+  void drop_sent_output();
   bool refill_from_body();
   bool check_output_limit();
   void update_interest();

@@ -194,6 +194,35 @@ def test_client_that_never_reads_is_dropped(node):
     assert_healthy(node)
 
 
+# A client that always has a command in flight (one batch of 100 GETs sent ahead of the replies
+# it reads) is sent about 200 MB of replies; the server keeps none that went out. (It once kept
+# every reply a connection was sent until a flush found nothing new to send.)
+def test_replies_sent_are_not_kept(node):
+    value = b"x" * 1024
+    with RespConnection(HOST, node.port) as conn:
+        assert conn.call("SET", "inflight:value", value) == "OK"
+    batch = b"*2\r\n$3\r\nGET\r\n$14\r\ninflight:value\r\n" * 100
+    batch_reply_bytes = 100 * len(b"$1024\r\n" + value + b"\r\n")
+    rss_before = rss_mib(node.pid)
+    with socket.create_connection((HOST, node.port), timeout=30) as sock:
+        def read_batch_replies():
+            remaining = batch_reply_bytes
+            while remaining > 0:
+                chunk = sock.recv(min(remaining, 1 << 20))
+                assert chunk, "cairnd closed the connection"
+                remaining -= len(chunk)
+        sock.sendall(batch)
+        for _ in range(2000):
+            sock.sendall(batch)
+            read_batch_replies()
+        read_batch_replies()
+    note_rss(node)
+    rss_after = rss_mib(node.pid)
+    print("200,000 GETs of 1 KiB in flight: RSS %.1f -> %.1f MiB" % (rss_before, rss_after))
+    assert rss_after < rss_before + 64, "RSS grew from %.1f to %.1f MiB" % (rss_before, rss_after)
+    assert_healthy(node)
+
+
 # After everything above: memory is bounded and the server still answers.
 def test_still_alive_and_bounded_at_the_end(node):
     assert_healthy(node)
