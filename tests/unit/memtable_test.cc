@@ -92,6 +92,23 @@ std::string random_user_key(std::mt19937_64& random, int suffix_count) {
   return key;
 }
 
+using InternalKeyModel = std::map<std::string, std::string, InternalKeyLess>;
+
+// Whether a full scan of `iterator` yields exactly the model's entries, in order.
+::testing::AssertionResult scan_matches(Iterator* iterator, const InternalKeyModel& model) {
+  auto expected = model.begin();
+  for (iterator->seek_to_first(); iterator->valid(); iterator->next(), ++expected) {
+    if (expected == model.end())
+      return ::testing::AssertionFailure() << "more entries than the model";
+    if (iterator->key() != expected->first || iterator->value() != expected->second) {
+      return ::testing::AssertionFailure() << "entry differs from the model at " << expected->first;
+    }
+  }
+  if (expected != model.end())
+    return ::testing::AssertionFailure() << "fewer entries than the model";
+  return ::testing::AssertionSuccess();
+}
+
 // Proves the iterator yields every entry in internal-key order with its value, across keys of
 // every first byte, and that seek lands on the first entry at or after an internal key, as a
 // std::map ordered the same way.
@@ -107,7 +124,7 @@ TEST(MemTableTest, IteratorFollowsInternalKeyOrder) {
     empty->seek(make_internal_key("k", 1, kValueTypeForSeek));
     EXPECT_FALSE(empty->valid());
   }
-  std::map<std::string, std::string, InternalKeyLess> model;
+  InternalKeyModel model;
   for (SequenceNumber sequence = 1; sequence <= 2000; sequence++) {
     const std::string user_key = random_user_key(random, 10);
     const ValueType type = random() % 4 == 0 ? ValueType::kDeletion : ValueType::kValue;
@@ -116,13 +133,7 @@ TEST(MemTableTest, IteratorFollowsInternalKeyOrder) {
     model.emplace(make_internal_key(user_key, sequence, type), value);
   }
   std::unique_ptr<Iterator> iterator = memtable.new_iterator();
-  auto expected = model.begin();
-  for (iterator->seek_to_first(); iterator->valid(); iterator->next(), ++expected) {
-    ASSERT_NE(expected, model.end());
-    ASSERT_EQ(iterator->key(), expected->first);
-    ASSERT_EQ(iterator->value(), expected->second);
-  }
-  EXPECT_EQ(expected, model.end());
+  EXPECT_TRUE(scan_matches(iterator.get(), model));
   EXPECT_TRUE(iterator->status().is_ok());
 
   for (int i = 0; i < 500; i++) {
@@ -145,7 +156,7 @@ TEST(MemTableTest, IteratorsBetweenWritesSeeEveryEarlierEntryInOrder) {
   SCOPED_TRACE("seed=" + std::to_string(seed));
   std::mt19937_64 random(seed);
   MemTable memtable;
-  std::map<std::string, std::string, InternalKeyLess> model;
+  InternalKeyModel model;
   SequenceNumber sequence = 0;
   for (int round = 0; round < 120; round++) {
     // Batches of 1 to ~100 entries, so runs of many sizes meet.
@@ -158,13 +169,7 @@ TEST(MemTableTest, IteratorsBetweenWritesSeeEveryEarlierEntryInOrder) {
     }
     std::unique_ptr<Iterator> iterator = memtable.new_iterator();
     memtable.add(++sequence, ValueType::kValue, "later", "unseen");  // after the iterator
-    auto expected = model.begin();
-    for (iterator->seek_to_first(); iterator->valid(); iterator->next(), ++expected) {
-      ASSERT_NE(expected, model.end());
-      ASSERT_EQ(iterator->key(), expected->first);
-      ASSERT_EQ(iterator->value(), expected->second);
-    }
-    ASSERT_EQ(expected, model.end());
+    ASSERT_TRUE(scan_matches(iterator.get(), model));
     const std::string target = make_internal_key(random_user_key(random, 40),
                                                  random() % (sequence + 1), kValueTypeForSeek);
     iterator->seek(target);
