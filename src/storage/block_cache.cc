@@ -33,25 +33,35 @@ uint64_t hash_key(uint64_t cache_id, uint64_t offset) {
 // entries live in a slab (a vector whose free slots are reused) and link to each other by slab
 // index, and the index is an open-addressing table (linear probing, at most half full) whose
 // slots hold the low 32 bits of the key's hash beside the entry's slab index, so a probe reads
-// the entry itself only when those bits match. The owner's counters are updated under the
-// shard's mutex so that per-shard changes to usage_bytes are applied in order and the total never
-// dips below zero or rises above the capacity.
+// the entry itself only when those bits match. The counters are the shard's own, beside its
+// mutex: shared counters would be written by every core at every lookup, and the cache line
+// moving between cores cost a quarter of a lookup.
 class BlockCache::Shard {
  public:
-  Shard(BlockCache* owner, size_t capacity_bytes)
-      : owner_(owner), capacity_bytes_(capacity_bytes), slots_(kSlotCountMin, kEmptySlot) {}
+  explicit Shard(size_t capacity_bytes)
+      : capacity_bytes_(capacity_bytes), slots_(kSlotCountMin, kEmptySlot) {}
+
+  // Adds this shard's counters to *stats.
+  void add_stats(Stats* stats) {
+    std::lock_guard lock(mutex_);
+    stats->hits += counters_.hits;
+    stats->misses += counters_.misses;
+    stats->inserts += counters_.inserts;
+    stats->evictions += counters_.evictions;
+    stats->usage_bytes += usage_bytes_;
+  }
 
   std::shared_ptr<const Block> lookup(const Key& key, uint64_t hash) {
     std::lock_guard lock(mutex_);
     const size_t slot = find_slot(key, hash);
     if (slots_[slot] == kEmptySlot) {
-      owner_->misses_.fetch_add(1, std::memory_order_relaxed);
+      counters_.misses++;
       return nullptr;
     }
     const uint32_t entry = entry_of(slots_[slot]);
     unlink(entry);
     link_at_front(entry);
-    owner_->hits_.fetch_add(1, std::memory_order_relaxed);
+    counters_.hits++;
     return entries_[entry].block;
   }
 
@@ -66,14 +76,13 @@ class BlockCache::Shard {
     link_at_front(entry);
     add_to_index(hash, entry);
     usage_bytes_ += charge_bytes;
-    owner_->usage_bytes_.fetch_add(charge_bytes, std::memory_order_relaxed);
-    owner_->inserts_.fetch_add(1, std::memory_order_relaxed);
+    counters_.inserts++;
     // The new entry alone fits, so eviction stops before reaching it.
     while (usage_bytes_ > capacity_bytes_) {
       CAIRN_ASSERT(lru_back_ != entry);
       const Entry& victim = entries_[lru_back_];
       remove(find_slot(victim.key, hash_key(victim.key.cache_id, victim.key.offset)));
-      owner_->evictions_.fetch_add(1, std::memory_order_relaxed);
+      counters_.evictions++;
     }
     CAIRN_ASSERT(2 * live_count_ <= slots_.size());
   }
@@ -153,7 +162,6 @@ class BlockCache::Shard {
     Entry& removed = entries_[entry];
     CAIRN_ASSERT(usage_bytes_ >= removed.charge_bytes);
     usage_bytes_ -= removed.charge_bytes;
-    owner_->usage_bytes_.fetch_sub(removed.charge_bytes, std::memory_order_relaxed);
     removed.block.reset();
     free_entries_.push_back(entry);
   }
@@ -184,10 +192,10 @@ class BlockCache::Shard {
     (older != kNoEntry ? entries_[older].newer : lru_back_) = newer;
   }
 
-  BlockCache* const owner_;
   const size_t capacity_bytes_;
   std::mutex mutex_;
   // All guarded by mutex_.
+  Stats counters_;  // hits, misses, inserts and evictions
   size_t usage_bytes_ = 0;
   std::vector<Entry> entries_;          // the slab; a slot is live when its block is not null
   std::vector<uint32_t> free_entries_;  // slab slots to reuse
@@ -206,7 +214,7 @@ BlockCache::BlockCache(size_t capacity_bytes, int shard_count_log2)
   const size_t remainder_bytes = capacity_bytes % shard_count;
   shards_.reserve(shard_count);
   for (size_t i = 0; i < shard_count; i++) {
-    shards_.push_back(std::make_unique<Shard>(this, base_bytes + (i < remainder_bytes ? 1 : 0)));
+    shards_.push_back(std::make_unique<Shard>(base_bytes + (i < remainder_bytes ? 1 : 0)));
   }
 }
 
@@ -237,11 +245,7 @@ void BlockCache::insert(uint64_t cache_id, uint64_t offset, std::shared_ptr<cons
 
 BlockCache::Stats BlockCache::stats() const {
   Stats stats;
-  stats.hits = hits_.load(std::memory_order_relaxed);
-  stats.misses = misses_.load(std::memory_order_relaxed);
-  stats.inserts = inserts_.load(std::memory_order_relaxed);
-  stats.evictions = evictions_.load(std::memory_order_relaxed);
-  stats.usage_bytes = usage_bytes_.load(std::memory_order_relaxed);
+  for (const auto& shard : shards_) shard->add_stats(&stats);
   stats.capacity_bytes = capacity_bytes_;
   return stats;
 }

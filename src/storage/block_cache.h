@@ -8,9 +8,8 @@
 // itself holds.
 // Thread-safety: every method may be called from any number of threads at once. Entries are
 // spread over 2^shard_count_log2 shards by a hash of their key; each shard has its own mutex,
-// LRU list and index, so readers of different blocks rarely wait for each other. The
-// counters are atomics readable at any time; stats() reads each one on its own, so the fields of
-// one snapshot may be a moment apart.
+// LRU list, index and counters, so readers of different blocks rarely wait for each other.
+// stats() adds up the shards one at a time, so the fields of one snapshot may be a moment apart.
 // Invariants: each shard's usage stays within its capacity after every call, and the shard
 // capacities sum to capacity_bytes, so usage_bytes <= capacity_bytes; an entry is in its shard's
 // index exactly when it is in its LRU list.
@@ -70,7 +69,7 @@ class BlockCache {
     return block.size_bytes() + kEntryOverheadBytes;
   }
 
-  Stats stats() const;
+  Stats stats() const;  // takes each shard's lock in turn
   size_t capacity_bytes() const { return capacity_bytes_; }
 
  private:
@@ -83,11 +82,6 @@ class BlockCache {
   const int shard_count_log2_;
   std::vector<std::unique_ptr<Shard>> shards_;
   std::atomic<uint64_t> next_cache_id_{1};
-  std::atomic<uint64_t> hits_{0};
-  std::atomic<uint64_t> misses_{0};
-  std::atomic<uint64_t> inserts_{0};
-  std::atomic<uint64_t> evictions_{0};
-  std::atomic<size_t> usage_bytes_{0};
 };
 
 }  // namespace cairn

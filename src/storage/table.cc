@@ -7,18 +7,17 @@
 
 namespace cairn {
 
-// A two-level cursor: the index cursor picks a data block, a block cursor walks it.
-// Invariant: data_ holds a cursor only while index_ is valid and points at the index entry of
-// the block data_ walks.
+// A two-level cursor: a position in the index picks a data block, a block cursor walks it.
+// Invariant: data_ holds a cursor only while position_ < the block count and data_ walks the
+// block at position_.
 class Table::TableIterator final : public Iterator {
  public:
-  TableIterator(const Table& table, BlockCacheFill fill)
-      : table_(table), fill_(fill), index_(*table.index_block_) {}
+  TableIterator(const Table& table, BlockCacheFill fill) : table_(table), fill_(fill) {}
 
   bool valid() const override { return status_.is_ok() && data_.has_value() && data_->valid(); }
   void seek_to_first() override {
     if (!status_.is_ok()) return;
-    index_.seek_to_first();
+    position_ = 0;
     load_data_block();
     if (data_.has_value()) data_->seek_to_first();
     skip_exhausted_blocks();
@@ -27,7 +26,7 @@ class Table::TableIterator final : public Iterator {
   // holds the first entry >= target.
   void seek(std::string_view target) override {
     if (!status_.is_ok()) return;
-    index_.seek(target);
+    position_ = table_.index_.find(target);
     load_data_block();
     if (data_.has_value()) data_->seek(target);
     skip_exhausted_blocks();
@@ -48,8 +47,8 @@ class Table::TableIterator final : public Iterator {
   Status status() const override { return status_; }
 
  private:
-  // Points data_ (unpositioned) at the block of the current index entry, or clears it at the end
-  // of the index or on error.
+  // Points data_ (unpositioned) at the block at position_, or clears it past the last block or
+  // on error.
   void load_data_block();
   // Moves past the ends of data blocks into the next non-empty block.
   void skip_exhausted_blocks();
@@ -57,39 +56,33 @@ class Table::TableIterator final : public Iterator {
 
   const Table& table_;
   const BlockCacheFill fill_;
-  BlockCursor index_;
+  size_t position_ = 0;  // in table_.index_
   std::shared_ptr<const Block> data_block_;
   std::optional<BlockCursor> data_;  // over *data_block_, so declared (and destroyed) after it
-  BlockHandle data_block_handle_;    // where *data_block_ was read from
+  size_t data_block_position_ = 0;   // where in the index *data_block_ is
   Status status_;                    // once an error, always an error
 };
 
 void Table::TableIterator::load_data_block() {
-  if (!index_.valid()) {
+  if (position_ >= table_.index_.block_count()) {
     data_.reset();
     data_block_.reset();
-    if (!index_.status().is_ok()) fail(index_.status());
     return;
   }
-  Result<BlockHandle> handle = table_.decode_index_value(index_.value());
-  if (!handle.is_ok()) {
-    fail(handle.status());
-    return;
-  }
-  if (data_block_ != nullptr && handle->offset == data_block_handle_.offset &&
-      handle->size == data_block_handle_.size) {
+  if (data_block_ != nullptr && data_block_position_ == position_) {
     data_.emplace(*data_block_);  // a seek within the block already read
     return;
   }
   data_.reset();
   data_block_.reset();
-  Result<std::shared_ptr<const Block>> block = table_.read_data_block(*handle, fill_);
+  Result<std::shared_ptr<const Block>> block =
+      table_.read_data_block(table_.index_.handle(position_), fill_);
   if (!block.is_ok()) {
     fail(block.status());
     return;
   }
   data_block_ = std::move(block).value();
-  data_block_handle_ = *handle;
+  data_block_position_ = position_;
   data_.emplace(*data_block_);
 }
 
@@ -99,8 +92,7 @@ void Table::TableIterator::skip_exhausted_blocks() {
       fail(data_->status());
       return;
     }
-    CAIRN_ASSERT(index_.valid());
-    index_.next();
+    position_++;
     load_data_block();
     if (data_.has_value()) data_->seek_to_first();
   }
@@ -149,7 +141,9 @@ Status Table::read_metadata(const Footer& footer) {
   CAIRN_RETURN_IF_ERROR(check_block_handle(footer.index_handle, blocks_end_bytes, *file_name_));
   CAIRN_ASSIGN_OR_RETURN(std::string index_contents,
                          read_block(*file_, footer.index_handle, *file_name_));
-  CAIRN_ASSIGN_OR_RETURN(index_block_, Block::parse(std::move(index_contents), file_name_));
+  CAIRN_ASSIGN_OR_RETURN(const std::shared_ptr<const Block> index_block,
+                         Block::parse(std::move(index_contents), file_name_));
+  CAIRN_ASSIGN_OR_RETURN(index_, TableIndex::build(*index_block, blocks_end_bytes, *file_name_));
   if (footer.filter_handle.size > 0) {
     CAIRN_RETURN_IF_ERROR(check_block_handle(footer.filter_handle, blocks_end_bytes, *file_name_));
     CAIRN_ASSIGN_OR_RETURN(filter_, read_block(*file_, footer.filter_handle, *file_name_));
@@ -174,23 +168,14 @@ Result<std::shared_ptr<const Block>> Table::read_data_block(const BlockHandle& h
   return block;
 }
 
-Result<BlockHandle> Table::decode_index_value(std::string_view encoded) const {
-  BlockHandle handle;
-  if (!decode_block_handle(&encoded, &handle) || !encoded.empty()) {
-    return Status::corruption(*file_name_ + ": malformed block handle in the index");
-  }
-  return handle;
-}
-
-// Cursors on the stack rather than a TableIterator: no allocation, no virtual call. Like the
+// A cursor on the stack rather than a TableIterator: no allocation, no virtual call. Like the
 // iterator, it moves on to the next block when a block holds no entry >= target, which an
 // honest index never needs (a block's index key is its last key).
 template <typename Visit>
 Status Table::visit_first_at_or_after(std::string_view target, Visit&& visit) const {
-  BlockCursor index(*index_block_);
-  for (index.seek(target); index.valid(); index.next()) {
-    CAIRN_ASSIGN_OR_RETURN(const BlockHandle handle, decode_index_value(index.value()));
-    CAIRN_ASSIGN_OR_RETURN(const std::shared_ptr<const Block> block, read_data_block(handle));
+  for (size_t position = index_.find(target); position < index_.block_count(); position++) {
+    CAIRN_ASSIGN_OR_RETURN(const std::shared_ptr<const Block> block,
+                           read_data_block(index_.handle(position)));
     BlockCursor data(*block);
     data.seek(target);
     if (data.valid()) {
@@ -199,7 +184,7 @@ Status Table::visit_first_at_or_after(std::string_view target, Visit&& visit) co
     }
     CAIRN_RETURN_IF_ERROR(data.status());
   }
-  return index.status();
+  return Status::ok();
 }
 
 Result<std::optional<TableEntry>> Table::find_first_at_or_after(std::string_view target) const {

@@ -1,13 +1,14 @@
 // Table: an open, immutable SSTable file (docs/sstable-format.md) answering point lookups and
 // scans over its internal-key entries.
 //
-// Ownership: a Table owns its file, its parsed index block and its filter, which stay pinned in
-// memory for the table's life (bounded by the table cache's capacity). Data blocks are read on
+// Ownership: a Table owns its file, its decoded index (TableIndex) and its filter, which stay
+// pinned in memory for the table's life (bounded by the table cache's capacity). Data blocks are read on
 // demand, decompressed, and shared: through TableOptions::block_cache when there is one, else
 // held only by the iterator that read them (one block at a time).
 // Thread-safety: immutable after open(); any number of threads may call its const methods at
 // once (RandomAccessFile::read is thread-safe). Each iterator is used by one thread.
-// Invariants: the footer, index block and filter were read and checksum-verified by open(). Every
+// Invariants: the footer, index block and filter were read and checksum-verified by open(), and
+// the index was checked whole (sorted keys, handles within the file). Every
 // data block is checksum-verified (and decompressed) each time it is read from the file; the
 // block cache holds only blocks that passed. How blocks are stored is read from each block's
 // trailer, never from the reader's options. Corruption anywhere surfaces as a
@@ -27,6 +28,7 @@
 #include "storage/iterator.h"
 #include "storage/options.h"
 #include "storage/table_format.h"
+#include "storage/table_index.h"
 
 namespace cairn {
 
@@ -40,7 +42,8 @@ struct TableEntry {
 
 class Table {
  public:
-  // Reads and verifies the footer, index block and filter. Corruption names file_name.
+  // Reads and verifies the footer, index block and filter, and decodes the index. Corruption
+  // names file_name.
   // REQUIRES: file_size_bytes is the size of `file`.
   static Result<std::shared_ptr<Table>> open(const TableOptions& options,
                                              std::unique_ptr<RandomAccessFile> file,
@@ -79,8 +82,6 @@ class Table {
   // its block is held; the filter is not consulted.
   template <typename Visit>
   Status visit_first_at_or_after(std::string_view target, Visit&& visit) const;
-  // The handle an index entry's value holds; Corruption if malformed.
-  Result<BlockHandle> decode_index_value(std::string_view encoded) const;
 
   Table(const TableOptions& options, std::unique_ptr<RandomAccessFile> file,
         uint64_t file_size_bytes, std::string file_name);
@@ -99,7 +100,7 @@ class Table {
   const std::unique_ptr<RandomAccessFile> file_;
   const uint64_t file_size_bytes_;
   const std::shared_ptr<const std::string> file_name_;  // shared with every block read
-  std::shared_ptr<const Block> index_block_;
+  TableIndex index_;
   std::optional<std::string> filter_;  // absent when the table was written without one
 };
 
