@@ -179,6 +179,16 @@ void stats_section(Server& server, InfoWriter& out) {
   out.field("engine_user_bytes_written", engine.user_bytes_written);
   out.field("engine_flush_count", engine.flush_count);
   out.field("engine_compaction_count", engine.compaction_count);
+  out.field("engine_compaction_bytes_written", engine.compaction_bytes_written);
+  out.field("engine_stall_micros", engine.stall_micros);
+  std::string files_per_level;
+  for (const DatabaseStats::Level& level : engine.levels) {
+    if (!files_per_level.empty()) files_per_level += ',';
+    files_per_level += std::to_string(level.file_count);
+  }
+  out.field("engine_files_per_level", files_per_level);
+  out.field("engine_block_cache_hits", engine.block_cache_hits);
+  out.field("engine_block_cache_misses", engine.block_cache_misses);
 }
 
 void cpu_section(InfoWriter& out, const ProcessFacts& facts) {

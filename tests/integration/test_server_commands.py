@@ -191,6 +191,22 @@ def test_info_stats_counters(c):
     assert int(after["total_commands_processed"]) >= int(before["total_commands_processed"]) + 4
 
 
+def test_info_engine_counters(c):
+    """INFO stats reports the engine's shape: SAVE flushes a table into level 0, and a GET
+    served from it counts in the block cache."""
+    c.set("engine-key", "v" * 100)
+    assert c.save()
+    before, _ = info_fields(c, "stats")
+    files = [int(n) for n in before["engine_files_per_level"].split(",")]
+    assert len(files) >= 2 and sum(files) >= 1, files
+    assert int(before["engine_flush_count"]) >= 1
+    assert int(before["engine_stall_micros"]) >= 0
+    assert c.get("engine-key") == b"v" * 100
+    after, _ = info_fields(c, "stats")
+    lookups = lambda f: int(f["engine_block_cache_hits"]) + int(f["engine_block_cache_misses"])
+    assert lookups(after) > lookups(before)
+
+
 def test_info_commandstats(c):
     def calls(name):
         fields, _ = info_fields(c, "commandstats")
