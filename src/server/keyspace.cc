@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <utility>
 
 #include "io/env.h"
 #include "io/scheduler.h"
@@ -270,7 +271,10 @@ void KeyspaceWrite::replace_index(std::string_view key, uint64_t expiry_ms,
   if (old.has_value() && old->trailer.expiry_ms != 0 && old->trailer.expiry_ms != expiry_ms) {
     batch_.remove(expiry_index_key(old->trailer.expiry_ms, key));
   }
-  if (expiry_ms != 0) batch_.put(expiry_index_key(expiry_ms, key), "");
+  if (expiry_ms != 0) {
+    batch_.put(expiry_index_key(expiry_ms, key), "");
+    earliest_index_expiry_ms_ = std::min(earliest_index_expiry_ms_, expiry_ms);
+  }
 }
 
 Status KeyspaceWrite::put_string(std::string_view key, std::string_view payload, uint64_t expiry_ms,
@@ -308,6 +312,7 @@ Status KeyspaceWrite::put_entry(std::string_view key, const StringEntry& source,
   // The new index entry goes in first (a stale entry is harmless, a missing one is not).
   if (expiry_ms != 0) {
     CAIRN_RETURN_IF_ERROR(keyspace_.database_->put(expiry_index_key(expiry_ms, key), ""));
+    keyspace_.note_expiry_due(expiry_ms);
   }
   CAIRN_RETURN_IF_ERROR(writer->commit());
   replace_index(key, expiry_ms, old);
@@ -324,6 +329,7 @@ void KeyspaceWrite::remove(std::string_view key, const StringEntry& old) {
 Status KeyspaceWrite::commit() {
   if (batch_.count() > 0) CAIRN_RETURN_IF_ERROR(keyspace_.database_->write(batch_));
   batch_.clear();
+  keyspace_.note_expiry_due(std::exchange(earliest_index_expiry_ms_, UINT64_MAX));
   for (const std::string& key : modified_) keyspace_.notify(key);
   modified_.clear();
   return Status::ok();

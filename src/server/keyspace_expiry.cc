@@ -16,19 +16,32 @@ bool ExpiredRecordFilter::should_drop(std::string_view engine_key, std::string_v
 
 Result<uint64_t> Keyspace::expire_cycle(uint64_t budget_ms) {
   std::lock_guard cycle(expire_cycle_mutex_);
+  if (now_ms() < next_expiry_due_ms_.load()) return uint64_t{0};
+  next_expiry_due_ms_.store(UINT64_MAX);  // writers lower it again from here on
+  uint64_t next_due_ms = 0;               // after an error: scan again next time
+  Result<uint64_t> removed = expire_due_entries(budget_ms, &next_due_ms);
+  note_expiry_due(removed.is_ok() ? next_due_ms : 0);
+  return removed;
+}
+
+Result<uint64_t> Keyspace::expire_due_entries(uint64_t budget_ms, uint64_t* next_due_ms) {
   Clock* timer = Clock::real();
   const uint64_t start_micros = timer->now_micros();
   const uint64_t now = now_ms();
   uint64_t removed = 0;
   uint64_t visited = 0;
+  uint64_t left_behind_ms = UINT64_MAX;
   std::unique_ptr<Iterator> it = database_->new_iterator(ReadOptions());
   for (it->seek(expiry_index_prefix()); it->valid(); it->next()) {
     uint64_t expiry_ms = 0;
     std::string_view user_key;
     if (!parse_expiry_index_key(it->key(), &expiry_ms, &user_key)) break;  // past the index
-    if (expiry_ms > now) break;  // the index is in time order: nothing later is due
-    if (visited == kExpireCycleEntriesMax) break;
-    if (visited % 16 == 0 && timer->now_micros() - start_micros >= budget_ms * 1000) break;
+    // The index is in time order: the first entry not handled bounds every later one.
+    if (expiry_ms > now || visited == kExpireCycleEntriesMax ||
+        (visited % 16 == 0 && timer->now_micros() - start_micros >= budget_ms * 1000)) {
+      left_behind_ms = expiry_ms;
+      break;
+    }
     visited++;
     KeyLockGuard guard = lock_key(user_key);
     CAIRN_ASSIGN_OR_RETURN(const std::optional<StringEntry> entry,
@@ -46,7 +59,14 @@ Result<uint64_t> Keyspace::expire_cycle(uint64_t budget_ms) {
     }
   }
   CAIRN_RETURN_IF_ERROR(it->status());
+  *next_due_ms = left_behind_ms;
   return removed;
+}
+
+void Keyspace::note_expiry_due(uint64_t expiry_ms) {
+  uint64_t current = next_expiry_due_ms_.load();
+  while (expiry_ms < current && !next_expiry_due_ms_.compare_exchange_weak(current, expiry_ms)) {
+  }
 }
 
 }  // namespace cairn

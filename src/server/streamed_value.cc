@@ -46,7 +46,10 @@ Status StreamedValue::commit(uint64_t expiry_ms, const std::optional<StringEntry
   Database& database = keyspace_.database();
   // The new index entry before the record, the old one removed after: a crash in between leaves
   // at worst a stale entry, which active expiry discards.
-  if (expiry_ms != 0) CAIRN_RETURN_IF_ERROR(database.put(expiry_index_key(expiry_ms, key_), ""));
+  if (expiry_ms != 0) {
+    CAIRN_RETURN_IF_ERROR(database.put(expiry_index_key(expiry_ms, key_), ""));
+    keyspace_.note_expiry_due(expiry_ms);
+  }
   CAIRN_RETURN_IF_ERROR(writer_->commit());
   if (old.has_value() && old->trailer.expiry_ms != 0 && old->trailer.expiry_ms != expiry_ms) {
     CAIRN_RETURN_IF_ERROR(database.remove(expiry_index_key(old->trailer.expiry_ms, key_)));

@@ -142,6 +142,38 @@ TEST_F(KeyspaceTest, ActiveExpiryCycle) {
   EXPECT_EQ(get("rewritten"), "v2");
 }
 
+// Proves the cycle's bound: with nothing due it skips the engine, a TTL written after a cycle
+// lowers the bound so the next due cycle still finds it, and a pass cut short by its budget
+// leaves the bound at "due now".
+TEST_F(KeyspaceTest, ActiveExpiryBoundTracksTheEarliestEntry) {
+  ASSERT_TRUE(keyspace_->expire_cycle(1000).is_ok());
+  EXPECT_EQ(keyspace_->next_expiry_due_ms(), UINT64_MAX);  // an empty index: nothing ever due
+  const uint64_t now = keyspace_->now_ms();
+  set("later", "v", now + 5000);
+  set("soon", "v", now + 1000);
+  EXPECT_EQ(keyspace_->next_expiry_due_ms(), now + 1000);
+  auto removed = keyspace_->expire_cycle(1000);
+  ASSERT_TRUE(removed.is_ok());
+  EXPECT_EQ(*removed, 0u);
+  EXPECT_EQ(keyspace_->next_expiry_due_ms(), now + 1000);  // the first entry it left behind
+  clock_.advance_micros(1000 * 1000);
+  removed = keyspace_->expire_cycle(1000);
+  ASSERT_TRUE(removed.is_ok());
+  EXPECT_EQ(*removed, 1u);
+  EXPECT_EQ(keyspace_->next_expiry_due_ms(), now + 5000);
+
+  for (int i = 0; i < 5; i++) set("due" + std::to_string(i), "v", now + 1500);
+  clock_.advance_micros(1000 * 1000);
+  removed = keyspace_->expire_cycle(0);  // no budget: stops before the first entry
+  ASSERT_TRUE(removed.is_ok());
+  EXPECT_EQ(*removed, 0u);
+  EXPECT_LE(keyspace_->next_expiry_due_ms(), keyspace_->now_ms());
+  removed = keyspace_->expire_cycle(1000);
+  ASSERT_TRUE(removed.is_ok());
+  EXPECT_EQ(*removed, 5u);
+  EXPECT_EQ(index_entries(), 1u);  // "later" is left
+}
+
 TEST_F(KeyspaceTest, ActiveExpirySkipsStaleEntries) {
   const uint64_t now = keyspace_->now_ms();
   // A stale index entry (as a crash between a streamed value's writes could leave).
