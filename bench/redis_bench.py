@@ -109,10 +109,11 @@ def redis_argv(redis_server):
     return argv
 
 
-def cairnd_argv(cairnd):
+def cairnd_argv(cairnd, extra_flags):
     def argv(port, directory):
         return [cairnd, "--port", str(port), "--bind", HOST, "--dir",
-                os.path.join(directory, "data"), "--fsync", "everysec", "--log-level", "warn"]
+                os.path.join(directory, "data"), "--fsync", "everysec", "--log-level",
+                "warn"] + extra_flags
     return argv
 
 
@@ -214,7 +215,7 @@ def print_table(results):
 
 def measure_memory(args, workdir):
     figures = {}
-    for name, argv in (("redis", redis_argv(args.redis_server)), ("cairn", cairnd_argv(args.cairnd))):
+    for name, argv in (("redis", redis_argv(args.redis_server)), ("cairn", cairnd_argv(args.cairnd, args.cairnd_flags))):
         server = Server(name, argv, workdir)
         try:
             rss_empty = server.rss_mib()
@@ -241,6 +242,8 @@ def main():
     parser.add_argument("--cairnd", default="build-bench-redis/cairnd")
     parser.add_argument("--redis-server", default=shutil.which("redis-server") or "redis-server")
     parser.add_argument("--quick", action="store_true", help="a run under 2 minutes")
+    parser.add_argument("--cairnd-flags", default="", help="extra cairnd flags, for experiments "
+                        "(e.g. \"--threads 2\"); the published figures use the defaults")
     parser.add_argument("--workdir", default=None, help="where the servers' directories go")
     args = parser.parse_args()
     if args.quick:
@@ -248,6 +251,7 @@ def main():
     else:
         args.requests_p1, args.requests_p16, args.repeats, args.memory_keys = 200000, 1000000, 3, 5000000
     args.cairnd = os.path.abspath(args.cairnd)
+    args.cairnd_flags = args.cairnd_flags.split()
     for tool in (args.cairnd, args.redis_server, "redis-benchmark", "redis-cli"):
         if shutil.which(tool) is None:
             sys.exit("redis_bench: %s not found (make bench-redis builds cairnd; "
@@ -260,7 +264,7 @@ def main():
     servers = []
     try:
         servers.append(Server("redis", redis_argv(args.redis_server), workdir))
-        servers.append(Server("cairn", cairnd_argv(args.cairnd), workdir))
+        servers.append(Server("cairn", cairnd_argv(args.cairnd, args.cairnd_flags), workdir))
         results = measure_rows(servers, args)
     finally:
         for server in servers:

@@ -125,6 +125,7 @@ constexpr std::array kFields = {
     Field{"client_output_buffer_limit", &set_unsigned<&ServerConfig::client_output_buffer_limit>},
     Field{"maxclients", &set_unsigned<&ServerConfig::maxclients>},
     Field{"block_cache_bytes", &set_unsigned<&ServerConfig::block_cache_bytes>},
+    Field{"row_cache_bytes", &set_unsigned<&ServerConfig::row_cache_bytes>},
     Field{"write_buffer_bytes", &set_unsigned<&ServerConfig::write_buffer_bytes>},
     Field{"blob_threshold_bytes", &set_unsigned<&ServerConfig::blob_threshold_bytes>},
     Field{"expiry_cycle_interval_ms", &set_unsigned<&ServerConfig::expiry_cycle_interval_ms>},

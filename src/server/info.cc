@@ -139,6 +139,7 @@ void memory_section(Server& server, InfoWriter& out, const ProcessFacts& facts) 
   out.field("used_memory_peak_human", human_bytes(facts.peak_rss_bytes));
   out.field("block_cache_usage_bytes", stats.block_cache_usage_bytes);
   out.field("block_cache_capacity_bytes", stats.block_cache_capacity_bytes);
+  out.field("row_cache_usage_bytes", stats.row_cache_usage_bytes);
   out.field("maxmemory", 0);
   out.field("maxmemory_human", "0B");
   out.field("maxmemory_policy", "noeviction");
@@ -189,6 +190,8 @@ void stats_section(Server& server, InfoWriter& out) {
   out.field("engine_files_per_level", files_per_level);
   out.field("engine_block_cache_hits", engine.block_cache_hits);
   out.field("engine_block_cache_misses", engine.block_cache_misses);
+  out.field("engine_row_cache_hits", engine.row_cache_hits);
+  out.field("engine_row_cache_misses", engine.row_cache_misses);
 }
 
 void cpu_section(InfoWriter& out, const ProcessFacts& facts) {

@@ -49,6 +49,7 @@
 #include "storage/log_writer.h"
 #include "storage/memtable.h"
 #include "storage/options.h"
+#include "storage/row_cache.h"
 #include "storage/table_cache.h"
 #include "storage/version_set.h"
 #include "storage/write_batch.h"
@@ -211,6 +212,7 @@ class Database {
   // What one read looks at: a sequence and the sources that hold it, kept alive while read.
   struct ReadState {
     SequenceNumber sequence = 0;
+    bool latest = false;  // no snapshot: the row cache may answer
     std::shared_ptr<MemTable> memtable;
     std::shared_ptr<MemTable> immutable;  // may be null
     std::shared_ptr<const Version> version;
@@ -234,6 +236,8 @@ class Database {
   Status write_checked(const WriteBatch& batch);
   Status write_through_queue(WriteKind kind, const WriteBatch* batch);
   Status apply_group(std::unique_lock<std::mutex>& lock, Writer& leader, Writer** last_in_group);
+  // Forgets every key `group` writes from the row cache, as written at `sequence`.
+  void invalidate_row_cache(const WriteBatch& group, SequenceNumber sequence);
   Status make_room_for_write(std::unique_lock<std::mutex>& lock, bool force_switch);
   void delay_write(std::unique_lock<std::mutex>& lock);
   Status switch_memtable();
@@ -293,6 +297,7 @@ class Database {
   const std::string directory_;
   std::unique_ptr<FileLock> lock_;
   TableCache table_cache_;
+  const std::unique_ptr<RowCache> row_cache_;  // null when Options::row_cache_bytes is 0
   VersionSet versions_;
   // Created at open (recover()), once the blob files already present are counted.
   std::unique_ptr<BlobStore> blobs_;

@@ -48,6 +48,10 @@ struct DatabaseStats {
   uint64_t block_cache_misses = 0;
   uint64_t block_cache_usage_bytes = 0;
   uint64_t block_cache_capacity_bytes = 0;
+  // Row cache (zero without one).
+  uint64_t row_cache_hits = 0;
+  uint64_t row_cache_misses = 0;
+  uint64_t row_cache_usage_bytes = 0;
 
   // Bytes written to disk (WAL, blob files, flushes, compactions) per byte the user wrote.
   double write_amplification() const;

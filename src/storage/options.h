@@ -135,6 +135,14 @@ struct Options {
   // about as much room as live ones. 0 turns it off. REQUIRES: 0 <= it <= 1.
   double blob_gc_live_fraction_min = 0.5;
 
+  // The row cache (row_cache.h): newest values of keys that point lookups found in the tables,
+  // answered without touching the tables again. 0 turns it off. Values over
+  // RowCache::kValueBytesMax and values in blob files are not cached. With a compaction filter,
+  // a value the filter drops may still be answered from the row cache until it is written or
+  // evicted: use both only when the filter drops values readers treat as absent anyway (as
+  // cairnd's expired records are).
+  size_t row_cache_bytes = 0;
+
   TableOptions table;
   CompactionOptions compaction;
 };

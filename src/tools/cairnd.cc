@@ -161,6 +161,8 @@ int main(int argc, char** argv) {
             "Reply bytes waiting for a client before it is disconnected (0 = no limit)");
   flags.add("--maxclients", &cairn::ServerConfig::maxclients, "Most connected clients");
   flags.add("--block-cache-bytes", &cairn::ServerConfig::block_cache_bytes, "Engine block cache");
+  flags.add("--row-cache-bytes", &cairn::ServerConfig::row_cache_bytes,
+            "Engine row cache (values of keys read)");
   flags.add("--write-buffer-bytes", &cairn::ServerConfig::write_buffer_bytes,
             "Engine memtable size");
   flags.add("--blob-threshold-bytes", &cairn::ServerConfig::blob_threshold_bytes,

@@ -205,6 +205,12 @@ def test_info_engine_counters(c):
     after, _ = info_fields(c, "stats")
     lookups = lambda f: int(f["engine_block_cache_hits"]) + int(f["engine_block_cache_misses"])
     assert lookups(after) > lookups(before)
+    # The table's answer went to the row cache: the next GET is served from it, a write drops it.
+    assert c.get("engine-key") == b"v" * 100
+    again, _ = info_fields(c, "stats")
+    assert int(again["engine_row_cache_hits"]) == int(after["engine_row_cache_hits"]) + 1
+    c.set("engine-key", "w")
+    assert c.get("engine-key") == b"w"
 
 
 def test_info_commandstats(c):

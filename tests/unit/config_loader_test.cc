@@ -43,6 +43,7 @@ TEST_F(ConfigLoaderTest, ReadsEveryKey) {
                    "client_output_buffer_limit = 0\n"
                    "maxclients = 50\n"
                    "block_cache_bytes = 1048576\n"
+                   "row_cache_bytes = 2097152\n"
                    "write_buffer_bytes = 4194304\n"
                    "blob_threshold_bytes = 4096\n"
                    "expiry_cycle_interval_ms = 200\n"
@@ -59,6 +60,7 @@ TEST_F(ConfigLoaderTest, ReadsEveryKey) {
   EXPECT_EQ(config_.client_output_buffer_limit, 0u);
   EXPECT_EQ(config_.maxclients, 50u);
   EXPECT_EQ(config_.block_cache_bytes, 1048576u);
+  EXPECT_EQ(config_.row_cache_bytes, 2097152u);
   EXPECT_EQ(config_.write_buffer_bytes, 4194304u);
   EXPECT_EQ(config_.blob_threshold_bytes, 4096u);
   EXPECT_EQ(config_.expiry_cycle_interval_ms, 200u);
