@@ -62,7 +62,7 @@ TEST(RowCacheTest, CapacityAndSecondChance) {
   cache.insert("big", std::string(RowCache::kValueBytesMax + 1, 'b'), 1);
   EXPECT_FALSE(cache.lookup("big", &value));
 
-  // One shard holds about 5 entries of this size: fill with many keys, keeping one hot.
+  // One shard holds about 4 entries of this size: fill with many keys, keeping one hot.
   RowCache small(capacity);
   small.insert("hot", std::string(100, 'h'), 1);
   for (int i = 0; i < 2000; i++) {
