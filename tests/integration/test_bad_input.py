@@ -19,16 +19,18 @@ pytestmark = pytest.mark.skipif(target_name() != "cairnd", reason="cairnd proces
 OUTPUT_LIMIT_BYTES = 8 * MIB
 BLOCK_CACHE_BYTES = 64 * MIB
 ROW_CACHE_BYTES = 16 * MIB
+WRITE_BUFFER_BYTES = 16 * MIB
 
 
 @pytest.fixture(scope="module")
 def node(tmp_path_factory):
     """One cairnd for the module, with an 8 MiB output buffer limit (the slow-client test) and a
-    64 MiB block cache and 16 MiB row cache (the memory bound at the end)."""
+    64 MiB block cache, 16 MiB row cache and 16 MiB memtable (the memory bound at the end)."""
     data_dir = str(tmp_path_factory.mktemp("bad-input") / "data")
     proc = start_cairnd(["--client-output-buffer-limit", str(OUTPUT_LIMIT_BYTES),
                          "--block-cache-bytes", str(BLOCK_CACHE_BYTES),
-                         "--row-cache-bytes", str(ROW_CACHE_BYTES)], dir=data_dir)
+                         "--row-cache-bytes", str(ROW_CACHE_BYTES),
+                         "--write-buffer-bytes", str(WRITE_BUFFER_BYTES)], dir=data_dir)
     proc.rss_start_mib = rss_mib(proc.pid)
     proc.rss_peak_mib = proc.rss_start_mib
     yield proc
