@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "common/assert.h"
+#include "storage/cache_slab.h"
 #include "storage/slot_index.h"
 
 namespace cairn {
@@ -31,8 +32,7 @@ uint64_t hash_key(uint64_t cache_id, uint64_t offset) {
 }  // namespace
 
 // One LRU list and the index from key to entry, both without a heap allocation per entry: the
-// entries live in a slab (a vector whose free slots are reused) and link to each other by slab
-// index, and the index (SlotIndex) maps a key's hash to its slab index. The counters are the
+// entries live in a CacheSlab and link to each other by slab index, and the index (SlotIndex) maps a key's hash to its slab index. The counters are the
 // shard's own, beside its mutex: shared counters would be written by every core at every lookup,
 // and the cache line moving between cores cost a quarter of a lookup.
 class BlockCache::Shard {
@@ -68,7 +68,7 @@ class BlockCache::Shard {
     if (charge_bytes > capacity_bytes_) return;
     const uint32_t existing = index_.find(hash, [&](uint32_t e) { return entries_[e].key == key; });
     if (existing != kNoEntry) remove(existing);
-    const uint32_t entry = allocate_entry();
+    const uint32_t entry = entries_.allocate();
     entries_[entry] = Entry{key, hash, std::move(block), charge_bytes, kNoEntry, kNoEntry};
     link_at_front(entry);
     index_.insert(hash, entry);
@@ -104,19 +104,7 @@ class BlockCache::Shard {
     unlink(entry);
     CAIRN_ASSERT(usage_bytes_ >= removed.charge_bytes);
     usage_bytes_ -= removed.charge_bytes;
-    removed.block.reset();
-    free_entries_.push_back(entry);
-  }
-
-  uint32_t allocate_entry() {
-    if (!free_entries_.empty()) {
-      const uint32_t entry = free_entries_.back();
-      free_entries_.pop_back();
-      return entry;
-    }
-    CAIRN_ASSERT(entries_.size() < kNoEntry);
-    entries_.emplace_back();
-    return static_cast<uint32_t>(entries_.size() - 1);
+    entries_.release(entry);
   }
 
   void link_at_front(uint32_t entry) {
@@ -139,23 +127,20 @@ class BlockCache::Shard {
   // All guarded by mutex_.
   Stats counters_;  // hits, misses, inserts and evictions
   size_t usage_bytes_ = 0;
-  std::vector<Entry> entries_;          // the slab; a slot is live when its block is not null
-  std::vector<uint32_t> free_entries_;  // slab slots to reuse
-  SlotIndex index_;                     // key hash -> slab slot, for the live entries
-  uint32_t lru_front_ = kNoEntry;       // most recently used
-  uint32_t lru_back_ = kNoEntry;        // least recently used, evicted first
+  CacheSlab<Entry> entries_;       // a slot is live when its block is not null
+  SlotIndex index_;                // key hash -> slab slot, for the live entries
+  uint32_t lru_front_ = kNoEntry;  // most recently used
+  uint32_t lru_back_ = kNoEntry;   // least recently used, evicted first
 };
 
 BlockCache::BlockCache(size_t capacity_bytes, int shard_count_log2)
     : capacity_bytes_(capacity_bytes), shard_count_log2_(shard_count_log2) {
   CAIRN_ASSERT(shard_count_log2 >= 0 && shard_count_log2 <= kShardCountLog2Max);
   const size_t shard_count = size_t{1} << shard_count_log2;
-  // The remainder goes one byte each to the first shards, so the capacities sum exactly.
-  const size_t base_bytes = capacity_bytes / shard_count;
-  const size_t remainder_bytes = capacity_bytes % shard_count;
   shards_.reserve(shard_count);
   for (size_t i = 0; i < shard_count; i++) {
-    shards_.push_back(std::make_unique<Shard>(base_bytes + (i < remainder_bytes ? 1 : 0)));
+    shards_.push_back(
+        std::make_unique<Shard>(shard_capacity_bytes(capacity_bytes, shard_count, i)));
   }
 }
 

@@ -5,6 +5,7 @@
 
 #include "common/assert.h"
 #include "common/checksum.h"
+#include "storage/cache_slab.h"
 #include "storage/slot_index.h"
 
 namespace cairn {
@@ -14,8 +15,7 @@ constexpr uint64_t kRowCacheHashSeed = 0x20e5'cace'0000'0001;
 
 }  // namespace
 
-// The entries live in a slab (a vector whose free slots are reused), each holding its key and
-// value in one string; the SlotIndex maps a key's hash to its slab slot. The CLOCK hand walks
+// The entries live in a CacheSlab, each holding its key and value in one string; the SlotIndex maps a key's hash to its slab slot. The CLOCK hand walks
 // the slab.
 class RowCache::Shard {
  public:
@@ -45,7 +45,7 @@ class RowCache::Shard {
     if (charge_bytes > capacity_bytes_) return;
     const uint32_t existing = find(key, hash);
     if (existing != SlotIndex::kNoEntry) remove(existing);
-    const uint32_t entry = allocate_entry();
+    const uint32_t entry = entries_.allocate();
     Entry& added = entries_[entry];
     added.hash = hash;
     added.bytes.assign(key);
@@ -119,19 +119,7 @@ class RowCache::Shard {
     CAIRN_ASSERT(erased);
     CAIRN_ASSERT(usage_bytes_ >= removed.charge_bytes);
     usage_bytes_ -= removed.charge_bytes;
-    removed = Entry();  // frees the bytes
-    free_entries_.push_back(entry);
-  }
-
-  uint32_t allocate_entry() {
-    if (!free_entries_.empty()) {
-      const uint32_t entry = free_entries_.back();
-      free_entries_.pop_back();
-      return entry;
-    }
-    CAIRN_ASSERT(entries_.size() < SlotIndex::kNoEntry);
-    entries_.emplace_back();
-    return static_cast<uint32_t>(entries_.size() - 1);
+    entries_.release(entry);  // frees the bytes
   }
 
   const size_t capacity_bytes_;
@@ -140,19 +128,17 @@ class RowCache::Shard {
   Stats counters_;
   size_t usage_bytes_ = 0;
   SequenceNumber invalidated_through_ = 0;  // the newest write sequence invalidated here
-  std::vector<Entry> entries_;              // the slab
-  std::vector<uint32_t> free_entries_;      // slab slots to reuse
+  CacheSlab<Entry> entries_;                // a slot is live when its charge is not 0
   SlotIndex index_;                         // key hash -> slab slot, for the live entries
   size_t hand_ = 0;                         // the CLOCK hand: a slab slot
 };
 
 RowCache::RowCache(size_t capacity_bytes) : capacity_bytes_(capacity_bytes) {
   const size_t shard_count = size_t{1} << kShardCountLog2;
-  const size_t base_bytes = capacity_bytes / shard_count;
-  const size_t remainder_bytes = capacity_bytes % shard_count;
   shards_.reserve(shard_count);
   for (size_t i = 0; i < shard_count; i++) {
-    shards_.push_back(std::make_unique<Shard>(base_bytes + (i < remainder_bytes ? 1 : 0)));
+    shards_.push_back(
+        std::make_unique<Shard>(shard_capacity_bytes(capacity_bytes, shard_count, i)));
   }
 }
 
