@@ -3,34 +3,21 @@
 // after the key is overwritten.
 #include <gtest/gtest.h>
 
-#include <filesystem>
 #include <string>
 
 #include "storage/database.h"
+#include "support/disk_database_test.h"
 
 namespace cairn {
 namespace {
 
-class GetValueTest : public ::testing::Test {
+class GetValueTest : public test::DiskDatabaseTest {
  protected:
   void SetUp() override {
-    directory_ = ::testing::TempDir() + "/get_value_" +
-                 std::to_string(::testing::UnitTest::GetInstance()->random_seed()) + "_" +
-                 ::testing::UnitTest::GetInstance()->current_test_info()->name();
-    std::filesystem::remove_all(directory_);
     Options options;
     options.blob_value_threshold_bytes = 1024;
     options.fsync = FsyncPolicy::kNever;
-    auto opened = Database::open(options, directory_);
-    ASSERT_TRUE(opened.is_ok()) << opened.status().to_string();
-    db_ = std::move(opened).value();
-  }
-  void TearDown() override {
-    if (db_) {
-      EXPECT_TRUE(db_->close().is_ok());
-    }
-    db_.reset();
-    std::filesystem::remove_all(directory_);
+    open_database(options, "get_value_");
   }
   static std::string read_all(ValueReader& reader) {
     std::string out;
@@ -43,9 +30,6 @@ class GetValueTest : public ::testing::Test {
     }
     return out;
   }
-
-  std::string directory_;
-  std::unique_ptr<Database> db_;
 };
 
 TEST_F(GetValueTest, AbsentAndDeleted) {

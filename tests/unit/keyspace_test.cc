@@ -13,6 +13,7 @@
 #include "model/engine_key.h"
 #include "model/string_number.h"
 #include "server/streamed_value.h"
+#include "support/test_directory.h"
 
 namespace cairn {
 namespace {
@@ -34,9 +35,7 @@ class RecordingObserver : public KeyspaceObserver {
 class KeyspaceTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    config_.dir = ::testing::TempDir() + "/keyspace_" +
-                  ::testing::UnitTest::GetInstance()->current_test_info()->name();
-    std::filesystem::remove_all(config_.dir);
+    config_.dir = test::fresh_test_directory("keyspace_");
     config_.blob_threshold_bytes = 4096;
     reopen();
   }

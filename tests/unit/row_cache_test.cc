@@ -5,7 +5,6 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
-#include <filesystem>
 #include <map>
 #include <optional>
 #include <string>
@@ -15,6 +14,7 @@
 #include "io/random.h"
 #include "storage/database.h"
 #include "storage/row_cache.h"
+#include "support/disk_database_test.h"
 
 namespace cairn {
 namespace {
@@ -71,35 +71,20 @@ TEST(RowCacheTest, CapacityAndSecondChance) {
   }
 }
 
-class RowCacheDatabaseTest : public ::testing::Test {
+class RowCacheDatabaseTest : public test::DiskDatabaseTest {
  protected:
   void SetUp() override {
-    directory_ = ::testing::TempDir() + "/row_cache_" +
-                 ::testing::UnitTest::GetInstance()->current_test_info()->name();
-    std::filesystem::remove_all(directory_);
     Options options;
     options.fsync = FsyncPolicy::kNever;
     options.row_cache_bytes = 1 << 20;
     options.write_buffer_size_bytes = 64 << 10;  // flushes often, so lookups reach the tables
-    auto opened = Database::open(options, directory_);
-    ASSERT_TRUE(opened.is_ok()) << opened.status().to_string();
-    db_ = std::move(opened).value();
-  }
-  void TearDown() override {
-    if (db_) {
-      EXPECT_TRUE(db_->close().is_ok());
-    }
-    db_.reset();
-    std::filesystem::remove_all(directory_);
+    open_database(options, "row_cache_");
   }
   std::optional<std::string> get(const ReadOptions& options, const std::string& key) {
     auto got = db_->get(options, key);
     EXPECT_TRUE(got.is_ok()) << got.status().to_string();
     return got.is_ok() ? *got : std::nullopt;
   }
-
-  std::string directory_;
-  std::unique_ptr<Database> db_;
 };
 
 // Proves a database with a row cache answers as a model does under random puts, deletes,

@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "server/server.h"
+#include "support/test_directory.h"
 
 namespace cairn {
 namespace {
@@ -49,9 +50,7 @@ struct TestClient {
 class ServerSessionTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    config_.dir = ::testing::TempDir() + "/server_session_" +
-                  ::testing::UnitTest::GetInstance()->current_test_info()->name();
-    std::filesystem::remove_all(config_.dir);
+    config_.dir = test::fresh_test_directory("server_session_");
     open();
   }
   void TearDown() override {
