@@ -71,6 +71,42 @@ TEST(RowCacheTest, CapacityAndSecondChance) {
   }
 }
 
+// Proves the index keeps every entry reachable through growth and the backward shifts of
+// removals: under random inserts, overwrites, invalidations and (in a small cache) evictions,
+// every lookup answers the last value inserted for its key or misses — never another key's
+// value — and a cache large enough to hold everything misses nothing it holds.
+TEST(RowCacheTest, IndexMatchesAModel) {
+  for (const size_t capacity : {size_t{64} << 20, size_t{64} << 10}) {
+    RowCache cache(capacity);
+    const bool evicts = capacity < (size_t{1} << 20);
+    std::map<std::string, std::string> model;
+    Random random(capacity);
+    std::string value;
+    for (int step = 0; step < 50000; step++) {
+      const std::string key = "k" + std::to_string(random.uniform(3000));
+      const uint64_t action = random.uniform(10);
+      if (action < 4) {
+        const std::string inserted = key + "@" + std::to_string(step);
+        cache.insert(key, inserted, 1);
+        model[key] = inserted;
+      } else if (action < 6) {
+        cache.invalidate(key, 1);
+        model.erase(key);
+      } else {
+        const bool hit = cache.lookup(key, &value);
+        const auto expected = model.find(key);
+        if (hit) {
+          ASSERT_NE(expected, model.end()) << key << " answered after its invalidation";
+          ASSERT_EQ(value, expected->second);
+        } else if (!evicts) {
+          ASSERT_EQ(expected, model.end()) << key << " lost at step " << step;
+        }
+      }
+      ASSERT_LE(cache.stats().usage_bytes, capacity);
+    }
+  }
+}
+
 class RowCacheDatabaseTest : public test::DiskDatabaseTest {
  protected:
   void SetUp() override {
