@@ -8,6 +8,7 @@
 #include "common/assert.h"
 #include "common/checksum.h"
 #include "storage/cache_slab.h"
+#include "storage/probed_slots.h"
 
 namespace cairn {
 namespace {
@@ -16,31 +17,27 @@ constexpr uint64_t kRowCacheHashSeed = 0x20e5'cace'0000'0001;
 
 }  // namespace
 
-// Each entry is one heap block, [Block header][key][value], and the shard's open-addressing
-// index holds a pointer to it beside 16 bits of its hash: a hit reads one index slot and one
-// block (the header, key and value are contiguous), two cache misses where a slab entry between
-// them made three. The CLOCK hand walks the index slots; an entry's reference bit lives in its
-// header. Linear probing, at most half full; deletion shifts later slots of the probe run back,
-// so no tombstones pile up.
+// Each entry is one heap block, [Block header][key][value], and the shard's index (ProbedSlots)
+// holds a pointer to it beside 16 bits of its hash: a hit reads one index slot and one block (the
+// header, key and value are contiguous), two cache misses where a slab entry between them made
+// three. The CLOCK hand walks the index slots; an entry's reference bit lives in its header.
 class RowCache::Shard {
  public:
   explicit Shard(size_t capacity_bytes)
-      : capacity_bytes_(capacity_bytes), slots_(kSlotCountMin, kEmptySlot) {}
+      : capacity_bytes_(capacity_bytes), slots_(kEmptySlot, BlockHashOf()) {}
 
   ~Shard() {
-    for (const uint64_t slot : slots_) {
-      if (slot != kEmptySlot) free_block(block_of(slot));
-    }
+    slots_.for_each([](uint64_t slot) { free_block(block_of(slot)); });
   }
 
   bool lookup(std::string_view key, uint64_t hash, std::string* value) {
     std::lock_guard lock(mutex_);
-    const size_t slot = find_slot(key, hash);
-    if (slots_[slot] == kEmptySlot) {
+    const size_t position = find(key, hash);
+    if (slots_.is_empty(position)) {
       counters_.misses++;
       return false;
     }
-    Block* block = block_of(slots_[slot]);
+    Block* block = block_of(slots_.at(position));
     block->referenced = true;
     value->assign(block->value());
     counters_.hits++;
@@ -56,14 +53,10 @@ class RowCache::Shard {
       return;
     }
     if (charge_bytes > capacity_bytes_) return;
-    const size_t existing = find_slot(key, hash);
-    if (slots_[existing] != kEmptySlot) erase_slot(existing);
+    const size_t existing = find(key, hash);
+    if (!slots_.is_empty(existing)) remove(existing);
     Block* added = new_block(key, value, hash);
-    if (2 * (size_ + 1) > slots_.size()) grow();
-    size_t slot = home_of(hash);
-    while (slots_[slot] != kEmptySlot) slot = next(slot);
-    slots_[slot] = slot_value(added, hash);
-    size_++;
+    slots_.insert(hash, slot_value(added, hash));
     usage_bytes_ += charge_bytes;
     counters_.inserts++;
     while (usage_bytes_ > capacity_bytes_) evict_one(added);
@@ -72,8 +65,8 @@ class RowCache::Shard {
   void invalidate(std::string_view key, uint64_t hash, SequenceNumber write_sequence) {
     std::lock_guard lock(mutex_);
     invalidated_through_ = std::max(invalidated_through_, write_sequence);
-    const size_t slot = find_slot(key, hash);
-    if (slots_[slot] != kEmptySlot) erase_slot(slot);
+    const size_t position = find(key, hash);
+    if (!slots_.is_empty(position)) remove(position);
   }
 
   void add_stats(Stats* stats) {
@@ -100,8 +93,7 @@ class RowCache::Shard {
   };
 
   static constexpr uint64_t kEmptySlot = 0;  // no block lives at address 0
-  static constexpr size_t kSlotCountMin = 64;  // a power of two
-  static constexpr int kPointerBits = 48;      // x86-64 and AArch64 user addresses fit
+  static constexpr int kPointerBits = 48;    // x86-64 and AArch64 user addresses fit
   static constexpr uint64_t kPointerMask = (uint64_t{1} << kPointerBits) - 1;
 
   // A slot holds the block's address in its low 48 bits and 16 bits of the hash (not the bits
@@ -110,12 +102,15 @@ class RowCache::Shard {
   static uint64_t tag_of(uint64_t hash) { return (hash >> 32) & 0xFFFF; }
   static uint64_t slot_value(const Block* block, uint64_t hash) {
     const auto address = reinterpret_cast<uintptr_t>(block);
-    CAIRN_ASSERT((address & ~kPointerMask) == 0);
+    CAIRN_ASSERT(address != 0 && (address & ~kPointerMask) == 0);
     return (tag_of(hash) << kPointerBits) | address;
   }
   static Block* block_of(uint64_t slot) {
     return reinterpret_cast<Block*>(static_cast<uintptr_t>(slot & kPointerMask));
   }
+  struct BlockHashOf {
+    uint64_t operator()(uint64_t slot) const { return block_of(slot)->hash; }
+  };
 
   static Block* new_block(std::string_view key, std::string_view value, uint64_t hash) {
     void* memory = ::operator new(sizeof(Block) + key.size() + value.size());
@@ -131,52 +126,23 @@ class RowCache::Shard {
     ::operator delete(block);
   }
 
-  size_t home_of(uint64_t hash) const { return static_cast<size_t>(hash) & (slots_.size() - 1); }
-  size_t next(size_t slot) const { return (slot + 1) & (slots_.size() - 1); }
-
-  // The slot holding `key`'s entry, or the empty slot where its probe ends.
-  size_t find_slot(std::string_view key, uint64_t hash) const {
+  // The position of `key`'s slot, or of the empty slot where its probe ends.
+  size_t find(std::string_view key, uint64_t hash) const {
     const uint64_t tag = tag_of(hash);
-    for (size_t slot = home_of(hash);; slot = next(slot)) {
-      const uint64_t value = slots_[slot];
-      if (value == kEmptySlot) return slot;
-      if ((value >> kPointerBits) != tag) continue;
-      const Block* block = block_of(value);
-      if (block->hash == hash && block->key() == key) return slot;
-    }
+    return slots_.find(hash, [&](uint64_t slot) {
+      if ((slot >> kPointerBits) != tag) return false;
+      const Block* block = block_of(slot);
+      return block->hash == hash && block->key() == key;
+    });
   }
 
-  // Doubles the index and re-places every entry (each block keeps its hash).
-  void grow() {
-    std::vector<uint64_t> old_slots(slots_.size() * 2, kEmptySlot);
-    old_slots.swap(slots_);
-    for (const uint64_t value : old_slots) {
-      if (value == kEmptySlot) continue;
-      size_t slot = home_of(block_of(value)->hash);
-      while (slots_[slot] != kEmptySlot) slot = next(slot);
-      slots_[slot] = value;
-    }
-  }
-
-  // Frees the entry at `slot` and shifts later entries of its probe run back, so that every
-  // probe still reaches its entry.
-  void erase_slot(size_t slot) {
-    Block* removed = block_of(slots_[slot]);
+  // Frees the entry at `position` and empties its slot (which a later slot may move into).
+  void remove(size_t position) {
+    Block* removed = block_of(slots_.at(position));
     CAIRN_ASSERT(usage_bytes_ >= removed->charge_bytes());
     usage_bytes_ -= removed->charge_bytes();
+    slots_.erase_at(position);  // reads the hashes of later blocks, so before the free
     free_block(removed);
-    size_--;
-    size_t hole = slot;
-    for (size_t later = next(hole); slots_[later] != kEmptySlot; later = next(later)) {
-      const size_t home = home_of(block_of(slots_[later])->hash);
-      // The entry at `later` may fill the hole unless its home lies cyclically in (hole, later].
-      const bool stays =
-          hole <= later ? (hole < home && home <= later) : (hole < home || home <= later);
-      if (stays) continue;
-      slots_[hole] = slots_[later];
-      hole = later;
-    }
-    slots_[hole] = kEmptySlot;
   }
 
   // Advances the hand to the first entry other than `keep` not looked up since the hand last
@@ -184,21 +150,20 @@ class RowCache::Shard {
   // which the shift may have refilled with an entry it has not examined. REQUIRES: a live entry
   // other than `keep` (the second lap finds its bit clear).
   void evict_one(const Block* keep) {
-    CAIRN_ASSERT(size_ >= 2);
+    CAIRN_ASSERT(slots_.size() >= 2);
     while (true) {
-      hand_ &= slots_.size() - 1;  // the index may have grown or be new
-      const uint64_t value = slots_[hand_];
-      Block* candidate = value == kEmptySlot ? nullptr : block_of(value);
-      if (candidate == nullptr || candidate == keep) {
+      hand_ &= slots_.slot_count() - 1;  // the table may have grown since
+      if (slots_.is_empty(hand_) || block_of(slots_.at(hand_)) == keep) {
         hand_++;
         continue;
       }
+      Block* candidate = block_of(slots_.at(hand_));
       if (candidate->referenced) {
         candidate->referenced = false;
         hand_++;
         continue;
       }
-      erase_slot(hand_);
+      remove(hand_);
       return;
     }
   }
@@ -209,9 +174,8 @@ class RowCache::Shard {
   Stats counters_;
   size_t usage_bytes_ = 0;
   SequenceNumber invalidated_through_ = 0;  // the newest write sequence invalidated here
-  std::vector<uint64_t> slots_;             // size a power of two; kEmptySlot or a block
-  size_t size_ = 0;                         // live entries
-  size_t hand_ = 0;                         // the CLOCK hand: an index slot
+  ProbedSlots<BlockHashOf> slots_;          // kEmptySlot, or a block's address and tag
+  size_t hand_ = 0;                         // the CLOCK hand: a slot position
 };
 
 RowCache::RowCache(size_t capacity_bytes) : capacity_bytes_(capacity_bytes) {
