@@ -238,16 +238,18 @@ Status Database::write_through_queue(WriteKind kind, const WriteBatch* batch) {
       status = make_room_for_write(lock, /*force_switch=*/true);
       break;
     case WriteKind::kSyncWal:
-      status = sticky_error_;
-      // Blob records first: a synced WAL record must not name a record that is not.
-      if (status.is_ok()) status = blobs_->sync();
-      if (status.is_ok()) status = log_file_->sync();
-      if (status.is_ok()) last_sync_micros_ = options_.clock->now_micros();
-      if (!status.is_ok() && sticky_error_.is_ok()) sticky_error_ = status;
-      break;
     case WriteKind::kFlushWal:
       status = sticky_error_;
-      if (status.is_ok()) status = log_file_->flush();
+      if (status.is_ok()) {
+        // As in apply_group: only the leader touches the log, so the lock can go while it waits
+        // for the disk; readers (and anyone asking for last_sequence) need not wait with it.
+        lock.unlock();
+        status = kind == WriteKind::kSyncWal ? sync_wal_files() : log_file_->flush();
+        lock.lock();
+      }
+      if (status.is_ok() && kind == WriteKind::kSyncWal) {
+        last_sync_micros_ = options_.clock->now_micros();
+      }
       if (!status.is_ok() && sticky_error_.is_ok()) sticky_error_ = status;
       break;
   }
@@ -268,6 +270,13 @@ Status Database::write_through_queue(WriteKind kind, const WriteBatch* batch) {
     writers_.front()->turn.notify_one();
   }
   return status;
+}
+
+// Blob records first: a synced WAL record must not name a record that is not.
+// REQUIRES: the caller is the leader of the write queue.
+Status Database::sync_wal_files() {
+  CAIRN_RETURN_IF_ERROR(blobs_->sync());
+  return log_file_->sync();
 }
 
 // REQUIRES: `leader` is at the front of writers_ and `lock` holds mutex_.

@@ -238,6 +238,7 @@ class Database {
   Status apply_group(std::unique_lock<std::mutex>& lock, Writer& leader, Writer** last_in_group);
   // Forgets every key `group` writes from the row cache, as written at `sequence`.
   void invalidate_row_cache(const WriteBatch& group, SequenceNumber sequence);
+  Status sync_wal_files();
   Status make_room_for_write(std::unique_lock<std::mutex>& lock, bool force_switch);
   void delay_write(std::unique_lock<std::mutex>& lock);
   Status switch_memtable();
