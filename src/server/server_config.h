@@ -40,9 +40,9 @@ struct ServerConfig {
   // the tables, answered again with one hash probe: a GET served from the block cache spent
   // half its CPU walking memtables, filters, index and block. 160 MiB holds about 870 K keys of
   // 100-byte values: 85% of GETs over 1 M keys after 3 M SETs hit it (with every key cached,
-  // GET at pipeline 16 was about 55% faster once warm). The block cache holds uncompressed blocks for the
-  // reads the row cache misses and for scans. 0 turns a cache off. Apache Kvrocks, a Redis
-  // protocol server on RocksDB, defaults to a 4 GiB block cache.
+  // GET at pipeline 16 was about 55% faster once warm). The block cache holds uncompressed
+  // blocks for the reads the row cache misses and for scans. 0 turns a cache off. Apache
+  // Kvrocks, a Redis protocol server on RocksDB, defaults to a 4 GiB block cache.
   uint64_t block_cache_bytes = 64u << 20;
   uint64_t row_cache_bytes = 160u << 20;
   uint64_t write_buffer_bytes = 64u << 20;

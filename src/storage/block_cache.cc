@@ -32,9 +32,10 @@ uint64_t hash_key(uint64_t cache_id, uint64_t offset) {
 }  // namespace
 
 // One LRU list and the index from key to entry, both without a heap allocation per entry: the
-// entries live in a CacheSlab and link to each other by slab index, and the index (SlotIndex) maps a key's hash to its slab index. The counters are the
-// shard's own, beside its mutex: shared counters would be written by every core at every lookup,
-// and the cache line moving between cores cost a quarter of a lookup.
+// entries live in a CacheSlab and link to each other by slab index, and the index (SlotIndex)
+// maps a key's hash to its slab index. The counters are the shard's own, beside its mutex:
+// shared counters would be written by every core at every lookup, and the cache line moving
+// between cores cost a quarter of a lookup.
 class BlockCache::Shard {
  public:
   explicit Shard(size_t capacity_bytes) : capacity_bytes_(capacity_bytes) {}

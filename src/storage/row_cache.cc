@@ -114,8 +114,8 @@ class RowCache::Shard {
 
   static Block* new_block(std::string_view key, std::string_view value, uint64_t hash) {
     void* memory = ::operator new(sizeof(Block) + key.size() + value.size());
-    auto* block = new (memory) Block{hash, static_cast<uint32_t>(key.size()),
-                                     static_cast<uint32_t>(value.size()), false};
+    auto* block = new (memory)
+        Block{hash, static_cast<uint32_t>(key.size()), static_cast<uint32_t>(value.size()), false};
     char* bytes = reinterpret_cast<char*>(block + 1);
     std::memcpy(bytes, key.data(), key.size());
     std::memcpy(bytes + key.size(), value.data(), value.size());

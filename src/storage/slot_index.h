@@ -56,9 +56,8 @@ class SlotIndex {
   template <typename Matches>
   size_t find_position(uint64_t hash, Matches& matches) const {
     const auto hash_bits = static_cast<uint32_t>(hash);
-    return slots_.find(hash, [&](uint64_t slot) {
-      return (slot >> 32) == hash_bits && matches(entry_of(slot));
-    });
+    return slots_.find(
+        hash, [&](uint64_t slot) { return (slot >> 32) == hash_bits && matches(entry_of(slot)); });
   }
 
   ProbedSlots<HashBitsOf> slots_;

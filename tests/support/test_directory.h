@@ -14,10 +14,9 @@ namespace cairn::test {
 // and the same test of another suite (the sanitized build runs every unit test again) running at
 // the same time uses a directory of its own.
 inline std::string fresh_test_directory(std::string_view prefix) {
-  const std::string directory =
-      ::testing::TempDir() + "/" + std::string(prefix) +
-      ::testing::UnitTest::GetInstance()->current_test_info()->name() + "_" +
-      std::to_string(::getpid());
+  const std::string directory = ::testing::TempDir() + "/" + std::string(prefix) +
+                                ::testing::UnitTest::GetInstance()->current_test_info()->name() +
+                                "_" + std::to_string(::getpid());
   std::filesystem::remove_all(directory);
   return directory;
 }
