@@ -120,8 +120,11 @@ void Keyspace::notify(std::string_view key) {
   if (observer_ != nullptr) observer_->key_modified(key);
 }
 
-Result<std::optional<StringEntry>> Keyspace::read_record(std::string_view engine_key) {
-  CAIRN_ASSIGN_OR_RETURN(StoredValue stored, database_->get_value(ReadOptions(), engine_key));
+Result<std::optional<StringEntry>> Keyspace::read_record(std::string_view engine_key,
+                                                         bool before_write) {
+  ReadOptions options;
+  options.before_write = before_write;
+  CAIRN_ASSIGN_OR_RETURN(StoredValue stored, database_->get_value(options, engine_key));
   if (!stored.found()) return std::optional<StringEntry>();
   StringEntry entry;
   if (stored.kind() == StoredValue::Kind::kInline) {
@@ -153,7 +156,7 @@ Result<std::optional<StringEntry>> Keyspace::find(std::string_view key, bool loc
                                                   bool count_lookup) {
   std::optional<StringEntry> entry;
   if (key.size() <= kUserKeyBytesMax) {
-    CAIRN_ASSIGN_OR_RETURN(entry, read_record(data_key(key)));
+    CAIRN_ASSIGN_OR_RETURN(entry, read_record(data_key(key), locked));
   }
   // Most records have no expiry: no clock read for them.
   if (entry.has_value() && entry->trailer.expiry_ms != 0 &&

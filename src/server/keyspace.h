@@ -157,8 +157,9 @@ class Keyspace {
 
   // The live entry of `key`, or nullopt when it is absent or expired. `locked`: the caller holds
   // the key's lock, and an expired record is deleted now (counted in expired_keys and told to the
-  // observer); otherwise it is deleted under the lock taken here. Counts a hit or a miss when
-  // `count_lookup`.
+  // observer); otherwise it is deleted under the lock taken here. A locked find precedes a write
+  // of the key, which the engine's row cache is told (ReadOptions::before_write). Counts a hit
+  // or a miss when `count_lookup`.
   Result<std::optional<StringEntry>> find(std::string_view key, bool locked,
                                           bool count_lookup = true);
   // The whole payload (a value in a blob file is read whole: callers bound its size).
@@ -193,7 +194,8 @@ class Keyspace {
 
   Keyspace() = default;
   // Reads and decodes the record of an engine key (no expiry check).
-  Result<std::optional<StringEntry>> read_record(std::string_view engine_key);
+  Result<std::optional<StringEntry>> read_record(std::string_view engine_key,
+                                                 bool before_write = false);
   // Deletes `key`'s expired record (expiry `expiry_ms`) and its index entry. REQUIRES: lock held.
   Status delete_expired(std::string_view key, uint64_t expiry_ms);
   void notify(std::string_view key);

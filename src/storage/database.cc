@@ -317,7 +317,7 @@ Status Database::apply_group(std::unique_lock<std::mutex>& lock, Writer& leader,
     const Status inserted = insert_into_memtable(group, memtable.get());
     CAIRN_ASSERT(inserted.is_ok());  // the batch was built here, not read from disk
     // Before last_sequence_ makes the group visible (see row_cache.h).
-    if (row_cache_ != nullptr) invalidate_row_cache(group, first_sequence + group.count() - 1);
+    if (row_cache_ != nullptr) update_row_cache(group, first_sequence + group.count() - 1);
   }
   const size_t group_bytes = group.size_bytes();
   const uint32_t group_count = group.count();
@@ -335,16 +335,24 @@ Status Database::apply_group(std::unique_lock<std::mutex>& lock, Writer& leader,
   return Status::ok();
 }
 
-void Database::invalidate_row_cache(const WriteBatch& group, SequenceNumber sequence) {
-  struct Invalidate final : WriteBatch::Handler {
+// Every key of the group is refreshed or invalidated at the group's last sequence: readers see
+// the whole group at once (last_sequence_ publishes it), so none may see part of it early.
+void Database::update_row_cache(const WriteBatch& group, SequenceNumber sequence) {
+  struct Update final : WriteBatch::Handler {
     RowCache* cache = nullptr;
     SequenceNumber sequence = 0;
-    void put(std::string_view key, std::string_view) override { cache->invalidate(key, sequence); }
+    void put(std::string_view key, std::string_view value) override {
+      cache->refresh(key, value, sequence);
+    }
     void remove(std::string_view key) override { cache->invalidate(key, sequence); }
-  } invalidate;
-  invalidate.cache = row_cache_.get();
-  invalidate.sequence = sequence;
-  const Status status = group.iterate(invalidate);
+    // A lookup must answer kBlobReference for these, which the cache cannot say.
+    void put_blob_reference(std::string_view key, std::string_view) override {
+      cache->invalidate(key, sequence);
+    }
+  } update;
+  update.cache = row_cache_.get();
+  update.sequence = sequence;
+  const Status status = group.iterate(update);
   CAIRN_ASSERT(status.is_ok());  // the group was built here, not read from disk
 }
 
@@ -460,6 +468,7 @@ Database::ReadState Database::read_state(const ReadOptions& options) const {
   ReadState state;
   state.sequence = options.snapshot != nullptr ? options.snapshot->sequence() : last_sequence_;
   state.latest = options.snapshot == nullptr;
+  state.before_write = options.before_write;
   state.memtable = mem_;
   state.immutable = imm_;
   // Read after imm_ under the lock: a flush installs its version before clearing imm_, so a
@@ -471,17 +480,21 @@ Database::ReadState Database::read_state(const ReadOptions& options) const {
 Result<LookupResult> Database::lookup(const ReadState& state, std::string_view key,
                                       std::string* value) {
   RowCache* const row_cache = state.latest ? row_cache_.get() : nullptr;
-  if (row_cache != nullptr && row_cache->lookup(key, value)) return LookupResult::kFound;
+  if (row_cache != nullptr && row_cache->lookup(key, state.sequence, value)) {
+    return LookupResult::kFound;
+  }
   LookupResult result = state.memtable->get(key, state.sequence, value);
   if (result == LookupResult::kAbsent && state.immutable != nullptr) {
     result = state.immutable->get(key, state.sequence, value);
   }
+  bool from_tables = false;
   if (result == LookupResult::kAbsent) {
     CAIRN_ASSIGN_OR_RETURN(result, state.version->get(table_cache_, key, state.sequence, value));
-    // Only what the tables answered: a memtable answers fast already.
-    if (row_cache != nullptr && result == LookupResult::kFound) {
-      row_cache->insert(key, *value, state.sequence);
-    }
+    from_tables = true;
+  }
+  if (row_cache != nullptr && result == LookupResult::kFound &&
+      (from_tables || state.before_write)) {
+    row_cache->insert(key, *value, state.sequence);
   }
   return result;
 }

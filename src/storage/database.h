@@ -212,7 +212,8 @@ class Database {
   // What one read looks at: a sequence and the sources that hold it, kept alive while read.
   struct ReadState {
     SequenceNumber sequence = 0;
-    bool latest = false;  // no snapshot: the row cache may answer
+    bool latest = false;        // no snapshot: the row cache may answer
+    bool before_write = false;  // ReadOptions::before_write
     std::shared_ptr<MemTable> memtable;
     std::shared_ptr<MemTable> immutable;  // may be null
     std::shared_ptr<const Version> version;
@@ -236,8 +237,8 @@ class Database {
   Status write_checked(const WriteBatch& batch);
   Status write_through_queue(WriteKind kind, const WriteBatch* batch);
   Status apply_group(std::unique_lock<std::mutex>& lock, Writer& leader, Writer** last_in_group);
-  // Forgets every key `group` writes from the row cache, as written at `sequence`.
-  void invalidate_row_cache(const WriteBatch& group, SequenceNumber sequence);
+  // Gives the row cache the values `group` writes, as written at `sequence` (row_cache.h).
+  void update_row_cache(const WriteBatch& group, SequenceNumber sequence);
   Status sync_wal_files();
   Status make_room_for_write(std::unique_lock<std::mutex>& lock, bool force_switch);
   void delay_write(std::unique_lock<std::mutex>& lock);

@@ -62,6 +62,14 @@ class ProbedSlots {
     size_--;
   }
 
+  // Stores `value` in place of the filled slot at `position`. REQUIRES: hash_of(value) equals the
+  // hash of the value it replaces (so the slot stays reachable), and value != empty.
+  void replace_at(size_t position, uint64_t value) {
+    CAIRN_ASSERT(slots_[position] != empty_ && value != empty_);
+    CAIRN_ASSERT(home_of(hash_of_(value)) == home_of(hash_of_(slots_[position])));
+    slots_[position] = value;
+  }
+
   uint64_t at(size_t position) const { return slots_[position]; }
   bool is_empty(size_t position) const { return slots_[position] == empty_; }
   size_t slot_count() const { return slots_.size(); }  // a power of two

@@ -30,14 +30,15 @@ class RowCache::Shard {
     slots_.for_each([](uint64_t slot) { free_block(block_of(slot)); });
   }
 
-  bool lookup(std::string_view key, uint64_t hash, std::string* value) {
+  bool lookup(std::string_view key, uint64_t hash, SequenceNumber read_sequence,
+              std::string* value) {
     std::lock_guard lock(mutex_);
     const size_t position = find(key, hash);
-    if (slots_.is_empty(position)) {
+    Block* block = slots_.is_empty(position) ? nullptr : block_of(slots_.at(position));
+    if (block == nullptr || block->valid_from > read_sequence) {
       counters_.misses++;
       return false;
     }
-    Block* block = block_of(slots_.at(position));
     block->referenced = true;
     value->assign(block->value());
     counters_.hits++;
@@ -55,11 +56,37 @@ class RowCache::Shard {
     if (charge_bytes > capacity_bytes_) return;
     const size_t existing = find(key, hash);
     if (!slots_.is_empty(existing)) remove(existing);
-    Block* added = new_block(key, value, hash);
+    Block* added = new_block(key, value, hash, read_sequence);
     slots_.insert(hash, slot_value(added, hash));
     usage_bytes_ += charge_bytes;
     counters_.inserts++;
     while (usage_bytes_ > capacity_bytes_) evict_one(added);
+  }
+
+  void refresh(std::string_view key, uint64_t hash, std::string_view value,
+               SequenceNumber write_sequence) {
+    const size_t charge_bytes = key.size() + value.size() + kEntryOverheadBytes;
+    std::lock_guard lock(mutex_);
+    invalidated_through_ = std::max(invalidated_through_, write_sequence);
+    const size_t position = find(key, hash);
+    if (slots_.is_empty(position)) return;
+    Block* old = block_of(slots_.at(position));
+    if (value.size() > kValueBytesMax || charge_bytes > capacity_bytes_) {
+      remove(position);
+      return;
+    }
+    counters_.refreshes++;
+    if (old->value_bytes == value.size()) {  // a counter's usual case: no allocation
+      std::memcpy(old->mutable_value(), value.data(), value.size());
+      old->valid_from = write_sequence;
+      return;
+    }
+    Block* updated = new_block(key, value, hash, write_sequence);
+    updated->referenced = old->referenced;
+    usage_bytes_ = usage_bytes_ - old->charge_bytes() + charge_bytes;
+    slots_.replace_at(position, slot_value(updated, hash));
+    free_block(old);
+    while (usage_bytes_ > capacity_bytes_) evict_one(updated);
   }
 
   void invalidate(std::string_view key, uint64_t hash, SequenceNumber write_sequence) {
@@ -75,6 +102,7 @@ class RowCache::Shard {
     stats->misses += counters_.misses;
     stats->inserts += counters_.inserts;
     stats->refused_inserts += counters_.refused_inserts;
+    stats->refreshes += counters_.refreshes;
     stats->usage_bytes += usage_bytes_;
   }
 
@@ -82,6 +110,7 @@ class RowCache::Shard {
   // The header of an entry's heap block; the key and then the value follow it.
   struct Block {
     uint64_t hash;
+    SequenceNumber valid_from;  // lookups at older sequences miss: the value may be newer
     uint32_t key_bytes;
     uint32_t value_bytes;
     bool referenced;  // looked up since the hand last passed
@@ -89,6 +118,7 @@ class RowCache::Shard {
     const char* bytes() const { return reinterpret_cast<const char*>(this + 1); }
     std::string_view key() const { return {bytes(), key_bytes}; }
     std::string_view value() const { return {bytes() + key_bytes, value_bytes}; }
+    char* mutable_value() { return reinterpret_cast<char*>(this + 1) + key_bytes; }
     size_t charge_bytes() const { return key_bytes + value_bytes + kEntryOverheadBytes; }
   };
 
@@ -112,10 +142,11 @@ class RowCache::Shard {
     uint64_t operator()(uint64_t slot) const { return block_of(slot)->hash; }
   };
 
-  static Block* new_block(std::string_view key, std::string_view value, uint64_t hash) {
+  static Block* new_block(std::string_view key, std::string_view value, uint64_t hash,
+                          SequenceNumber valid_from) {
     void* memory = ::operator new(sizeof(Block) + key.size() + value.size());
-    auto* block = new (memory)
-        Block{hash, static_cast<uint32_t>(key.size()), static_cast<uint32_t>(value.size()), false};
+    auto* block = new (memory) Block{hash, valid_from, static_cast<uint32_t>(key.size()),
+                                     static_cast<uint32_t>(value.size()), false};
     char* bytes = reinterpret_cast<char*>(block + 1);
     std::memcpy(bytes, key.data(), key.size());
     std::memcpy(bytes + key.size(), value.data(), value.size());
@@ -173,7 +204,7 @@ class RowCache::Shard {
   // All guarded by mutex_.
   Stats counters_;
   size_t usage_bytes_ = 0;
-  SequenceNumber invalidated_through_ = 0;  // the newest write sequence invalidated here
+  SequenceNumber invalidated_through_ = 0;  // the newest write sequence seen here
   ProbedSlots<BlockHashOf> slots_;          // kEmptySlot, or a block's address and tag
   size_t hand_ = 0;                         // the CLOCK hand: a slot position
 };
@@ -189,9 +220,10 @@ RowCache::RowCache(size_t capacity_bytes) : capacity_bytes_(capacity_bytes) {
 
 RowCache::~RowCache() = default;
 
-bool RowCache::lookup(std::string_view user_key, std::string* value) {
+bool RowCache::lookup(std::string_view user_key, SequenceNumber read_sequence,
+                      std::string* value) {
   const uint64_t hash = hash64(user_key, kRowCacheHashSeed);
-  return shard_for(hash).lookup(user_key, hash, value);
+  return shard_for(hash).lookup(user_key, hash, read_sequence, value);
 }
 
 void RowCache::insert(std::string_view user_key, std::string_view value,
@@ -199,6 +231,12 @@ void RowCache::insert(std::string_view user_key, std::string_view value,
   if (value.size() > kValueBytesMax) return;
   const uint64_t hash = hash64(user_key, kRowCacheHashSeed);
   shard_for(hash).insert(user_key, hash, value, read_sequence);
+}
+
+void RowCache::refresh(std::string_view user_key, std::string_view value,
+                       SequenceNumber write_sequence) {
+  const uint64_t hash = hash64(user_key, kRowCacheHashSeed);
+  shard_for(hash).refresh(user_key, hash, value, write_sequence);
 }
 
 void RowCache::invalidate(std::string_view user_key, SequenceNumber write_sequence) {

@@ -4,12 +4,16 @@
 // served from the block cache spent about half its CPU on that walk.
 //
 // Consistency: the cache answers only lookups of the latest state (no snapshot), and only with
-// what the database would answer. Writers call invalidate(key, sequence) for every key of a
-// write after it is in the memtable and before it is visible to readers; a reader that read at
-// `read_sequence` offers what it found with insert(), which each shard refuses when it saw an
-// invalidation newer than the read (a write the reader may have missed). Both run under the
-// shard's mutex, so either the insert comes first and the invalidation erases it, or the
-// invalidation comes first and the insert is refused.
+// what the database would answer at the reader's sequence. Each entry carries the sequence from
+// which its value is valid. Writers call, for every key of a write, after it is in the memtable
+// and before it is visible to readers, either refresh(key, value, sequence), which gives a cached
+// entry the new value valid from the write's sequence (so a key that is read, then written, then
+// read again, as INCR does, stays cached), or invalidate(key, sequence) for a delete or a value
+// the cache does not hold. A lookup at an older sequence than an entry's misses, and falls back
+// to the memtable, which answers at that sequence. A reader that read at `read_sequence` offers
+// what it found with insert(), which each shard refuses when it saw a write newer than the read
+// (one the reader may have missed). All run under the shard's mutex, so either the insert comes
+// first and the write replaces it, or the write comes first and the insert is refused.
 //
 // Ownership: one per Database (the keys are its user keys, so a cache is never shared). Values
 // are copied in and out. Thread-safety: every method may be called from any thread; 2^6 shards,
@@ -32,7 +36,7 @@ namespace cairn {
 
 class RowCache {
  public:
-  // What each entry is charged beyond its key and value: its block header (24 bytes), the heap
+  // What each entry is charged beyond its key and value: its block header (32 bytes), the heap
   // allocator's header and rounding, and two index slots (the index stays at most half full).
   // Measured: a cache filled with 1 M entries of 100-byte values grew the resident size by about
   // this much per entry beyond the key and value bytes.
@@ -45,6 +49,7 @@ class RowCache {
     uint64_t misses = 0;
     uint64_t inserts = 0;
     uint64_t refused_inserts = 0;  // a newer write to the shard could have changed the value
+    uint64_t refreshes = 0;        // cached entries a write gave its new value
     size_t usage_bytes = 0;
     size_t capacity_bytes = 0;
   };
@@ -55,13 +60,19 @@ class RowCache {
   RowCache(const RowCache&) = delete;
   RowCache& operator=(const RowCache&) = delete;
 
-  // Copies the cached value of `user_key` into *value; false (a miss) if it is not cached.
-  bool lookup(std::string_view user_key, std::string* value);
+  // Copies the cached value of `user_key` into *value; false (a miss) if it is not cached or its
+  // value is valid only from a sequence after `read_sequence`.
+  bool lookup(std::string_view user_key, SequenceNumber read_sequence, std::string* value);
 
   // Caches `value` as the newest value of `user_key`, as read at `read_sequence`, unless the
   // shard saw an invalidation at a later sequence, or the value is too large, or the entry alone
   // exceeds the shard's capacity.
   void insert(std::string_view user_key, std::string_view value, SequenceNumber read_sequence);
+
+  // `user_key` was written with `value` at `write_sequence`: a cached entry takes the value, valid
+  // from that sequence (or is forgotten when the value is too large to cache); an uncached key
+  // stays uncached. Refuses later inserts of reads older than the write.
+  void refresh(std::string_view user_key, std::string_view value, SequenceNumber write_sequence);
 
   // Forgets `user_key`, written at `write_sequence`, and refuses inserts of reads older than it.
   void invalidate(std::string_view user_key, SequenceNumber write_sequence);

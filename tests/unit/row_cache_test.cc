@@ -1,5 +1,6 @@
-// Proves the row cache: it answers what was inserted until a write invalidates it, refuses reads
-// older than a write it saw, keeps within its capacity with second-chance eviction; and a
+// Proves the row cache: it answers what was inserted until a write refreshes or invalidates it,
+// never answers a read older than the value it holds, refuses reads older than a write it saw,
+// keeps within its capacity with second-chance eviction; and a
 // database using it answers exactly as one without it — against a model under random writes,
 // flushes and snapshots, and under concurrent writers and readers.
 #include <gtest/gtest.h>
@@ -19,16 +20,18 @@
 namespace cairn {
 namespace {
 
+constexpr SequenceNumber kLatest = kSequenceNumberMax;
+
 // Proves a cached value is answered, and a write's invalidation makes it a miss.
 TEST(RowCacheTest, InsertLookupInvalidate) {
   RowCache cache(1 << 20);
   std::string value;
-  EXPECT_FALSE(cache.lookup("k", &value));
+  EXPECT_FALSE(cache.lookup("k", kLatest, &value));
   cache.insert("k", "v1", 10);
-  ASSERT_TRUE(cache.lookup("k", &value));
+  ASSERT_TRUE(cache.lookup("k", kLatest, &value));
   EXPECT_EQ(value, "v1");
   cache.invalidate("k", 11);
-  EXPECT_FALSE(cache.lookup("k", &value));
+  EXPECT_FALSE(cache.lookup("k", kLatest, &value));
   const RowCache::Stats stats = cache.stats();
   EXPECT_EQ(stats.hits, 1u);
   EXPECT_EQ(stats.misses, 2u);
@@ -42,11 +45,37 @@ TEST(RowCacheTest, RefusesReadsOlderThanAnInvalidation) {
   cache.invalidate("k", 20);
   cache.insert("k", "stale", 19);
   std::string value;
-  EXPECT_FALSE(cache.lookup("k", &value));
+  EXPECT_FALSE(cache.lookup("k", kLatest, &value));
   EXPECT_EQ(cache.stats().refused_inserts, 1u);
   cache.insert("k", "fresh", 20);
-  ASSERT_TRUE(cache.lookup("k", &value));
+  ASSERT_TRUE(cache.lookup("k", kLatest, &value));
   EXPECT_EQ(value, "fresh");
+}
+
+// Proves a write refreshes a cached entry in place or with a new size, valid only from the write's
+// sequence (an older read misses and must not put its older value back), leaves an uncached key
+// uncached, and forgets an entry whose new value is too large to cache.
+TEST(RowCacheTest, WritesRefreshCachedEntries) {
+  RowCache cache(1 << 20);
+  std::string value;
+  cache.insert("k", "10", 5);
+  cache.refresh("k", "11", 7);  // same size: in place
+  EXPECT_FALSE(cache.lookup("k", 6, &value));
+  ASSERT_TRUE(cache.lookup("k", 7, &value));
+  EXPECT_EQ(value, "11");
+  cache.insert("k", "10", 6);  // what a reader at 6 found in the memtable: refused
+  EXPECT_EQ(cache.stats().refused_inserts, 1u);
+  cache.refresh("k", "a longer value", 9);
+  ASSERT_TRUE(cache.lookup("k", kLatest, &value));
+  EXPECT_EQ(value, "a longer value");
+  EXPECT_EQ(cache.stats().refreshes, 2u);
+  EXPECT_EQ(cache.stats().usage_bytes, 1 + 14 + RowCache::kEntryOverheadBytes);
+
+  cache.refresh("absent", "v", 10);
+  EXPECT_FALSE(cache.lookup("absent", kLatest, &value));
+  cache.refresh("k", std::string(RowCache::kValueBytesMax + 1, 'b'), 11);
+  EXPECT_FALSE(cache.lookup("k", kLatest, &value));
+  EXPECT_EQ(cache.stats().usage_bytes, 0u);
 }
 
 // Proves usage stays within the capacity, large values are not cached, and an entry looked up
@@ -60,20 +89,20 @@ TEST(RowCacheTest, CapacityAndSecondChance) {
   }
   std::string value;
   cache.insert("big", std::string(RowCache::kValueBytesMax + 1, 'b'), 1);
-  EXPECT_FALSE(cache.lookup("big", &value));
+  EXPECT_FALSE(cache.lookup("big", kLatest, &value));
 
   // One shard holds about 4 entries of this size: fill with many keys, keeping one hot.
   RowCache small(capacity);
   small.insert("hot", std::string(100, 'h'), 1);
   for (int i = 0; i < 2000; i++) {
-    ASSERT_TRUE(small.lookup("hot", &value)) << "evicted at " << i;
+    ASSERT_TRUE(small.lookup("hot", kLatest, &value)) << "evicted at " << i;
     small.insert("cold" + std::to_string(i), std::string(100, 'c'), 1);
   }
 }
 
 // Proves the index keeps every entry reachable through growth and the backward shifts of
-// removals: under random inserts, overwrites, invalidations and (in a small cache) evictions,
-// every lookup answers the last value inserted for its key or misses — never another key's
+// removals: under random inserts, overwrites, refreshes, invalidations and (in a small cache) evictions,
+// every lookup answers the last value inserted or refreshed for its key or misses — never another key's
 // value — and a cache large enough to hold everything misses nothing it holds.
 TEST(RowCacheTest, IndexMatchesAModel) {
   for (const size_t capacity : {size_t{64} << 20, size_t{64} << 10}) {
@@ -85,15 +114,20 @@ TEST(RowCacheTest, IndexMatchesAModel) {
     for (int step = 0; step < 50000; step++) {
       const std::string key = "k" + std::to_string(random.uniform(3000));
       const uint64_t action = random.uniform(10);
-      if (action < 4) {
+      if (action < 3) {
         const std::string inserted = key + "@" + std::to_string(step);
         cache.insert(key, inserted, 1);
         model[key] = inserted;
+      } else if (action < 4) {
+        // A write of a new size (the step's digits vary): a key that may be cached takes it.
+        const std::string written = key + "#" + std::to_string(step);
+        cache.refresh(key, written, 1);
+        if (model.count(key) != 0) model[key] = written;
       } else if (action < 6) {
         cache.invalidate(key, 1);
         model.erase(key);
       } else {
-        const bool hit = cache.lookup(key, &value);
+        const bool hit = cache.lookup(key, kLatest, &value);
         const auto expected = model.find(key);
         if (hit) {
           ASSERT_NE(expected, model.end()) << key << " answered after its invalidation";
@@ -158,6 +192,37 @@ TEST_F(RowCacheDatabaseTest, MatchesAModel) {
   at_snapshot.snapshot = snapshot;
   EXPECT_EQ(get(at_snapshot, "snap"), "old");
   db_->release_snapshot(snapshot);
+}
+
+// Proves a key read from the tables and then counted up, as INCR does, stays cached: each read
+// after the first is a hit on the value the previous write left, not a walk to the memtable.
+TEST_F(RowCacheDatabaseTest, ReadModifyWriteStaysCached) {
+  ASSERT_TRUE(db_->put("counter", "0").is_ok());
+  ASSERT_TRUE(db_->flush().is_ok());
+  const uint64_t hits_before = db_->stats().row_cache_hits;
+  for (int i = 0; i < 100; i++) {
+    const std::optional<std::string> value = get(ReadOptions(), "counter");
+    ASSERT_EQ(value, std::to_string(i));
+    ASSERT_TRUE(db_->put("counter", std::to_string(i + 1)).is_ok());
+  }
+  EXPECT_EQ(get(ReadOptions(), "counter"), "100");
+  EXPECT_EQ(db_->stats().row_cache_hits - hits_before, 100u);  // all but the first read
+}
+
+// Proves a plain read leaves what a memtable answered uncached (the memtable is fast already),
+// while a read before a write caches it, so the read-modify-writes after it hit.
+TEST_F(RowCacheDatabaseTest, ReadsBeforeWritesCacheWhatTheMemtableAnswered) {
+  ASSERT_TRUE(db_->put("m", "1").is_ok());
+  const uint64_t hits_before = db_->stats().row_cache_hits;
+  EXPECT_EQ(get(ReadOptions(), "m"), "1");
+  EXPECT_EQ(get(ReadOptions(), "m"), "1");
+  EXPECT_EQ(db_->stats().row_cache_hits, hits_before);
+  ReadOptions before_write;
+  before_write.before_write = true;
+  EXPECT_EQ(get(before_write, "m"), "1");
+  ASSERT_TRUE(db_->put("m", "2").is_ok());
+  EXPECT_EQ(get(before_write, "m"), "2");
+  EXPECT_EQ(db_->stats().row_cache_hits, hits_before + 1);
 }
 
 // Proves no reader sees a value older than one already acknowledged: a writer counts each key
