@@ -146,6 +146,68 @@ std::vector<uint64_t> MemTable::blob_file_numbers() const {
   return {blob_file_numbers_.begin(), blob_file_numbers_.end()};
 }
 
+// By the prefixes' top 16 bits into buckets (one counting pass and one scatter), then each bucket
+// by whole prefixes: keys that begin with a slot or another well-spread pair of bytes fall into
+// buckets of a few entries each.
+void MemTable::sort_by_prefix(Run* run) {
+  const auto by_prefix = [](const EntryKey& a, const EntryKey& b) {
+    return a.user_key_prefix < b.user_key_prefix;
+  };
+  constexpr int kBucketBits = 16;
+  // Below this the buckets' own passes cost more than they save.
+  constexpr size_t kBucketedEntriesMin = size_t{1} << kBucketBits;
+  if (run->size() < kBucketedEntriesMin) {
+    std::sort(run->begin(), run->end(), by_prefix);
+    return;
+  }
+  const auto bucket_of = [](const EntryKey& key) {
+    return static_cast<size_t>(key.user_key_prefix >> (64 - kBucketBits));
+  };
+  std::vector<size_t> bucket_starts((size_t{1} << kBucketBits) + 1, 0);
+  for (const EntryKey& key : *run) bucket_starts[bucket_of(key) + 1]++;
+  for (size_t bucket = 1; bucket < bucket_starts.size(); bucket++) {
+    bucket_starts[bucket] += bucket_starts[bucket - 1];
+  }
+  Run sorted(run->size());
+  std::vector<size_t> next(bucket_starts.begin(), bucket_starts.end() - 1);
+  for (const EntryKey& key : *run) sorted[next[bucket_of(key)]++] = key;
+  for (size_t bucket = 0; bucket + 1 < bucket_starts.size(); bucket++) {
+    if (bucket_starts[bucket + 1] - bucket_starts[bucket] > 1) {
+      std::sort(sorted.begin() + bucket_starts[bucket], sorted.begin() + bucket_starts[bucket + 1],
+                by_prefix);
+    }
+  }
+  run->swap(sorted);
+}
+
+// Two passes: by the prefixes alone, which reads only the run's own array, then each group of
+// equal prefixes by whole internal keys (EntryKeyLess orders by prefix first, so this is its
+// order). A single std::sort with EntryKeyLess interleaves the two kinds of comparison and reads
+// each group's entries while they are cold. Measured on 900 k entries of cairnd counters (keys
+// sharing their first 8 bytes in groups of about 55): 305 ms before, 135 ms with both passes,
+// the prefetching and the buckets of sort_by_prefix.
+void MemTable::sort_entry_keys(Run* run) {
+  sort_by_prefix(run);
+  // Entries are read from here on: ask for those of the next groups while one group sorts, so
+  // their cache misses overlap instead of stalling the comparisons one at a time.
+  constexpr size_t kPrefetchDistance = 64;
+  size_t prefetched = 0;
+  const size_t count = run->size();
+  for (size_t group = 0; group < count;) {
+    size_t group_end = group + 1;
+    const uint64_t prefix = (*run)[group].user_key_prefix;
+    while (group_end < count && (*run)[group_end].user_key_prefix == prefix) group_end++;
+    for (const size_t limit = std::min(count, group_end + kPrefetchDistance); prefetched < limit;
+         prefetched++) {
+      __builtin_prefetch((*run)[prefetched].entry);
+    }
+    if (group_end - group > 1) {
+      std::sort(run->begin() + group, run->begin() + group_end, EntryKeyLess());
+    }
+    group = group_end;
+  }
+}
+
 std::shared_ptr<const MemTable::Runs> MemTable::sorted_runs() const {
   std::lock_guard runs_lock(runs_mutex_);
   Run fresh;
@@ -154,7 +216,7 @@ std::shared_ptr<const MemTable::Runs> MemTable::sorted_runs() const {
     fresh.swap(pending_);
   }
   if (fresh.empty()) return runs_;
-  std::sort(fresh.begin(), fresh.end(), EntryKeyLess());
+  sort_entry_keys(&fresh);
   // Merging the newest run into its predecessor while that is at most twice its size keeps each
   // run more than twice the next: fewer than log2(entries) + 1 runs for an iterator to merge, and
   // each entry copied about log2(entries) times over the memtable's life.
@@ -235,7 +297,13 @@ class MemTableIterator final : public Iterator {
   }
   void next() override {
     CAIRN_ASSERT(valid());
-    positions_[current_]++;
+    const size_t position = ++positions_[current_];
+    // A flush reads every entry in key order, which is random order in the arena: ask for the
+    // entries a little ahead so their cache misses overlap.
+    const MemTable::Run& run = *(*runs_)[current_];
+    if (position + kPrefetchDistance < run.size()) {
+      __builtin_prefetch(run[position + kPrefetchDistance].entry);
+    }
     pick_smallest();
   }
   std::string_view key() const override { return entry_internal_key(entry_at(current_).entry); }
@@ -244,6 +312,7 @@ class MemTableIterator final : public Iterator {
 
  private:
   static constexpr size_t kNone = SIZE_MAX;
+  static constexpr size_t kPrefetchDistance = 16;
 
   bool exhausted(size_t run) const { return positions_[run] == (*runs_)[run]->size(); }
   const MemTable::EntryKey& entry_at(size_t run) const { return (*(*runs_)[run])[positions_[run]]; }

@@ -112,6 +112,10 @@ class MemTable {
   // them without locks.
   using Runs = std::vector<std::shared_ptr<const Run>>;
 
+  // Sorts `run` by EntryKeyLess.
+  static void sort_entry_keys(Run* run);
+  // Sorts `run` by EntryKey::user_key_prefix alone.
+  static void sort_by_prefix(Run* run);
   // Sorts the pending entries into the runs and returns them: every entry added before the call
   // is in them.
   std::shared_ptr<const Runs> sorted_runs() const;

@@ -148,6 +148,31 @@ TEST(MemTableTest, IteratorFollowsInternalKeyOrder) {
   }
 }
 
+// Proves a run large enough to be sorted through buckets comes out in internal-key order when
+// many keys share their first 8 bytes (as cairnd's slot-prefixed keys do), when keys differ only
+// past the prefix or in trailing zero bytes the prefix pads with, and with many versions per key.
+TEST(MemTableTest, IteratorOrdersALargeRunOfKeysSharingPrefixes) {
+  const uint64_t seed = 0x5017;
+  SCOPED_TRACE("seed=" + std::to_string(seed));
+  std::mt19937_64 random(seed);
+  const std::string heads[] = {"", "counter:", "counter:000000", std::string("ab\0", 3), "ab"};
+  MemTable memtable;
+  InternalKeyModel model;
+  for (SequenceNumber sequence = 1; sequence <= 100000; sequence++) {
+    std::string user_key;
+    user_key.push_back(static_cast<char>(random() % 4));  // few distinct first bytes: big buckets
+    user_key.push_back(static_cast<char>(random() % 256));
+    user_key += heads[random() % std::size(heads)];
+    if (random() % 8 != 0) user_key += std::to_string(random() % 300);
+    if (random() % 16 == 0) user_key.push_back('\0');
+    const std::string value = std::to_string(sequence);
+    memtable.add(sequence, ValueType::kValue, user_key, value);
+    model.emplace(make_internal_key(user_key, sequence, ValueType::kValue), value);
+  }
+  std::unique_ptr<Iterator> iterator = memtable.new_iterator();
+  EXPECT_TRUE(scan_matches(iterator.get(), model));
+}
+
 // Proves iterators made between writes (each sorting the entries added since the last into the
 // runs, which then merge) see exactly the entries added before them, in order, however many runs
 // the memtable holds at the time.
