@@ -1,5 +1,7 @@
 #include "storage/build_table.h"
 
+#include <algorithm>
+
 #include "io/env.h"
 #include "storage/blob_format.h"
 #include "storage/file_names.h"
@@ -10,11 +12,24 @@ namespace cairn {
 namespace {
 
 Status write_table(Env* env, const std::string& directory, const TableOptions& options,
-                   Iterator& entries, const std::string& name, FileMetaData* file) {
+                   Iterator& entries, const std::vector<SequenceNumber>& snapshots,
+                   const std::string& name, FileMetaData* file) {
   CAIRN_ASSIGN_OR_RETURN(auto handle, env->new_writable_file(name));
   TableBuilder builder(options, handle.get());
   TableEntryCollector collector;
+  std::string user_key;
+  size_t newer_stripe = 0;
   for (; entries.valid(); entries.next()) {
+    ParsedInternalKey parsed;
+    if (!parse_internal_key(entries.key(), &parsed)) {
+      return Status::corruption("table entry: malformed internal key");
+    }
+    const bool first_of_key = builder.entry_count() == 0 || parsed.user_key != user_key;
+    const size_t stripe = snapshot_stripe(snapshots, parsed.sequence);
+    const bool shadowed = !first_of_key && stripe == newer_stripe;
+    newer_stripe = stripe;
+    if (first_of_key) user_key.assign(parsed.user_key);
+    if (shadowed) continue;
     CAIRN_RETURN_IF_ERROR(collector.add(entries.key(), entries.value()));
     builder.add(entries.key(), entries.value());
   }
@@ -31,6 +46,11 @@ Status write_table(Env* env, const std::string& directory, const TableOptions& o
 }
 
 }  // namespace
+
+size_t snapshot_stripe(const std::vector<SequenceNumber>& snapshots, SequenceNumber sequence) {
+  return static_cast<size_t>(std::lower_bound(snapshots.begin(), snapshots.end(), sequence) -
+                             snapshots.begin());
+}
 
 Status TableEntryCollector::add(std::string_view internal_key, std::string_view value) {
   ParsedInternalKey parsed;
@@ -59,6 +79,7 @@ void TableEntryCollector::take(FileMetaData* file) {
 
 Result<std::optional<FileMetaData>> build_table(Env* env, const std::string& directory,
                                                 const TableOptions& options, Iterator& entries,
+                                                const std::vector<SequenceNumber>& snapshots,
                                                 uint64_t number) {
   entries.seek_to_first();
   if (!entries.valid()) {
@@ -68,7 +89,7 @@ Result<std::optional<FileMetaData>> build_table(Env* env, const std::string& dir
   const std::string name = table_file_name(directory, number);
   FileMetaData file;
   file.number = number;
-  const Status status = write_table(env, directory, options, entries, name, &file);
+  const Status status = write_table(env, directory, options, entries, snapshots, name, &file);
   if (!status.is_ok()) {
     (void)env->remove_file(name);  // best effort: an orphan is also removed at the next open
     return status;

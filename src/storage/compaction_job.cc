@@ -126,13 +126,6 @@ Result<std::unique_ptr<Iterator>> open_inputs(const Compaction& compaction,
   return new_merging_iterator(std::move(children));
 }
 
-// The index of the first snapshot at or after `sequence`: entries in one stripe are seen by the
-// same snapshots. snapshots.size() is the stripe no snapshot sees.
-size_t stripe_of(const std::vector<SequenceNumber>& snapshots, SequenceNumber sequence) {
-  return static_cast<size_t>(std::lower_bound(snapshots.begin(), snapshots.end(), sequence) -
-                             snapshots.begin());
-}
-
 // Counts a dropped blob reference's value as garbage in its blob file.
 Status count_blob_garbage(std::string_view encoded_reference, CompactionJobResult* result) {
   BlobReference reference;
@@ -186,7 +179,7 @@ Status merge(const Compaction& compaction, const CompactionJobContext& context, 
       user_key.assign(parsed.user_key);
       has_user_key = true;
     }
-    const size_t stripe = stripe_of(snapshots, parsed.sequence);
+    const size_t stripe = snapshot_stripe(snapshots, parsed.sequence);
     bool drop = !first_of_key && stripe == newer_stripe;
     newer_stripe = stripe;
 

@@ -546,6 +546,12 @@ void Database::release_snapshot(const Snapshot* snapshot) {
   delete snapshot;
 }
 
+std::vector<SequenceNumber> Database::live_snapshots() const {
+  std::vector<SequenceNumber> sequences(snapshots_.begin(), snapshots_.end());
+  sequences.erase(std::unique(sequences.begin(), sequences.end()), sequences.end());
+  return sequences;
+}
+
 Status Database::close() {
   std::unique_lock lock(mutex_);
   if (closed_) return Status::ok();

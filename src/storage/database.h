@@ -272,6 +272,8 @@ class Database {
   void schedule_flush(std::unique_lock<std::mutex>& lock);
   void background_flush();
   Status flush_immutable_memtable(std::unique_lock<std::mutex>& lock);
+  // The sequences of the live snapshots, ascending, without repeats. REQUIRES: mutex_ held.
+  std::vector<SequenceNumber> live_snapshots() const;
   void remove_obsolete_files(std::unique_lock<std::mutex>& lock);
   // Blob files something may still reach (docs/blob-format.md): pinned or open in blobs_, named
   // by a memtable still alive or by a table of a live version. REQUIRES: mutex_ held.

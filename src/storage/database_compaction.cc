@@ -79,9 +79,7 @@ Status Database::run_one_compaction(std::unique_lock<std::mutex>& lock) {
   context.table = options_.table;
   context.options = &options_.compaction;
   context.tables = &table_cache_;
-  context.snapshots.assign(snapshots_.begin(), snapshots_.end());
-  context.snapshots.erase(std::unique(context.snapshots.begin(), context.snapshots.end()),
-                          context.snapshots.end());
+  context.snapshots = live_snapshots();
   std::vector<uint64_t> output_numbers;
   context.new_output_number = [&] {
     std::lock_guard output_lock(mutex_);

@@ -45,6 +45,8 @@ Status Database::flush_immutable_memtable(std::unique_lock<std::mutex>& lock) {
   // mem_'s log holds every write not in imm_: older logs are obsolete once imm_ is a table.
   const uint64_t live_log_number = log_number_;
   const SequenceNumber last_sequence = last_sequence_;
+  // Snapshots taken after this one see only the newest entry of each key in imm_.
+  const std::vector<SequenceNumber> snapshots = live_snapshots();
   lock.unlock();
 
   VersionEdit edit;
@@ -55,7 +57,7 @@ Status Database::flush_immutable_memtable(std::unique_lock<std::mutex>& lock) {
   if (status.is_ok()) {
     std::unique_ptr<Iterator> entries = immutable->new_iterator();
     Result<std::optional<FileMetaData>> built =
-        build_table(options_.env, directory_, options_.table, *entries, number);
+        build_table(options_.env, directory_, options_.table, *entries, snapshots, number);
     status = built.status();
     if (status.is_ok()) file = std::move(built).value();
   }

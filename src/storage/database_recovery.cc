@@ -131,7 +131,8 @@ Status Database::write_level0_table(MemTable& memtable, VersionEdit* edit) {
   std::unique_ptr<Iterator> entries = memtable.new_iterator();
   CAIRN_ASSIGN_OR_RETURN(
       std::optional<FileMetaData> file,
-      build_table(options_.env, directory_, options_.table, *entries, versions_.new_file_number()));
+      build_table(options_.env, directory_, options_.table, *entries, /*snapshots=*/{},
+                  versions_.new_file_number()));
   if (file) edit->add_file(0, std::move(*file));
   return Status::ok();
 }

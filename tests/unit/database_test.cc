@@ -152,6 +152,28 @@ TEST_F(DatabaseTest, SnapshotSeesThePastAcrossFlushes) {
   database->release_snapshot(snapshot);
 }
 
+// A flush writes only the versions a reader can still see: of a key's versions in the memtable,
+// the newest and the newest each snapshot sees; a deleted key keeps only its tombstone.
+TEST_F(DatabaseTest, FlushLeavesOutVersionsNoReaderCanSee) {
+  auto database = open();
+  ASSERT_TRUE(database->put("k", "v1").is_ok());
+  ASSERT_TRUE(database->put("k", "v2").is_ok());
+  const Snapshot* snapshot = database->get_snapshot();
+  ASSERT_TRUE(database->put("k", "v3").is_ok());
+  ASSERT_TRUE(database->put("k", "v4").is_ok());
+  ASSERT_TRUE(database->put("d", "x").is_ok());
+  ASSERT_TRUE(database->remove("d").is_ok());
+  ASSERT_TRUE(database->flush().is_ok());
+  const std::shared_ptr<const Version> version = database->current_version();
+  ASSERT_EQ(version->files(0).size(), 1u);
+  EXPECT_EQ(version->files(0)[0]->entry_count, 3u);  // k@v4, k@v2, the tombstone of d
+  EXPECT_EQ(version->files(0)[0]->deletion_count, 1u);
+  EXPECT_EQ(get(*database, "k", snapshot), "v2");
+  EXPECT_EQ(get(*database, "k"), "v4");
+  EXPECT_EQ(get(*database, "d"), "(absent)");
+  database->release_snapshot(snapshot);
+}
+
 // An iterator keeps reading the state it started from while flushes replace the memtable.
 TEST_F(DatabaseTest, IteratorOutlivesFlushes) {
   auto database = open();
