@@ -8,6 +8,7 @@
 
 #include <array>
 #include <cstddef>
+#include <cstdint>
 #include <mutex>
 #include <span>
 #include <string_view>
@@ -30,13 +31,24 @@ class KeyLockGuard {
 
  private:
   friend class KeyLocks;
+  // Most commands lock one key or a few: their stripes need no allocation.
+  static constexpr size_t kInlineStripes = 8;
+
+  // The locked stripes: ascending, unique.
+  std::span<const uint16_t> stripes() const {
+    return {heap_stripes_.empty() ? inline_stripes_.data() : heap_stripes_.data(), stripe_count_};
+  }
+
   KeyLocks* locks_ = nullptr;
-  std::vector<size_t> stripes_;  // ascending, unique
+  size_t stripe_count_ = 0;
+  std::array<uint16_t, kInlineStripes> inline_stripes_{};
+  std::vector<uint16_t> heap_stripes_;  // instead of inline_stripes_ when there are more
 };
 
 class KeyLocks {
  public:
   static constexpr size_t kStripeCount = 4096;
+  static_assert(kStripeCount <= UINT16_MAX + 1, "a stripe number fits in a u16");
 
   size_t stripe_of(std::string_view key) const;
   // Locks the stripes of every key in `keys` (which may repeat).
