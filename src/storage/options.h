@@ -140,7 +140,7 @@ struct Options {
   double blob_gc_live_fraction_min = 0.5;
 
   // The row cache (row_cache.h): newest values of keys that point lookups found in the tables,
-  // answered without touching the tables again. 0 turns it off. Values over
+  // kept current by writes, answered without touching the tables again. 0 turns it off. Values over
   // RowCache::kValueBytesMax and values in blob files are not cached. With a compaction filter,
   // a value the filter drops may still be answered from the row cache until it is written or
   // evicted: use both only when the filter drops values readers treat as absent anyway (as

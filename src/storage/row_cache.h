@@ -1,7 +1,8 @@
-// RowCache: the newest value of user keys that point lookups found in the tables, so that the
-// next lookup of a hot key costs one hash probe instead of a walk through the memtables, the
-// filters, a table index and a data block (RocksDB's row_cache, Cassandra's row cache). A GET
-// served from the block cache spent about half its CPU on that walk.
+// RowCache: the newest value of user keys that point lookups found in the tables (or, for a read
+// before a write, in a memtable), kept current by writes, so that the next lookup of a hot key
+// costs one hash probe instead of a walk through the memtables, the filters, a table index and a
+// data block (RocksDB's row_cache, Cassandra's row cache). A GET served from the block cache
+// spent about half its CPU on that walk.
 //
 // Consistency: the cache answers only lookups of the latest state (no snapshot), and only with
 // what the database would answer at the reader's sequence. Each entry carries the sequence from
