@@ -30,7 +30,7 @@ Status write_table(Env* env, const std::string& directory, const TableOptions& o
     newer_stripe = stripe;
     if (first_of_key) user_key.assign(parsed.user_key);
     if (shadowed) continue;
-    CAIRN_RETURN_IF_ERROR(collector.add(entries.key(), entries.value()));
+    CAIRN_RETURN_IF_ERROR(collector.add(parsed.type, entries.value()));
     builder.add(entries.key(), entries.value());
   }
   CAIRN_RETURN_IF_ERROR(entries.status());
@@ -52,14 +52,10 @@ size_t snapshot_stripe(const std::vector<SequenceNumber>& snapshots, SequenceNum
                              snapshots.begin());
 }
 
-Status TableEntryCollector::add(std::string_view internal_key, std::string_view value) {
-  ParsedInternalKey parsed;
-  if (!parse_internal_key(internal_key, &parsed)) {
-    return Status::corruption("table entry: malformed internal key");
-  }
+Status TableEntryCollector::add(ValueType type, std::string_view value) {
   entry_count_++;
-  if (parsed.type == ValueType::kDeletion) deletion_count_++;
-  if (parsed.type != ValueType::kBlobReference) return Status::ok();
+  if (type == ValueType::kDeletion) deletion_count_++;
+  if (type != ValueType::kBlobReference) return Status::ok();
   BlobReference reference;
   if (!decode_blob_reference(value, &reference)) {
     return Status::corruption("table entry: malformed blob reference");

@@ -24,9 +24,10 @@ class Env;
 // table (flush and compaction outputs alike).
 class TableEntryCollector {
  public:
-  // Counts one entry; notes the blob file of a kBlobReference. Corruption if the key or the
-  // reference is malformed (entries may come from tables on disk).
-  Status add(std::string_view internal_key, std::string_view value);
+  // Counts one entry of `type` (from its parsed internal key, which the caller has); notes the
+  // blob file of a kBlobReference. Corruption if the reference is malformed (entries may come
+  // from tables on disk).
+  Status add(ValueType type, std::string_view value);
   // Fills `file`'s counts and blob files with what was added since the last take(); forgets it.
   void take(FileMetaData* file);
 

@@ -24,7 +24,9 @@ class OutputFiles {
   OutputFiles(const Compaction& compaction, const CompactionJobContext& context)
       : compaction_(compaction), context_(context) {}
 
-  Status add(std::string_view internal_key, std::string_view user_key, std::string_view value) {
+  // `type` and `user_key` are those of `internal_key`.
+  Status add(std::string_view internal_key, std::string_view user_key, ValueType type,
+             std::string_view value) {
     const bool overlaps_too_much = advance_grandparents(internal_key);
     if (builder_ != nullptr && user_key != last_user_key_ &&
         (builder_->file_size_bytes() >= context_.options->target_file_size_bytes ||
@@ -32,7 +34,7 @@ class OutputFiles {
       CAIRN_RETURN_IF_ERROR(finish_file());
     }
     if (builder_ == nullptr) CAIRN_RETURN_IF_ERROR(open_file());
-    CAIRN_RETURN_IF_ERROR(collector_.add(internal_key, value));
+    CAIRN_RETURN_IF_ERROR(collector_.add(type, value));
     builder_->add(internal_key, value);
     last_user_key_.assign(user_key);
     return Status::ok();
@@ -204,12 +206,12 @@ Status merge(const Compaction& compaction, const CompactionJobContext& context, 
       CAIRN_RETURN_IF_ERROR(relocate_if_collected(compaction, context, parsed.user_key,
                                                   input.value(), &relocated_value, result));
       const std::string_view value = relocated_value.empty() ? input.value() : relocated_value;
-      CAIRN_RETURN_IF_ERROR(outputs.add(input.key(), parsed.user_key, value));
+      CAIRN_RETURN_IF_ERROR(outputs.add(input.key(), parsed.user_key, type, value));
     } else if (type == parsed.type) {
-      CAIRN_RETURN_IF_ERROR(outputs.add(input.key(), parsed.user_key, input.value()));
+      CAIRN_RETURN_IF_ERROR(outputs.add(input.key(), parsed.user_key, type, input.value()));
     } else {
       rewritten_key = make_internal_key(parsed.user_key, parsed.sequence, type);
-      CAIRN_RETURN_IF_ERROR(outputs.add(rewritten_key, parsed.user_key, ""));
+      CAIRN_RETURN_IF_ERROR(outputs.add(rewritten_key, parsed.user_key, type, ""));
     }
   }
   return input.status();
