@@ -296,7 +296,7 @@ Status Database::apply_group(std::unique_lock<std::mutex>& lock, Writer& leader,
     group.append(*follower->batch);
     *last_in_group = follower;
   }
-  const SequenceNumber first_sequence = last_sequence_ + 1;
+  const SequenceNumber first_sequence = last_sequence_.load(std::memory_order_relaxed) + 1;
   group.set_sequence(first_sequence);
   const bool sync = should_sync_now();
   std::shared_ptr<MemTable> memtable = mem_;
@@ -328,7 +328,8 @@ Status Database::apply_group(std::unique_lock<std::mutex>& lock, Writer& leader,
     if (sticky_error_.is_ok()) sticky_error_ = status;
     return status;
   }
-  last_sequence_ = first_sequence + group_count - 1;
+  // Release: a reader that sees the sequence sees the memtable and row cache changes above.
+  last_sequence_.store(first_sequence + group_count - 1, std::memory_order_release);
   stats_.user_bytes_written += group_bytes - kWriteBatchHeaderBytes;
   stats_.wal_bytes_written += group_bytes + kLogHeaderBytes;
   if (sync) last_sync_micros_ = options_.clock->now_micros();
@@ -466,8 +467,8 @@ std::shared_ptr<MemTable> Database::new_memtable() const {
 Database::ReadState Database::read_state(const ReadOptions& options) const {
   std::lock_guard lock(mutex_);
   ReadState state;
-  state.sequence = options.snapshot != nullptr ? options.snapshot->sequence() : last_sequence_;
-  state.latest = options.snapshot == nullptr;
+  state.sequence = options.snapshot != nullptr ? options.snapshot->sequence()
+                                                : last_sequence_.load(std::memory_order_relaxed);
   state.before_write = options.before_write;
   state.memtable = mem_;
   state.immutable = imm_;
@@ -477,32 +478,37 @@ Database::ReadState Database::read_state(const ReadOptions& options) const {
   return state;
 }
 
-Result<LookupResult> Database::lookup(const ReadState& state, std::string_view key,
-                                      std::string* value) {
-  RowCache* const row_cache = state.latest ? row_cache_.get() : nullptr;
-  if (row_cache != nullptr && row_cache->lookup(key, state.sequence, value)) {
+Result<LookupResult> Database::lookup(const ReadOptions& options, std::string_view key,
+                                      std::string* value, ReadState* state) {
+  RowCache* const row_cache = options.snapshot == nullptr ? row_cache_.get() : nullptr;
+  // Acquire: pairs with the write path's release, so every entry refreshed before the sequence
+  // was published is seen; an entry valid only from a later write misses.
+  if (row_cache != nullptr &&
+      row_cache->lookup(key, last_sequence_.load(std::memory_order_acquire), value)) {
     return LookupResult::kFound;
   }
-  LookupResult result = state.memtable->get(key, state.sequence, value);
-  if (result == LookupResult::kAbsent && state.immutable != nullptr) {
-    result = state.immutable->get(key, state.sequence, value);
+  *state = read_state(options);
+  const SequenceNumber sequence = state->sequence;
+  LookupResult result = state->memtable->get(key, sequence, value);
+  if (result == LookupResult::kAbsent && state->immutable != nullptr) {
+    result = state->immutable->get(key, sequence, value);
   }
   bool from_tables = false;
   if (result == LookupResult::kAbsent) {
-    CAIRN_ASSIGN_OR_RETURN(result, state.version->get(table_cache_, key, state.sequence, value));
+    CAIRN_ASSIGN_OR_RETURN(result, state->version->get(table_cache_, key, sequence, value));
     from_tables = true;
   }
   if (row_cache != nullptr && result == LookupResult::kFound &&
-      (from_tables || state.before_write)) {
-    row_cache->insert(key, *value, state.sequence);
+      (from_tables || state->before_write)) {
+    row_cache->insert(key, *value, sequence);
   }
   return result;
 }
 
 Result<std::optional<std::string>> Database::get(const ReadOptions& options, std::string_view key) {
-  const ReadState state = read_state(options);
+  ReadState state;  // kept while a blob is read
   std::string value;
-  CAIRN_ASSIGN_OR_RETURN(const LookupResult result, lookup(state, key, &value));
+  CAIRN_ASSIGN_OR_RETURN(const LookupResult result, lookup(options, key, &value, &state));
   switch (result) {
     case LookupResult::kFound:
       return std::optional<std::string>(std::move(value));
@@ -534,8 +540,9 @@ std::unique_ptr<Iterator> Database::new_iterator(const ReadOptions& options) {
 
 const Snapshot* Database::get_snapshot() {
   std::lock_guard lock(mutex_);
-  snapshots_.insert(last_sequence_);
-  return new Snapshot(last_sequence_);
+  const SequenceNumber sequence = last_sequence_.load(std::memory_order_relaxed);
+  snapshots_.insert(sequence);
+  return new Snapshot(sequence);
 }
 
 void Database::release_snapshot(const Snapshot* snapshot) {
@@ -607,8 +614,7 @@ DatabaseStats Database::stats() const {
 size_t Database::level0_table_count() const { return versions_.current()->files(0).size(); }
 
 SequenceNumber Database::last_sequence() const {
-  std::lock_guard lock(mutex_);
-  return last_sequence_;
+  return last_sequence_.load(std::memory_order_acquire);
 }
 
 }  // namespace cairn

@@ -212,7 +212,6 @@ class Database {
   // What one read looks at: a sequence and the sources that hold it, kept alive while read.
   struct ReadState {
     SequenceNumber sequence = 0;
-    bool latest = false;        // no snapshot: the row cache may answer
     bool before_write = false;  // ReadOptions::before_write
     std::shared_ptr<MemTable> memtable;
     std::shared_ptr<MemTable> immutable;  // may be null
@@ -249,8 +248,13 @@ class Database {
 
   // Large values (database_blobs.cc).
   class StreamedValueWriter;
-  // The newest entry for `key` in `state`, as MemTable::get reports it.
-  Result<LookupResult> lookup(const ReadState& state, std::string_view key, std::string* value);
+  // The newest entry for `key` as `options` reads, as MemTable::get reports it. A read of the
+  // latest state asks the row cache first, at last_sequence_ and without the mutex: a hit needs
+  // neither the memtables nor the version, so it takes no read state. Otherwise *state gets the
+  // read state looked in, which the caller keeps while it reads a blob the result refers to
+  // (the state's memtables and version keep the blob file from deletion).
+  Result<LookupResult> lookup(const ReadOptions& options, std::string_view key,
+                              std::string* value, ReadState* state);
   // `batch` with every value over the threshold written to a blob file and replaced by its
   // reference (its file pinned in `pins`); *blob_value_bytes gets the bytes moved.
   Result<WriteBatch> move_large_values(const WriteBatch& batch, uint64_t* blob_value_bytes,
@@ -316,7 +320,9 @@ class Database {
   std::unique_ptr<WritableFile> log_file_;
   std::unique_ptr<LogWriter> log_;
   uint64_t log_number_ = 0;           // of log_file_
-  SequenceNumber last_sequence_ = 0;  // of the last write visible to readers
+  // Of the last write visible to readers. Written under mutex_; atomic so that a row cache
+  // lookup reads it without the mutex (lookup()).
+  std::atomic<SequenceNumber> last_sequence_{0};
   uint64_t last_sync_micros_ = 0;
   std::deque<Writer*> writers_;  // the front one is the leader
   // The batch the leader writes: its own and its followers'. Only the leader uses it; kept

@@ -260,16 +260,16 @@ Result<std::unique_ptr<ValueReader>> Database::get_stream(const ReadOptions& opt
 Result<std::unique_ptr<ValueReader>> Database::get_stream_range(const ReadOptions& options,
                                                                 std::string_view key,
                                                                 uint64_t offset, uint64_t length) {
-  const ReadState state = read_state(options);
+  ReadState state;  // kept while the reader opens the blob file
   std::string value;
-  CAIRN_ASSIGN_OR_RETURN(const LookupResult result, lookup(state, key, &value));
+  CAIRN_ASSIGN_OR_RETURN(const LookupResult result, lookup(options, key, &value, &state));
   return open_value_reader(result, std::move(value), offset, length);
 }
 
 Result<StoredValue> Database::get_value(const ReadOptions& options, std::string_view key) {
-  const ReadState state = read_state(options);
+  ReadState state;  // nothing here reads the blob: StoredValue::open_range may find it collected
   StoredValue stored;
-  CAIRN_ASSIGN_OR_RETURN(const LookupResult result, lookup(state, key, &stored.bytes_));
+  CAIRN_ASSIGN_OR_RETURN(const LookupResult result, lookup(options, key, &stored.bytes_, &state));
   stored.database_ = this;
   switch (result) {
     case LookupResult::kAbsent:

@@ -44,7 +44,7 @@ Status Database::flush_immutable_memtable(std::unique_lock<std::mutex>& lock) {
   pending_outputs_.insert(number);
   // mem_'s log holds every write not in imm_: older logs are obsolete once imm_ is a table.
   const uint64_t live_log_number = log_number_;
-  const SequenceNumber last_sequence = last_sequence_;
+  const SequenceNumber last_sequence = last_sequence_.load(std::memory_order_relaxed);
   // Snapshots taken after this one see only the newest entry of each key in imm_.
   const std::vector<SequenceNumber> snapshots = live_snapshots();
   lock.unlock();

@@ -67,7 +67,7 @@ Status Database::recover() {
   CAIRN_RETURN_IF_ERROR(versions_.log_and_apply(&edit));
 
   std::unique_lock lock(mutex_);
-  last_sequence_ = max_sequence;
+  last_sequence_.store(max_sequence, std::memory_order_release);
   refresh_compaction_debt();
   remove_obsolete_files(lock);
   maybe_schedule_compaction(lock);
