@@ -70,6 +70,14 @@ class ProbedSlots {
     slots_[position] = value;
   }
 
+  // Stores `value` in place of the filled slot at `position`, which it differs from only in the
+  // bits of `flag_mask`: bits the user keeps beside the key, which HashOf ignores. Unlike
+  // replace_at, computes no hash (HashOf may read memory the caller wants left alone).
+  void update_flags_at(size_t position, uint64_t value, uint64_t flag_mask) {
+    CAIRN_ASSERT(slots_[position] != empty_ && ((value ^ slots_[position]) & ~flag_mask) == 0);
+    slots_[position] = value;
+  }
+
   uint64_t at(size_t position) const { return slots_[position]; }
   bool is_empty(size_t position) const { return slots_[position] == empty_; }
   size_t slot_count() const { return slots_.size(); }  // a power of two
