@@ -34,12 +34,12 @@ class RowCache::Shard {
               std::string* value) {
     std::lock_guard lock(mutex_);
     const size_t position = find(key, hash);
-    Block* block = slots_.is_empty(position) ? nullptr : block_of(slots_.at(position));
+    const uint64_t slot = slots_.at(position);
+    const Block* block = slot == kEmptySlot ? nullptr : block_of(slot);
     if (block == nullptr || block->valid_from > read_sequence) {
       counters_.misses++;
       return false;
     }
-    const uint64_t slot = slots_.at(position);
     if ((slot & kReferencedBit) == 0) {
       slots_.update_flags_at(position, slot | kReferencedBit, kReferencedBit);
     }
