@@ -19,6 +19,7 @@ packages=(
   libspdlog-dev     # logging (src/server, src/tools)
   libtomlplusplus-dev  # cairnd's config file (src/server)
   libcli11-dev      # cairnd's command line (src/tools)
+  libjemalloc-dev   # cairnd's allocator, which backs the caches and memtables with huge pages
   redis-server      # tests/integration: the differential test's reference server
   redis-tools       # tests/integration: redis-cli and redis-benchmark against cairnd
   python3-redis     # tests/integration: the client the integration tests drive cairnd with
