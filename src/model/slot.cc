@@ -5,28 +5,46 @@
 namespace cairn {
 namespace {
 
-constexpr std::array<uint16_t, 256> make_crc16_table() {
-  std::array<uint16_t, 256> table{};
+// kCrc16Tables[k][x]: the CRC register after byte x, then k zero bytes, from a zero register.
+// The CRC is linear, and a register's value is the same as XORing it into the next two bytes, so
+// four bytes at a time take four independent lookups (slicing-by-4) instead of four dependent
+// ones: key_slot runs twice per INCR, and bytewise it was 3.7% of INCR's CPU.
+using Crc16Table = std::array<uint16_t, 256>;
+
+constexpr std::array<Crc16Table, 4> make_crc16_tables() {
+  std::array<Crc16Table, 4> tables{};
   for (int byte = 0; byte < 256; byte++) {
     uint16_t crc = static_cast<uint16_t>(byte << 8);
     for (int bit = 0; bit < 8; bit++) {
       crc = (crc & 0x8000) ? static_cast<uint16_t>((crc << 1) ^ 0x1021)
                            : static_cast<uint16_t>(crc << 1);
     }
-    table[static_cast<size_t>(byte)] = crc;
+    tables[0][static_cast<size_t>(byte)] = crc;
   }
-  return table;
+  for (size_t k = 1; k < tables.size(); k++) {
+    for (size_t byte = 0; byte < 256; byte++) {
+      const uint16_t previous = tables[k - 1][byte];
+      tables[k][byte] = static_cast<uint16_t>((previous << 8) ^ tables[0][previous >> 8]);
+    }
+  }
+  return tables;
 }
 
-constexpr std::array<uint16_t, 256> kCrc16Table = make_crc16_table();
+constexpr std::array<Crc16Table, 4> kCrc16Tables = make_crc16_tables();
 
 }  // namespace
 
 uint16_t crc16_xmodem(std::string_view bytes) {
+  const auto* next = reinterpret_cast<const uint8_t*>(bytes.data());
+  const uint8_t* const end = next + bytes.size();
   uint16_t crc = 0;
-  for (char c : bytes) {
-    const auto index = static_cast<uint8_t>((crc >> 8) ^ static_cast<uint8_t>(c));
-    crc = static_cast<uint16_t>((crc << 8) ^ kCrc16Table[index]);
+  for (; end - next >= 4; next += 4) {
+    crc = static_cast<uint16_t>(kCrc16Tables[3][next[0] ^ (crc >> 8)] ^
+                                kCrc16Tables[2][next[1] ^ (crc & 0xFF)] ^
+                                kCrc16Tables[1][next[2]] ^ kCrc16Tables[0][next[3]]);
+  }
+  for (; next != end; next++) {
+    crc = static_cast<uint16_t>((crc << 8) ^ kCrc16Tables[0][(crc >> 8) ^ *next]);
   }
   return crc;
 }
