@@ -483,9 +483,15 @@ Result<LookupResult> Database::lookup(const ReadOptions& options, std::string_vi
   RowCache* const row_cache = options.snapshot == nullptr ? row_cache_.get() : nullptr;
   // Acquire: pairs with the write path's release, so every entry refreshed before the sequence
   // was published is seen; an entry valid only from a later write misses.
-  if (row_cache != nullptr &&
-      row_cache->lookup(key, last_sequence_.load(std::memory_order_acquire), value)) {
-    return LookupResult::kFound;
+  if (row_cache != nullptr) {
+    switch (row_cache->lookup(key, last_sequence_.load(std::memory_order_acquire), value)) {
+      case RowCache::Answer::kValue:
+        return LookupResult::kFound;
+      case RowCache::Answer::kAbsent:
+        return LookupResult::kAbsent;
+      case RowCache::Answer::kMiss:
+        break;
+    }
   }
   *state = read_state(options);
   const SequenceNumber sequence = state->sequence;
@@ -501,6 +507,9 @@ Result<LookupResult> Database::lookup(const ReadOptions& options, std::string_vi
   if (row_cache != nullptr && result == LookupResult::kFound &&
       (from_tables || state->before_write)) {
     row_cache->insert(key, *value, sequence);
+  } else if (row_cache != nullptr && state->before_write &&
+             (result == LookupResult::kAbsent || result == LookupResult::kDeleted)) {
+    row_cache->insert_absent(key, sequence);  // the write that follows gives it its value
   }
   return result;
 }

@@ -155,8 +155,8 @@ struct ReadOptions {
   // Read as of this snapshot; null reads the latest state.
   const Snapshot* snapshot = nullptr;
   // The caller writes the key next (a read-modify-write, such as INCR): the row cache keeps the
-  // value wherever it was found, and the write keeps the entry current, so the next such read
-  // is a hit. Other reads cache only what the tables answered: a memtable answers them fast
+  // value wherever it was found, or that there was none, and the write keeps the entry current,
+  // so the next such read is a hit. Other reads cache only what the tables answered: a memtable answers them fast
   // already, and caching those would crowd out the keys that need the cache.
   bool before_write = false;
 };

@@ -30,27 +30,30 @@ class RowCache::Shard {
     slots_.for_each([](uint64_t slot) { free_block(block_of(slot)); });
   }
 
-  bool lookup(std::string_view key, uint64_t hash, SequenceNumber read_sequence,
-              std::string* value) {
+  Answer lookup(std::string_view key, uint64_t hash, SequenceNumber read_sequence,
+                std::string* value) {
     std::lock_guard lock(mutex_);
     const size_t position = find(key, hash);
     const uint64_t slot = slots_.at(position);
     const Block* block = slot == kEmptySlot ? nullptr : block_of(slot);
     if (block == nullptr || block->valid_from > read_sequence) {
       counters_.misses++;
-      return false;
+      return Answer::kMiss;
     }
     if ((slot & kReferencedBit) == 0) {
       slots_.update_flags_at(position, slot | kReferencedBit, kReferencedBit);
     }
-    value->assign(block->value());
     counters_.hits++;
-    return true;
+    if (block->is_absent()) return Answer::kAbsent;
+    value->assign(block->value());
+    return Answer::kValue;
   }
 
-  void insert(std::string_view key, uint64_t hash, std::string_view value,
+  // `value` null: the key is absent.
+  void insert(std::string_view key, uint64_t hash, const std::string_view* value,
               SequenceNumber read_sequence) {
-    const size_t charge_bytes = key.size() + value.size() + kEntryOverheadBytes;
+    const size_t charge_bytes =
+        key.size() + (value != nullptr ? value->size() : 0) + kEntryOverheadBytes;
     std::lock_guard lock(mutex_);
     if (read_sequence < invalidated_through_) {
       counters_.refused_inserts++;
@@ -79,12 +82,12 @@ class RowCache::Shard {
       return;
     }
     counters_.refreshes++;
-    if (old->value_bytes == value.size()) {  // a counter's usual case: no allocation
+    if (!old->is_absent() && old->value_bytes == value.size()) {  // a counter's usual case
       std::memcpy(old->mutable_value(), value.data(), value.size());
       old->valid_from = write_sequence;
       return;
     }
-    Block* updated = new_block(key, value, hash, write_sequence);
+    Block* updated = new_block(key, &value, hash, write_sequence);
     usage_bytes_ = usage_bytes_ - old->charge_bytes() + charge_bytes;
     slots_.replace_at(position,
                       slot_value(updated, hash) | (slots_.at(position) & kReferencedBit));
@@ -112,16 +115,24 @@ class RowCache::Shard {
  private:
   // The header of an entry's heap block; the key and then the value follow it.
   struct Block {
+    // value_bytes of an entry saying the key has no value (no value bytes follow the key).
+    static constexpr uint32_t kAbsent = UINT32_MAX;
+    static_assert(kValueBytesMax < kAbsent);
+
     uint64_t hash;
     SequenceNumber valid_from;  // lookups at older sequences miss: the value may be newer
     uint32_t key_bytes;
-    uint32_t value_bytes;
+    uint32_t value_bytes;  // or kAbsent
 
+    bool is_absent() const { return value_bytes == kAbsent; }
     const char* bytes() const { return reinterpret_cast<const char*>(this + 1); }
     std::string_view key() const { return {bytes(), key_bytes}; }
+    // REQUIRES: !is_absent().
     std::string_view value() const { return {bytes() + key_bytes, value_bytes}; }
     char* mutable_value() { return reinterpret_cast<char*>(this + 1) + key_bytes; }
-    size_t charge_bytes() const { return key_bytes + value_bytes + kEntryOverheadBytes; }
+    size_t charge_bytes() const {
+      return key_bytes + (is_absent() ? 0 : value_bytes) + kEntryOverheadBytes;
+    }
   };
 
   static constexpr uint64_t kEmptySlot = 0;  // no block lives at address 0
@@ -152,14 +163,17 @@ class RowCache::Shard {
     uint64_t operator()(uint64_t slot) const { return block_of(slot)->hash; }
   };
 
-  static Block* new_block(std::string_view key, std::string_view value, uint64_t hash,
+  // `value` null: an entry saying the key is absent.
+  static Block* new_block(std::string_view key, const std::string_view* value, uint64_t hash,
                           SequenceNumber valid_from) {
-    void* memory = ::operator new(sizeof(Block) + key.size() + value.size());
-    auto* block = new (memory) Block{hash, valid_from, static_cast<uint32_t>(key.size()),
-                                     static_cast<uint32_t>(value.size())};
+    const size_t value_bytes = value != nullptr ? value->size() : 0;
+    void* memory = ::operator new(sizeof(Block) + key.size() + value_bytes);
+    auto* block = new (memory)
+        Block{hash, valid_from, static_cast<uint32_t>(key.size()),
+              value != nullptr ? static_cast<uint32_t>(value_bytes) : Block::kAbsent};
     char* bytes = reinterpret_cast<char*>(block + 1);
     std::memcpy(bytes, key.data(), key.size());
-    std::memcpy(bytes + key.size(), value.data(), value.size());
+    if (value_bytes != 0) std::memcpy(bytes + key.size(), value->data(), value_bytes);
     return block;
   }
   static void free_block(Block* block) {
@@ -230,8 +244,8 @@ RowCache::RowCache(size_t capacity_bytes) : capacity_bytes_(capacity_bytes) {
 
 RowCache::~RowCache() = default;
 
-bool RowCache::lookup(std::string_view user_key, SequenceNumber read_sequence,
-                      std::string* value) {
+RowCache::Answer RowCache::lookup(std::string_view user_key, SequenceNumber read_sequence,
+                                  std::string* value) {
   const uint64_t hash = hash64(user_key, kRowCacheHashSeed);
   return shard_for(hash).lookup(user_key, hash, read_sequence, value);
 }
@@ -240,7 +254,12 @@ void RowCache::insert(std::string_view user_key, std::string_view value,
                       SequenceNumber read_sequence) {
   if (value.size() > kValueBytesMax) return;
   const uint64_t hash = hash64(user_key, kRowCacheHashSeed);
-  shard_for(hash).insert(user_key, hash, value, read_sequence);
+  shard_for(hash).insert(user_key, hash, &value, read_sequence);
+}
+
+void RowCache::insert_absent(std::string_view user_key, SequenceNumber read_sequence) {
+  const uint64_t hash = hash64(user_key, kRowCacheHashSeed);
+  shard_for(hash).insert(user_key, hash, nullptr, read_sequence);
 }
 
 void RowCache::refresh(std::string_view user_key, std::string_view value,

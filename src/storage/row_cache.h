@@ -1,5 +1,6 @@
 // RowCache: the newest value of user keys that point lookups found in the tables (or, for a read
-// before a write, in a memtable), kept current by writes, so that the next lookup of a hot key
+// before a write, in a memtable, or found to have none), kept current by writes, so that the next
+// lookup of a hot key
 // costs one hash probe instead of a walk through the memtables, the filters, a table index and a
 // data block (RocksDB's row_cache, Cassandra's row cache). A GET served from the block cache
 // spent about half its CPU on that walk.
@@ -62,14 +63,22 @@ class RowCache {
   RowCache(const RowCache&) = delete;
   RowCache& operator=(const RowCache&) = delete;
 
-  // Copies the cached value of `user_key` into *value; false (a miss) if it is not cached or its
-  // value is valid only from a sequence after `read_sequence`.
-  bool lookup(std::string_view user_key, SequenceNumber read_sequence, std::string* value);
+  enum class Answer {
+    kMiss,    // not cached, or cached only from a sequence after the read's
+    kValue,   // the cached value was copied into *value
+    kAbsent,  // cached as having no value (insert_absent)
+  };
+  // What the cache holds for `user_key` as read at `read_sequence`.
+  Answer lookup(std::string_view user_key, SequenceNumber read_sequence, std::string* value);
 
   // Caches `value` as the newest value of `user_key`, as read at `read_sequence`, unless the
   // shard saw an invalidation at a later sequence, or the value is too large, or the entry alone
   // exceeds the shard's capacity.
   void insert(std::string_view user_key, std::string_view value, SequenceNumber read_sequence);
+  // Caches that `user_key` had no value (never written, or deleted) as read at `read_sequence`,
+  // under the same conditions as insert(). For a read before a write: the write gives the entry
+  // its value (refresh), so the key's next read is a hit, as for a key that had a value.
+  void insert_absent(std::string_view user_key, SequenceNumber read_sequence);
 
   // `user_key` was written with `value` at `write_sequence`: a cached entry takes the value, valid
   // from that sequence (or is forgotten when the value is too large to cache); an uncached key

@@ -27,12 +27,12 @@ constexpr SequenceNumber kLatest = kSequenceNumberMax;
 TEST(RowCacheTest, InsertLookupInvalidate) {
   RowCache cache(1 << 20);
   std::string value;
-  EXPECT_FALSE(cache.lookup("k", kLatest, &value));
+  EXPECT_EQ(cache.lookup("k", kLatest, &value), RowCache::Answer::kMiss);
   cache.insert("k", "v1", 10);
-  ASSERT_TRUE(cache.lookup("k", kLatest, &value));
+  ASSERT_EQ(cache.lookup("k", kLatest, &value), RowCache::Answer::kValue);
   EXPECT_EQ(value, "v1");
   cache.invalidate("k", 11);
-  EXPECT_FALSE(cache.lookup("k", kLatest, &value));
+  EXPECT_EQ(cache.lookup("k", kLatest, &value), RowCache::Answer::kMiss);
   const RowCache::Stats stats = cache.stats();
   EXPECT_EQ(stats.hits, 1u);
   EXPECT_EQ(stats.misses, 2u);
@@ -46,10 +46,10 @@ TEST(RowCacheTest, RefusesReadsOlderThanAnInvalidation) {
   cache.invalidate("k", 20);
   cache.insert("k", "stale", 19);
   std::string value;
-  EXPECT_FALSE(cache.lookup("k", kLatest, &value));
+  EXPECT_EQ(cache.lookup("k", kLatest, &value), RowCache::Answer::kMiss);
   EXPECT_EQ(cache.stats().refused_inserts, 1u);
   cache.insert("k", "fresh", 20);
-  ASSERT_TRUE(cache.lookup("k", kLatest, &value));
+  ASSERT_EQ(cache.lookup("k", kLatest, &value), RowCache::Answer::kValue);
   EXPECT_EQ(value, "fresh");
 }
 
@@ -61,21 +61,21 @@ TEST(RowCacheTest, WritesRefreshCachedEntries) {
   std::string value;
   cache.insert("k", "10", 5);
   cache.refresh("k", "11", 7);  // same size: in place
-  EXPECT_FALSE(cache.lookup("k", 6, &value));
-  ASSERT_TRUE(cache.lookup("k", 7, &value));
+  EXPECT_EQ(cache.lookup("k", 6, &value), RowCache::Answer::kMiss);
+  ASSERT_EQ(cache.lookup("k", 7, &value), RowCache::Answer::kValue);
   EXPECT_EQ(value, "11");
   cache.insert("k", "10", 6);  // what a reader at 6 found in the memtable: refused
   EXPECT_EQ(cache.stats().refused_inserts, 1u);
   cache.refresh("k", "a longer value", 9);
-  ASSERT_TRUE(cache.lookup("k", kLatest, &value));
+  ASSERT_EQ(cache.lookup("k", kLatest, &value), RowCache::Answer::kValue);
   EXPECT_EQ(value, "a longer value");
   EXPECT_EQ(cache.stats().refreshes, 2u);
   EXPECT_EQ(cache.stats().usage_bytes, 1 + 14 + RowCache::kEntryOverheadBytes);
 
   cache.refresh("absent", "v", 10);
-  EXPECT_FALSE(cache.lookup("absent", kLatest, &value));
+  EXPECT_EQ(cache.lookup("absent", kLatest, &value), RowCache::Answer::kMiss);
   cache.refresh("k", std::string(RowCache::kValueBytesMax + 1, 'b'), 11);
-  EXPECT_FALSE(cache.lookup("k", kLatest, &value));
+  EXPECT_EQ(cache.lookup("k", kLatest, &value), RowCache::Answer::kMiss);
   EXPECT_EQ(cache.stats().usage_bytes, 0u);
 }
 
@@ -90,35 +90,39 @@ TEST(RowCacheTest, CapacityAndSecondChance) {
   }
   std::string value;
   cache.insert("big", std::string(RowCache::kValueBytesMax + 1, 'b'), 1);
-  EXPECT_FALSE(cache.lookup("big", kLatest, &value));
+  EXPECT_EQ(cache.lookup("big", kLatest, &value), RowCache::Answer::kMiss);
 
   // One shard holds about 4 entries of this size: fill with many keys, keeping one hot.
   RowCache small(capacity);
   small.insert("hot", std::string(100, 'h'), 1);
   for (int i = 0; i < 2000; i++) {
-    ASSERT_TRUE(small.lookup("hot", kLatest, &value)) << "evicted at " << i;
+    ASSERT_EQ(small.lookup("hot", kLatest, &value), RowCache::Answer::kValue) << "evicted at " << i;
     small.insert("cold" + std::to_string(i), std::string(100, 'c'), 1);
   }
 }
 
 // Proves the index keeps every entry reachable through growth and the backward shifts of
-// removals: under random inserts, overwrites, refreshes, invalidations and (in a small cache) evictions,
-// every lookup answers the last value inserted or refreshed for its key or misses — never another key's
-// value — and a cache large enough to hold everything misses nothing it holds.
+// removals: under random inserts (of values and of absence), overwrites, refreshes, invalidations
+// and (in a small cache) evictions, every lookup answers what was last inserted or refreshed for
+// its key or misses — never another key's value — and a cache large enough to hold everything
+// misses nothing it holds.
 TEST(RowCacheTest, IndexMatchesAModel) {
   for (const size_t capacity : {size_t{64} << 20, size_t{64} << 10}) {
     RowCache cache(capacity);
     const bool evicts = capacity < (size_t{1} << 20);
-    std::map<std::string, std::string> model;
+    std::map<std::string, std::optional<std::string>> model;  // nullopt: cached as absent
     Random random(capacity);
     std::string value;
     for (int step = 0; step < 50000; step++) {
       const std::string key = "k" + std::to_string(random.uniform(3000));
       const uint64_t action = random.uniform(10);
-      if (action < 3) {
+      if (action < 2) {
         const std::string inserted = key + "@" + std::to_string(step);
         cache.insert(key, inserted, 1);
         model[key] = inserted;
+      } else if (action < 3) {
+        cache.insert_absent(key, 1);
+        model[key] = std::nullopt;
       } else if (action < 4) {
         // A write of a new size (the step's digits vary): a key that may be cached takes it.
         const std::string written = key + "#" + std::to_string(step);
@@ -128,11 +132,12 @@ TEST(RowCacheTest, IndexMatchesAModel) {
         cache.invalidate(key, 1);
         model.erase(key);
       } else {
-        const bool hit = cache.lookup(key, kLatest, &value);
+        const RowCache::Answer answer = cache.lookup(key, kLatest, &value);
         const auto expected = model.find(key);
-        if (hit) {
+        if (answer != RowCache::Answer::kMiss) {
           ASSERT_NE(expected, model.end()) << key << " answered after its invalidation";
-          ASSERT_EQ(value, expected->second);
+          ASSERT_EQ(answer == RowCache::Answer::kValue ? std::optional(value) : std::nullopt,
+                    expected->second);
         } else if (!evicts) {
           ASSERT_EQ(expected, model.end()) << key << " lost at step " << step;
         }
@@ -159,7 +164,8 @@ class RowCacheDatabaseTest : public test::DiskDatabaseTest {
 };
 
 // Proves a database with a row cache answers as a model does under random puts, deletes,
-// overwrites, flushes and reads, and that reads at a snapshot never get a newer cached value.
+// overwrites, flushes and reads (some before writes, which cache absence too), and that reads at
+// a snapshot never get a newer cached value.
 TEST_F(RowCacheDatabaseTest, MatchesAModel) {
   Random random(7);
   std::map<std::string, std::string> model;
@@ -176,8 +182,11 @@ TEST_F(RowCacheDatabaseTest, MatchesAModel) {
     } else if (action < 5 && step % 50 == 0) {
       ASSERT_TRUE(db_->flush().is_ok());
     } else {
+      // A read before a write also caches keys found absent; no write need follow it.
+      ReadOptions options;
+      options.before_write = random.uniform(2) == 0;
       const auto expected = model.count(key) ? std::optional(model[key]) : std::nullopt;
-      ASSERT_EQ(get(ReadOptions(), key), expected) << key << " at step " << step;
+      ASSERT_EQ(get(options, key), expected) << key << " at step " << step;
     }
   }
   EXPECT_GT(db_->stats().row_cache_hits, 1000u);
@@ -224,6 +233,31 @@ TEST_F(RowCacheDatabaseTest, ReadsBeforeWritesCacheWhatTheMemtableAnswered) {
   ASSERT_TRUE(db_->put("m", "2").is_ok());
   EXPECT_EQ(get(before_write, "m"), "2");
   EXPECT_EQ(db_->stats().row_cache_hits, hits_before + 1);
+}
+
+// Proves a read before a write that finds no value (a key never written, or deleted) caches that,
+// and the write after it gives the entry its value: the next read before a write is a hit, as
+// INCR of a new key needs. A plain read of an absent key caches nothing.
+TEST_F(RowCacheDatabaseTest, ReadsBeforeWritesCacheAbsenceUntilTheWrite) {
+  ReadOptions before_write;
+  before_write.before_write = true;
+  const uint64_t hits_before = db_->stats().row_cache_hits;
+  EXPECT_EQ(get(ReadOptions(), "new"), std::nullopt);
+  EXPECT_EQ(get(ReadOptions(), "new"), std::nullopt);
+  EXPECT_EQ(db_->stats().row_cache_hits, hits_before);
+
+  EXPECT_EQ(get(before_write, "new"), std::nullopt);
+  EXPECT_EQ(get(ReadOptions(), "new"), std::nullopt);  // a hit on the absence
+  ASSERT_TRUE(db_->put("new", "1").is_ok());
+  EXPECT_EQ(get(before_write, "new"), "1");
+  EXPECT_EQ(db_->stats().row_cache_hits, hits_before + 2);
+
+  ASSERT_TRUE(db_->remove("new").is_ok());
+  ASSERT_TRUE(db_->flush().is_ok());
+  EXPECT_EQ(get(before_write, "new"), std::nullopt);  // the tombstone, from the tables
+  ASSERT_TRUE(db_->put("new", "2").is_ok());
+  EXPECT_EQ(get(ReadOptions(), "new"), "2");
+  EXPECT_EQ(db_->stats().row_cache_hits, hits_before + 3);
 }
 
 // Proves no reader sees a value older than one already acknowledged: a writer counts each key
