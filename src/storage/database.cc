@@ -125,6 +125,7 @@ Database::Database(const Options& options, std::string directory)
     options_.scheduler = owned_scheduler_.get();
   }
   memtables_.push_back(mem_);
+  publish_write_prefetch_target();
 }
 
 Database::~Database() { (void)close(); }
@@ -427,6 +428,12 @@ Status Database::make_room_for_write(std::unique_lock<std::mutex>& lock, bool fo
   }
 }
 
+void Database::publish_write_prefetch_target() {
+  const PointIndex::PrefetchTarget target = mem_->point_index_prefetch_target();
+  write_prefetch_slots_.store(target.slots, std::memory_order_relaxed);
+  write_prefetch_mask_.store(target.mask, std::memory_order_relaxed);
+}
+
 // Starts a new WAL and memtable; the old memtable becomes imm_.
 // REQUIRES: imm_ is null and `mutex_` is held by the leader.
 Status Database::switch_memtable() {
@@ -440,6 +447,7 @@ Status Database::switch_memtable() {
   CAIRN_RETURN_IF_ERROR(open_new_log());
   imm_ = std::move(mem_);
   mem_ = new_memtable();
+  publish_write_prefetch_target();
   std::erase_if(memtables_, [](const auto& memtable) { return memtable.expired(); });
   memtables_.push_back(mem_);
   return Status::ok();
@@ -481,6 +489,13 @@ Database::ReadState Database::read_state(const ReadOptions& options) const {
 Result<LookupResult> Database::lookup(const ReadOptions& options, std::string_view key,
                                       std::string* value, ReadState* state) {
   RowCache* const row_cache = options.snapshot == nullptr ? row_cache_.get() : nullptr;
+  // The write's probe of the memtable's index then finds its slot cached, whatever the read
+  // costs meanwhile.
+  if (options.before_write) {
+    PointIndex::prefetch({write_prefetch_slots_.load(std::memory_order_relaxed),
+                          write_prefetch_mask_.load(std::memory_order_relaxed)},
+                         key);
+  }
   // Acquire: pairs with the write path's release, so every entry refreshed before the sequence
   // was published is seen; an entry valid only from a later write misses.
   if (row_cache != nullptr) {

@@ -87,6 +87,10 @@ class MemTable {
   // True once the point index may refuse new keys: the memtable should be switched, or its
   // lookups of new keys fall back to the sorted runs.
   bool point_index_full() const { return point_index_.at_load_limit(); }
+  // For a prefetch of the index slot an add() of a key will probe (PointIndex::prefetch).
+  PointIndex::PrefetchTarget point_index_prefetch_target() const {
+    return point_index_.prefetch_target();
+  }
   uint64_t entry_count() const { return entry_count_.load(std::memory_order_relaxed); }
   // The blob files the kBlobReference entries added so far name (they stay live while this
   // memtable does), ascending.

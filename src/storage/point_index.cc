@@ -66,6 +66,10 @@ bool PointIndex::put(std::string_view user_key, const char* entry) {
   return true;
 }
 
+void PointIndex::prefetch(const PrefetchTarget& target, std::string_view user_key) {
+  if (target.slots != nullptr) __builtin_prefetch(target.slots + (hash64(user_key) & target.mask));
+}
+
 const char* PointIndex::find(std::string_view user_key) const {
   // The value read while probing: the slot may since have been claimed by another key, but a
   // slot that held user_key holds it for good.

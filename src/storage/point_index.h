@@ -47,6 +47,18 @@ class PointIndex {
   // The entry user_key points at, or nullptr when it is not in the index.
   const char* find(std::string_view user_key) const;
 
+  // Where probes start, for a prefetch from a thread that holds no reference to the index.
+  struct PrefetchTarget {
+    const std::atomic<uint64_t>* slots = nullptr;  // null: nothing to prefetch
+    size_t mask = 0;
+  };
+  PrefetchTarget prefetch_target() const {
+    return {slots_.get(), slot_count_ == 0 ? 0 : slot_count_ - 1};
+  }
+  // Prefetches the slot where a probe for user_key starts. `target` may be of an index destroyed
+  // since: a prefetch never faults, it only wastes a memory access.
+  static void prefetch(const PrefetchTarget& target, std::string_view user_key);
+
   // True once a new key may be refused: the memtable should be switched.
   bool at_load_limit() const {
     return used_slot_count_.load(std::memory_order_relaxed) >= slot_count_limit_;

@@ -69,6 +69,22 @@ TEST(PointIndexTest, EmptyIndexRefusesEveryKey) {
   EXPECT_TRUE(index.at_load_limit());
 }
 
+// Proves a prefetch target stays usable after its index is destroyed (the database prefetches
+// for a memtable a flush may have freed meanwhile), and that an empty index's target is inert.
+TEST(PointIndexTest, PrefetchTargetOutlivesItsIndex) {
+  PointIndex::PrefetchTarget target;
+  {
+    PointIndex index(1 << 16, &entry_key, &entry_is_newer);
+    target = index.prefetch_target();
+    EXPECT_NE(target.slots, nullptr);
+    EXPECT_EQ(target.mask, (size_t{1} << 16) - 1);
+  }
+  for (int i = 0; i < 1000; i++) PointIndex::prefetch(target, "key" + std::to_string(i));
+  const PointIndex empty(0, &entry_key, &entry_is_newer);
+  EXPECT_EQ(empty.prefetch_target().slots, nullptr);
+  PointIndex::prefetch(empty.prefetch_target(), "key");
+}
+
 // Proves that past the load limit a new key is refused while the keys already in the index can
 // still be found and re-pointed; the slot count rounds up to a power of two.
 TEST(PointIndexTest, RefusesNewKeysPastTheLoadLimit) {
