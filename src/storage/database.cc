@@ -125,6 +125,7 @@ Database::Database(const Options& options, std::string directory)
     options_.scheduler = owned_scheduler_.get();
   }
   memtables_.push_back(mem_);
+  write_prefetch_mask_ = mem_->point_index_prefetch_target().mask;
   publish_write_prefetch_target();
 }
 
@@ -430,8 +431,8 @@ Status Database::make_room_for_write(std::unique_lock<std::mutex>& lock, bool fo
 
 void Database::publish_write_prefetch_target() {
   const PointIndex::PrefetchTarget target = mem_->point_index_prefetch_target();
+  CAIRN_ASSERT(target.mask == write_prefetch_mask_);  // every memtable's index has one size
   write_prefetch_slots_.store(target.slots, std::memory_order_relaxed);
-  write_prefetch_mask_.store(target.mask, std::memory_order_relaxed);
 }
 
 // Starts a new WAL and memtable; the old memtable becomes imm_.
@@ -493,7 +494,7 @@ Result<LookupResult> Database::lookup(const ReadOptions& options, std::string_vi
   // costs meanwhile.
   if (options.before_write) {
     PointIndex::prefetch({write_prefetch_slots_.load(std::memory_order_relaxed),
-                          write_prefetch_mask_.load(std::memory_order_relaxed)},
+                          write_prefetch_mask_},
                          key);
   }
   // Acquire: pairs with the write path's release, so every entry refreshed before the sequence

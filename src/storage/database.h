@@ -242,8 +242,7 @@ class Database {
   Status make_room_for_write(std::unique_lock<std::mutex>& lock, bool force_switch);
   void delay_write(std::unique_lock<std::mutex>& lock);
   Status switch_memtable();
-  // Sets write_prefetch_slots_ and write_prefetch_mask_ for mem_. REQUIRES: mutex_ held, or
-  // the constructor.
+  // Sets write_prefetch_slots_ for mem_. REQUIRES: mutex_ held, or the constructor.
   void publish_write_prefetch_target();
   // A memtable for writes and reads, its point index sized for the write buffer.
   std::shared_ptr<MemTable> new_memtable() const;
@@ -316,11 +315,11 @@ class Database {
   mutable std::mutex mutex_;
   std::condition_variable background_done_;  // a flush finished (or failed)
   std::shared_ptr<MemTable> mem_;
-  // mem_'s point index as PointIndex::prefetch takes it, set with mem_: a read before a write
-  // prefetches the slot its write will probe, without the mutex (a stale or torn pair only
-  // wastes the prefetch; every memtable's index has the same size).
+  // mem_'s point index slots, set with mem_, so that a read before a write prefetches the slot
+  // its write will probe without the mutex (a stale address only wastes the prefetch). Every
+  // memtable's index has the same size: the mask is set once, by the constructor.
   std::atomic<const std::atomic<uint64_t>*> write_prefetch_slots_{nullptr};
-  std::atomic<size_t> write_prefetch_mask_{0};
+  size_t write_prefetch_mask_ = 0;
   std::shared_ptr<MemTable> imm_;  // being flushed, or null
   // Every memtable made mem_ and maybe still held (by mem_, imm_, a read or an iterator): the
   // blob files they name are live. Expired entries are dropped when it is walked.

@@ -4,6 +4,7 @@
 #include <cstring>
 #include <mutex>
 #include <new>
+#include <optional>
 
 #include "common/assert.h"
 #include "common/checksum.h"
@@ -49,11 +50,10 @@ class RowCache::Shard {
     return Answer::kValue;
   }
 
-  // `value` null: the key is absent.
-  void insert(std::string_view key, uint64_t hash, const std::string_view* value,
+  // `value` nullopt: the key is absent.
+  void insert(std::string_view key, uint64_t hash, std::optional<std::string_view> value,
               SequenceNumber read_sequence) {
-    const size_t charge_bytes =
-        key.size() + (value != nullptr ? value->size() : 0) + kEntryOverheadBytes;
+    const size_t charge_bytes = key.size() + value.value_or("").size() + kEntryOverheadBytes;
     std::lock_guard lock(mutex_);
     if (read_sequence < invalidated_through_) {
       counters_.refused_inserts++;
@@ -87,7 +87,7 @@ class RowCache::Shard {
       old->valid_from = write_sequence;
       return;
     }
-    Block* updated = new_block(key, &value, hash, write_sequence);
+    Block* updated = new_block(key, value, hash, write_sequence);
     usage_bytes_ = usage_bytes_ - old->charge_bytes() + charge_bytes;
     slots_.replace_at(position,
                       slot_value(updated, hash) | (slots_.at(position) & kReferencedBit));
@@ -163,14 +163,14 @@ class RowCache::Shard {
     uint64_t operator()(uint64_t slot) const { return block_of(slot)->hash; }
   };
 
-  // `value` null: an entry saying the key is absent.
-  static Block* new_block(std::string_view key, const std::string_view* value, uint64_t hash,
-                          SequenceNumber valid_from) {
-    const size_t value_bytes = value != nullptr ? value->size() : 0;
+  // `value` nullopt: an entry saying the key is absent.
+  static Block* new_block(std::string_view key, std::optional<std::string_view> value,
+                          uint64_t hash, SequenceNumber valid_from) {
+    const size_t value_bytes = value.value_or("").size();
     void* memory = ::operator new(sizeof(Block) + key.size() + value_bytes);
     auto* block = new (memory)
         Block{hash, valid_from, static_cast<uint32_t>(key.size()),
-              value != nullptr ? static_cast<uint32_t>(value_bytes) : Block::kAbsent};
+              value.has_value() ? static_cast<uint32_t>(value_bytes) : Block::kAbsent};
     char* bytes = reinterpret_cast<char*>(block + 1);
     std::memcpy(bytes, key.data(), key.size());
     if (value_bytes != 0) std::memcpy(bytes + key.size(), value->data(), value_bytes);
@@ -254,12 +254,12 @@ void RowCache::insert(std::string_view user_key, std::string_view value,
                       SequenceNumber read_sequence) {
   if (value.size() > kValueBytesMax) return;
   const uint64_t hash = hash64(user_key, kRowCacheHashSeed);
-  shard_for(hash).insert(user_key, hash, &value, read_sequence);
+  shard_for(hash).insert(user_key, hash, value, read_sequence);
 }
 
 void RowCache::insert_absent(std::string_view user_key, SequenceNumber read_sequence) {
   const uint64_t hash = hash64(user_key, kRowCacheHashSeed);
-  shard_for(hash).insert(user_key, hash, nullptr, read_sequence);
+  shard_for(hash).insert(user_key, hash, std::nullopt, read_sequence);
 }
 
 void RowCache::refresh(std::string_view user_key, std::string_view value,
