@@ -18,9 +18,13 @@ void put_big_endian64(std::string* out, uint64_t value) {
 }  // namespace
 
 void data_key_into(std::string_view user_key, std::string* out) {
-  const uint16_t slot = key_slot(user_key);
   out->clear();
   out->reserve(kSlotPrefixBytes + user_key.size());
+  append_data_key(user_key, out);
+}
+
+void append_data_key(std::string_view user_key, std::string* out) {
+  const uint16_t slot = key_slot(user_key);
   out->push_back(static_cast<char>(slot >> 8));
   out->push_back(static_cast<char>(slot & 0xFF));
   out->append(user_key);

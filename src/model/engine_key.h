@@ -21,6 +21,8 @@ constexpr size_t kSlotPrefixBytes = 2;
 std::string data_key(std::string_view user_key);
 // Writes data_key(user_key) into *out (reusing its buffer).
 void data_key_into(std::string_view user_key, std::string* out);
+// Appends data_key(user_key) to *out.
+void append_data_key(std::string_view user_key, std::string* out);
 // The first engine key of slot `slot` and the first one past the last slot's data.
 std::string slot_start_key(uint16_t slot);
 std::string data_end_key();

@@ -4,6 +4,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <array>
 #include <cerrno>
 #include <cstring>
 #include <mutex>
@@ -22,6 +23,9 @@ constexpr size_t kReadChunkBytes = 64 * 1024;
 constexpr size_t kBodyChunkBytes = 64 * 1024;
 // Body chunks written per iteration before yielding to the loop's other connections.
 constexpr int kBodyWritesPerIteration = 4;
+// Commands shown to Session::prefetch at a time: a pipeline's worth, whose cache lines stay
+// cached until the commands run.
+constexpr size_t kPrefetchCommandsMax = 16;
 // Output capacity kept once drained; a larger buffer (a big reply) is released.
 constexpr size_t kKeptOutputCapacityBytes = 1 << 20;
 // After a partial send, the sent prefix is erased once it is at least this large and at least
@@ -138,6 +142,7 @@ void Connection::read_input() {
 
 void Connection::process_input() {
   while (!closed_ && body_ == nullptr && !close_after_write_) {
+    if (prefetched_ahead_ == 0) prefetch_ahead();
     const RespParser::Step step = parser_.next(*session_);
     if (step == RespParser::Step::kNeedMore) break;
     if (step == RespParser::Step::kError) {
@@ -148,6 +153,7 @@ void Connection::process_input() {
     }
     Session::Outcome outcome = session_->execute(parser_.argv(), out_);
     parser_.finish_command();
+    if (prefetched_ahead_ > 0) prefetched_ahead_--;
     context_.commands_ran = true;
     if (outcome.close_after_reply) close_after_write_ = true;
     if (outcome.body != nullptr) body_ = std::move(outcome.body);
@@ -157,6 +163,14 @@ void Connection::process_input() {
   if (closed_) return;
   if (pending_output() > 0 || body_ != nullptr || close_after_write_) schedule_flush();
   publish_sizes();
+}
+
+void Connection::prefetch_ahead() {
+  std::array<PeekedCommand, kPrefetchCommandsMax> commands;
+  const size_t count = parser_.peek(commands);
+  if (count < 2) return;  // a lone command's own lookup follows at once: nothing to overlap
+  session_->prefetch(std::span<const PeekedCommand>(commands.data(), count));
+  prefetched_ahead_ = count;
 }
 
 void Connection::schedule_flush() {

@@ -4,7 +4,9 @@
 // (LoopContext::end_iteration), then waits for EPOLLOUT for what the socket did not take.
 // A reply body (Session::Outcome::body) is sent after the buffered bytes one chunk at a time,
 // refilled only once the buffer has drained, and no further command is parsed until it is done.
-// A client whose pending output passes output_buffer_bytes_max is disconnected.
+// A client whose pending output passes output_buffer_bytes_max is disconnected. Before running
+// a pipeline's commands it shows the session the next ones (Session::prefetch), so their cache
+// misses overlap.
 //
 // Thread-safety: owned by its LoopContext and touched only by that loop's thread; the
 // ConnectionControl handed to the session is the only part other threads use.
@@ -49,6 +51,8 @@ class Connection : public EventLoop::Handler {
   void release();
   void read_input();
   void process_input();
+  // Hands the session the commands that wait complete in the input (Session::prefetch).
+  void prefetch_ahead();
   void schedule_flush();
   size_t pending_output() const { return out_.size() - out_sent_; }
   // Empties the output buffer once everything in it was sent (releasing a large one).
@@ -64,6 +68,8 @@ class Connection : public EventLoop::Handler {
   std::shared_ptr<ConnectionControlImpl> control_;
   std::unique_ptr<Session> session_;
   RespParser parser_;
+  // Commands of the input already handed to Session::prefetch that have not run yet.
+  size_t prefetched_ahead_ = 0;
 
   std::string out_;
   size_t out_sent_ = 0;

@@ -1,5 +1,6 @@
 #include "net/resp_parser.h"
 
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 #include <utility>
@@ -150,6 +151,44 @@ std::span<char> RespParser::prepare(size_t min_bytes) {
 void RespParser::commit(size_t n) {
   CAIRN_ASSERT(write_ + n <= capacity_);
   write_ += n;
+}
+
+bool RespParser::peek_header(char kind, size_t* position, uint64_t* value) const {
+  constexpr size_t kHeaderBytesMax = 22;  // kind, 20 digits, '\r'
+  const size_t start = *position;
+  if (start >= write_ || buffer_[start] != kind) return false;
+  const size_t searched = std::min(write_ - start, kHeaderBytesMax);
+  const char* begin = buffer_ + start;
+  const char* cr = static_cast<const char*>(std::memchr(begin, '\r', searched));
+  if (cr == nullptr || cr + 1 >= buffer_ + write_ || cr[1] != '\n') return false;
+  int64_t parsed = 0;
+  if (!parse_integer(begin + 1, cr, &parsed) || parsed < 0) return false;
+  *position = static_cast<size_t>(cr + 2 - buffer_);
+  *value = static_cast<uint64_t>(parsed);
+  return true;
+}
+
+size_t RespParser::peek(std::span<PeekedCommand> out) const {
+  if (state_ != State::kFrameStart) return 0;
+  size_t position = read_;
+  size_t count = 0;
+  while (count < out.size()) {
+    uint64_t argc = 0;
+    if (!peek_header('*', &position, &argc) || argc == 0 || argc > kPeekArgumentsMax) break;
+    PeekedCommand command;
+    uint64_t arg = 0;
+    for (; arg < argc; arg++) {
+      uint64_t length = 0;
+      if (!peek_header('$', &position, &length) || length + 2 > write_ - position) break;
+      const std::string_view bytes(buffer_ + position, static_cast<size_t>(length));
+      if (arg == 0) command.name = bytes;
+      if (arg == 1) command.key = bytes;
+      position += static_cast<size_t>(length) + 2;
+    }
+    if (arg < argc) break;  // incomplete or malformed
+    out[count++] = command;
+  }
+  return count;
 }
 
 RespParser::Progress RespParser::fail(std::string message) {

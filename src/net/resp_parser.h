@@ -55,6 +55,15 @@ class RespParser {
   // "Protocol error: ..." after kError.
   const std::string& error() const { return error_; }
 
+  // Fills `out` with the name and first argument of the complete multibulk commands that start
+  // where the parser stands (the command the next next() returns comes first), without consuming
+  // anything: a lookahead for Session::prefetch. Stops at the first frame that is incomplete,
+  // inline, malformed or has more than kPeekArgumentsMax arguments (next() reports what is wrong
+  // with it), and returns 0 in the middle of a frame. The views are valid until the next call
+  // that changes the parser.
+  static constexpr size_t kPeekArgumentsMax = 64;
+  size_t peek(std::span<PeekedCommand> out) const;
+
   // Bytes held for unparsed input and the current frame (CLIENT LIST qbuf); streamed bytes
   // never count.
   uint64_t buffered_bytes() const { return write_ - frame_start_ + saved_.size(); }
@@ -73,6 +82,10 @@ class RespParser {
 
   // What a parsing stage achieved: a public Step, or kContinue to run the next stage.
   enum class Progress { kContinue, kNeedMore, kCommand, kError };
+
+  // Reads a "<kind><integer>\r\n" header at *position for peek(): the integer (>= 0), with
+  // *position moved past it; false if the header is incomplete or malformed.
+  bool peek_header(char kind, size_t* position, uint64_t* value) const;
 
   Progress start_frame();
   Progress parse_inline();

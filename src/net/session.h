@@ -63,6 +63,12 @@ class ConnectionControl {
   virtual uint64_t output_buffer_bytes() const = 0;
 };
 
+// A command waiting complete in a connection's input, seen ahead of its turn (RespParser::peek).
+struct PeekedCommand {
+  std::string_view name;  // argv[0]
+  std::string_view key;   // argv[1], or empty when the command has one argument
+};
+
 class Session {
  public:
   // What a command asks of its connection besides its reply bytes.
@@ -81,6 +87,13 @@ class Session {
   // in argv stay valid only during the call. An argument that was streamed (stream_argument
   // returned a sink for it) appears as an empty view; the session knows which.
   virtual Outcome execute(std::span<const std::string_view> argv, std::string& out) = 0;
+
+  // A hint, before the first of `commands` runs: they are the next commands of the connection,
+  // already complete in its input, in order. A session may start loading what they will read
+  // (the caches' entries of their keys) so that the memory latency of a pipeline's commands
+  // overlaps rather than adding up. The views are valid only during the call; nothing may depend
+  // on the call being made.
+  virtual void prefetch(std::span<const PeekedCommand> commands) { (void)commands; }
 
   // Called when a bulk argument of `length` bytes (at least stream_argument_bytes_min) begins,
   // at index `index` of a command of `argc` arguments whose first `index` arguments are

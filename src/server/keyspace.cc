@@ -5,8 +5,11 @@
 
 #include <algorithm>
 #include <chrono>
+#include <string>
 #include <utility>
+#include <vector>
 
+#include "common/assert.h"
 #include "io/env.h"
 #include "io/scheduler.h"
 #include "model/engine_key.h"
@@ -174,6 +177,23 @@ Result<std::optional<StringEntry>> Keyspace::find(std::string_view key, bool loc
     (entry.has_value() ? hits_ : misses_).fetch_add(1, std::memory_order_relaxed);
   }
   return entry;
+}
+
+void Keyspace::prefetch(std::span<const std::string_view> keys) {
+  size_t bytes = 0;
+  for (const std::string_view key : keys) bytes += kSlotPrefixBytes + key.size();
+  std::string joined;  // the engine keys side by side; reserved, so the views stay valid
+  joined.reserve(bytes);
+  std::vector<std::string_view> engine_keys;
+  engine_keys.reserve(keys.size());
+  for (const std::string_view key : keys) {
+    if (key.size() > kPrefetchKeyBytesMax) continue;
+    const size_t start = joined.size();
+    append_data_key(key, &joined);
+    engine_keys.emplace_back(joined.data() + start, joined.size() - start);
+  }
+  CAIRN_ASSERT(joined.size() <= bytes);
+  database_->prefetch(engine_keys);
 }
 
 Status Keyspace::delete_expired(std::string_view key, uint64_t expiry_ms) {

@@ -162,6 +162,11 @@ class Keyspace {
   // or a miss when `count_lookup`.
   Result<std::optional<StringEntry>> find(std::string_view key, bool locked,
                                           bool count_lookup = true);
+  // A hint that `keys` will be read soon (a pipeline's commands): starts loading what their
+  // lookups will touch (Database::prefetch). Keys over kPrefetchKeyBytesMax are skipped: the
+  // hint is offered arguments that may not be keys at all.
+  static constexpr size_t kPrefetchKeyBytesMax = 256;
+  void prefetch(std::span<const std::string_view> keys);
   // The whole payload (a value in a blob file is read whole: callers bound its size).
   Result<std::string> read_payload(const StringEntry& entry);
   // Bytes [offset, offset + length) of the payload, clipped to it.

@@ -3,6 +3,7 @@
 #include <chrono>
 #include <mutex>
 #include <shared_mutex>
+#include <vector>
 
 #include "server/command_helpers.h"
 #include "server/command_table.h"
@@ -95,6 +96,15 @@ void ServerSession::on_close() {
   server_.watches().unwatch_all(client_);
   server_.clients().unregister_client(&client_);
   streamed_value_.reset();
+}
+
+void ServerSession::prefetch(std::span<const PeekedCommand> commands) {
+  std::vector<std::string_view> keys;
+  keys.reserve(commands.size());
+  for (const PeekedCommand& command : commands) {
+    if (!command.key.empty()) keys.push_back(command.key);
+  }
+  server_.keyspace().prefetch(keys);
 }
 
 bool ServerSession::runs_inside_multi(const CommandEntry& entry) {

@@ -102,6 +102,25 @@ namespace {
 // than one (a tenth of the CPU in the kernel's scheduler).
 constexpr int kWriterSpinCount = 256;
 
+// Gives the row cache each key of a write group at the group's last sequence: readers see the
+// whole group at once (last_sequence_ publishes it), so none may see part of it early.
+class RowCacheUpdate final : public WriteBatch::Handler {
+ public:
+  RowCacheUpdate(RowCache* cache, SequenceNumber sequence) : cache_(cache), sequence_(sequence) {}
+  void put(std::string_view key, std::string_view value) override {
+    cache_->refresh(key, value, sequence_);
+  }
+  void remove(std::string_view key) override { cache_->invalidate(key, sequence_); }
+  // A lookup must answer kBlobReference for these, which the cache cannot say.
+  void put_blob_reference(std::string_view key, std::string_view) override {
+    cache_->invalidate(key, sequence_);
+  }
+
+ private:
+  RowCache* const cache_;
+  const SequenceNumber sequence_;
+};
+
 void pause_briefly() {
 #if defined(__x86_64__) || defined(__i386__)
   __builtin_ia32_pause();
@@ -316,10 +335,12 @@ Status Database::apply_group(std::unique_lock<std::mutex>& lock, Writer& leader,
     status = log_file_->flush();
   }
   if (status.is_ok()) {
-    const Status inserted = insert_into_memtable(group, memtable.get());
+    // The row cache learns each key once it is in the memtable, before last_sequence_ makes the
+    // group visible (see row_cache.h).
+    RowCacheUpdate update(row_cache_.get(), first_sequence + group.count() - 1);
+    const Status inserted =
+        insert_into_memtable(group, memtable.get(), row_cache_ != nullptr ? &update : nullptr);
     CAIRN_ASSERT(inserted.is_ok());  // the batch was built here, not read from disk
-    // Before last_sequence_ makes the group visible (see row_cache.h).
-    if (row_cache_ != nullptr) update_row_cache(group, first_sequence + group.count() - 1);
   }
   const size_t group_bytes = group.size_bytes();
   const uint32_t group_count = group.count();
@@ -336,27 +357,6 @@ Status Database::apply_group(std::unique_lock<std::mutex>& lock, Writer& leader,
   stats_.wal_bytes_written += group_bytes + kLogHeaderBytes;
   if (sync) last_sync_micros_ = options_.clock->now_micros();
   return Status::ok();
-}
-
-// Every key of the group is refreshed or invalidated at the group's last sequence: readers see
-// the whole group at once (last_sequence_ publishes it), so none may see part of it early.
-void Database::update_row_cache(const WriteBatch& group, SequenceNumber sequence) {
-  struct Update final : WriteBatch::Handler {
-    RowCache* cache = nullptr;
-    SequenceNumber sequence = 0;
-    void put(std::string_view key, std::string_view value) override {
-      cache->refresh(key, value, sequence);
-    }
-    void remove(std::string_view key) override { cache->invalidate(key, sequence); }
-    // A lookup must answer kBlobReference for these, which the cache cannot say.
-    void put_blob_reference(std::string_view key, std::string_view) override {
-      cache->invalidate(key, sequence);
-    }
-  } update;
-  update.cache = row_cache_.get();
-  update.sequence = sequence;
-  const Status status = group.iterate(update);
-  CAIRN_ASSERT(status.is_ok());  // the group was built here, not read from disk
 }
 
 // Lets compaction catch up a little: releases the lock for one slowdown delay.
@@ -528,6 +528,10 @@ Result<LookupResult> Database::lookup(const ReadOptions& options, std::string_vi
     row_cache->insert_absent(key, sequence);  // the write that follows gives it its value
   }
   return result;
+}
+
+void Database::prefetch(std::span<const std::string_view> keys) {
+  if (row_cache_ != nullptr) row_cache_->prefetch(keys);
 }
 
 Result<std::optional<std::string>> Database::get(const ReadOptions& options, std::string_view key) {

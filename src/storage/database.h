@@ -35,6 +35,7 @@
 #include <mutex>
 #include <optional>
 #include <set>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -167,6 +168,9 @@ class Database {
   Result<std::optional<std::string>> get(const ReadOptions& options, std::string_view key);
   // The value of `key` without reading a blob value: see StoredValue. One lookup.
   Result<StoredValue> get_value(const ReadOptions& options, std::string_view key);
+  // A hint that `keys` will be looked up soon (the commands of a pipeline): starts loading their
+  // row cache entries, so that the lookups' cache misses overlap. Changes nothing visible.
+  void prefetch(std::span<const std::string_view> keys);
   // A reader over the value of `key`, or nullptr if the key is absent (as get's nullopt). A value
   // in a blob file is streamed, one verified chunk at a time; an inline value is held whole.
   Result<std::unique_ptr<ValueReader>> get_stream(const ReadOptions& options, std::string_view key);
@@ -236,8 +240,6 @@ class Database {
   Status write_checked(const WriteBatch& batch);
   Status write_through_queue(WriteKind kind, const WriteBatch* batch);
   Status apply_group(std::unique_lock<std::mutex>& lock, Writer& leader, Writer** last_in_group);
-  // Gives the row cache the values `group` writes, as written at `sequence` (row_cache.h).
-  void update_row_cache(const WriteBatch& group, SequenceNumber sequence);
   Status sync_wal_files();
   Status make_room_for_write(std::unique_lock<std::mutex>& lock, bool force_switch);
   void delay_write(std::unique_lock<std::mutex>& lock);

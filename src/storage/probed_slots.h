@@ -33,6 +33,21 @@ class ProbedSlots {
     }
   }
 
+  // As find, but gives up after `slots_max` slots (returning slot_count()): for hints that must
+  // stay cheap.
+  template <typename Matches>
+  size_t find_bounded(uint64_t hash, size_t slots_max, Matches&& matches) const {
+    size_t position = home_of(hash);
+    for (size_t probed = 0; probed < slots_max; probed++, position = next(position)) {
+      const uint64_t value = slots_[position];
+      if (value == empty_ || matches(value)) return position;
+    }
+    return slots_.size();
+  }
+
+  // The slot array, slot_count() values; valid until an insert grows it.
+  const uint64_t* slot_data() const { return slots_.data(); }
+
   // Stores `value` under `hash`. REQUIRES: value != empty, and no stored value has an equal key.
   void insert(uint64_t hash, uint64_t value) {
     CAIRN_ASSERT(value != empty_);

@@ -64,21 +64,25 @@ class IgnoringHandler final : public WriteBatch::Handler {
 
 class MemTableInserter final : public WriteBatch::Handler {
  public:
-  MemTableInserter(SequenceNumber sequence, MemTable* memtable)
-      : sequence_(sequence), memtable_(memtable) {}
+  MemTableInserter(SequenceNumber sequence, MemTable* memtable, WriteBatch::Handler* then)
+      : sequence_(sequence), memtable_(memtable), then_(then) {}
   void put(std::string_view key, std::string_view value) override {
     memtable_->add(sequence_++, ValueType::kValue, key, value);
+    if (then_ != nullptr) then_->put(key, value);
   }
   void remove(std::string_view key) override {
     memtable_->add(sequence_++, ValueType::kDeletion, key, std::string_view());
+    if (then_ != nullptr) then_->remove(key);
   }
   void put_blob_reference(std::string_view key, std::string_view encoded_reference) override {
     memtable_->add(sequence_++, ValueType::kBlobReference, key, encoded_reference);
+    if (then_ != nullptr) then_->put_blob_reference(key, encoded_reference);
   }
 
  private:
   SequenceNumber sequence_;
   MemTable* const memtable_;
+  WriteBatch::Handler* const then_;
 };
 
 }  // namespace
@@ -151,11 +155,12 @@ Result<WriteBatch> WriteBatch::from_contents(std::string_view contents) {
 
 Status WriteBatch::iterate(Handler& handler) const { return parse_operations(contents_, handler); }
 
-Status insert_into_memtable(const WriteBatch& batch, MemTable* memtable) {
+Status insert_into_memtable(const WriteBatch& batch, MemTable* memtable,
+                            WriteBatch::Handler* then) {
   CAIRN_ASSERT(memtable != nullptr);
   const SequenceNumber first = batch.sequence();
   CAIRN_ASSERT(batch.count() == 0 || batch.count() - 1 <= kSequenceNumberMax - first);
-  MemTableInserter inserter(first, memtable);
+  MemTableInserter inserter(first, memtable, then);
   return batch.iterate(inserter);
 }
 

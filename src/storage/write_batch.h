@@ -92,8 +92,11 @@ class WriteBatch {
 };
 
 // Inserts the batch's operations into `memtable` with sequence numbers sequence(),
-// sequence() + 1, ... (a blob reference operation as a kBlobReference entry). REQUIRES: the
-// memtable's single-writer contract (memtable.h); the last sequence is <= kSequenceNumberMax.
-Status insert_into_memtable(const WriteBatch& batch, MemTable* memtable);
+// sequence() + 1, ... (a blob reference operation as a kBlobReference entry), and passes each to
+// `then`, if given, once it is in the memtable (the row cache's update: one walk of the batch
+// serves both). REQUIRES: the memtable's single-writer contract (memtable.h); the last sequence
+// is <= kSequenceNumberMax.
+Status insert_into_memtable(const WriteBatch& batch, MemTable* memtable,
+                            WriteBatch::Handler* then = nullptr);
 
 }  // namespace cairn

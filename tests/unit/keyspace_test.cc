@@ -93,6 +93,20 @@ TEST_F(KeyspaceTest, SetGetAndPersistAcrossReopen) {
   EXPECT_EQ(stats.keyspace_hits, 1u);
 }
 
+// Proves a prefetch, of present, absent, empty and over-long keys alike, changes no answer and
+// counts no lookup.
+TEST_F(KeyspaceTest, PrefetchChangesNothing) {
+  set("a", "1");
+  const std::string long_key(Keyspace::kPrefetchKeyBytesMax + 1, 'k');
+  set(long_key, "2");
+  const std::string_view keys[] = {"a", "missing", "", long_key};
+  keyspace_->prefetch(keys);
+  EXPECT_EQ(keyspace_->stats().keyspace_hits + keyspace_->stats().keyspace_misses, 2u);
+  EXPECT_EQ(get("a"), "1");
+  EXPECT_EQ(get(long_key), "2");
+  EXPECT_EQ(get("missing"), std::nullopt);
+}
+
 TEST_F(KeyspaceTest, KeyTooLargeIsRefused) {
   KeyspaceWrite write(*keyspace_);
   const std::string big(kUserKeyBytesMax + 1, 'k');

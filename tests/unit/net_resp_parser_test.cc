@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstring>
 #include <deque>
 #include <string>
@@ -298,6 +299,77 @@ TEST(RespParserTest, LongInlineLineUnderLimitAndBinaryBulk) {
   binary.push_back('\0');
   const std::string frame = "*1\r\n$" + std::to_string(binary.size()) + "\r\n" + binary + "\r\n";
   EXPECT_EQ(feed_all(frame).commands, (Commands{{binary}}));
+}
+
+// Commits `bytes` to the parser without parsing.
+void append(RespParser& parser, std::string_view bytes) {
+  std::span<char> space = parser.prepare(bytes.size() + 1);
+  std::memcpy(space.data(), bytes.data(), bytes.size());
+  parser.commit(bytes.size());
+}
+
+std::vector<std::pair<std::string, std::string>> peek_all(const RespParser& parser,
+                                                          size_t max) {
+  std::vector<PeekedCommand> out(max);
+  const size_t count = parser.peek(out);
+  std::vector<std::pair<std::string, std::string>> shown;
+  for (size_t i = 0; i < count; i++) shown.emplace_back(out[i].name, out[i].key);
+  return shown;
+}
+
+using Shown = std::vector<std::pair<std::string, std::string>>;
+
+TEST(RespParserTest, PeekShowsEachCompleteCommandAtEverySplitWithoutConsumingIt) {
+  const std::string frames = "*2\r\n$3\r\nGET\r\n$1\r\na\r\n*1\r\n$4\r\nPING\r\n"
+                             "*3\r\n$3\r\nSET\r\n$2\r\nbc\r\n$0\r\n\r\n";
+  const size_t ends[] = {20, 34, frames.size()};  // where each frame ends
+  const Shown all = {{"GET", "a"}, {"PING", ""}, {"SET", "bc"}};
+  for (size_t cut = 0; cut <= frames.size(); cut++) {
+    ProtocolLimits limits;
+    RespParser parser(limits);
+    append(parser, frames.substr(0, cut));
+    const size_t complete = static_cast<size_t>(std::count_if(
+        std::begin(ends), std::end(ends), [&](size_t end) { return end <= cut; }));
+    ASSERT_EQ(peek_all(parser, 8), Shown(all.begin(), all.begin() + complete)) << "cut " << cut;
+    // Nothing was consumed: the parser yields the same commands afterwards.
+    StreamingSession session;
+    const Fed fed = feed(parser, session, frames.substr(cut), {});
+    ASSERT_EQ(fed.commands, (Commands{{"GET", "a"}, {"PING"}, {"SET", "bc", ""}}));
+  }
+}
+
+TEST(RespParserTest, PeekStopsAtWhatItCannotShowAndAtTheOutputsEnd) {
+  ProtocolLimits limits;
+  const std::string get = "*2\r\n$3\r\nGET\r\n$1\r\na\r\n";
+  const auto peek_of = [&](const std::string& input, size_t max = 8) {
+    RespParser parser(limits);
+    append(parser, input);
+    return peek_all(parser, max);
+  };
+  const Shown one = {{"GET", "a"}};
+  EXPECT_EQ(peek_of(get + "GET a\r\n" + get), one);               // inline
+  EXPECT_EQ(peek_of(get + "*2\r\n$x\r\n" + get), one);           // malformed length
+  EXPECT_EQ(peek_of(get + "*2\r\n$-1\r\n" + get), one);          // negative length
+  EXPECT_EQ(peek_of(get + "*0\r\n" + get), one);                   // empty
+  EXPECT_EQ(peek_of(get + "*99999999999999999999999\r\n"), one);  // over 20 digits
+  std::string many = "*" + std::to_string(RespParser::kPeekArgumentsMax + 1) + "\r\n";
+  for (size_t i = 0; i <= RespParser::kPeekArgumentsMax; i++) many += "$1\r\nx\r\n";
+  EXPECT_EQ(peek_of(get + many + get), one);  // too many arguments to skip cheaply
+  EXPECT_EQ(peek_of(get + get + get, 2).size(), 2u);
+  EXPECT_EQ(peek_of(get + get + get, 0).size(), 0u);
+}
+
+TEST(RespParserTest, PeekShowsNothingInTheMiddleOfAFrame) {
+  ProtocolLimits limits;
+  RespParser parser(limits);
+  StreamingSession session;
+  append(parser, "*2\r\n$3\r\nGET\r\n");
+  ASSERT_EQ(parser.next(session), RespParser::Step::kNeedMore);  // now inside the frame
+  append(parser, "$1\r\na\r\n*1\r\n$4\r\nPING\r\n");
+  EXPECT_EQ(peek_all(parser, 8), Shown());
+  ASSERT_EQ(parser.next(session), RespParser::Step::kCommand);
+  parser.finish_command();
+  EXPECT_EQ(peek_all(parser, 8), (Shown{{"PING", ""}}));
 }
 
 }  // namespace

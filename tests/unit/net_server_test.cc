@@ -9,10 +9,11 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include <atomic>
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstring>
+#include <deque>
 #include <functional>
 #include <mutex>
 #include <string>
@@ -97,6 +98,9 @@ struct Shared {
   std::atomic<int> before_replies_calls{0};
   std::atomic<int> executed_at_last_commit{0};
   std::atomic<bool> accepting{true};
+  // Commands shown to Session::prefetch, and how many of them were not the next to run.
+  std::atomic<int> prefetched{0};
+  std::atomic<int> prefetch_mismatches{0};
   // The last streamed argument and how many appends delivered it.
   std::string streamed;
   std::atomic<int> stream_appends{0};
@@ -129,6 +133,13 @@ class EchoSession : public Session {
   explicit EchoSession(Shared& shared) : shared_(shared) {}
   Outcome execute(std::span<const std::string_view> argv, std::string& out) override {
     shared_.executed++;
+    if (!ahead_.empty()) {
+      const std::string_view key = argv.size() > 1 ? argv[1] : std::string_view();
+      if (ahead_.front() != std::make_pair(std::string(argv[0]), std::string(key))) {
+        shared_.prefetch_mismatches++;
+      }
+      ahead_.pop_front();
+    }
     ReplyWriter writer(&out, RespVersion::kResp2);
     Outcome outcome;
     if (argv[0] == "QUIT") {
@@ -162,6 +173,16 @@ class EchoSession : public Session {
     shared_.streamed.clear();
     return std::make_unique<StringSink>(shared_);
   }
+  // Every command shown must be among the next to run, in order; a new call comes only once
+  // the previous ones ran.
+  void prefetch(std::span<const PeekedCommand> commands) override {
+    if (!ahead_.empty()) shared_.prefetch_mismatches++;
+    ahead_.clear();
+    for (const PeekedCommand& command : commands) {
+      ahead_.emplace_back(std::string(command.name), std::string(command.key));
+    }
+    shared_.prefetched += static_cast<int>(commands.size());
+  }
   void on_close() override {
     {
       std::lock_guard lock(shared_.mutex);
@@ -173,6 +194,7 @@ class EchoSession : public Session {
  private:
   Shared& shared_;
   bool streaming_ = false;
+  std::deque<std::pair<std::string, std::string>> ahead_;  // prefetched, not yet run
 };
 
 class FakeFactory : public SessionFactory {
@@ -324,6 +346,20 @@ TEST_F(NetServerTest, PipelinedCommandsAllReplyInOrder) {
   // Group commit: before_replies ran after every command it covers, and far fewer times.
   EXPECT_EQ(shared_.executed_at_last_commit.load(), 2001);
   EXPECT_LT(shared_.before_replies_calls.load(), 2001);
+  // The session saw most commands ahead of their turn, each shown only just before it ran.
+  EXPECT_GT(shared_.prefetched.load(), 1000);
+  EXPECT_EQ(shared_.prefetch_mismatches.load(), 0);
+}
+
+TEST_F(NetServerTest, LoneCommandsAreNotPrefetched) {
+  start();
+  Client client(server_->port());
+  ASSERT_TRUE(client.connected());
+  for (int i = 0; i < 20; i++) {
+    client.send(command({"ECHO", "x"}));
+    EXPECT_EQ(client.read_exactly(bulk("ECHO x").size()), bulk("ECHO x"));
+  }
+  EXPECT_EQ(shared_.prefetched.load(), 0);
 }
 
 TEST_F(NetServerTest, ReplyLargerThanTheSocketBufferIsWrittenOverSeveralEvents) {

@@ -66,5 +66,27 @@ TEST(ProbedSlotsTest, EveryValueStaysReachable) {
   EXPECT_EQ(visited, model.size());
 }
 
+// Proves find_bounded answers as find within its bound and gives up (slot_count()) past it, and
+// slot_data() is the slots at() reads.
+TEST(ProbedSlotsTest, BoundedFindStopsAfterItsSlots) {
+  ProbedSlots<LowBitsOf> slots(0, LowBitsOf());
+  const uint64_t home = 62;  // a run of five values from slot 62 wraps past the end at 64
+  for (uint64_t key = 1; key <= 5; key++) slots.insert(home, (key << 16) | home);
+  ASSERT_EQ(slots.slot_count(), 64u);
+  for (size_t position = 0; position < slots.slot_count(); position++) {
+    EXPECT_EQ(slots.slot_data()[position], slots.at(position));
+  }
+  const auto is_key = [](uint64_t key) {
+    return [key](uint64_t value) { return (value >> 16) == key; };
+  };
+  for (uint64_t key = 1; key <= 5; key++) {
+    const size_t position = slots.find(home, is_key(key));
+    EXPECT_EQ(position, (home + key - 1) % 64);
+    EXPECT_EQ(slots.find_bounded(home, key, is_key(key)), position);
+    EXPECT_EQ(slots.find_bounded(home, key - 1, is_key(key)), slots.slot_count());
+  }
+  EXPECT_EQ(slots.find_bounded(home, 6, is_key(9)), slots.find(home, is_key(9)));  // the empty end
+}
+
 }  // namespace
 }  // namespace cairn

@@ -10,7 +10,9 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <thread>
+#include <tuple>
 #include <vector>
 
 #include "io/random.h"
@@ -105,7 +107,7 @@ TEST(RowCacheTest, CapacityAndSecondChance) {
 // removals: under random inserts (of values and of absence), overwrites, refreshes, invalidations
 // and (in a small cache) evictions, every lookup answers what was last inserted or refreshed for
 // its key or misses — never another key's value — and a cache large enough to hold everything
-// misses nothing it holds.
+// misses nothing it holds. Prefetches of cached and uncached keys, among them, change nothing.
 TEST(RowCacheTest, IndexMatchesAModel) {
   for (const size_t capacity : {size_t{64} << 20, size_t{64} << 10}) {
     RowCache cache(capacity);
@@ -115,8 +117,18 @@ TEST(RowCacheTest, IndexMatchesAModel) {
     std::string value;
     for (int step = 0; step < 50000; step++) {
       const std::string key = "k" + std::to_string(random.uniform(3000));
-      const uint64_t action = random.uniform(10);
-      if (action < 2) {
+      const uint64_t action = random.uniform(11);
+      if (action == 10) {
+        // More keys than one prefetch round takes.
+        std::vector<std::string> keys;
+        for (int i = 0; i < 20; i++) keys.push_back("k" + std::to_string(random.uniform(3000)));
+        const std::vector<std::string_view> views(keys.begin(), keys.end());
+        const RowCache::Stats before = cache.stats();
+        cache.prefetch(views);
+        const RowCache::Stats after = cache.stats();
+        ASSERT_EQ(std::tie(after.hits, after.misses, after.inserts, after.usage_bytes),
+                  std::tie(before.hits, before.misses, before.inserts, before.usage_bytes));
+      } else if (action < 2) {
         const std::string inserted = key + "@" + std::to_string(step);
         cache.insert(key, inserted, 1);
         model[key] = inserted;

@@ -220,5 +220,34 @@ TEST(WalWriteBatchTest, InsertIntoMemTableUsesConsecutiveSequences) {
   EXPECT_EQ(value, "only");
 }
 
+// Proves insert_into_memtable passes each operation, in order, to its `then` handler only once
+// the memtable holds it (the row cache is updated this way, before the write is visible).
+TEST(WalWriteBatchTest, InsertIntoMemTableTellsEachOperationAfterInsertingIt) {
+  class CheckingHandler final : public WriteBatch::Handler {
+   public:
+    explicit CheckingHandler(const MemTable& memtable) : memtable_(memtable) {}
+    void put(std::string_view key, std::string_view value) override {
+      std::string found;
+      EXPECT_EQ(memtable_.get(key, kSequenceNumberMax, &found), LookupResult::kFound) << key;
+      EXPECT_EQ(found, value);
+      told.push_back({ValueType::kValue, std::string(key), std::string(value)});
+    }
+    void remove(std::string_view key) override {
+      std::string found;
+      EXPECT_EQ(memtable_.get(key, kSequenceNumberMax, &found), LookupResult::kDeleted) << key;
+      told.push_back({ValueType::kDeletion, std::string(key), std::string()});
+    }
+    std::vector<Operation> told;
+
+   private:
+    const MemTable& memtable_;
+  };
+  const WriteBatch batch = sample_batch();
+  MemTable memtable;
+  CheckingHandler then(memtable);
+  ASSERT_TRUE(insert_into_memtable(batch, &memtable, &then).is_ok());
+  EXPECT_EQ(then.told, kSampleOperations);
+}
+
 }  // namespace
 }  // namespace cairn
