@@ -9,13 +9,15 @@ space), runs the test as warm-up, then measures one run of it. Prints, per binar
 ops/s and CPU µs per request over the rounds, and the candidate/base ratios.
 
   /usr/bin/python3 bench/cairnd_ab.py --base OLD/cairnd --candidate NEW/cairnd [--test get]
-      [--pipeline 16] [--rounds 3] [--cairnd-flags "..."]
+      [--pipeline 16] [--rounds 3] [--cairnd-flags "..."] [--cycles]
 
 Servers listen on free loopback ports and are stopped by PID; their directories are removed."""
 
 import argparse
 import os
+import signal
 import statistics
+import subprocess
 import sys
 import tempfile
 
@@ -34,18 +36,47 @@ def cpu_seconds(pid):
     return (utime + stime) / CLOCK_TICKS_PER_SECOND
 
 
+class CycleCounter:
+    """perf stat on one thread: its CPU cycles and instructions. Given cairnd's PID, the main
+    thread, which runs the event loop (with one loop, the default): the thread that bounds
+    throughput, without the background threads' flushes and compactions, whose share of a run
+    varies with where it starts."""
+
+    def __init__(self, tid):
+        self.proc = subprocess.Popen(
+            ["perf", "stat", "-x", ",", "-e", "cycles,instructions", "-t", str(tid)],
+            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+
+    def stop(self):
+        """(cycles, instructions) counted since the start."""
+        self.proc.send_signal(signal.SIGINT)
+        _, err = self.proc.communicate(timeout=30)
+        counts = {}
+        for line in err.splitlines():
+            fields = line.split(",")
+            if len(fields) > 2 and fields[0].isdigit():
+                counts[fields[2].split(":")[0]] = int(fields[0])
+        if "cycles" not in counts or "instructions" not in counts:
+            raise RuntimeError("perf stat counted nothing: %s" % err.strip())
+        return counts["cycles"], counts["instructions"]
+
+
 def measure(binary, args, workdir):
-    """One fresh server: load, warm up, measure; returns (ops/s, CPU µs per request)."""
+    """One fresh server: load, warm up, measure; returns (ops/s, CPU µs, cycles and
+    instructions per request; the last two 0 without --cycles)."""
     server = Server(os.path.basename(binary), cairnd_argv(binary, args.cairnd_flags), workdir)
     try:
         for _ in range(args.load_runs):
             run_benchmark(server.port, "set", 16, KEYSPACE)
         for _ in range(args.warmup_runs):
             run_benchmark(server.port, args.test, args.pipeline, args.requests)
+        counter = CycleCounter(server.proc.pid) if args.cycles else None
         before = cpu_seconds(server.proc.pid)
         ops, _, _ = run_benchmark(server.port, args.test, args.pipeline, args.requests)
         used = cpu_seconds(server.proc.pid) - before
-        return ops, used * 1e6 / args.requests
+        cycles, instructions = counter.stop() if counter else (0, 0)
+        return (ops, used * 1e6 / args.requests, cycles / args.requests,
+                instructions / args.requests)
     finally:
         server.stop()
 
@@ -62,6 +93,10 @@ def main():
     parser.add_argument("--warmup-runs", type=int, default=2)
     parser.add_argument("--cairnd-flags", default="", help="extra flags for both servers")
     parser.add_argument("--workdir", default=None)
+    parser.add_argument("--cycles", action="store_true",
+                        help="also count the event loop thread's CPU cycles and instructions "
+                             "per request (perf stat), which a noisy machine disturbs less than "
+                             "CPU time")
     args = parser.parse_args()
     args.cairnd_flags = args.cairnd_flags.split()
     workdir = args.workdir or tempfile.gettempdir()
@@ -70,21 +105,27 @@ def main():
     for round_index in range(args.rounds):
         order = binaries if round_index % 2 == 0 else list(reversed(binaries))
         for binary in order:
-            ops, cpu_us = measure(binary, args, workdir)
-            samples[binary].append((ops, cpu_us))
-            print("  round %d %-10s %10.0f ops/s %8.3f CPU us/request" % (
-                round_index + 1, "base" if binary == binaries[0] else "candidate", ops, cpu_us),
-                file=sys.stderr, flush=True)
-    medians = {b: (statistics.median(s[0] for s in runs), statistics.median(s[1] for s in runs))
+            sample = measure(binary, args, workdir)
+            samples[binary].append(sample)
+            print("  round %d %-10s %10.0f ops/s %8.3f CPU us %8.0f cycles %8.0f instructions "
+                  "per request" % ((round_index + 1,
+                                    "base" if binary == binaries[0] else "candidate") + sample),
+                  file=sys.stderr, flush=True)
+    medians = {b: [statistics.median(s[i] for s in runs) for i in range(4)]
                for b, runs in samples.items()}
     print("%s P%d, %d requests, %d rounds (medians)" % (
         args.test.upper(), args.pipeline, args.requests, args.rounds))
-    print("%-10s %12s %18s" % ("", "ops/s", "CPU us/request"))
+    print("%-10s %12s %14s %10s %14s" % ("", "ops/s", "CPU us/req", "cycles/req",
+                                          "instr./req"))
     for label, binary in (("base", binaries[0]), ("candidate", binaries[1])):
-        print("%-10s %12.0f %18.3f" % (label, medians[binary][0], medians[binary][1]))
+        print("%-10s %12.0f %14.3f %10.0f %14.0f" % ((label,) + tuple(medians[binary])))
     base, candidate = medians[binaries[0]], medians[binaries[1]]
-    print("candidate/base: ops/s %.2f, CPU per request %.2f" % (
-        candidate[0] / base[0], candidate[1] / base[1]))
+    ratios = "candidate/base: ops/s %.2f, CPU per request %.2f" % (
+        candidate[0] / base[0], candidate[1] / base[1])
+    if args.cycles:
+        ratios += ", cycles %.2f, instructions %.2f" % (
+            candidate[2] / base[2], candidate[3] / base[3])
+    print(ratios)
 
 
 if __name__ == "__main__":
