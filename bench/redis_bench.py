@@ -5,11 +5,15 @@ Both servers run on loopback ports picked free, each in a fresh temporary direct
   redis-server --appendonly yes --appendfsync everysec --save ''
   cairnd --fsync everysec
 Each row (SET/GET with 100-byte values over 1 M random keys, INCR, MSET of 10 keys; 50 clients;
-pipeline 1 and 16) runs several times, alternating the servers, and the medians of ops/s, p50
-and p99 are reported (redis-benchmark --csv). Then each server, fresh, is loaded with N distinct
-keys of 100 bytes (5 M, or 500 K with --quick) and its resident memory (VmRSS) is reported, then
-again after as many random GETs (which fill cairnd's block cache).
-The last line is exactly `geomean vs Redis: X.XX` (geometric mean of cairn/redis ops/s).
+pipeline 1 and 16) runs several times as pairs of back-to-back runs, alternating which server
+goes first; the medians of ops/s, p50 and p99 are reported (redis-benchmark --csv), and the
+ratio is the median of the pairs' ratios: the machine's speed drifts over minutes, and a pair
+sees one speed where the medians of separate runs may not. Then SET, GET and INCR with one
+client at pipeline 1 give each server's own latency, which 50 clients hide behind their queue.
+Then each server, fresh, is loaded with N distinct keys of 100 bytes (5 M, or 500 K with
+--quick) and its resident memory (VmRSS) is reported, then again after as many random GETs
+(which fill cairnd's block cache).
+The last line is exactly `geomean vs Redis: X.XX` (geometric mean of the rows' ratios).
 Servers are stopped by PID; their directories are removed."""
 
 import argparse
@@ -117,10 +121,10 @@ def cairnd_argv(cairnd, extra_flags):
     return argv
 
 
-def run_benchmark(port, test, pipeline, requests):
+def run_benchmark(port, test, pipeline, requests, clients=CLIENTS):
     """One redis-benchmark run; returns (ops/s, p50 ms, p99 ms)."""
     argv = ["redis-benchmark", "-h", HOST, "-p", str(port), "-t", test, "-n", str(requests),
-            "-r", str(KEYSPACE), "-d", str(VALUE_BYTES), "-c", str(CLIENTS), "-P", str(pipeline),
+            "-r", str(KEYSPACE), "-d", str(VALUE_BYTES), "-c", str(clients), "-P", str(pipeline),
             "--csv"]
     result = subprocess.run(argv, capture_output=True, text=True, timeout=600)
     if result.returncode != 0:
@@ -177,8 +181,9 @@ def dbsize(port):
 
 
 def measure_rows(servers, args):
-    """Runs every row `repeats` times, alternating which server goes first; returns
-    {row: {server name: (median ops/s, median p50, median p99)}}."""
+    """Runs every row `repeats` times as a pair of back-to-back runs, alternating which server
+    goes first; returns {row: {server name: (median ops/s, median p50, median p99),
+    "ratio": median over the pairs of cairn/redis ops/s}}."""
     results = {}
     for name, test, pipeline in ROWS:
         requests = args.requests_p1 if pipeline == 1 else args.requests_p16
@@ -192,9 +197,12 @@ def measure_rows(servers, args):
         results[name] = {
             server: tuple(statistics.median(s[i] for s in runs) for i in range(3))
             for server, runs in samples.items()}
-        r, c = results[name]["redis"], results[name]["cairn"]
-        print("  %-11s redis %10.0f ops/s   cairn %10.0f ops/s   (%d runs each)" % (
-            name, r[0], c[0], args.repeats), file=sys.stderr, flush=True)
+        results[name]["ratio"] = statistics.median(
+            c[0] / r[0] for r, c in zip(samples["redis"], samples["cairn"]))
+        print("  %-11s redis %s   cairn %s ops/s   ratio %.2f" % (
+            name, " ".join("%7.0f" % s[0] for s in samples["redis"]),
+            " ".join("%7.0f" % s[0] for s in samples["cairn"]), results[name]["ratio"]),
+            file=sys.stderr, flush=True)
     return results
 
 
@@ -204,13 +212,34 @@ def print_table(results):
     ratios = []
     for name, _, _ in ROWS:
         r, c = results[name]["redis"], results[name]["cairn"]
-        ratio = c[0] / r[0]
+        ratio = results[name]["ratio"]
         ratios.append(ratio)
         print("%-11s %12.0f %12.0f %7.2f %7.3f/%-7.3f %7.3f/%-7.3f" % (
             name, r[0], c[0], ratio, r[1], r[2], c[1], c[2]))
-    print("(latencies in ms, medians of the runs; %d clients, %d-byte values, %d random keys)" % (
-        CLIENTS, VALUE_BYTES, KEYSPACE))
+    print("(latencies in ms, medians of the runs; ratio: median of the paired runs' ratios; "
+          "%d clients, %d-byte values, %d random keys)" % (CLIENTS, VALUE_BYTES, KEYSPACE))
     return math.exp(sum(math.log(x) for x in ratios) / len(ratios))
+
+
+def measure_latency(servers, args):
+    """One client at pipeline 1: each request waits for no other client's, so p50 and p99 are
+    the server's own latency plus the loopback round trip. With 50 clients a request queues
+    behind the others' (by Little's law the mean latency is 50 / throughput, over 1 ms below
+    50 K ops/s), whatever the server."""
+    print()
+    print("latency with one client at pipeline 1 (ms, medians of %d runs of %d requests):" % (
+        args.repeats, args.requests_latency))
+    print("%-6s %15s %15s" % ("test", "redis p50/p99", "cairn p50/p99"))
+    for test in ("set", "get", "incr"):
+        samples = {s.name: [] for s in servers}
+        for repeat in range(args.repeats):
+            order = servers if repeat % 2 == 0 else list(reversed(servers))
+            for server in order:
+                samples[server.name].append(
+                    run_benchmark(server.port, test, 1, args.requests_latency, clients=1))
+        r, c = ([statistics.median(s[i] for s in samples[n]) for i in (1, 2)]
+                for n in ("redis", "cairn"))
+        print("%-6s %7.3f/%-7.3f %7.3f/%-7.3f" % (test.upper(), r[0], r[1], c[0], c[1]))
 
 
 def measure_memory(args, workdir):
@@ -248,8 +277,10 @@ def main():
     args = parser.parse_args()
     if args.quick:
         args.requests_p1, args.requests_p16, args.repeats, args.memory_keys = 30000, 100000, 2, 500000
+        args.requests_latency = 5000
     else:
-        args.requests_p1, args.requests_p16, args.repeats, args.memory_keys = 200000, 1000000, 3, 5000000
+        args.requests_p1, args.requests_p16, args.repeats, args.memory_keys = 200000, 1000000, 6, 5000000
+        args.requests_latency = 20000
     args.cairnd = os.path.abspath(args.cairnd)
     args.cairnd_flags = args.cairnd_flags.split()
     for tool in (args.cairnd, args.redis_server, "redis-benchmark", "redis-cli"):
@@ -266,10 +297,11 @@ def main():
         servers.append(Server("redis", redis_argv(args.redis_server), workdir))
         servers.append(Server("cairn", cairnd_argv(args.cairnd, args.cairnd_flags), workdir))
         results = measure_rows(servers, args)
+        geomean = print_table(results)
+        measure_latency(servers, args)
     finally:
         for server in servers:
             server.stop()
-    geomean = print_table(results)
     measure_memory(args, workdir)
     print("(total %.0f s)" % (time.monotonic() - start))
     print("geomean vs Redis: %.2f" % geomean)

@@ -23,10 +23,14 @@ void data_key_into(std::string_view user_key, std::string* out) {
   append_data_key(user_key, out);
 }
 
-void append_data_key(std::string_view user_key, std::string* out) {
+DataKeyPrefix data_key_prefix(std::string_view user_key) {
   const uint16_t slot = key_slot(user_key);
-  out->push_back(static_cast<char>(slot >> 8));
-  out->push_back(static_cast<char>(slot & 0xFF));
+  return {static_cast<char>(slot >> 8), static_cast<char>(slot & 0xFF)};
+}
+
+void append_data_key(std::string_view user_key, std::string* out) {
+  const DataKeyPrefix prefix = data_key_prefix(user_key);
+  out->append(prefix.data(), prefix.size());
   out->append(user_key);
 }
 

@@ -7,6 +7,7 @@
 // Thread-safety: pure functions.
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -18,7 +19,11 @@ namespace cairn {
 constexpr size_t kUserKeyBytesMax = 64 * 1024;
 constexpr size_t kSlotPrefixBytes = 2;
 
+using DataKeyPrefix = std::array<char, kSlotPrefixBytes>;
+
 std::string data_key(std::string_view user_key);
+// The bytes data_key(user_key) puts before the user key (its slot).
+DataKeyPrefix data_key_prefix(std::string_view user_key);
 // Writes data_key(user_key) into *out (reusing its buffer).
 void data_key_into(std::string_view user_key, std::string* out);
 // Appends data_key(user_key) to *out.

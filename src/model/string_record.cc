@@ -4,10 +4,18 @@
 
 namespace cairn {
 
+EncodedRecordTrailer encode_record_trailer(const RecordTrailer& trailer) {
+  EncodedRecordTrailer out;
+  encode_fixed64(out.data(), trailer.expiry_ms);
+  out[8] = static_cast<char>(trailer.flags);
+  out[9] = static_cast<char>(trailer.type);
+  static_assert(kRecordTrailerBytes == 8 + 1 + 1, "expiry, flags, type");
+  return out;
+}
+
 void append_record_trailer(std::string* out, const RecordTrailer& trailer) {
-  put_fixed64(out, trailer.expiry_ms);
-  out->push_back(static_cast<char>(trailer.flags));
-  out->push_back(static_cast<char>(trailer.type));
+  const EncodedRecordTrailer encoded = encode_record_trailer(trailer);
+  out->append(encoded.data(), encoded.size());
 }
 
 std::string encode_record(std::string_view payload, const RecordTrailer& trailer) {

@@ -8,6 +8,7 @@
 // Thread-safety: pure functions.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -33,6 +34,9 @@ struct DecodedRecord {
   RecordTrailer trailer;
 };
 
+using EncodedRecordTrailer = std::array<char, kRecordTrailerBytes>;
+
+EncodedRecordTrailer encode_record_trailer(const RecordTrailer& trailer);
 // Appends the trailer to *out.
 void append_record_trailer(std::string* out, const RecordTrailer& trailer);
 std::string encode_record(std::string_view payload, const RecordTrailer& trailer);

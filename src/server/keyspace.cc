@@ -308,7 +308,12 @@ Status KeyspaceWrite::put_string(std::string_view key, std::string_view payload,
   CAIRN_RETURN_IF_ERROR(check_user_key(key));
   RecordTrailer trailer;
   trailer.expiry_ms = expiry_ms;
-  batch_.put(data_key(key), encode_record(payload, trailer));
+  // The data key and the record in pieces: no buffer of their own for a small write.
+  const DataKeyPrefix prefix = data_key_prefix(key);
+  const EncodedRecordTrailer trailer_bytes = encode_record_trailer(trailer);
+  const std::string_view key_parts[] = {{prefix.data(), prefix.size()}, key};
+  const std::string_view record_parts[] = {payload, {trailer_bytes.data(), trailer_bytes.size()}};
+  batch_.put_parts(key_parts, record_parts);
   replace_index(key, expiry_ms, old);
   modified_.emplace_back(key);
   return Status::ok();

@@ -90,12 +90,26 @@ class MemTableInserter final : public WriteBatch::Handler {
 WriteBatch::WriteBatch() { clear(); }
 
 void WriteBatch::put(std::string_view key, std::string_view value) {
-  CAIRN_ASSERT(key.size() <= UINT32_MAX && value.size() <= UINT32_MAX);
+  put_parts({&key, 1}, {&value, 1});
+}
+
+void WriteBatch::put_parts(std::span<const std::string_view> key_parts,
+                           std::span<const std::string_view> value_parts) {
+  size_t key_bytes = 0;
+  for (const std::string_view part : key_parts) key_bytes += part.size();
+  size_t value_bytes = 0;
+  for (const std::string_view part : value_parts) value_bytes += part.size();
+  CAIRN_ASSERT(key_bytes <= UINT32_MAX && value_bytes <= UINT32_MAX);
   CAIRN_ASSERT(count() < UINT32_MAX);
   set_count(count() + 1);
+  // One growth for the whole operation rather than one per append (libstdc++'s reserve at least
+  // doubles the buffer, so a batch of many puts is still not copied once per put).
+  contents_.reserve(contents_.size() + 1 + 2 * kVarint32LengthMax + key_bytes + value_bytes);
   contents_.push_back(static_cast<char>(ValueType::kValue));
-  put_length_prefixed(&contents_, key);
-  put_length_prefixed(&contents_, value);
+  put_varint32(&contents_, static_cast<uint32_t>(key_bytes));
+  for (const std::string_view part : key_parts) contents_.append(part);
+  put_varint32(&contents_, static_cast<uint32_t>(value_bytes));
+  for (const std::string_view part : value_parts) contents_.append(part);
 }
 
 void WriteBatch::remove(std::string_view key) {

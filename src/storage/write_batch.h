@@ -20,6 +20,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -43,6 +44,10 @@ class WriteBatch {
   // REQUIRES: key and value sizes fit in a u32 (the edge enforces the far smaller key and value
   // limits); count() < UINT32_MAX.
   void put(std::string_view key, std::string_view value);
+  // As put(key, value) with the key and the value each given as pieces laid end to end, so the
+  // caller need not join them into a buffer of its own first.
+  void put_parts(std::span<const std::string_view> key_parts,
+                 std::span<const std::string_view> value_parts);
   void remove(std::string_view key);
   // Puts `key` with a value kept in a blob file. REQUIRES: as put(); the reference is within the
   // limits of blob_format.h (as every reference a BlobFileWriter returns is).

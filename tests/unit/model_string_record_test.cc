@@ -43,6 +43,19 @@ TEST(StringRecordTest, MalformedIsCorruption) {
   EXPECT_TRUE(decode_record(bad_type).status().is_corruption());
 }
 
+// Proves the trailer alone, encoded on its own, is the record's last kRecordTrailerBytes.
+TEST(StringRecordTest, EncodedTrailerEndsTheRecord) {
+  RecordTrailer trailer;
+  trailer.expiry_ms = 0x0102030405060708;
+  const EncodedRecordTrailer encoded = encode_record_trailer(trailer);
+  const std::string record = encode_record("payload", trailer);
+  EXPECT_EQ(record.substr(record.size() - kRecordTrailerBytes),
+            std::string_view(encoded.data(), encoded.size()));
+  auto decoded = decode_record_trailer(std::string_view(encoded.data(), encoded.size()));
+  ASSERT_TRUE(decoded.is_ok());
+  EXPECT_EQ(decoded->expiry_ms, 0x0102030405060708u);
+}
+
 TEST(StringRecordTest, Expired) {
   EXPECT_FALSE(record_expired(0, 100));
   EXPECT_TRUE(record_expired(100, 100));
@@ -58,6 +71,8 @@ TEST(EngineKeyTest, DataKeyCarriesSlot) {
   EXPECT_EQ(user, "foo");
   EXPECT_LT(key, data_end_key());
   EXPECT_FALSE(parse_data_key("\x40\x00x", &user));
+  const DataKeyPrefix prefix = data_key_prefix("foo");
+  EXPECT_EQ(std::string_view(prefix.data(), prefix.size()), key.substr(0, kSlotPrefixBytes));
 }
 
 TEST(EngineKeyTest, ExpiryIndexSortsByTimeAfterData) {

@@ -76,6 +76,22 @@ TEST(WalWriteBatchTest, RoundTripsThroughContents) {
   EXPECT_EQ(operations_of(*decoded), kSampleOperations);
 }
 
+// Proves a put given in pieces is byte for byte the put of the joined key and value, including
+// empty pieces and a value long enough for a two-byte length.
+TEST(WalWriteBatchTest, PutPartsIsThePutOfTheJoinedPieces) {
+  const std::string long_piece(300, 'v');
+  const std::string_view key_parts[] = {"ab", "", "cde"};
+  const std::string_view value_parts[] = {long_piece, "", "xyz"};
+  WriteBatch in_parts;
+  in_parts.put_parts(key_parts, value_parts);
+  in_parts.put_parts(key_parts, {});
+  WriteBatch joined;
+  joined.put("abcde", long_piece + "xyz");
+  joined.put("abcde", "");
+  EXPECT_EQ(in_parts.contents(), joined.contents());
+  EXPECT_EQ(in_parts.count(), 2u);
+}
+
 // Proves an empty batch is just the 12-byte header and decodes.
 TEST(WalWriteBatchTest, EmptyBatchIsItsHeader) {
   WriteBatch batch;
