@@ -1,5 +1,6 @@
 #include "model/engine_key.h"
 
+#include "common/assert.h"
 #include "model/slot.h"
 
 namespace cairn {
@@ -25,7 +26,7 @@ void data_key_into(std::string_view user_key, std::string* out) {
 
 DataKeyPrefix data_key_prefix(std::string_view user_key) {
   const uint16_t slot = key_slot(user_key);
-  return {static_cast<char>(slot >> 8), static_cast<char>(slot & 0xFF)};
+  return {static_cast<char>(slot >> 8), static_cast<char>(slot & 0xFF), kRecordTag};
 }
 
 void append_data_key(std::string_view user_key, std::string* out) {
@@ -41,6 +42,7 @@ std::string data_key(std::string_view user_key) {
 }
 
 std::string slot_start_key(uint16_t slot) {
+  CAIRN_ASSERT(slot <= kSlotCount);
   std::string out;
   out.push_back(static_cast<char>(slot >> 8));
   out.push_back(static_cast<char>(slot & 0xFF));
@@ -49,11 +51,21 @@ std::string slot_start_key(uint16_t slot) {
 
 std::string data_end_key() { return slot_start_key(kSlotCount); }
 
-bool parse_data_key(std::string_view engine_key, std::string_view* user_key) {
-  if (engine_key.size() < kSlotPrefixBytes) return false;
+uint16_t engine_key_slot(std::string_view engine_key) {
+  CAIRN_ASSERT(engine_key.size() >= 2);
   const uint16_t slot = static_cast<uint16_t>((static_cast<uint8_t>(engine_key[0]) << 8) |
                                               static_cast<uint8_t>(engine_key[1]));
-  if (slot >= kSlotCount) return false;
+  CAIRN_ASSERT(slot < kSlotCount);
+  return slot;
+}
+
+bool parse_data_key(std::string_view engine_key, std::string_view* user_key) {
+  // Slots are below 0x4000: the first byte of a data key is below 0x40.
+  static_assert(kSlotCount == 0x4000);
+  if (engine_key.size() < kSlotPrefixBytes || static_cast<uint8_t>(engine_key[0]) >= 0x40 ||
+      engine_key[2] != kRecordTag) {
+    return false;
+  }
   *user_key = engine_key.substr(kSlotPrefixBytes);
   return true;
 }

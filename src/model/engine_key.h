@@ -1,8 +1,12 @@
-// Engine keys: how the keyspace lays user keys out in the storage engine (docs/keyspace-format.md).
-//   data key:         [slot: u16 big-endian][user key bytes]            (slot < 16384: 0x0000-0x3FFF)
+// Engine keys: how the keyspace lays user keys out in the storage engine (docs/keyspace-format.md,
+// format 2).
+//   data key:         [slot: u16 big-endian][0x00][user key bytes]   (slot < 16384: 0x0000-0x3FFF)
 //   expiry index key: [0xFF]['E'][expiry unix ms: u64 big-endian][user key bytes], empty value
-// Data keys of one slot are contiguous; all index entries sort after every data key and among
-// themselves by expiry time, so active expiry reads them from the start up to now.
+// After the slot comes a tag: 0x00 for a user key's record (its metadata, which for a string is
+// the whole value); collections' element records will take other tags, so that every engine key
+// of one slot, of any type, lies in one contiguous range. All index entries sort after every
+// data key and among themselves by expiry time, so active expiry reads them from the start up to
+// now. keyspace_format.h holds the format's version marker and the migration from format 1.
 //
 // Thread-safety: pure functions.
 #pragma once
@@ -17,22 +21,29 @@ namespace cairn {
 
 // The largest user key the server accepts (DESIGN.md: keys up to 64 KiB).
 constexpr size_t kUserKeyBytesMax = 64 * 1024;
-constexpr size_t kSlotPrefixBytes = 2;
+// The bytes before the user key in a data key: the slot and the record tag.
+constexpr size_t kSlotPrefixBytes = 3;
+// The tag after the slot of a user key's record.
+constexpr char kRecordTag = 0x00;
 
 using DataKeyPrefix = std::array<char, kSlotPrefixBytes>;
 
 std::string data_key(std::string_view user_key);
-// The bytes data_key(user_key) puts before the user key (its slot).
+// The bytes data_key(user_key) puts before the user key (its slot and the record tag).
 DataKeyPrefix data_key_prefix(std::string_view user_key);
 // Writes data_key(user_key) into *out (reusing its buffer).
 void data_key_into(std::string_view user_key, std::string* out);
 // Appends data_key(user_key) to *out.
 void append_data_key(std::string_view user_key, std::string* out);
-// The first engine key of slot `slot` and the first one past the last slot's data.
+// The first engine key of slot `slot` (REQUIRES: slot <= kSlotCount), and the first one past the
+// last slot's data.
 std::string slot_start_key(uint16_t slot);
 std::string data_end_key();
 // Whether `engine_key` is a data key; if so *user_key gets its user key.
 bool parse_data_key(std::string_view engine_key, std::string_view* user_key);
+// The slot of an engine key in the data range (any tag); REQUIRES: engine_key < data_end_key()
+// and at least 2 bytes long.
+uint16_t engine_key_slot(std::string_view engine_key);
 
 std::string expiry_index_key(uint64_t expiry_ms, std::string_view user_key);
 std::string expiry_index_prefix();

@@ -13,6 +13,7 @@
 #include "io/env.h"
 #include "io/scheduler.h"
 #include "model/engine_key.h"
+#include "model/keyspace_format.h"
 #include "model/string_number.h"
 #include "server/keyspace_internal.h"
 #include "server/scan_cursors.h"
@@ -92,6 +93,8 @@ Result<std::unique_ptr<Keyspace>> Keyspace::open(const ServerConfig& config,
     if (!created.is_ok() && !env->file_exists(config.dir)) return created;
   }
   CAIRN_ASSIGN_OR_RETURN(keyspace->database_, Database::open(options, config.dir));
+  // A directory written before the record tag is moved to the current layout, once.
+  CAIRN_RETURN_IF_ERROR(ensure_keyspace_format(*keyspace->database_));
   return keyspace;
 }
 

@@ -5,6 +5,7 @@
 
 #include "common/glob_match.h"
 #include "model/engine_key.h"
+#include "model/keyspace_format.h"
 #include "model/slot.h"
 #include "server/keyspace.h"
 #include "server/scan_cursors.h"
@@ -17,14 +18,28 @@ Status Keyspace::for_each_live_key(std::string_view start_engine_key, Visit&& vi
   std::unique_ptr<Iterator> it = database_->new_iterator(ReadOptions());
   const std::string end = data_end_key();
   const uint64_t now = now_ms();
-  for (it->seek(start_engine_key); it->valid(); it->next()) {
+  it->seek(start_engine_key);
+  while (it->valid()) {
     const std::string_view engine_key = it->key();
     if (engine_key >= end) break;
     std::string_view user_key;
-    if (!parse_data_key(engine_key, &user_key)) continue;
+    if (!parse_data_key(engine_key, &user_key)) {
+      if (engine_key.size() < kSlotPrefixBytes) {  // no tag: not a key (format 2 writes none)
+        it->next();
+        continue;
+      }
+      // Another tag than a record's: records (tag 0) sort first in their slot, so the slot's
+      // keys are all behind.
+      const uint16_t slot = engine_key_slot(engine_key);
+      it->seek(slot + 1 < kSlotCount ? slot_start_key(slot + 1) : end);
+      continue;
+    }
     CAIRN_ASSIGN_OR_RETURN(const std::optional<StringEntry> entry, read_record(engine_key));
-    if (!entry.has_value() || record_expired(entry->trailer.expiry_ms, now)) continue;
-    if (!visit(engine_key, user_key, *entry)) break;
+    if (entry.has_value() && !record_expired(entry->trailer.expiry_ms, now) &&
+        !visit(engine_key, user_key, *entry)) {
+      break;
+    }
+    it->next();
   }
   return it->status();
 }
@@ -113,7 +128,9 @@ Status Keyspace::remove_all() {
   constexpr uint32_t kBatchEntriesMax = 1000;
   std::unique_ptr<Iterator> it = database_->new_iterator(ReadOptions());
   WriteBatch batch;
+  const std::string marker = keyspace_format_marker_key();  // stays: the layout is unchanged
   for (it->seek_to_first(); it->valid(); it->next()) {
+    if (it->key() == marker) continue;
     batch.remove(it->key());
     if (batch.count() >= kBatchEntriesMax) {
       CAIRN_RETURN_IF_ERROR(database_->write(batch));

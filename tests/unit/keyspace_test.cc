@@ -11,6 +11,9 @@
 #include <thread>
 
 #include "model/engine_key.h"
+#include "model/keyspace_format.h"
+#include "model/slot.h"
+#include "model/string_record.h"
 #include "model/string_number.h"
 #include "server/streamed_value.h"
 #include "support/test_directory.h"
@@ -71,7 +74,12 @@ class KeyspaceTest : public ::testing::Test {
   uint64_t index_entries() {
     auto it = keyspace_->database().new_iterator(ReadOptions());
     uint64_t n = 0;
-    for (it->seek(expiry_index_prefix()); it->valid(); it->next()) n++;
+    for (it->seek(expiry_index_prefix()); it->valid(); it->next()) {
+      uint64_t expiry_ms = 0;
+      std::string_view user_key;
+      if (!parse_expiry_index_key(it->key(), &expiry_ms, &user_key)) break;  // the index ends
+      n++;
+    }
     return n;
   }
 
@@ -259,6 +267,68 @@ TEST_F(KeyspaceTest, RemoveAllNotifies) {
   EXPECT_EQ(observer_.all, 1);
   EXPECT_EQ(*keyspace_->key_count(), 0u);
   EXPECT_EQ(index_entries(), 0u);
+  // The layout's marker stays, so a reopen moves nothing.
+  auto marker = keyspace_->database().get(ReadOptions(), keyspace_format_marker_key());
+  ASSERT_TRUE(marker.is_ok());
+  EXPECT_EQ(marker->value_or("none"), "2");
+}
+
+// Strings written by a cairnd of keyspace format 1 ([slot][user key]) read back after an open,
+// with their expiry.
+TEST_F(KeyspaceTest, Format1DirectoryIsMovedAtOpen) {
+  keyspace_.reset();
+  std::filesystem::remove_all(config_.dir);
+  {
+    auto opened = Database::open(Options(), config_.dir);
+    ASSERT_TRUE(opened.is_ok()) << opened.status().to_string();
+    auto& db = **opened;
+    auto put_format1 = [&](std::string_view user_key, std::string_view payload,
+                           uint64_t expiry_ms) {
+      const uint16_t slot = key_slot(user_key);
+      std::string engine_key{static_cast<char>(slot >> 8), static_cast<char>(slot & 0xFF)};
+      engine_key.append(user_key);
+      RecordTrailer trailer;
+      trailer.expiry_ms = expiry_ms;
+      ASSERT_TRUE(db.put(engine_key, encode_record(payload, trailer)).is_ok());
+    };
+    put_format1("plain", "old value", 0);
+    put_format1(std::string("\x00zero", 5), "zero", 0);
+    put_format1("expiring", "soon", kStartMicros / 1000 + 1000);
+    put_format1("large", std::string(10000, 'L'), 0);  // over the 4096-byte blob threshold
+    ASSERT_TRUE(db.close().is_ok());
+  }
+  reopen();
+  EXPECT_EQ(get("plain"), "old value");
+  EXPECT_EQ(get(std::string("\x00zero", 5)), "zero");
+  EXPECT_EQ(get("large"), std::string(10000, 'L'));
+  EXPECT_EQ(get("expiring"), "soon");
+  EXPECT_EQ(*keyspace_->key_count(), 4u);
+  clock_.advance_micros(2'000'000);
+  EXPECT_EQ(get("expiring"), std::nullopt);
+}
+
+// Engine keys of a slot after its records (other tags: the elements collections will have) are
+// not user keys: counts, KEYS and SCAN skip them and go on to the next slot.
+TEST_F(KeyspaceTest, ScansSkipOtherTags) {
+  std::set<std::string> names;
+  std::string first;  // the key of the lowest slot: keys of later slots follow its elements
+  for (int i = 0; i < 20; i++) {
+    const std::string key = "k" + std::to_string(i);
+    set(key, "v");
+    names.insert(key);
+    if (first.empty() || key_slot(key) < key_slot(first)) first = key;
+  }
+  std::string element = data_key(first);
+  element[2] = 0x01;
+  element += "element";
+  ASSERT_TRUE(keyspace_->database().put(element, "x").is_ok());
+  EXPECT_EQ(*keyspace_->key_count(), 20u);
+  auto keys = keyspace_->keys("*");
+  ASSERT_TRUE(keys.is_ok());
+  EXPECT_EQ(std::set<std::string>(keys->begin(), keys->end()), names);
+  auto page = keyspace_->scan(0, "*", 1000, "");
+  ASSERT_TRUE(page.is_ok());
+  EXPECT_EQ(std::set<std::string>(page->keys.begin(), page->keys.end()), names);
 }
 
 TEST_F(KeyspaceTest, DescribeEncodings) {

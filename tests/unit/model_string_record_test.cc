@@ -62,15 +62,25 @@ TEST(StringRecordTest, Expired) {
   EXPECT_FALSE(record_expired(101, 100));
 }
 
+// A data key is the slot, the record tag, then the user key; only such keys parse as data keys.
 TEST(EngineKeyTest, DataKeyCarriesSlot) {
+  using namespace std::string_view_literals;
   const std::string key = data_key("foo");
-  ASSERT_EQ(key.size(), 5u);
+  ASSERT_EQ(key.size(), 6u);
   EXPECT_EQ((static_cast<uint8_t>(key[0]) << 8) | static_cast<uint8_t>(key[1]), 12182);
+  EXPECT_EQ(engine_key_slot(key), 12182);
+  EXPECT_EQ(key[2], kRecordTag);
   std::string_view user;
   ASSERT_TRUE(parse_data_key(key, &user));
   EXPECT_EQ(user, "foo");
+  EXPECT_LT(slot_start_key(12182), key);
+  EXPECT_LT(key, slot_start_key(12183));
   EXPECT_LT(key, data_end_key());
-  EXPECT_FALSE(parse_data_key("\x40\x00x", &user));
+  ASSERT_TRUE(parse_data_key(data_key(""), &user));
+  EXPECT_EQ(user, "");
+  EXPECT_FALSE(parse_data_key("\x40\x00\x00x"sv, &user));  // past the last slot
+  EXPECT_FALSE(parse_data_key("\x01\x02\x01x"sv, &user));  // another tag
+  EXPECT_FALSE(parse_data_key("\x01\x02"sv, &user));        // no tag
   const DataKeyPrefix prefix = data_key_prefix("foo");
   EXPECT_EQ(std::string_view(prefix.data(), prefix.size()), key.substr(0, kSlotPrefixBytes));
 }
