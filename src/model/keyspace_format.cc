@@ -25,7 +25,6 @@ constexpr std::string_view kFormat1End = "\x40"sv;
 constexpr std::string_view kStagingStart = "\xFF" "M"sv;
 constexpr std::string_view kStagingEnd = "\xFF" "N"sv;
 constexpr size_t kSlotBytes = 2;
-constexpr size_t kCopyChunkBytes = 64 * 1024;
 constexpr uint64_t kRecordsPerStep = 1000;
 
 // Where phase 1 puts a format-1 record.
@@ -50,21 +49,6 @@ Result<std::string> migrated_key(std::string_view staged) {
     return Status::corruption("keyspace format 1: a record stored under another slot than its key's");
   }
   return out;
-}
-
-// Writes `source`'s value under `destination` a chunk at a time (its own commit).
-Status copy_in_chunks(Database& db, const StoredValue& source, std::string_view destination) {
-  CAIRN_ASSIGN_OR_RETURN(std::unique_ptr<ValueReader> reader,
-                         source.open_range(0, source.size_bytes()));
-  CAIRN_ASSIGN_OR_RETURN(std::unique_ptr<ValueWriter> writer,
-                         db.put_stream(destination, source.size_bytes()));
-  std::string chunk(kCopyChunkBytes, '\0');
-  while (true) {
-    CAIRN_ASSIGN_OR_RETURN(const size_t n, reader->read(chunk.data(), chunk.size()));
-    if (n == 0) break;
-    CAIRN_RETURN_IF_ERROR(writer->append(std::string_view(chunk.data(), n)));
-  }
-  return writer->commit();
 }
 
 }  // namespace
@@ -113,7 +97,11 @@ Result<bool> KeyspaceFormatMigration::step(uint64_t records_max) {
     if (value.kind() == StoredValue::Kind::kInline) {
       batch.put(destination, value.inline_bytes());
     } else if (value.kind() == StoredValue::Kind::kBlob) {
-      CAIRN_RETURN_IF_ERROR(copy_in_chunks(db_, value, destination));
+      // Copied a chunk at a time under its own commit; the batch deletes the original.
+      CAIRN_ASSIGN_OR_RETURN(std::unique_ptr<ValueWriter> writer,
+                             db_.put_stream(destination, value.size_bytes()));
+      CAIRN_RETURN_IF_ERROR(value.append_prefix_to(value.size_bytes(), *writer));
+      CAIRN_RETURN_IF_ERROR(writer->commit());
     }
     batch.remove(key);
   }

@@ -33,7 +33,6 @@ class SystemWallClock final : public Clock {
   void sleep_micros(uint64_t micros) override { Clock::real()->sleep_micros(micros); }
 };
 
-constexpr size_t kCopyChunkBytes = 64 * 1024;
 // How much lower than the event loops the engine's background threads run (nice 10: about a
 // tenth of the CPU share of a loop that wants the same core).
 constexpr int kBackgroundNiceIncrement = 10;
@@ -329,17 +328,10 @@ Status KeyspaceWrite::put_entry(std::string_view key, const StringEntry& source,
   // A value in a blob file is copied a chunk at a time, never held whole.
   RecordTrailer trailer;
   trailer.expiry_ms = expiry_ms;
-  CAIRN_ASSIGN_OR_RETURN(std::unique_ptr<ValueReader> reader,
-                         source.stored.open_range(0, source.payload_bytes));
   CAIRN_ASSIGN_OR_RETURN(
       std::unique_ptr<ValueWriter> writer,
       keyspace_.database_->put_stream(data_key(key), source.payload_bytes + kRecordTrailerBytes));
-  std::string chunk(kCopyChunkBytes, '\0');
-  while (true) {
-    CAIRN_ASSIGN_OR_RETURN(const size_t n, reader->read(chunk.data(), chunk.size()));
-    if (n == 0) break;
-    CAIRN_RETURN_IF_ERROR(writer->append(std::string_view(chunk.data(), n)));
-  }
+  CAIRN_RETURN_IF_ERROR(source.stored.append_prefix_to(source.payload_bytes, *writer));
   std::string trailer_bytes;
   append_record_trailer(&trailer_bytes, trailer);
   CAIRN_RETURN_IF_ERROR(writer->append(trailer_bytes));

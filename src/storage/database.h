@@ -125,6 +125,9 @@ class StoredValue {
   // of an overwritten value may since have been collected: then an error, never other bytes).
   // REQUIRES: found().
   Result<std::unique_ptr<ValueReader>> open_range(uint64_t offset, uint64_t length) const;
+  // Appends bytes [0, length) of the value (clipped to its end) to `writer`, one chunk (64 KiB)
+  // in memory at a time; errors as open_range and ValueWriter::append. REQUIRES: found().
+  Status append_prefix_to(uint64_t length, ValueWriter& writer) const;
 
  private:
   friend class Database;

@@ -307,6 +307,17 @@ Result<std::unique_ptr<ValueReader>> StoredValue::open_range(uint64_t offset,
   return database_->open_value_reader(result, bytes_, offset, length);
 }
 
+Status StoredValue::append_prefix_to(uint64_t length, ValueWriter& writer) const {
+  constexpr size_t kChunkBytes = 64 * 1024;
+  CAIRN_ASSIGN_OR_RETURN(std::unique_ptr<ValueReader> reader, open_range(0, length));
+  std::string chunk(kChunkBytes, '\0');
+  while (true) {
+    CAIRN_ASSIGN_OR_RETURN(const size_t n, reader->read(chunk.data(), chunk.size()));
+    if (n == 0) return Status::ok();
+    CAIRN_RETURN_IF_ERROR(writer.append(std::string_view(chunk.data(), n)));
+  }
+}
+
 Result<std::unique_ptr<ValueReader>> Database::open_value_reader(LookupResult result,
                                                                  std::string value, uint64_t offset,
                                                                  uint64_t length) {

@@ -1,5 +1,5 @@
 // Proves the move of a format-1 keyspace (records at [slot][user key]) to format 2 (data_key):
-// every record, inline or in a blob file, ends under its data key with its bytes, whatever step
+// every record, inline or in a blob file, ends under its data key with its bytes, whichever step
 // the move was stopped at (the database closed and reopened there, as after a crash), including
 // a blob value copied but not yet deleted; a fresh database just gets the marker; an unknown
 // marker or a record under a slot that is not its key's is Corruption.
@@ -101,7 +101,7 @@ TEST_F(KeyspaceFormatTest, MovesEveryRecordToItsDataKey) {
   expect_format2(all);
 }
 
-TEST_F(KeyspaceFormatTest, ResumesAfterAStopAtAnyStep) {
+TEST_F(KeyspaceFormatTest, ResumesAfterAStopBetweenSteps) {
   const auto records = write_format1(30);
   // Steps of 4 records: phase 1 takes 9 steps and its marker one, phase 2 the same.
   for (int stop_after = 1; stop_after <= 21; stop_after += 2) {
