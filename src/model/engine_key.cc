@@ -1,7 +1,9 @@
 #include "model/engine_key.h"
 
 #include "common/assert.h"
+#include "common/coding.h"
 #include "model/slot.h"
+#include "storage/limits.h"
 
 namespace cairn {
 namespace {
@@ -67,6 +69,50 @@ bool parse_data_key(std::string_view engine_key, std::string_view* user_key) {
     return false;
   }
   *user_key = engine_key.substr(kSlotPrefixBytes);
+  return true;
+}
+
+// Tag, length varint (at most 3 bytes for 64 KiB), generation.
+static_assert(kSlotPrefixBytes + 3 + kUserKeyBytesMax + 8 + kElementBytesMax <= kKeyBytesMax);
+
+void append_element_key_prefix(char tag, std::string_view user_key, uint64_t generation,
+                               std::string* out) {
+  CAIRN_ASSERT(tag == kElementTag || tag == kScoreTag);
+  const uint16_t slot = key_slot(user_key);
+  out->push_back(static_cast<char>(slot >> 8));
+  out->push_back(static_cast<char>(slot & 0xFF));
+  out->push_back(tag);
+  put_varint64(out, user_key.size());
+  out->append(user_key);
+  put_big_endian64(out, generation);
+}
+
+std::string element_key_prefix(char tag, std::string_view user_key, uint64_t generation) {
+  std::string out;
+  out.reserve(kSlotPrefixBytes + 3 + user_key.size() + 8);
+  append_element_key_prefix(tag, user_key, generation, &out);
+  return out;
+}
+
+bool parse_element_key(std::string_view engine_key, ElementKey* out) {
+  if (engine_key.size() < kSlotPrefixBytes || static_cast<uint8_t>(engine_key[0]) >= 0x40 ||
+      (engine_key[2] != kElementTag && engine_key[2] != kScoreTag)) {
+    return false;
+  }
+  std::string_view rest = engine_key.substr(kSlotPrefixBytes);
+  uint64_t key_bytes = 0;
+  if (!get_varint64(&rest, &key_bytes) || key_bytes > kUserKeyBytesMax ||
+      rest.size() < key_bytes + 8) {
+    return false;
+  }
+  out->tag = engine_key[2];
+  out->user_key = rest.substr(0, key_bytes);
+  uint64_t generation = 0;
+  for (size_t i = 0; i < 8; i++) {
+    generation = (generation << 8) | static_cast<uint8_t>(rest[key_bytes + i]);
+  }
+  out->generation = generation;
+  out->element = rest.substr(key_bytes + 8);
   return true;
 }
 

@@ -1,10 +1,14 @@
 // Engine keys: how the keyspace lays user keys out in the storage engine (docs/keyspace-format.md,
 // format 2).
 //   data key:         [slot: u16 big-endian][0x00][user key bytes]   (slot < 16384: 0x0000-0x3FFF)
+//   element key:      [slot][tag 0x01 or 0x02][user key length: varint][user key bytes]
+//                     [generation: u64 big-endian][element bytes]
 //   expiry index key: [0xFF]['E'][expiry unix ms: u64 big-endian][user key bytes], empty value
 // After the slot comes a tag: 0x00 for a user key's record (its metadata, which for a string is
-// the whole value); collections' element records will take other tags, so that every engine key
-// of one slot, of any type, lies in one contiguous range. All index entries sort after every
+// the whole value), 0x01 for a collection's elements, 0x02 for a sorted set's score index, so
+// that every engine key of one slot, of any type, lies in one contiguous range. The length prefix
+// keeps two user keys' elements apart (no key's prefix is another's); the generation keeps a
+// deleted collection's elements apart from those of a later one under the same key. All index entries sort after every
 // data key and among themselves by expiry time, so active expiry reads them from the start up to
 // now. keyspace_format.h holds the format's version marker and the migration from format 1.
 //
@@ -44,6 +48,27 @@ bool parse_data_key(std::string_view engine_key, std::string_view* user_key);
 // The slot of an engine key in the data range (any tag); REQUIRES: engine_key < data_end_key()
 // and at least 2 bytes long.
 uint16_t engine_key_slot(std::string_view engine_key);
+
+// Element keys (collection_meta.h says which generation is live).
+// The largest hash field, set member or sorted-set member: its element key (with a user key of
+// up to kUserKeyBytesMax) must stay within the engine's key limit.
+constexpr size_t kElementBytesMax = 512 * 1024;
+constexpr char kElementTag = 0x01;  // hash field, set member, list position, sorted-set member
+constexpr char kScoreTag = 0x02;    // a sorted set's (score, member) index
+// Appends [slot][tag][varint length][user key][generation BE]: every element key of one
+// collection generation begins with it. REQUIRES: tag is kElementTag or kScoreTag.
+void append_element_key_prefix(char tag, std::string_view user_key, uint64_t generation,
+                               std::string* out);
+std::string element_key_prefix(char tag, std::string_view user_key, uint64_t generation);
+
+struct ElementKey {
+  char tag = 0;
+  std::string_view user_key;
+  uint64_t generation = 0;
+  std::string_view element;
+};
+// Whether `engine_key` is an element key; if so fills *out (views into engine_key).
+bool parse_element_key(std::string_view engine_key, ElementKey* out);
 
 std::string expiry_index_key(uint64_t expiry_ms, std::string_view user_key);
 std::string expiry_index_prefix();

@@ -36,7 +36,23 @@ std::optional<int64_t> parse_integer_argument(ReplyWriter& reply, std::string_vi
   return value;
 }
 
-void reply_payload(CommandContext& context, const StringEntry& entry) {
+bool collection_usable(CommandContext& context, const Result<FoundCollection>& found) {
+  if (!found.is_ok()) {
+    reply_status(context.reply, found.status());
+    return false;
+  }
+  if (found->wrong_type()) {
+    context.reply.error(kWrongTypeError);
+    return false;
+  }
+  return true;
+}
+
+void reply_wrong_arity(CommandContext& context, std::string_view name) {
+  context.reply.error("ERR wrong number of arguments for '" + std::string(name) + "' command");
+}
+
+void reply_payload(CommandContext& context, const KeyEntry& entry) {
   if (entry.is_inline()) {
     context.reply.bulk_string(entry.inline_payload());
     return;
@@ -50,7 +66,7 @@ void reply_payload(CommandContext& context, const StringEntry& entry) {
   context.reply_body = std::move(body).value();
 }
 
-void reply_payload_buffered(CommandContext& context, const StringEntry& entry) {
+void reply_payload_buffered(CommandContext& context, const KeyEntry& entry) {
   if (entry.is_inline()) {
     context.reply.bulk_string(entry.inline_payload());
     return;
@@ -62,6 +78,55 @@ void reply_payload_buffered(CommandContext& context, const StringEntry& entry) {
     return;
   }
   context.reply.bulk_string(*payload);
+}
+
+std::optional<uint64_t> parse_scan_cursor(ReplyWriter& reply, std::string_view text) {
+  uint64_t cursor = 0;
+  for (char c : text) {
+    if (c < '0' || c > '9' || cursor > (UINT64_MAX - 9) / 10) {
+      reply.error("ERR invalid cursor");
+      return std::nullopt;
+    }
+    cursor = cursor * 10 + static_cast<uint64_t>(c - '0');
+  }
+  if (text.empty()) {
+    reply.error("ERR invalid cursor");
+    return std::nullopt;
+  }
+  return cursor;
+}
+
+std::optional<ScanOptions> parse_scan_options(CommandContext& context, size_t first,
+                                              bool allow_type) {
+  ScanOptions options;
+  for (size_t i = first; i < context.argv.size(); i += 2) {
+    const std::string_view option = context.argv[i];
+    if (i + 1 >= context.argv.size()) {
+      context.reply.error(kSyntaxError);
+      return std::nullopt;
+    }
+    const std::string_view value = context.argv[i + 1];
+    if (equals_ignore_case(option, "count")) {
+      const std::optional<int64_t> parsed = parse_integer_argument(context.reply, value);
+      if (!parsed.has_value()) return std::nullopt;
+      if (*parsed < 1) {
+        context.reply.error(kSyntaxError);
+        return std::nullopt;
+      }
+      options.count = static_cast<uint64_t>(*parsed);
+    } else if (equals_ignore_case(option, "match")) {
+      options.pattern = value;
+    } else if (allow_type && equals_ignore_case(option, "type")) {
+      options.type_lower.assign(value);
+      for (char& c : options.type_lower) {
+        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+      }
+    } else {
+      context.reply.error(kSyntaxError);
+      return std::nullopt;
+    }
+  }
+  return options;
 }
 
 std::optional<StringOptions> parse_string_options(CommandContext& context, size_t first,

@@ -7,10 +7,12 @@
 
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <string_view>
 
 #include "common/status.h"
 #include "server/command.h"
+#include "server/collection.h"
 #include "server/keyspace.h"
 
 namespace cairn {
@@ -30,13 +32,31 @@ void reply_status(ReplyWriter& reply, const Status& status);
 // Parses a Redis integer argument; on failure replies kNotIntegerError and returns nullopt.
 std::optional<int64_t> parse_integer_argument(ReplyWriter& reply, std::string_view text);
 // Whether the entry holds a string (WRONGTYPE otherwise, once other types exist).
-inline bool is_string(const StringEntry& entry) { return entry.trailer.type == RecordType::kString; }
+inline bool is_string(const KeyEntry& entry) { return entry.trailer.type == RecordType::kString; }
+
+// For a collection command's lookup: replies its error, or WRONGTYPE when the key holds another
+// type, and returns false; true when the command goes on.
+bool collection_usable(CommandContext& context, const Result<FoundCollection>& found);
+// "ERR wrong number of arguments for '<name>' command" (name as the command table has it).
+void reply_wrong_arity(CommandContext& context, std::string_view name);
 
 // Replies the payload of `entry` as a bulk string: inline from memory, a blob value streamed
 // through context.reply_body (its header written now). Errors are replied.
-void reply_payload(CommandContext& context, const StringEntry& entry);
+void reply_payload(CommandContext& context, const KeyEntry& entry);
 // As reply_payload but always buffered (for arrays such as MGET, where no body can follow).
-void reply_payload_buffered(CommandContext& context, const StringEntry& entry);
+void reply_payload_buffered(CommandContext& context, const KeyEntry& entry);
+
+// SCAN-family arguments: the cursor ("ERR invalid cursor" unless decimal digits within u64)
+// and the options [MATCH pattern] [COUNT count] (and [TYPE type] for SCAN, lower-cased into
+// `type_lower`). Each replies Redis's error and returns nullopt on failure.
+struct ScanOptions {
+  std::string_view pattern = "*";
+  uint64_t count = 10;
+  std::string type_lower;  // empty: every type
+};
+std::optional<uint64_t> parse_scan_cursor(ReplyWriter& reply, std::string_view text);
+std::optional<ScanOptions> parse_scan_options(CommandContext& context, size_t first,
+                                              bool allow_type);
 
 // The expiry options of SET / GETEX (Redis's parseExtendedStringArgumentsOrReply).
 struct StringOptions {

@@ -12,10 +12,10 @@
 namespace cairn {
 namespace {
 
-using Entry = std::optional<StringEntry>;
+using Entry = std::optional<KeyEntry>;
 
 // The current value's text if it can be a number (a blob is far too long to be one).
-std::optional<std::string_view> number_text(const StringEntry& entry) {
+std::optional<std::string_view> number_text(const KeyEntry& entry) {
   if (!entry.is_inline()) return std::nullopt;
   return entry.inline_payload();
 }

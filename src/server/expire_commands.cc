@@ -10,7 +10,7 @@
 namespace cairn {
 namespace {
 
-using Entry = std::optional<StringEntry>;
+using Entry = std::optional<KeyEntry>;
 
 struct ExpireFlags {
   bool nx = false, xx = false, gt = false, lt = false;

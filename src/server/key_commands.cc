@@ -1,6 +1,7 @@
 // Generic key commands (Redis 7 semantics): DEL, UNLINK, EXISTS, TYPE, RENAME, RENAMENX, KEYS,
 // SCAN, RANDOMKEY, TOUCH, COPY. Commands that change keys hold their locks (sorted stripes)
-// from the read to the one-batch commit.
+// from the read to the one-batch commit. DEL of a collection removes its record only: O(1)
+// whatever its size. RENAME and COPY of a collection copy its elements (O(N)).
 #include <string>
 #include <unordered_set>
 #include <vector>
@@ -8,11 +9,12 @@
 #include "model/string_number.h"
 #include "server/command_groups.h"
 #include "server/command_support.h"
+#include "server/keyspace_internal.h"
 
 namespace cairn {
 namespace {
 
-using Entry = std::optional<StringEntry>;
+using Entry = std::optional<KeyEntry>;
 
 std::vector<std::string_view> keys_from(CommandContext& context, size_t first) {
   return std::vector<std::string_view>(context.argv.begin() + static_cast<ptrdiff_t>(first),
@@ -60,6 +62,22 @@ void type_command(CommandContext& context) {
   context.reply.simple_string(description->has_value() ? (*description)->type : "none");
 }
 
+// Puts a copy of `source`'s value (`from`, with its TTL) at `target` (whose live entry is `to`)
+// into `write`. A string's record is copied; a collection's elements are copied to a new
+// generation first (copy_collection), so that the batch carries only the target's record.
+// REQUIRES: both keys' locks held.
+Status put_copy(Keyspace& keyspace, KeyspaceWrite& write, std::string_view source,
+                const KeyEntry& from, std::string_view target, const Entry& to) {
+  if (!is_collection(from.type())) return write.put_entry(target, from, from.trailer.expiry_ms, to);
+  CAIRN_ASSIGN_OR_RETURN(const FoundCollection found,
+                         find_collection(keyspace, source, from.type(), true));
+  if (!found.collection.has_value()) return Status::corruption("collection vanished under its lock");
+  CAIRN_RETURN_IF_ERROR(check_user_key(target));
+  CAIRN_ASSIGN_OR_RETURN(const Collection copy,
+                         copy_collection(keyspace, *found.collection, target, from.trailer.expiry_ms));
+  return write.put_collection(target, copy.type(), copy.meta(), copy.expiry_ms(), to);
+}
+
 // RENAME / RENAMENX: the value (and its TTL) moves in one batch.
 void rename_generic(CommandContext& context, bool only_if_absent) {
   const std::string_view source = context.argv[1];
@@ -78,7 +96,7 @@ void rename_generic(CommandContext& context, bool only_if_absent) {
   if (!to.is_ok()) return reply_status(context.reply, to.status());
   if (only_if_absent && to->has_value()) return context.reply.integer(0);
   KeyspaceWrite write(keyspace);
-  Status status = write.put_entry(target, **from, (*from)->trailer.expiry_ms, *to);
+  Status status = put_copy(keyspace, write, source, **from, target, *to);
   if (status.is_ok()) {
     write.remove(source, **from);
     status = write.commit();
@@ -102,38 +120,12 @@ void keys_command(CommandContext& context) {
 
 // SCAN cursor [MATCH pattern] [COUNT count] [TYPE type]
 void scan_command(CommandContext& context) {
-  const std::string_view cursor_text = context.argv[1];
-  uint64_t cursor = 0;
-  for (char c : cursor_text) {
-    if (c < '0' || c > '9' || cursor > (UINT64_MAX - 9) / 10) {
-      return context.reply.error("ERR invalid cursor");
-    }
-    cursor = cursor * 10 + static_cast<uint64_t>(c - '0');
-  }
-  if (cursor_text.empty()) return context.reply.error("ERR invalid cursor");
-  std::string_view pattern = "*";
-  std::string_view type;
-  uint64_t count = 10;
-  for (size_t i = 2; i < context.argv.size(); i += 2) {
-    const std::string_view option = context.argv[i];
-    if (i + 1 >= context.argv.size()) return context.reply.error(kSyntaxError);
-    const std::string_view value = context.argv[i + 1];
-    if (equals_ignore_case(option, "count")) {
-      const std::optional<int64_t> parsed = parse_integer_argument(context.reply, value);
-      if (!parsed.has_value()) return;
-      if (*parsed < 1) return context.reply.error(kSyntaxError);
-      count = static_cast<uint64_t>(*parsed);
-    } else if (equals_ignore_case(option, "match")) {
-      pattern = value;
-    } else if (equals_ignore_case(option, "type")) {
-      type = value;
-    } else {
-      return context.reply.error(kSyntaxError);
-    }
-  }
-  std::string type_lower(type);
-  for (char& c : type_lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  Result<Keyspace::ScanPage> page = keyspace_of(context).scan(cursor, pattern, count, type_lower);
+  const std::optional<uint64_t> cursor = parse_scan_cursor(context.reply, context.argv[1]);
+  if (!cursor.has_value()) return;
+  const std::optional<ScanOptions> options = parse_scan_options(context, 2, true);
+  if (!options.has_value()) return;
+  Result<Keyspace::ScanPage> page = keyspace_of(context).scan(*cursor, options->pattern,
+                                                              options->count, options->type_lower);
   if (!page.is_ok()) return reply_status(context.reply, page.status());
   context.reply.array_header(2);
   context.reply.bulk_string(std::to_string(page->cursor));
@@ -177,7 +169,7 @@ void copy_command(CommandContext& context) {
   if (!to.is_ok()) return reply_status(context.reply, to.status());
   if (to->has_value() && !replace) return context.reply.integer(0);
   KeyspaceWrite write(keyspace);
-  Status status = write.put_entry(target, **from, (*from)->trailer.expiry_ms, *to);
+  Status status = put_copy(keyspace, write, source, **from, target, *to);
   if (status.is_ok()) status = write.commit();
   if (!status.is_ok()) return reply_status(context.reply, status);
   context.reply.integer(1);
@@ -199,9 +191,13 @@ const CommandSpec kKeyCommands[] = {
     {"type", 2, kRead | kFast, 1, 1, 1, "generic", "1.0.0",
      "Determines the type of value stored at a key.", "O(1)", type_command, {}},
     {"rename", 3, kWrite, 1, 2, 1, "generic", "1.0.0",
-     "Renames a key and overwrites the destination.", "O(1)", rename_command, {}},
+     "Renames a key and overwrites the destination.",
+     "O(1) for a string; O(N) for a collection of N elements in Cairn, which copies them.",
+     rename_command, {}},
     {"renamenx", 3, kWrite | kFast, 1, 2, 1, "generic", "1.0.0",
-     "Renames a key only when the target key name doesn't exist.", "O(1)", renamenx_command, {}},
+     "Renames a key only when the target key name doesn't exist.",
+     "O(1) for a string; O(N) for a collection of N elements in Cairn, which copies them.",
+     renamenx_command, {}},
     {"keys", 2, kRead, 0, 0, 0, "generic", "1.0.0", "Returns all key names that match a pattern.",
      "O(N) with N being the number of keys in the database, under the assumption that the key "
      "names in the database and the given pattern have limited length.",

@@ -13,10 +13,12 @@
 #include "io/env.h"
 #include "io/scheduler.h"
 #include "model/engine_key.h"
+#include "model/generation_allocator.h"
 #include "model/keyspace_format.h"
 #include "model/string_number.h"
 #include "server/keyspace_internal.h"
 #include "server/scan_cursors.h"
+#include "storage/limits.h"
 #include "storage/block_cache.h"
 
 namespace cairn {
@@ -49,6 +51,12 @@ Status check_user_key(std::string_view key) {
   return key.size() > kUserKeyBytesMax ? key_too_large() : Status::ok();
 }
 
+Status check_element(std::string_view element) {
+  if (element.size() <= kElementBytesMax) return Status::ok();
+  return Status::invalid_argument("element too large (max " + std::to_string(kElementBytesMax) +
+                                  " bytes)");
+}
+
 Result<std::unique_ptr<Keyspace>> Keyspace::open(const ServerConfig& config,
                                                  const KeyspaceOptions& keyspace_options) {
   std::unique_ptr<Keyspace> keyspace(new Keyspace());
@@ -58,7 +66,7 @@ Result<std::unique_ptr<Keyspace>> Keyspace::open(const ServerConfig& config,
     keyspace->owned_clock_ = std::make_unique<SystemWallClock>();
     keyspace->clock_ = keyspace->owned_clock_.get();
   }
-  keyspace->filter_ = std::make_unique<ExpiredRecordFilter>(keyspace->clock_);
+  keyspace->filter_ = std::make_unique<KeyspaceCompactionFilter>(keyspace->clock_);
   keyspace->cursors_ = std::make_unique<ScanCursors>();
   keyspace->string_bytes_max_ = config.proto_max_bulk_len;
 
@@ -74,8 +82,8 @@ Result<std::unique_ptr<Keyspace>> Keyspace::open(const ServerConfig& config,
   options.table.block_cache =
       std::make_shared<BlockCache>(static_cast<size_t>(config.block_cache_bytes));
   options.row_cache_bytes = static_cast<size_t>(config.row_cache_bytes);
-  // The filter drops only expired records, which reads treat as absent whether or not the row
-  // cache still holds them (options.h).
+  // The filter drops only expired records and unreachable elements, which reads treat as absent
+  // whether or not the row cache still holds them (options.h).
   options.compaction.filter = keyspace->filter_.get();
   // A point lookup searches its data block's restart points, then scans the keys after one:
   // every 4 keys instead of the engine's 16 shortens the scan (measured: about 5% less CPU per
@@ -94,11 +102,14 @@ Result<std::unique_ptr<Keyspace>> Keyspace::open(const ServerConfig& config,
   CAIRN_ASSIGN_OR_RETURN(keyspace->database_, Database::open(options, config.dir));
   // A directory written before the record tag is moved to the current layout, once.
   CAIRN_RETURN_IF_ERROR(ensure_keyspace_format(*keyspace->database_));
+  CAIRN_ASSIGN_OR_RETURN(keyspace->generations_,
+                         GenerationAllocator::open(*keyspace->database_));
+  keyspace->filter_->attach(keyspace->database_.get());
   return keyspace;
 }
 
 Keyspace::~Keyspace() {
-  // The database goes first: its compactions use filter_.
+  // The database goes first: its compactions use filter_, which reads it.
   if (database_ != nullptr) {
     (void)database_->close();
     database_.reset();
@@ -125,13 +136,11 @@ void Keyspace::notify(std::string_view key) {
   if (observer_ != nullptr) observer_->key_modified(key);
 }
 
-Result<std::optional<StringEntry>> Keyspace::read_record(std::string_view engine_key,
-                                                         bool before_write) {
-  ReadOptions options;
-  options.before_write = before_write;
+Result<std::optional<KeyEntry>> Keyspace::read_record(std::string_view engine_key,
+                                                      const ReadOptions& options) {
   CAIRN_ASSIGN_OR_RETURN(StoredValue stored, database_->get_value(options, engine_key));
-  if (!stored.found()) return std::optional<StringEntry>();
-  StringEntry entry;
+  if (!stored.found()) return std::optional<KeyEntry>();
+  KeyEntry entry;
   if (stored.kind() == StoredValue::Kind::kInline) {
     CAIRN_ASSIGN_OR_RETURN(entry.trailer, decode_record_trailer(stored.inline_bytes()));
   } else {
@@ -154,14 +163,16 @@ Result<std::optional<StringEntry>> Keyspace::read_record(std::string_view engine
   }
   entry.payload_bytes = stored.size_bytes() - kRecordTrailerBytes;
   entry.stored = std::move(stored);
-  return std::optional<StringEntry>(std::move(entry));
+  return std::optional<KeyEntry>(std::move(entry));
 }
 
-Result<std::optional<StringEntry>> Keyspace::find(std::string_view key, bool locked,
+Result<std::optional<KeyEntry>> Keyspace::find(std::string_view key, bool locked,
                                                   bool count_lookup) {
-  std::optional<StringEntry> entry;
+  std::optional<KeyEntry> entry;
   if (key.size() <= kUserKeyBytesMax) {
-    CAIRN_ASSIGN_OR_RETURN(entry, read_record(data_key(key), locked));
+    ReadOptions options;
+    options.before_write = locked;
+    CAIRN_ASSIGN_OR_RETURN(entry, read_record(data_key(key), options));
   }
   // Most records have no expiry: no clock read for them.
   if (entry.has_value() && entry->trailer.expiry_ms != 0 &&
@@ -200,7 +211,8 @@ void Keyspace::prefetch(std::span<const std::string_view> keys) {
 
 Status Keyspace::delete_expired(std::string_view key, uint64_t expiry_ms) {
   // Re-read under the lock: another command may have rewritten the key meanwhile.
-  CAIRN_ASSIGN_OR_RETURN(const std::optional<StringEntry> current, read_record(data_key(key)));
+  CAIRN_ASSIGN_OR_RETURN(const std::optional<KeyEntry> current,
+                         read_record(data_key(key), ReadOptions()));
   WriteBatch batch;
   batch.remove(expiry_index_key(expiry_ms, key));
   const bool expired = current.has_value() && current->trailer.expiry_ms == expiry_ms &&
@@ -214,12 +226,12 @@ Status Keyspace::delete_expired(std::string_view key, uint64_t expiry_ms) {
   return Status::ok();
 }
 
-Result<std::string> Keyspace::read_payload(const StringEntry& entry) {
+Result<std::string> Keyspace::read_payload(const KeyEntry& entry) {
   if (entry.is_inline()) return std::string(entry.inline_payload());
   return read_payload_range(entry, 0, entry.payload_bytes);
 }
 
-Result<std::string> Keyspace::read_payload_range(const StringEntry& entry, uint64_t offset,
+Result<std::string> Keyspace::read_payload_range(const KeyEntry& entry, uint64_t offset,
                                                  uint64_t length) {
   const uint64_t begin = std::min(offset, entry.payload_bytes);
   const uint64_t count = std::min(length, entry.payload_bytes - begin);
@@ -270,32 +282,79 @@ class PayloadBody final : public ByteSource {
 
 }  // namespace
 
-Result<std::unique_ptr<ByteSource>> Keyspace::payload_body(const StringEntry& entry) {
+Result<std::unique_ptr<ByteSource>> Keyspace::payload_body(const KeyEntry& entry) {
   CAIRN_ASSIGN_OR_RETURN(std::unique_ptr<ValueReader> reader,
                          entry.stored.open_range(0, entry.payload_bytes));
   return std::unique_ptr<ByteSource>(new PayloadBody(std::move(reader)));
 }
 
 Result<std::optional<KeyDescription>> Keyspace::describe(std::string_view key) {
-  CAIRN_ASSIGN_OR_RETURN(const std::optional<StringEntry> entry, find(key, false, false));
+  CAIRN_ASSIGN_OR_RETURN(const std::optional<KeyEntry> entry, find(key, false, false));
   if (!entry.has_value()) return std::optional<KeyDescription>();
   KeyDescription description;
-  description.type = "string";
-  if (entry->is_inline() && entry->payload_bytes <= 20 &&
-      string_to_int64(entry->inline_payload()).has_value()) {
-    description.encoding = "int";
-  } else if (entry->payload_bytes <= 44) {
-    description.encoding = "embstr";
-  } else {
-    description.encoding = "raw";
+  description.type = record_type_name(entry->type());
+  // One stable name per collection type: Redis's encoding for a collection past its compact
+  // (listpack) size, since Cairn stores every collection as element records alike.
+  switch (entry->type()) {
+    case RecordType::kString:
+      if (entry->is_inline() && entry->payload_bytes <= 20 &&
+          string_to_int64(entry->inline_payload()).has_value()) {
+        description.encoding = "int";
+      } else if (entry->payload_bytes <= 44) {
+        description.encoding = "embstr";
+      } else {
+        description.encoding = "raw";
+      }
+      break;
+    case RecordType::kHash:
+    case RecordType::kSet:
+      description.encoding = "hashtable";
+      break;
+    case RecordType::kList:
+      description.encoding = "quicklist";
+      break;
+    case RecordType::kSortedSet:
+      description.encoding = "skiplist";
+      break;
   }
   return std::optional<KeyDescription>(description);
+}
+
+Result<uint64_t> Keyspace::new_generation() { return generations_->next(); }
+
+Result<std::optional<KeyEntry>> Keyspace::find_at(std::string_view key, const Snapshot* snapshot) {
+  std::optional<KeyEntry> entry;
+  if (key.size() <= kUserKeyBytesMax) {
+    ReadOptions options;
+    options.snapshot = snapshot;
+    CAIRN_ASSIGN_OR_RETURN(entry, read_record(data_key(key), options));
+  }
+  if (entry.has_value() && record_expired(entry->trailer.expiry_ms, now_ms())) entry.reset();
+  (entry.has_value() ? hits_ : misses_).fetch_add(1, std::memory_order_relaxed);
+  return entry;
+}
+
+Result<std::optional<std::string>> Keyspace::read_element(std::string_view engine_key,
+                                                          const Snapshot* snapshot,
+                                                          bool before_write) {
+  // An element too large to be stored (kElementBytesMax) is not there.
+  if (engine_key.size() > kKeyBytesMax) return std::optional<std::string>();
+  ReadOptions options;
+  options.snapshot = snapshot;
+  options.before_write = before_write;
+  return database_->get(options, engine_key);
+}
+
+std::unique_ptr<Iterator> Keyspace::new_iterator(const Snapshot* snapshot) {
+  ReadOptions options;
+  options.snapshot = snapshot;
+  return database_->new_iterator(options);
 }
 
 // ---- KeyspaceWrite -------------------------------------------------------------------------
 
 void KeyspaceWrite::replace_index(std::string_view key, uint64_t expiry_ms,
-                                  const std::optional<StringEntry>& old) {
+                                  const std::optional<KeyEntry>& old) {
   if (old.has_value() && old->trailer.expiry_ms != 0 && old->trailer.expiry_ms != expiry_ms) {
     batch_.remove(expiry_index_key(old->trailer.expiry_ms, key));
   }
@@ -306,10 +365,16 @@ void KeyspaceWrite::replace_index(std::string_view key, uint64_t expiry_ms,
 }
 
 Status KeyspaceWrite::put_string(std::string_view key, std::string_view payload, uint64_t expiry_ms,
-                                 const std::optional<StringEntry>& old) {
+                                 const std::optional<KeyEntry>& old) {
+  return put_record(key, payload, RecordType::kString, expiry_ms, old);
+}
+
+Status KeyspaceWrite::put_record(std::string_view key, std::string_view payload, RecordType type,
+                                 uint64_t expiry_ms, const std::optional<KeyEntry>& old) {
   CAIRN_RETURN_IF_ERROR(check_user_key(key));
   RecordTrailer trailer;
   trailer.expiry_ms = expiry_ms;
+  trailer.type = type;
   // The data key and the record in pieces: no buffer of their own for a small write.
   const DataKeyPrefix prefix = data_key_prefix(key);
   const EncodedRecordTrailer trailer_bytes = encode_record_trailer(trailer);
@@ -321,13 +386,33 @@ Status KeyspaceWrite::put_string(std::string_view key, std::string_view payload,
   return Status::ok();
 }
 
-Status KeyspaceWrite::put_entry(std::string_view key, const StringEntry& source, uint64_t expiry_ms,
-                                const std::optional<StringEntry>& old) {
-  if (source.is_inline()) return put_string(key, source.inline_payload(), expiry_ms, old);
+Status KeyspaceWrite::put_collection(std::string_view key, RecordType type,
+                                     const CollectionMeta& meta, uint64_t expiry_ms,
+                                     const std::optional<KeyEntry>& old) {
+  CAIRN_ASSERT(is_collection(type));
+  if (meta.count == 0) {
+    if (old.has_value()) remove(key, *old);
+    return Status::ok();
+  }
+  return put_record(key, encode_collection_meta(type, meta), type, expiry_ms, old);
+}
+
+void KeyspaceWrite::put_element(std::string_view engine_key, std::string_view value) {
+  batch_.put(engine_key, value);
+}
+
+void KeyspaceWrite::remove_element(std::string_view engine_key) { batch_.remove(engine_key); }
+
+Status KeyspaceWrite::put_entry(std::string_view key, const KeyEntry& source, uint64_t expiry_ms,
+                                const std::optional<KeyEntry>& old) {
+  if (source.is_inline()) {
+    return put_record(key, source.inline_payload(), source.type(), expiry_ms, old);
+  }
   CAIRN_RETURN_IF_ERROR(check_user_key(key));
   // A value in a blob file is copied a chunk at a time, never held whole.
   RecordTrailer trailer;
   trailer.expiry_ms = expiry_ms;
+  trailer.type = source.type();
   CAIRN_ASSIGN_OR_RETURN(
       std::unique_ptr<ValueWriter> writer,
       keyspace_.database_->put_stream(data_key(key), source.payload_bytes + kRecordTrailerBytes));
@@ -346,7 +431,7 @@ Status KeyspaceWrite::put_entry(std::string_view key, const StringEntry& source,
   return Status::ok();
 }
 
-void KeyspaceWrite::remove(std::string_view key, const StringEntry& old) {
+void KeyspaceWrite::remove(std::string_view key, const KeyEntry& old) {
   batch_.remove(data_key(key));
   if (old.trailer.expiry_ms != 0) batch_.remove(expiry_index_key(old.trailer.expiry_ms, key));
   modified_.emplace_back(key);

@@ -1,8 +1,11 @@
-// Keyspace: the single node's Redis keyspace (db 0) on the storage engine: the string records
-// and their expiry (model/string_record.h), lazy and active expiry, per-key locks for
-// read-modify-write commands, and the hook that tells WATCH which keys changed.
-// The on-disk layout is docs/keyspace-format.md: engine key = [slot u16 BE][user key], value =
-// [payload][expiry ms u64 LE][flags u8][type u8], and an expiry index [0xFF]['E'][ms BE][key].
+// Keyspace: the single node's Redis keyspace (db 0) on the storage engine: the key records
+// (model/key_record.h: a string's value, or a collection's metadata) and their expiry, the
+// element records of collections (collection.h reads and writes them for the commands), lazy
+// and active expiry, per-key locks for read-modify-write commands, and the hook that tells WATCH
+// which keys changed. The on-disk layout is docs/keyspace-format.md: a key's record at
+// [slot u16 BE][0x00][user key] = [payload][expiry ms u64 LE][flags u8][type u8], elements at
+// [slot][0x01|0x02][key length][user key][generation][element], and an expiry index
+// [0xFF]['E'][ms BE][key].
 //
 // Thread-safety: every method may be called from any thread. Read-modify-write commands hold
 // the locks of their keys (lock_keys) so that two clients' INCRs never lose an update; plain
@@ -23,7 +26,8 @@
 #include "common/result.h"
 #include "io/clock.h"
 #include "io/scheduler.h"
-#include "model/string_record.h"
+#include "model/collection_meta.h"
+#include "model/key_record.h"
 #include "net/byte_stream.h"
 #include "server/key_locks.h"
 #include "server/server_config.h"
@@ -32,7 +36,8 @@
 namespace cairn {
 
 class Env;
-class ExpiredRecordFilter;
+class GenerationAllocator;
+class KeyspaceCompactionFilter;
 class ScanCursors;
 
 // Told of every key a command modifies (set, deleted, expired, renamed), before the command's
@@ -52,8 +57,8 @@ struct KeyspaceCounts {
 
 // What OBJECT and TYPE report of a key.
 struct KeyDescription {
-  std::string_view type;      // "string" (later "hash", "set", "list", "zset")
-  std::string_view encoding;  // Redis's names: "int", "embstr", "raw"
+  std::string_view type;      // "string", "hash", "set", "list", "zset"
+  std::string_view encoding;  // Redis's names: "int", "embstr", "raw"; one per collection type
 };
 
 struct KeyspaceStats {
@@ -70,11 +75,13 @@ struct KeyspaceOptions {
 };
 
 // The live record of a key as find() read it: its trailer and its value, inline or in a blob.
-struct StringEntry {
+// A collection's payload is its metadata (collection.h decodes it).
+struct KeyEntry {
   RecordTrailer trailer;
   uint64_t payload_bytes = 0;
   StoredValue stored;  // the whole engine value (payload + trailer)
 
+  RecordType type() const { return trailer.type; }
   bool is_inline() const { return stored.kind() == StoredValue::Kind::kInline; }
   // REQUIRES: is_inline().
   std::string_view inline_payload() const { return stored.inline_bytes().substr(0, payload_bytes); }
@@ -94,17 +101,28 @@ class KeyspaceWrite {
   // Sets `key` to a string. `old` is its live entry (nullopt if absent) as read under the lock:
   // its expiry index entry is replaced. InvalidArgument if the key is over kUserKeyBytesMax.
   Status put_string(std::string_view key, std::string_view payload, uint64_t expiry_ms,
-                    const std::optional<StringEntry>& old);
-  // Sets `key` to `source`'s value with expiry `expiry_ms` (the value copied chunk by chunk when
-  // it lives in a blob file). `old` as in put_string.
-  Status put_entry(std::string_view key, const StringEntry& source, uint64_t expiry_ms,
-                   const std::optional<StringEntry>& old);
-  // Removes `key`, whose live entry is `old`.
-  void remove(std::string_view key, const StringEntry& old);
+                    const std::optional<KeyEntry>& old);
+  // Sets `key` to `source`'s record (its type and payload) with expiry `expiry_ms` (the payload
+  // copied chunk by chunk when it lives in a blob file). `old` as in put_string. For a
+  // collection only the record is written: use it to change the expiry, not to copy.
+  Status put_entry(std::string_view key, const KeyEntry& source, uint64_t expiry_ms,
+                   const std::optional<KeyEntry>& old);
+  // Writes a collection's record: `type`, `meta` and `expiry_ms`; or, when meta.count is 0,
+  // removes the key (empty collections do not exist). `old` as in put_string.
+  Status put_collection(std::string_view key, RecordType type, const CollectionMeta& meta,
+                        uint64_t expiry_ms, const std::optional<KeyEntry>& old);
+  // An element record of a collection whose record this command writes too (put_collection).
+  void put_element(std::string_view engine_key, std::string_view value);
+  void remove_element(std::string_view engine_key);
+  // Removes `key`, whose live entry is `old`: for a collection, its record only (its elements
+  // are unreachable at once; compaction drops them).
+  void remove(std::string_view key, const KeyEntry& old);
   Status commit();
 
  private:
-  void replace_index(std::string_view key, uint64_t expiry_ms, const std::optional<StringEntry>& old);
+  Status put_record(std::string_view key, std::string_view payload, RecordType type,
+                    uint64_t expiry_ms, const std::optional<KeyEntry>& old);
+  void replace_index(std::string_view key, uint64_t expiry_ms, const std::optional<KeyEntry>& old);
 
   Keyspace& keyspace_;
   WriteBatch batch_;
@@ -160,7 +178,7 @@ class Keyspace {
   // observer); otherwise it is deleted under the lock taken here. A locked find precedes a write
   // of the key, which the engine's row cache is told (ReadOptions::before_write). Counts a hit
   // or a miss when `count_lookup`.
-  Result<std::optional<StringEntry>> find(std::string_view key, bool locked,
+  Result<std::optional<KeyEntry>> find(std::string_view key, bool locked,
                                           bool count_lookup = true);
   // A hint that `keys` will be read soon (a pipeline's commands): starts loading what their
   // lookups will touch (Database::prefetch). Keys over kPrefetchKeyBytesMax are skipped: the
@@ -168,12 +186,12 @@ class Keyspace {
   static constexpr size_t kPrefetchKeyBytesMax = 256;
   void prefetch(std::span<const std::string_view> keys);
   // The whole payload (a value in a blob file is read whole: callers bound its size).
-  Result<std::string> read_payload(const StringEntry& entry);
+  Result<std::string> read_payload(const KeyEntry& entry);
   // Bytes [offset, offset + length) of the payload, clipped to it.
-  Result<std::string> read_payload_range(const StringEntry& entry, uint64_t offset,
+  Result<std::string> read_payload_range(const KeyEntry& entry, uint64_t offset,
                                          uint64_t length);
   // The payload followed by "\r\n", streamed one chunk at a time (GET of a large value).
-  Result<std::unique_ptr<ByteSource>> payload_body(const StringEntry& entry);
+  Result<std::unique_ptr<ByteSource>> payload_body(const KeyEntry& entry);
 
   // KEYS: every live key matching the glob `pattern`, in engine order.
   Result<std::vector<std::string>> keys(std::string_view pattern);
@@ -188,6 +206,26 @@ class Keyspace {
                         std::string_view type);
   // RANDOMKEY: a live key, or nullopt when the keyspace is empty.
   Result<std::optional<std::string>> random_key();
+  // A pseudo-random number for sampling (RANDOMKEY, HRANDFIELD, SPOP...): a shared splitmix64
+  // sequence, not for anything that needs unpredictability.
+  uint64_t random_u64();
+
+  // ---- For the collection commands (collection.h) -----------------------------------------
+
+  // A generation number never used before (generation_allocator.h).
+  Result<uint64_t> new_generation();
+  // The live entry of `key` as of `snapshot`, or nullopt when absent or expired then; deletes
+  // nothing. Counts a hit or a miss.
+  Result<std::optional<KeyEntry>> find_at(std::string_view key, const Snapshot* snapshot);
+  // The value of an element record (at `snapshot`, or now when null), or nullopt.
+  // `before_write` as in find().
+  Result<std::optional<std::string>> read_element(std::string_view engine_key,
+                                                  const Snapshot* snapshot = nullptr,
+                                                  bool before_write = false);
+  // An engine iterator at `snapshot` (or now when null), to walk a generation's elements.
+  std::unique_ptr<Iterator> new_iterator(const Snapshot* snapshot);
+  // The resume points of SCAN and of HSCAN/SSCAN/ZSCAN.
+  ScanCursors& scan_cursors() { return *cursors_; }
 
   // The largest string a command may build (APPEND, SETRANGE): proto-max-bulk-len.
   uint64_t string_bytes_max() const { return string_bytes_max_; }
@@ -199,8 +237,8 @@ class Keyspace {
 
   Keyspace() = default;
   // Reads and decodes the record of an engine key (no expiry check).
-  Result<std::optional<StringEntry>> read_record(std::string_view engine_key,
-                                                 bool before_write = false);
+  Result<std::optional<KeyEntry>> read_record(std::string_view engine_key,
+                                              const ReadOptions& options);
   // Deletes `key`'s expired record (expiry `expiry_ms`) and its index entry. REQUIRES: lock held.
   Status delete_expired(std::string_view key, uint64_t expiry_ms);
   void notify(std::string_view key);
@@ -215,7 +253,8 @@ class Keyspace {
 
   std::unique_ptr<Scheduler> background_;  // the engine's flushes and compactions; outlives it
   std::unique_ptr<Database> database_;
-  std::unique_ptr<ExpiredRecordFilter> filter_;
+  std::unique_ptr<KeyspaceCompactionFilter> filter_;
+  std::unique_ptr<GenerationAllocator> generations_;
   std::unique_ptr<ScanCursors> cursors_;
   std::unique_ptr<Clock> owned_clock_;
   Clock* clock_ = nullptr;

@@ -1,17 +1,45 @@
 // Active expiry (Keyspace::expire_cycle) over the expiry index, and the compaction filter that
-// drops expired records (docs/keyspace-format.md, "Expiry").
+// drops expired records and unreachable collection elements (docs/keyspace-format.md).
+#include "model/collection_meta.h"
 #include "model/engine_key.h"
 #include "server/keyspace.h"
 #include "server/keyspace_internal.h"
 
 namespace cairn {
 
-bool ExpiredRecordFilter::should_drop(std::string_view engine_key, std::string_view value) const {
+bool KeyspaceCompactionFilter::should_drop(std::string_view engine_key,
+                                           std::optional<std::string_view> value) const {
   std::string_view user_key;
-  if (!parse_data_key(engine_key, &user_key)) return false;
-  const Result<RecordTrailer> trailer = decode_record_trailer(value);
-  if (!trailer.is_ok()) return false;  // never drop what we cannot read
-  return record_expired(trailer->expiry_ms, clock_->now_micros() / 1000);
+  if (parse_data_key(engine_key, &user_key)) {
+    if (!value.has_value()) return false;  // a large string: active expiry removes it
+    const Result<RecordTrailer> trailer = decode_record_trailer(*value);
+    if (!trailer.is_ok()) return false;  // never drop what we cannot read
+    return record_expired(trailer->expiry_ms, clock_->now_micros() / 1000);
+  }
+  return element_unreachable(engine_key);
+}
+
+bool KeyspaceCompactionFilter::element_unreachable(std::string_view engine_key) const {
+  ElementKey element;
+  Database* database = database_.load();
+  if (database == nullptr || !parse_element_key(engine_key, &element)) return false;
+  // The record as of now: it reflects the batch that wrote this element (compacted entries were
+  // committed before the compaction began) and everything since.
+  const Result<StoredValue> record = database->get_value(ReadOptions(), data_key(element.user_key));
+  if (!record.is_ok()) return false;
+  if (!record->found()) return true;
+  // A collection's record is small; one in a blob file is a string's.
+  if (record->kind() != StoredValue::Kind::kInline) return true;
+  const Result<DecodedRecord> decoded = decode_record(record->inline_bytes());
+  if (!decoded.is_ok()) return false;
+  const RecordType type = decoded->trailer.type;
+  // An expired collection's elements wait for its record to go (active expiry, or this filter):
+  // should the clock step back, the record is live again, and whole.
+  if (!is_collection(type)) return true;
+  if (element.tag == kScoreTag && type != RecordType::kSortedSet) return true;
+  const Result<CollectionMeta> meta = decode_collection_meta(type, decoded->payload);
+  if (!meta.is_ok()) return false;
+  return meta->generation != element.generation;
 }
 
 Result<uint64_t> Keyspace::expire_cycle(uint64_t budget_ms) {
@@ -44,8 +72,8 @@ Result<uint64_t> Keyspace::expire_due_entries(uint64_t budget_ms, uint64_t* next
     }
     visited++;
     KeyLockGuard guard = lock_key(user_key);
-    CAIRN_ASSIGN_OR_RETURN(const std::optional<StringEntry> entry,
-                           read_record(data_key(user_key)));
+    CAIRN_ASSIGN_OR_RETURN(const std::optional<KeyEntry> entry,
+                           read_record(data_key(user_key), ReadOptions()));
     WriteBatch batch;
     batch.remove(it->key());
     // Only the record this entry was written for: a rewritten key has its own entry.

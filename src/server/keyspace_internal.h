@@ -3,26 +3,42 @@
 // Thread-safety: the filter is immutable and called from compaction threads.
 #pragma once
 
+#include <atomic>
+#include <optional>
 #include <string_view>
 
 #include "common/status.h"
 #include "io/clock.h"
+#include "storage/database.h"
 #include "storage/options.h"
 
 namespace cairn {
 
 // InvalidArgument "key too large (max 65536 bytes)" for a key over kUserKeyBytesMax.
 Status check_user_key(std::string_view key);
+// InvalidArgument "element too large (max 524288 bytes)" for a hash field, set member or
+// sorted-set member over kElementBytesMax.
+Status check_element(std::string_view element);
 
-// Drops string records whose expiry passed (by the keyspace's wall clock). Expiry index entries
-// and anything it cannot decode are kept.
-class ExpiredRecordFilter final : public CompactionFilter {
+// The keyspace's compaction filter (docs/keyspace-format.md, "Compaction"): drops records whose
+// expiry passed (by the keyspace's wall clock) and the elements of collection generations that
+// are no longer live: their key's record is absent, of another type or of another generation. Generations are never reused (generation_allocator.h), so an element once
+// unreachable stays so. An element's record is looked up in the database, once it is attached:
+// until then, and whenever the lookup fails or finds bytes it cannot decode, the element is kept.
+// Expiry index entries are kept.
+// Thread-safety: called from compaction threads; attach() before any compaction reads elements.
+class KeyspaceCompactionFilter final : public CompactionFilter {
  public:
-  explicit ExpiredRecordFilter(const Clock* wall_clock) : clock_(wall_clock) {}
-  bool should_drop(std::string_view engine_key, std::string_view value) const override;
+  explicit KeyspaceCompactionFilter(const Clock* wall_clock) : clock_(wall_clock) {}
+  void attach(Database* database) { database_.store(database); }
+  bool should_drop(std::string_view engine_key,
+                   std::optional<std::string_view> value) const override;
 
  private:
+  bool element_unreachable(std::string_view engine_key) const;
+
   const Clock* clock_;
+  std::atomic<Database*> database_{nullptr};
 };
 
 }  // namespace cairn

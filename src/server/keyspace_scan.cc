@@ -5,6 +5,7 @@
 
 #include "common/glob_match.h"
 #include "model/engine_key.h"
+#include "model/generation_allocator.h"
 #include "model/keyspace_format.h"
 #include "model/slot.h"
 #include "server/keyspace.h"
@@ -34,7 +35,7 @@ Status Keyspace::for_each_live_key(std::string_view start_engine_key, Visit&& vi
       it->seek(slot + 1 < kSlotCount ? slot_start_key(slot + 1) : end);
       continue;
     }
-    CAIRN_ASSIGN_OR_RETURN(const std::optional<StringEntry> entry, read_record(engine_key));
+    CAIRN_ASSIGN_OR_RETURN(const std::optional<KeyEntry> entry, read_record(engine_key, ReadOptions()));
     if (entry.has_value() && !record_expired(entry->trailer.expiry_ms, now) &&
         !visit(engine_key, user_key, *entry)) {
       break;
@@ -47,7 +48,7 @@ Status Keyspace::for_each_live_key(std::string_view start_engine_key, Visit&& vi
 Result<KeyspaceCounts> Keyspace::counts() {
   KeyspaceCounts counts;
   CAIRN_RETURN_IF_ERROR(for_each_live_key(
-      slot_start_key(0), [&](std::string_view, std::string_view, const StringEntry& entry) {
+      slot_start_key(0), [&](std::string_view, std::string_view, const KeyEntry& entry) {
         counts.keys++;
         if (entry.trailer.expiry_ms != 0) counts.keys_with_expiry++;
         return true;
@@ -64,7 +65,7 @@ Result<std::vector<std::string>> Keyspace::keys(std::string_view pattern) {
   std::vector<std::string> out;
   const bool all = pattern == "*";
   CAIRN_RETURN_IF_ERROR(for_each_live_key(
-      slot_start_key(0), [&](std::string_view, std::string_view user_key, const StringEntry&) {
+      slot_start_key(0), [&](std::string_view, std::string_view user_key, const KeyEntry&) {
         if (all || glob_match(pattern, user_key)) out.emplace_back(user_key);
         return true;
       }));
@@ -82,7 +83,7 @@ Result<Keyspace::ScanPage> Keyspace::scan(uint64_t cursor, std::string_view patt
   std::string last_engine_key;
   bool stopped_early = false;
   CAIRN_RETURN_IF_ERROR(for_each_live_key(
-      start, [&](std::string_view engine_key, std::string_view user_key, const StringEntry&) {
+      start, [&](std::string_view engine_key, std::string_view user_key, const KeyEntry& entry) {
         if (after && engine_key == start) return true;
         if (examined == examined_max) {
           stopped_early = true;  // more keys remain after last_engine_key
@@ -90,7 +91,7 @@ Result<Keyspace::ScanPage> Keyspace::scan(uint64_t cursor, std::string_view patt
         }
         examined++;
         last_engine_key.assign(engine_key);
-        const bool type_matches = type.empty() || type == "string";
+        const bool type_matches = type.empty() || type == record_type_name(entry.type());
         if (type_matches && (all || glob_match(pattern, user_key))) {
           page.keys.emplace_back(user_key);
         }
@@ -104,16 +105,19 @@ Result<Keyspace::ScanPage> Keyspace::scan(uint64_t cursor, std::string_view patt
   return page;
 }
 
-Result<std::optional<std::string>> Keyspace::random_key() {
-  // splitmix64 step on a shared state: no global RNG, cheap, good enough to pick a slot.
+uint64_t Keyspace::random_u64() {
+  // splitmix64 step on a shared state: no global RNG, cheap, good enough to sample.
   uint64_t z = random_state_.fetch_add(0x9E3779B97F4A7C15ull, std::memory_order_relaxed) +
                0x9E3779B97F4A7C15ull;
   z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
   z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-  z ^= z >> 31;
-  const auto slot = static_cast<uint16_t>(z % kSlotCount);
+  return z ^ (z >> 31);
+}
+
+Result<std::optional<std::string>> Keyspace::random_key() {
+  const auto slot = static_cast<uint16_t>(random_u64() % kSlotCount);
   std::optional<std::string> found;
-  auto take_first = [&](std::string_view, std::string_view user_key, const StringEntry&) {
+  auto take_first = [&](std::string_view, std::string_view user_key, const KeyEntry&) {
     found.emplace(user_key);
     return false;
   };
@@ -128,9 +132,12 @@ Status Keyspace::remove_all() {
   constexpr uint32_t kBatchEntriesMax = 1000;
   std::unique_ptr<Iterator> it = database_->new_iterator(ReadOptions());
   WriteBatch batch;
-  const std::string marker = keyspace_format_marker_key();  // stays: the layout is unchanged
+  // The node's own records stay: the format marker (the layout is unchanged) and the generation
+  // limit (generations are never reused, whatever was removed).
+  const std::string marker = keyspace_format_marker_key();
+  const std::string generation_limit = GenerationAllocator::record_key();
   for (it->seek_to_first(); it->valid(); it->next()) {
-    if (it->key() == marker) continue;
+    if (it->key() == marker || it->key() == generation_limit) continue;
     batch.remove(it->key());
     if (batch.count() >= kBatchEntriesMax) {
       CAIRN_RETURN_IF_ERROR(database_->write(batch));

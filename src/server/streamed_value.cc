@@ -31,7 +31,7 @@ Status StreamedValue::append(std::string_view bytes) {
   return Status::ok();
 }
 
-Status StreamedValue::commit(uint64_t expiry_ms, const std::optional<StringEntry>& old) {
+Status StreamedValue::commit(uint64_t expiry_ms, const std::optional<KeyEntry>& old) {
   CAIRN_ASSERT(!committed_);
   committed_ = true;
   if (!error_.is_ok()) return error_;

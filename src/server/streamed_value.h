@@ -37,7 +37,7 @@ class StreamedValue : public ByteSink {
   // Appends the trailer (expiry `expiry_ms`, 0 = none) and writes the key, replacing `old`, its
   // live entry read under the key's lock. REQUIRES: the caller holds key()'s lock; every payload
   // byte was appended (else InvalidArgument); called at most once.
-  Status commit(uint64_t expiry_ms, const std::optional<StringEntry>& old);
+  Status commit(uint64_t expiry_ms, const std::optional<KeyEntry>& old);
 
  private:
   StreamedValue(Keyspace& keyspace, std::string key, uint64_t payload_bytes,

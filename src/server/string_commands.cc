@@ -12,7 +12,7 @@
 namespace cairn {
 namespace {
 
-using Entry = std::optional<StringEntry>;
+using Entry = std::optional<KeyEntry>;
 
 // Reads `key` under its lock; replies the error and returns false on failure.
 bool find_locked(CommandContext& context, std::string_view key, Entry* entry) {

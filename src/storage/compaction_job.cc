@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <memory>
+#include <optional>
+#include <string_view>
 
 #include "common/assert.h"
 #include "io/env.h"
@@ -186,20 +188,25 @@ Status merge(const Compaction& compaction, const CompactionJobContext& context, 
     newer_stripe = stripe;
 
     ValueType type = parsed.type;
-    // Only inline values go to the filter: a blob reference is not the value (options.h).
-    if (!drop && first_of_key && type == ValueType::kValue && stripe == snapshots.size() &&
-        filter != nullptr && filter->should_drop(parsed.user_key, input.value())) {
+    // A blob reference is not the value: the filter decides from the key alone (options.h).
+    const bool has_value = type == ValueType::kValue || type == ValueType::kBlobReference;
+    if (!drop && first_of_key && has_value && stripe == snapshots.size() && filter != nullptr &&
+        filter->should_drop(parsed.user_key,
+                            type == ValueType::kValue
+                                ? std::optional<std::string_view>(input.value())
+                                : std::nullopt)) {
       type = ValueType::kDeletion;
     }
     if (!drop && type == ValueType::kDeletion && stripe == 0 &&
         !compaction.version->may_hold_key_below(output_level, parsed.user_key)) {
       drop = true;
     }
+    // A reference dropped or filtered out leaves its bytes as garbage of its blob file.
+    if (parsed.type == ValueType::kBlobReference && (drop || type == ValueType::kDeletion)) {
+      CAIRN_RETURN_IF_ERROR(count_blob_garbage(input.value(), result));
+    }
     if (drop) {
       result->entries_dropped++;
-      if (parsed.type == ValueType::kBlobReference) {
-        CAIRN_RETURN_IF_ERROR(count_blob_garbage(input.value(), result));
-      }
       continue;
     }
     if (type == ValueType::kBlobReference) {

@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string_view>
 
 namespace cairn {
@@ -61,14 +62,15 @@ struct TableOptions {
 // Decides, during compaction, whether an entry may be dropped (e.g. a value whose TTL expired,
 // or an element of a collection that was deleted). Called for the newest version of a key when
 // no snapshot can see that version; a dropped value becomes absent (a tombstone where older
-// versions may exist below). Must be thread-safe and deterministic. Not consulted for values kept
-// in blob files (Options::blob_value_threshold_bytes): the tree holds only their reference, and
-// reading the value would cost a blob read per key; such values survive compaction as any value
-// that no newer entry hides.
+// versions may exist below). Must be thread-safe and deterministic. A value kept in a blob file
+// (Options::blob_value_threshold_bytes) is offered without its bytes (`value` is nullopt):
+// reading it would cost a blob read per key, so the filter decides from the key alone or keeps
+// it; a dropped one becomes garbage of its blob file.
 class CompactionFilter {
  public:
   virtual ~CompactionFilter() = default;
-  virtual bool should_drop(std::string_view user_key, std::string_view value) const = 0;
+  virtual bool should_drop(std::string_view user_key,
+                           std::optional<std::string_view> value) const = 0;
 };
 
 // The shape of the leveled LSM tree and the limits that keep reads and memory bounded.

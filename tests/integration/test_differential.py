@@ -12,6 +12,11 @@ Documented differences allowed (everything else must be identical):
   - SCAN is compared as a full iteration (cursor until 0) per server: the sets of keys returned
     must be equal; cursors and batch boundaries are free.
   - RANDOMKEY: both nil, or each returns a key that exists on its own server.
+  - Whole-collection replies (HKEYS, HVALS, HGETALL) are compared as sorted lists (sorted
+    field-value pairs for HGETALL), with the same reply type: Redis gives a small hash's fields
+    in insertion order, Cairn in byte order. HSCAN is compared as a full iteration (the set of
+    field-value pairs). HRANDFIELD: both replies have the same type and length and name only
+    fields of the hash (the hash is the same on both sides; the draw is random).
   - DBSIZE: Redis counts keys that are logically expired (e.g. SET .. EXAT <past>) until they are
     reclaimed; Cairn never shows them. Before each DBSIZE the test sends EXISTS on every key,
     which reclaims them in Redis, so the counts must then be equal.
@@ -44,6 +49,7 @@ INTS = [b"0", b"1", b"-1", b"2", b"-3", b"100", b"9223372036854775807", b"-92233
         b"9223372036854775808", b"1.5", b"abc", b"", b" 1"]
 FLOATS = [b"0", b"1", b"-1", b"0.5", b"1.5", b"-2.25", b"3e2", b"1e-3", b"0.1", b"abc", b"",
           b"inf", b"-inf", b"nan", b"1e2", b"5"]
+FIELDS = [b"f", b"g", b"h1", b"", b"\x00x", b"num", b"long field name"]
 PATTERNS = [b"*", b"a", b"?", b"k*", b"*u*", b"[ab]", b"[^a]*", b"\\*", b"", b"*\x00*"]
 
 
@@ -215,6 +221,52 @@ class Gen:
             return [name.encode(), k(), value] + self.expire_flags(), "exact"
         if name == "MULTI":
             return None, "multi"
+        return self.hash_command(name)
+
+    def field(self):
+        return self.rng.choice(FIELDS)
+
+    def hash_command(self, name):
+        rng = self.rng
+        k, f = self.key, self.field
+        if name in ("HSET", "HMSET"):
+            args = [name.encode(), k()]
+            for _ in range(rng.randint(1, 3)):
+                args += [f(), self.value()]
+            if rng.random() < 0.05:
+                args.append(f())  # odd number of arguments
+            return args, "exact"
+        if name == "HSETNX":
+            return [b"HSETNX", k(), f(), self.value()], "exact"
+        if name in ("HGET", "HEXISTS", "HSTRLEN"):
+            return [name.encode(), k(), f()], "exact"
+        if name in ("HMGET", "HDEL"):
+            return [name.encode(), k()] + [f() for _ in range(rng.randint(1, 3))], "exact"
+        if name == "HLEN":
+            return [b"HLEN", k()], "exact"
+        if name in ("HKEYS", "HVALS"):
+            return [name.encode(), k()], "sorted"
+        if name == "HGETALL":
+            return [b"HGETALL", k()], "pairs"
+        if name == "HINCRBY":
+            return [b"HINCRBY", k(), f(), rng.choice(INTS)], "exact"
+        if name == "HINCRBYFLOAT":
+            return [b"HINCRBYFLOAT", k(), f(), rng.choice(FLOATS)], "exact"
+        if name == "HRANDFIELD":
+            args = [b"HRANDFIELD", k()]
+            if rng.random() < 0.7:
+                args.append(rng.choice([b"0", b"1", b"2", b"5", b"-1", b"-4", b"x",
+                                        b"-9223372036854775808"]))
+                if rng.random() < 0.4:
+                    args.append(rng.choice([b"WITHVALUES", b"withvalues", b"BOGUS"]))
+            return args, "hrandfield"
+        if name == "HSCAN":
+            args = []
+            if rng.random() < 0.4:
+                args += [b"MATCH", rng.choice(PATTERNS + [b"f*", b"h?"])]
+            if rng.random() < 0.5:
+                args += [b"COUNT", rng.choice([b"1", b"2", b"100"])]
+            return [k()] + args, "hscan"
         raise AssertionError(name)
 
 
@@ -226,7 +278,10 @@ COMMANDS = (
                                  "EXISTS", "TYPE", "RENAME", "RENAMENX", "KEYS", "SCAN",
                                  "RANDOMKEY", "TOUCH", "COPY", "COPY", "EXPIRE", "EXPIRE",
                                  "PEXPIRE", "EXPIREAT", "PEXPIREAT", "TTL", "PTTL", "EXPIRETIME",
-                                 "PEXPIRETIME", "PERSIST", "DBSIZE", "MULTI"])
+                                 "PEXPIRETIME", "PERSIST", "DBSIZE", "MULTI"]
+    + ["HSET"] * 4 + ["HGET"] * 2 + ["HSETNX", "HMSET", "HMGET", "HDEL", "HDEL", "HEXISTS",
+                                     "HLEN", "HSTRLEN", "HKEYS", "HVALS", "HGETALL", "HGETALL",
+                                     "HINCRBY", "HINCRBY", "HINCRBYFLOAT", "HRANDFIELD", "HSCAN"])
 
 
 def scan_all(conn, extra):
@@ -240,6 +295,28 @@ def scan_all(conn, extra):
         rounds += 1
         if cursor == b"0" or rounds > 100000:
             return ("keys", sorted(seen))
+
+
+def hscan_all(conn, key, extra):
+    cursor, seen, rounds = b"0", set(), 0
+    while True:
+        reply = conn.call(b"HSCAN", key, cursor, *extra)
+        if not isinstance(reply, list):
+            return ("error", str(reply))
+        cursor, batch = reply
+        seen.update(zip(batch[0::2], batch[1::2]))
+        rounds += 1
+        if cursor == b"0" or rounds > 100000:
+            return ("pairs", sorted(seen))
+
+
+def as_pairs(reply):
+    """Field-value pairs of a map reply (a RESP3 map or a RESP2 flat array), sorted."""
+    if isinstance(reply, dict):
+        return sorted(reply.items())
+    if isinstance(reply, list):
+        return sorted(zip(reply[0::2], reply[1::2]))
+    return reply
 
 
 def ttl_close(a, b, tolerance):
@@ -285,6 +362,12 @@ class Pair:
             if a != b:
                 self.fail([b"SCAN*"] + args, a, b)
             return
+        if mode == "hscan":
+            self.history.append([b"HSCAN*"] + args)
+            a, b = hscan_all(self.ref, args[0], args[1:]), hscan_all(self.tgt, args[0], args[1:])
+            if a != b:
+                self.fail([b"HSCAN*"] + args, a, b)
+            return
         if mode == "dbsize":
             # Redis counts logically expired keys (SET .. EXAT <past>) until they are reclaimed:
             # looking every key up first reclaims them on both sides.
@@ -304,6 +387,11 @@ class Pair:
                     self.fail(args, ra, rb)
             elif ra != rb:
                 self.fail(args, ra, rb)
+        elif mode == "pairs":
+            if ra[:1] != rb[:1] or as_pairs(parse(ra)) != as_pairs(parse(rb)):
+                self.fail(args, ra, rb)
+        elif mode == "hrandfield":
+            self.check_random_fields(args, ra, rb)
         elif mode == "randomkey":
             pa, pb = parse(ra), parse(rb)
             if (pa is None) != (pb is None):
@@ -312,6 +400,30 @@ class Pair:
                 self.fail(args + [b"(key does not exist on target)"], ra, rb)
         else:
             raise AssertionError(mode)
+
+    def check_random_fields(self, args, ra, rb):
+        pa, pb = parse(ra), parse(rb)
+        if ra[:1] != rb[:1] or isinstance(pa, Exception) or pa is None:
+            if ra != rb:  # another reply type, or an error or a null that differs
+                self.fail(args, ra, rb)
+            return
+        fields = dict(as_pairs(self.tgt.call("HGETALL", args[1])))
+        if not isinstance(pb, list):
+            if pb not in fields:
+                self.fail(args + [b"(no such field on target)"], ra, rb)
+            return
+        if len(pa) != len(pb):
+            self.fail(args, ra, rb)
+        with_values = len(args) > 3 and args[3].upper() == b"WITHVALUES"
+        if not with_values:
+            picked = [(field, fields.get(field)) for field in pb]
+        elif pb and isinstance(pb[0], list):  # RESP3: [field, value] pairs
+            picked = [tuple(item) for item in pb]
+        else:
+            picked = list(zip(pb[0::2], pb[1::2]))
+        for field, value in picked:
+            if field not in fields or fields[field] != value:
+                self.fail(args + [b"(field or value not in the hash on target)"], ra, rb)
 
     def transaction(self, gen):
         """MULTI, a few commands (exact modes only), maybe a queue-time error, EXEC or DISCARD."""
@@ -347,7 +459,8 @@ class Pair:
         if ka != kb:
             self.fail([b"KEYS", b"* (final state)"], ka, kb)
         for key in ka:
-            for cmd, mode in ((b"GET", "exact"), (b"TYPE", "exact"), (b"PTTL", "ttl_ms")):
+            for cmd, mode in ((b"GET", "exact"), (b"TYPE", "exact"), (b"PTTL", "ttl_ms"),
+                              (b"HGETALL", "pairs")):
                 self.run([cmd, key], mode)
         self.run([b"DBSIZE"], "dbsize")
 

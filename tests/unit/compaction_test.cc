@@ -178,8 +178,8 @@ TEST_F(CompactionTest, SnapshotsSurviveCompaction) {
 // Values the filter drops disappear at compaction, and the older value below does not come back.
 TEST_F(CompactionTest, FilterDropsWithoutResurrectingOlderValues) {
   struct DropExpired final : CompactionFilter {
-    bool should_drop(std::string_view, std::string_view value) const override {
-      return value.starts_with("expired");
+    bool should_drop(std::string_view, std::optional<std::string_view> value) const override {
+      return value.has_value() && value->starts_with("expired");
     }
   } filter;
   options_.compaction.filter = &filter;

@@ -754,16 +754,17 @@ TEST_F(DatabaseBlobTest, StatsCountBlobBytesAndFiles) {
   EXPECT_EQ(stats.blob_bytes_written, 0u);
 }
 
-// The compaction filter is asked about inline values only; a value in a blob file survives it.
-TEST_F(DatabaseBlobTest, CompactionFilterIsNotAskedAboutBlobValues) {
-  struct DropEverything final : CompactionFilter {
-    bool should_drop(std::string_view key, std::string_view) const override {
+// The compaction filter sees inline values; a value in a blob file is offered by its key alone,
+// and dropping it leaves its bytes as garbage of its blob file.
+TEST_F(DatabaseBlobTest, CompactionFilterDecidesBlobValuesByKey) {
+  struct DropByKey final : CompactionFilter {
+    bool should_drop(std::string_view key, std::optional<std::string_view> value) const override {
       std::lock_guard lock(mutex);
-      asked.insert(std::string(key));
-      return true;
+      asked.emplace(std::string(key), value.has_value());
+      return key.ends_with("2");
     }
     mutable std::mutex mutex;
-    mutable std::set<std::string> asked;
+    mutable std::set<std::pair<std::string, bool>> asked;  // (key, offered with its value)
   } filter;
   options_.compaction.filter = &filter;
   options_.compaction.level0_compaction_trigger = 2;
@@ -777,10 +778,14 @@ TEST_F(DatabaseBlobTest, CompactionFilterIsNotAskedAboutBlobValues) {
   ASSERT_TRUE(database->flush().is_ok());
   ASSERT_TRUE(database->wait_for_compactions().is_ok());
   ASSERT_GT(database->stats().compaction_count, 0u);
-  EXPECT_EQ(get(*database, "a-small"), "(absent)");
+  EXPECT_EQ(get(*database, "a-small"), "s");
+  EXPECT_EQ(get(*database, "a-small2"), "(absent)");
   EXPECT_EQ(get(*database, "b-large"), large);
-  EXPECT_EQ(get(*database, "b-large2"), large);
-  EXPECT_EQ(filter.asked, (std::set<std::string>{"a-small", "a-small2"}));
+  EXPECT_EQ(get(*database, "b-large2"), "(absent)");
+  EXPECT_EQ(filter.asked, (std::set<std::pair<std::string, bool>>{
+                              {"a-small", true}, {"a-small2", true}, {"b-large", false},
+                              {"b-large2", false}}));
+  EXPECT_GE(database->stats().blob_garbage_bytes, large.size());
 }
 
 // fsync=always syncs each blob record before its reference is logged; fsync=batch syncs the

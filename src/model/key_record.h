@@ -1,9 +1,10 @@
-// String records: the stored value of a user key (docs/keyspace-format.md):
+// Key records: the stored value of a user key (docs/keyspace-format.md):
 //   [payload][expiry unix ms: u64 little-endian, 0 = none][flags: u8][type: u8]
-// The 10-byte trailer sits at the END so that a streamed SET can write the payload as it
-// arrives and append the trailer (whose expiry comes from options after the value) last.
-// Decoding untrusted bytes never crashes: a record shorter than the trailer or with an unknown
-// type is Corruption.
+// A string's payload is its value; a collection's payload is its metadata
+// (collection_meta.h), its elements being records of their own. The 10-byte trailer sits at the
+// END so that a streamed SET can write the payload as it arrives and append the trailer (whose
+// expiry comes from options after the value) last. Decoding untrusted bytes never crashes: a
+// record shorter than the trailer or with an unknown type is Corruption.
 //
 // Thread-safety: pure functions.
 #pragma once
@@ -19,9 +20,18 @@ namespace cairn {
 
 constexpr size_t kRecordTrailerBytes = 10;
 
+// The type byte of a record (docs/keyspace-format.md, "Records").
 enum class RecordType : uint8_t {
   kString = 's',
+  kHash = 'h',
+  kSet = 'S',
+  kList = 'l',
+  kSortedSet = 'z',
 };
+
+// Redis's name of the type (TYPE, SCAN TYPE): "string", "hash", "set", "list", "zset".
+std::string_view record_type_name(RecordType type);
+inline bool is_collection(RecordType type) { return type != RecordType::kString; }
 
 struct RecordTrailer {
   uint64_t expiry_ms = 0;  // absolute unix time in ms; 0 = no expiry

@@ -6,12 +6,12 @@
 
 #include "model/engine_key.h"
 #include "model/slot.h"
-#include "model/string_record.h"
+#include "model/key_record.h"
 
 namespace cairn {
 namespace {
 
-TEST(StringRecordTest, RoundTrip) {
+TEST(KeyRecordTest, RoundTrip) {
   RecordTrailer trailer;
   trailer.expiry_ms = 1700000000123;
   const std::string record = encode_record(std::string("va\0lue", 6), trailer);
@@ -24,7 +24,7 @@ TEST(StringRecordTest, RoundTrip) {
   EXPECT_EQ(decoded->trailer.type, RecordType::kString);
 }
 
-TEST(StringRecordTest, EmptyPayloadAndTrailerOnly) {
+TEST(KeyRecordTest, EmptyPayloadAndTrailerOnly) {
   const std::string record = encode_record("", RecordTrailer{});
   auto decoded = decode_record(record);
   ASSERT_TRUE(decoded.is_ok());
@@ -34,7 +34,7 @@ TEST(StringRecordTest, EmptyPayloadAndTrailerOnly) {
   ASSERT_TRUE(trailer.is_ok());
 }
 
-TEST(StringRecordTest, MalformedIsCorruption) {
+TEST(KeyRecordTest, MalformedIsCorruption) {
   for (size_t n = 0; n < kRecordTrailerBytes; n++) {
     EXPECT_TRUE(decode_record(std::string(n, 'x')).status().is_corruption()) << n;
   }
@@ -44,7 +44,7 @@ TEST(StringRecordTest, MalformedIsCorruption) {
 }
 
 // Proves the trailer alone, encoded on its own, is the record's last kRecordTrailerBytes.
-TEST(StringRecordTest, EncodedTrailerEndsTheRecord) {
+TEST(KeyRecordTest, EncodedTrailerEndsTheRecord) {
   RecordTrailer trailer;
   trailer.expiry_ms = 0x0102030405060708;
   const EncodedRecordTrailer encoded = encode_record_trailer(trailer);
@@ -56,7 +56,7 @@ TEST(StringRecordTest, EncodedTrailerEndsTheRecord) {
   EXPECT_EQ(decoded->expiry_ms, 0x0102030405060708u);
 }
 
-TEST(StringRecordTest, Expired) {
+TEST(KeyRecordTest, Expired) {
   EXPECT_FALSE(record_expired(0, 100));
   EXPECT_TRUE(record_expired(100, 100));
   EXPECT_FALSE(record_expired(101, 100));

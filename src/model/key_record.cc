@@ -1,8 +1,26 @@
-#include "model/string_record.h"
+#include "model/key_record.h"
 
+#include "common/assert.h"
 #include "common/coding.h"
 
 namespace cairn {
+
+std::string_view record_type_name(RecordType type) {
+  switch (type) {
+    case RecordType::kString:
+      return "string";
+    case RecordType::kHash:
+      return "hash";
+    case RecordType::kSet:
+      return "set";
+    case RecordType::kList:
+      return "list";
+    case RecordType::kSortedSet:
+      return "zset";
+  }
+  CAIRN_ASSERT(false);
+  return "";
+}
 
 EncodedRecordTrailer encode_record_trailer(const RecordTrailer& trailer) {
   EncodedRecordTrailer out;
@@ -36,12 +54,17 @@ Result<RecordTrailer> decode_record_trailer(std::string_view bytes) {
     return Status::corruption("keyspace record trailer truncated");
   }
   trailer.flags = static_cast<uint8_t>(trailer_bytes[0]);
-  const auto type = static_cast<uint8_t>(trailer_bytes[1]);
-  if (type != static_cast<uint8_t>(RecordType::kString)) {
-    return Status::corruption("keyspace record of unknown type");
+  const auto type = static_cast<RecordType>(trailer_bytes[1]);
+  switch (type) {
+    case RecordType::kString:
+    case RecordType::kHash:
+    case RecordType::kSet:
+    case RecordType::kList:
+    case RecordType::kSortedSet:
+      trailer.type = type;
+      return trailer;
   }
-  trailer.type = static_cast<RecordType>(type);
-  return trailer;
+  return Status::corruption("keyspace record of unknown type");
 }
 
 Result<DecodedRecord> decode_record(std::string_view record) {

@@ -1,0 +1,36 @@
+// Collection metadata: the payload of a hash's, set's, list's or sorted set's key record
+// (docs/keyspace-format.md, "Collections"). Its elements are records of their own, keyed by
+// (user key, generation, element) (engine_key.h); the metadata says which generation is live,
+// so deleting or replacing a collection of any size rewrites this one record, and the elements
+// of every other generation are unreachable (and dropped by compaction).
+//   hash, set, sorted set: [generation: u64 LE][element count: u64 LE]
+//   list:                  [generation: u64 LE][element count: u64 LE][head position: u64 LE]
+// A list's elements sit at positions head .. head + count - 1.
+//
+// Thread-safety: pure functions.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "common/result.h"
+#include "model/key_record.h"
+
+namespace cairn {
+
+struct CollectionMeta {
+  uint64_t generation = 0;
+  uint64_t count = 0;      // live elements; a collection with none does not exist
+  uint64_t list_head = 0;  // lists only: the position of the first element
+};
+
+// The first list's head: the middle of the position space, so that both ends have room to grow.
+constexpr uint64_t kListInitialHead = uint64_t{1} << 63;
+
+// REQUIRES: is_collection(type).
+std::string encode_collection_meta(RecordType type, const CollectionMeta& meta);
+// Corruption if the payload's size is not the type's. REQUIRES: is_collection(type).
+Result<CollectionMeta> decode_collection_meta(RecordType type, std::string_view payload);
+
+}  // namespace cairn

@@ -1,0 +1,228 @@
+#include "server/collection.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "common/assert.h"
+#include "common/glob_match.h"
+#include "server/scan_cursors.h"
+
+namespace cairn {
+namespace {
+
+Result<FoundCollection> decode_found(std::string_view key, RecordType type,
+                                     std::optional<KeyEntry> entry) {
+  FoundCollection found;
+  found.entry = std::move(entry);
+  if (!found.entry.has_value() || found.entry->type() != type) return found;
+  // Metadata is a few bytes: a collection's record in a blob file is damage.
+  if (!found.entry->is_inline()) return Status::corruption("collection record in a blob file");
+  CAIRN_ASSIGN_OR_RETURN(const CollectionMeta meta,
+                         decode_collection_meta(type, found.entry->inline_payload()));
+  if (meta.count == 0) return Status::corruption("collection record with no elements");
+  found.collection.emplace(key, type, meta, found.entry->trailer.expiry_ms);
+  return found;
+}
+
+}  // namespace
+
+Collection::Collection(std::string_view key, RecordType type, const CollectionMeta& meta,
+                       uint64_t expiry_ms)
+    : key_(key),
+      type_(type),
+      meta_(meta),
+      expiry_ms_(expiry_ms),
+      prefix_(element_key_prefix(kElementTag, key, meta.generation)) {
+  CAIRN_ASSERT(is_collection(type));
+}
+
+std::string Collection::element_key(std::string_view element, char tag) const {
+  std::string out;
+  if (tag == kElementTag) {
+    out.reserve(prefix_.size() + element.size());
+    out.append(prefix_);
+  } else {
+    append_element_key_prefix(tag, key_, meta_.generation, &out);
+  }
+  out.append(element);
+  return out;
+}
+
+std::string Collection::element_prefix(char tag) const {
+  return tag == kElementTag ? prefix_ : element_key_prefix(tag, key_, meta_.generation);
+}
+
+Result<FoundCollection> find_collection(Keyspace& keyspace, std::string_view key,
+                                        RecordType type, bool locked) {
+  // A write path does not count keyspace hits and misses (Redis counts reads only).
+  CAIRN_ASSIGN_OR_RETURN(std::optional<KeyEntry> entry, keyspace.find(key, locked, !locked));
+  return decode_found(key, type, std::move(entry));
+}
+
+Result<FoundCollection> find_collection_at(Keyspace& keyspace, std::string_view key,
+                                           RecordType type, const KeyspaceSnapshot& snapshot) {
+  CAIRN_ASSIGN_OR_RETURN(std::optional<KeyEntry> entry, keyspace.find_at(key, snapshot.get()));
+  return decode_found(key, type, std::move(entry));
+}
+
+Result<Collection> collection_for_write(Keyspace& keyspace, std::string_view key, RecordType type,
+                                        const FoundCollection& found) {
+  CAIRN_ASSERT(!found.wrong_type());
+  if (found.collection.has_value()) return *found.collection;
+  CollectionMeta meta;
+  CAIRN_ASSIGN_OR_RETURN(meta.generation, keyspace.new_generation());
+  if (type == RecordType::kList) meta.list_head = kListInitialHead;
+  return Collection(key, type, meta, 0);
+}
+
+Status write_collection(KeyspaceWrite& write, const Collection& collection,
+                        const FoundCollection& found) {
+  return write.put_collection(collection.key(), collection.type(), collection.meta(),
+                              collection.expiry_ms(), found.entry);
+}
+
+Result<Collection> copy_collection(Keyspace& keyspace, const Collection& source,
+                                   std::string_view target_key, uint64_t expiry_ms) {
+  CollectionMeta meta = source.meta();
+  CAIRN_ASSIGN_OR_RETURN(meta.generation, keyspace.new_generation());
+  Collection target(target_key, source.type(), meta, expiry_ms);
+  for (const char tag : {kElementTag, kScoreTag}) {
+    if (tag == kScoreTag && source.type() != RecordType::kSortedSet) continue;
+    ElementIterator it(keyspace, source, nullptr, tag);
+    WriteBatch batch;
+    for (it.seek(""); it.valid(); it.next()) {
+      batch.put(target.element_key(it.element(), tag), it.value());
+      if (batch.size_bytes() >= kCopyBatchBytes) {
+        CAIRN_RETURN_IF_ERROR(keyspace.database().write(batch));
+        batch.clear();
+      }
+    }
+    CAIRN_RETURN_IF_ERROR(it.status());
+    if (batch.count() > 0) CAIRN_RETURN_IF_ERROR(keyspace.database().write(batch));
+  }
+  return target;
+}
+
+ElementIterator::ElementIterator(Keyspace& keyspace, const Collection& collection,
+                                 const KeyspaceSnapshot* snapshot, char tag)
+    : iterator_(keyspace.new_iterator(snapshot != nullptr ? snapshot->get() : nullptr)),
+      prefix_(collection.element_prefix(tag)) {}
+
+void ElementIterator::seek(std::string_view element) {
+  target_.assign(prefix_);
+  target_.append(element);
+  iterator_->seek(target_);
+  settle();
+}
+
+void ElementIterator::next() {
+  CAIRN_ASSERT(valid_);
+  iterator_->next();
+  settle();
+}
+
+void ElementIterator::settle() {
+  valid_ = iterator_->valid() && iterator_->key().starts_with(prefix_);
+}
+
+std::string_view ElementIterator::element() const {
+  CAIRN_ASSERT(valid_);
+  return iterator_->key().substr(prefix_.size());
+}
+
+std::string_view ElementIterator::value() const {
+  CAIRN_ASSERT(valid_);
+  return iterator_->value();
+}
+
+Result<ElementValues> all_elements(Keyspace& keyspace, const Collection& collection,
+                                   const KeyspaceSnapshot& snapshot) {
+  ElementValues out;
+  out.reserve(static_cast<size_t>(std::min<uint64_t>(collection.meta().count, 1u << 20)));
+  ElementIterator it(keyspace, collection, &snapshot);
+  for (it.seek(""); it.valid(); it.next()) out.emplace_back(it.element(), it.value());
+  CAIRN_RETURN_IF_ERROR(it.status());
+  if (out.size() != collection.meta().count) {
+    return Status::corruption("collection holds another number of elements than it counts");
+  }
+  return out;
+}
+
+Result<ElementValues> random_elements(Keyspace& keyspace, const Collection& collection,
+                                      const KeyspaceSnapshot& snapshot, uint64_t count,
+                                      bool distinct) {
+  const uint64_t size = collection.meta().count;
+  if (distinct && count >= size) return all_elements(keyspace, collection, snapshot);
+  ElementValues out;
+  ElementIterator it(keyspace, collection, &snapshot);
+  it.seek("");
+  if (distinct) {
+    // Reservoir sampling: after element i, each of the first i is in `out` with equal chance.
+    out.reserve(static_cast<size_t>(count));
+    for (uint64_t i = 0; it.valid(); it.next(), i++) {
+      if (i < count) {
+        out.emplace_back(it.element(), it.value());
+      } else if (const uint64_t j = keyspace.random_u64() % (i + 1); j < count) {
+        out[j] = {std::string(it.element()), std::string(it.value())};
+      }
+    }
+  } else {
+    // Draw the positions first, then fill them in one pass; `order` keeps the draw order.
+    std::vector<std::pair<uint64_t, size_t>> draws(static_cast<size_t>(count));
+    for (size_t i = 0; i < draws.size(); i++) draws[i] = {keyspace.random_u64() % size, i};
+    std::sort(draws.begin(), draws.end());
+    out.resize(draws.size());
+    size_t next_draw = 0;
+    for (uint64_t position = 0; it.valid() && next_draw < draws.size(); it.next(), position++) {
+      while (next_draw < draws.size() && draws[next_draw].first == position) {
+        out[draws[next_draw++].second] = {std::string(it.element()), std::string(it.value())};
+      }
+    }
+    CAIRN_RETURN_IF_ERROR(it.status());
+    if (next_draw != draws.size()) {
+      return Status::corruption("collection holds fewer elements than it counts");
+    }
+  }
+  CAIRN_RETURN_IF_ERROR(it.status());
+  return out;
+}
+
+Result<ElementScanPage> scan_elements(Keyspace& keyspace, const Collection& collection,
+                                      const KeyspaceSnapshot& snapshot, uint64_t cursor,
+                                      std::string_view pattern, uint64_t count) {
+  ElementScanPage page;
+  const std::string prefix = collection.element_prefix();
+  std::string resume;
+  bool after = false;
+  if (cursor != 0) resume = keyspace.scan_cursors().resume_point(cursor, &after);
+  ElementIterator it(keyspace, collection, &snapshot);
+  if (resume.starts_with(prefix)) {
+    it.seek(std::string_view(resume).substr(prefix.size()));
+    if (after && it.valid() && it.element() == std::string_view(resume).substr(prefix.size())) {
+      it.next();
+    }
+  } else if (resume > prefix) {
+    return page;  // a cursor past this collection: nothing left
+  } else {
+    it.seek("");  // the first page, or a cursor the table forgot
+  }
+  const uint64_t examined_max = std::max<uint64_t>(count, 1);
+  const bool all = pattern == "*";
+  std::string last_element;
+  for (uint64_t examined = 0; it.valid(); it.next()) {
+    if (examined == examined_max) {  // more remain after last_element
+      const std::string last_key = collection.element_key(last_element);
+      page.cursor = keyspace.scan_cursors().remember(last_key, engine_key_slot(last_key));
+      break;
+    }
+    examined++;
+    last_element.assign(it.element());
+    if (all || glob_match(pattern, it.element())) {
+      page.elements.emplace_back(last_element, std::string(it.value()));
+    }
+  }
+  CAIRN_RETURN_IF_ERROR(it.status());
+  return page;
+}
+
+}  // namespace cairn

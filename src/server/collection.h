@@ -1,0 +1,158 @@
+// Collections as the data-type commands use them (hash_commands.cc and the like): a key's
+// collection found under Redis's type rules, its elements read with one lookup each or walked
+// in order, and its record written back through the command's KeyspaceWrite.
+//
+// A collection's record holds its metadata (model/collection_meta.h): the live generation, the
+// element count and, for a list, its head. Its elements are records at
+// [slot][tag][key length][key][generation][element] (model/engine_key.h), so one generation's
+// elements are one contiguous, ordered range.
+//
+// Thread-safety: a Collection is a value owned by one command. Writers hold the key's lock from
+// find_collection to the commit; readers that make more than one lookup read at a
+// KeyspaceSnapshot so that they see one state of the collection.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "common/result.h"
+#include "model/collection_meta.h"
+#include "model/engine_key.h"
+#include "server/keyspace.h"
+#include "storage/write_batch.h"
+
+namespace cairn {
+
+// A point-in-time view of the keyspace, released when destroyed. REQUIRES: the keyspace
+// outlives it.
+class KeyspaceSnapshot {
+ public:
+  explicit KeyspaceSnapshot(Keyspace& keyspace)
+      : keyspace_(keyspace), snapshot_(keyspace.database().get_snapshot()) {}
+  ~KeyspaceSnapshot() { keyspace_.database().release_snapshot(snapshot_); }
+  KeyspaceSnapshot(const KeyspaceSnapshot&) = delete;
+  KeyspaceSnapshot& operator=(const KeyspaceSnapshot&) = delete;
+
+  const Snapshot* get() const { return snapshot_; }
+
+ private:
+  Keyspace& keyspace_;
+  const Snapshot* snapshot_;
+};
+
+// One collection as a command sees and changes it.
+class Collection {
+ public:
+  Collection(std::string_view key, RecordType type, const CollectionMeta& meta,
+             uint64_t expiry_ms);
+
+  std::string_view key() const { return key_; }
+  RecordType type() const { return type_; }
+  const CollectionMeta& meta() const { return meta_; }
+  CollectionMeta& meta() { return meta_; }
+  uint64_t expiry_ms() const { return expiry_ms_; }
+  // The engine key of `element` in this generation, under kElementTag or kScoreTag.
+  std::string element_key(std::string_view element, char tag = kElementTag) const;
+  // What every element key of this generation under `tag` begins with.
+  std::string element_prefix(char tag = kElementTag) const;
+
+ private:
+  std::string key_;
+  RecordType type_;
+  CollectionMeta meta_;
+  uint64_t expiry_ms_;
+  std::string prefix_;  // element_prefix(kElementTag)
+};
+
+// What a collection command found at its key.
+struct FoundCollection {
+  std::optional<KeyEntry> entry;         // the key's live record, of any type
+  std::optional<Collection> collection;  // set when `entry` is a collection of the asked type
+
+  // The key holds another type: the command answers WRONGTYPE.
+  bool wrong_type() const { return entry.has_value() && !collection.has_value(); }
+};
+
+// Looks `key` up expecting a collection of `type`. `locked` as Keyspace::find (a writer holds
+// the key's lock). Corruption if the record's metadata cannot be decoded.
+Result<FoundCollection> find_collection(Keyspace& keyspace, std::string_view key,
+                                        RecordType type, bool locked);
+// As find_collection, read at `snapshot` (a reader).
+Result<FoundCollection> find_collection_at(Keyspace& keyspace, std::string_view key,
+                                           RecordType type, const KeyspaceSnapshot& snapshot);
+// The collection a write of `type` to `key` changes: the one found, or a new empty one with a
+// fresh generation when the key is absent. REQUIRES: !found.wrong_type().
+Result<Collection> collection_for_write(Keyspace& keyspace, std::string_view key, RecordType type,
+                                        const FoundCollection& found);
+// Writes `collection`'s record (removing the key when it has no elements) into `write`;
+// `found` is what find_collection returned for it.
+Status write_collection(KeyspaceWrite& write, const Collection& collection,
+                        const FoundCollection& found);
+
+// RENAME and COPY of a collection: copies `source`'s elements (and a sorted set's score index)
+// to a new generation of `target_key`, in batches of their own (kCopyBatchBytes), and returns
+// the target collection, for the command to write its record (write_collection) in its own
+// batch. Until that record names the new generation the copies are unreachable: if the command
+// fails or the process stops first, compaction drops them. REQUIRES: both keys' locks held.
+constexpr size_t kCopyBatchBytes = 4 << 20;
+Result<Collection> copy_collection(Keyspace& keyspace, const Collection& source,
+                                   std::string_view target_key, uint64_t expiry_ms);
+
+// Walks the elements of one collection generation in element order, at a snapshot or now.
+// REQUIRES: the keyspace and the collection outlive it.
+class ElementIterator {
+ public:
+  ElementIterator(Keyspace& keyspace, const Collection& collection,
+                  const KeyspaceSnapshot* snapshot, char tag = kElementTag);
+
+  // Positions at the first element >= `element` ("" = the first).
+  void seek(std::string_view element);
+  bool valid() const { return valid_; }
+  // REQUIRES: valid().
+  void next();
+  std::string_view element() const;
+  std::string_view value() const;
+  Status status() const { return iterator_->status(); }
+
+ private:
+  void settle();
+
+  std::unique_ptr<Iterator> iterator_;
+  std::string prefix_;
+  std::string target_;
+  bool valid_ = false;
+};
+
+// One page of HSCAN / SSCAN / ZSCAN: about `count` elements examined from `cursor` (0 = the
+// first), those whose element bytes match the glob `pattern` returned with their values. The
+// cursor is a SCAN cursor (scan_cursors.h) naming the element key to resume after; a cursor the
+// table no longer holds starts the collection over. Guarantee as SCAN's: every element present
+// for the whole scan is returned at least once.
+using ElementValues = std::vector<std::pair<std::string, std::string>>;
+
+// Every element of the collection with its value, in element order (HGETALL, SMEMBERS...).
+// Corruption when the elements found are not as many as its metadata counts.
+Result<ElementValues> all_elements(Keyspace& keyspace, const Collection& collection,
+                                   const KeyspaceSnapshot& snapshot);
+
+// Random elements (HRANDFIELD, SRANDMEMBER, ZRANDMEMBER), read in one pass: with `distinct`,
+// min(count, size) different elements (all of them, in element order, when count >= size);
+// otherwise exactly `count`, each drawn uniformly, repeats allowed, in random order.
+Result<ElementValues> random_elements(Keyspace& keyspace, const Collection& collection,
+                                      const KeyspaceSnapshot& snapshot, uint64_t count,
+                                      bool distinct);
+
+struct ElementScanPage {
+  uint64_t cursor = 0;  // 0 when the scan is complete
+  ElementValues elements;
+};
+Result<ElementScanPage> scan_elements(Keyspace& keyspace, const Collection& collection,
+                                      const KeyspaceSnapshot& snapshot, uint64_t cursor,
+                                      std::string_view pattern, uint64_t count);
+
+}  // namespace cairn
