@@ -81,26 +81,47 @@ Status write_collection(KeyspaceWrite& write, const Collection& collection,
                               collection.expiry_ms(), found.entry);
 }
 
+Result<CollectionBuilder> CollectionBuilder::start(Keyspace& keyspace, std::string_view key,
+                                                   RecordType type, uint64_t expiry_ms) {
+  CollectionMeta meta;
+  CAIRN_ASSIGN_OR_RETURN(meta.generation, keyspace.new_generation());
+  if (type == RecordType::kList) meta.list_head = kListInitialHead;
+  return CollectionBuilder(keyspace, Collection(key, type, meta, expiry_ms));
+}
+
+Status CollectionBuilder::add(std::string_view element, std::string_view value, char tag) {
+  batch_.put(collection_.element_key(element, tag), value);
+  if (tag == kElementTag) collection_.meta().count++;
+  if (batch_.size_bytes() < kBatchBytes) return Status::ok();
+  const Status written = keyspace_->database().write(batch_);
+  batch_.clear();
+  return written;
+}
+
+Result<Collection> CollectionBuilder::finish() {
+  if (batch_.count() > 0) CAIRN_RETURN_IF_ERROR(keyspace_->database().write(batch_));
+  batch_.clear();
+  return collection_;
+}
+
 Result<Collection> copy_collection(Keyspace& keyspace, const Collection& source,
                                    std::string_view target_key, uint64_t expiry_ms) {
-  CollectionMeta meta = source.meta();
-  CAIRN_ASSIGN_OR_RETURN(meta.generation, keyspace.new_generation());
-  Collection target(target_key, source.type(), meta, expiry_ms);
+  CAIRN_ASSIGN_OR_RETURN(CollectionBuilder builder,
+                         CollectionBuilder::start(keyspace, target_key, source.type(), expiry_ms));
   for (const char tag : {kElementTag, kScoreTag}) {
     if (tag == kScoreTag && source.type() != RecordType::kSortedSet) continue;
     ElementIterator it(keyspace, source, nullptr, tag);
-    WriteBatch batch;
     for (it.seek(""); it.valid(); it.next()) {
-      batch.put(target.element_key(it.element(), tag), it.value());
-      if (batch.size_bytes() >= kCopyBatchBytes) {
-        CAIRN_RETURN_IF_ERROR(keyspace.database().write(batch));
-        batch.clear();
-      }
+      CAIRN_RETURN_IF_ERROR(builder.add(it.element(), it.value(), tag));
     }
     CAIRN_RETURN_IF_ERROR(it.status());
-    if (batch.count() > 0) CAIRN_RETURN_IF_ERROR(keyspace.database().write(batch));
   }
-  return target;
+  CAIRN_ASSIGN_OR_RETURN(Collection copy, builder.finish());
+  copy.meta().list_head = source.meta().list_head;  // a list's positions are copied as they are
+  if (copy.meta().count != source.meta().count) {
+    return Status::corruption("collection holds another number of elements than it counts");
+  }
+  return copy;
 }
 
 ElementIterator::ElementIterator(Keyspace& keyspace, const Collection& collection,

@@ -94,12 +94,34 @@ Result<Collection> collection_for_write(Keyspace& keyspace, std::string_view key
 Status write_collection(KeyspaceWrite& write, const Collection& collection,
                         const FoundCollection& found);
 
+// Builds a new generation of a collection under one key, for commands that replace a key with a
+// collection of any size (RENAME, COPY, SUNIONSTORE, ...). Elements are written in batches of
+// their own (kBatchBytes) as they are added; until the command writes the returned collection's
+// record (write_collection) they are unreachable, and compaction drops them if the command fails
+// or the process stops first. REQUIRES: the key's lock held from start to the record's commit;
+// each element added once per tag.
+class CollectionBuilder {
+ public:
+  static constexpr size_t kBatchBytes = 4 << 20;
+
+  static Result<CollectionBuilder> start(Keyspace& keyspace, std::string_view key,
+                                         RecordType type, uint64_t expiry_ms);
+  // Adds an element (counted when its tag is kElementTag) or a score index entry.
+  Status add(std::string_view element, std::string_view value, char tag = kElementTag);
+  // Writes what is buffered and returns the collection, its count the elements added.
+  Result<Collection> finish();
+
+ private:
+  CollectionBuilder(Keyspace& keyspace, Collection collection)
+      : keyspace_(&keyspace), collection_(std::move(collection)) {}
+
+  Keyspace* keyspace_;
+  Collection collection_;
+  WriteBatch batch_;
+};
+
 // RENAME and COPY of a collection: copies `source`'s elements (and a sorted set's score index)
-// to a new generation of `target_key`, in batches of their own (kCopyBatchBytes), and returns
-// the target collection, for the command to write its record (write_collection) in its own
-// batch. Until that record names the new generation the copies are unreachable: if the command
-// fails or the process stops first, compaction drops them. REQUIRES: both keys' locks held.
-constexpr size_t kCopyBatchBytes = 4 << 20;
+// to a new generation of `target_key` through a CollectionBuilder.
 Result<Collection> copy_collection(Keyspace& keyspace, const Collection& source,
                                    std::string_view target_key, uint64_t expiry_ms);
 

@@ -10,6 +10,7 @@
 
 #include "model/string_number.h"
 #include "server/command_groups.h"
+#include "server/collection_commands.h"
 #include "server/command_support.h"
 #include "server/keyspace_internal.h"
 
@@ -22,45 +23,10 @@ constexpr RecordType kHash = RecordType::kHash;
 // before the reply is written.
 constexpr uint64_t kRandomDrawsMax = uint64_t{1} << 24;
 
-// A hash being changed by one command: what its key held, and the hash the command writes.
-struct HashWrite {
-  FoundCollection found;
-  std::optional<Collection> hash;
-};
-
-// Reads `key` for a write (REQUIRES: its lock held). Replies the error (or WRONGTYPE) and
-// returns false on failure. `create`: an absent key gets a new empty hash; otherwise
-// write->hash stays empty.
-bool open_for_write(CommandContext& context, std::string_view key, bool create, HashWrite* write) {
-  Keyspace& keyspace = keyspace_of(context);
-  Result<FoundCollection> found = find_collection(keyspace, key, kHash, true);
-  if (!collection_usable(context, found)) return false;
-  write->found = std::move(found).value();
-  if (!create && !write->found.collection.has_value()) return true;
-  Result<Collection> hash = collection_for_write(keyspace, key, kHash, write->found);
-  if (!hash.is_ok()) {
-    reply_status(context.reply, hash.status());
-    return false;
-  }
-  write->hash.emplace(std::move(hash).value());
-  return true;
-}
-
-// Whether `field` exists in the hash being written (its element read before its write).
-Result<bool> field_exists(Keyspace& keyspace, const HashWrite& write, std::string_view field) {
-  if (!write.found.collection.has_value()) return false;  // a new hash has no fields yet
-  CAIRN_ASSIGN_OR_RETURN(const std::optional<std::string> value,
-                         keyspace.read_element(write.hash->element_key(field), nullptr, true));
-  return value.has_value();
-}
-
-// Writes the hash's record into `batch` and commits it; replies the error and returns false on
-// failure.
-bool commit(CommandContext& context, KeyspaceWrite& batch, const HashWrite& write) {
-  Status status = write_collection(batch, *write.hash, write.found);
-  if (status.is_ok()) status = batch.commit();
-  if (!status.is_ok()) reply_status(context.reply, status);
-  return status.is_ok();
+// Opens `key`'s hash for a write (collection_commands.h).
+bool open_for_write(CommandContext& context, std::string_view key, bool create,
+                    CollectionWrite* write) {
+  return open_collection_for_write(context, key, kHash, create, write);
 }
 
 // HSET key field value [field value ...] (replies the fields added) and HMSET (replies OK).
@@ -73,21 +39,21 @@ void hset_generic(CommandContext& context, std::string_view name) {
   const std::string_view key = context.argv[1];
   Keyspace& keyspace = keyspace_of(context);
   KeyLockGuard guard = keyspace.lock_key(key);
-  HashWrite write;
+  CollectionWrite write;
   if (!open_for_write(context, key, true, &write)) return;
   KeyspaceWrite batch(keyspace);
   std::unordered_set<std::string_view> added;  // a field named twice is added once
   for (size_t i = 2; i < context.argv.size(); i += 2) {
     const std::string_view field = context.argv[i];
     if (!added.contains(field)) {
-      Result<bool> exists = field_exists(keyspace, write, field);
+      Result<bool> exists = element_exists(keyspace, write, field);
       if (!exists.is_ok()) return reply_status(context.reply, exists.status());
       if (!*exists) added.insert(field);
     }
-    batch.put_element(write.hash->element_key(field), context.argv[i + 1]);
+    batch.put_element(write.collection->element_key(field), context.argv[i + 1]);
   }
-  write.hash->meta().count += added.size();
-  if (!commit(context, batch, write)) return;
+  write.collection->meta().count += added.size();
+  if (!commit_collection(context, batch, write)) return;
   if (name == "hmset") return context.reply.ok();
   context.reply.integer(static_cast<int64_t>(added.size()));
 }
@@ -101,15 +67,15 @@ void hsetnx_command(CommandContext& context) {
   const std::string_view key = context.argv[1];
   Keyspace& keyspace = keyspace_of(context);
   KeyLockGuard guard = keyspace.lock_key(key);
-  HashWrite write;
+  CollectionWrite write;
   if (!open_for_write(context, key, true, &write)) return;
-  Result<bool> exists = field_exists(keyspace, write, field);
+  Result<bool> exists = element_exists(keyspace, write, field);
   if (!exists.is_ok()) return reply_status(context.reply, exists.status());
   if (*exists) return context.reply.integer(0);
   KeyspaceWrite batch(keyspace);
-  batch.put_element(write.hash->element_key(field), context.argv[3]);
-  write.hash->meta().count++;
-  if (!commit(context, batch, write)) return;
+  batch.put_element(write.collection->element_key(field), context.argv[3]);
+  write.collection->meta().count++;
+  if (!commit_collection(context, batch, write)) return;
   context.reply.integer(1);
 }
 
@@ -117,23 +83,23 @@ void hdel_command(CommandContext& context) {
   const std::string_view key = context.argv[1];
   Keyspace& keyspace = keyspace_of(context);
   KeyLockGuard guard = keyspace.lock_key(key);
-  HashWrite write;
+  CollectionWrite write;
   if (!open_for_write(context, key, false, &write)) return;
-  if (!write.hash.has_value()) return context.reply.integer(0);
+  if (!write.collection.has_value()) return context.reply.integer(0);
   KeyspaceWrite batch(keyspace);
   std::unordered_set<std::string_view> removed;
   for (size_t i = 2; i < context.argv.size(); i++) {
     const std::string_view field = context.argv[i];
     if (removed.contains(field)) continue;
-    Result<bool> exists = field_exists(keyspace, write, field);
+    Result<bool> exists = element_exists(keyspace, write, field);
     if (!exists.is_ok()) return reply_status(context.reply, exists.status());
     if (!*exists) continue;
-    batch.remove_element(write.hash->element_key(field));
+    batch.remove_element(write.collection->element_key(field));
     removed.insert(field);
   }
   if (removed.empty()) return context.reply.integer(0);
-  write.hash->meta().count -= removed.size();
-  if (!commit(context, batch, write)) return;
+  write.collection->meta().count -= removed.size();
+  if (!commit_collection(context, batch, write)) return;
   context.reply.integer(static_cast<int64_t>(removed.size()));
 }
 
@@ -249,12 +215,12 @@ void increment_field(CommandContext& context, IncrementReply reply, Compute&& co
   if (!too_large.is_ok()) return reply_status(context.reply, too_large);
   Keyspace& keyspace = keyspace_of(context);
   KeyLockGuard guard = keyspace.lock_key(key);
-  HashWrite write;
+  CollectionWrite write;
   if (!open_for_write(context, key, true, &write)) return;
   std::optional<std::string> old;
   if (write.found.collection.has_value()) {
     Result<std::optional<std::string>> read =
-        keyspace.read_element(write.hash->element_key(field), nullptr, true);
+        keyspace.read_element(write.collection->element_key(field), nullptr, true);
     if (!read.is_ok()) return reply_status(context.reply, read.status());
     old = std::move(read).value();
   }
@@ -262,9 +228,9 @@ void increment_field(CommandContext& context, IncrementReply reply, Compute&& co
   const std::optional<std::string> text = compute(old);
   if (!text.has_value()) return;
   KeyspaceWrite batch(keyspace);
-  batch.put_element(write.hash->element_key(field), *text);
-  if (!old.has_value()) write.hash->meta().count++;
-  if (!commit(context, batch, write)) return;
+  batch.put_element(write.collection->element_key(field), *text);
+  if (!old.has_value()) write.collection->meta().count++;
+  if (!commit_collection(context, batch, write)) return;
   if (reply == IncrementReply::kInteger) {
     context.reply.integer(*string_to_int64(*text));
   } else {

@@ -17,6 +17,10 @@ Documented differences allowed (everything else must be identical):
     in insertion order, Cairn in byte order. HSCAN is compared as a full iteration (the set of
     field-value pairs). HRANDFIELD: both replies have the same type and length and name only
     fields of the hash (the hash is the same on both sides; the draw is random).
+  - Set replies (SMEMBERS, SINTER, SUNION, SDIFF, SPOP with a count) are compared as sorted
+    lists with the same reply type; SSCAN as a full iteration. SRANDMEMBER as HRANDFIELD.
+    SPOP is generated only where it is deterministic: a count of 0 or one at least the set's
+    size (and its errors).
   - DBSIZE: Redis counts keys that are logically expired (e.g. SET .. EXAT <past>) until they are
     reclaimed; Cairn never shows them. Before each DBSIZE the test sends EXISTS on every key,
     which reclaims them in Redis, so the counts must then be equal.
@@ -49,6 +53,7 @@ INTS = [b"0", b"1", b"-1", b"2", b"-3", b"100", b"9223372036854775807", b"-92233
         b"9223372036854775808", b"1.5", b"abc", b"", b" 1"]
 FLOATS = [b"0", b"1", b"-1", b"0.5", b"1.5", b"-2.25", b"3e2", b"1e-3", b"0.1", b"abc", b"",
           b"inf", b"-inf", b"nan", b"1e2", b"5"]
+MEMBERS = [b"a", b"b", b"c", b"1", b"2", b"", b"\x00m", b"-5"]
 FIELDS = [b"f", b"g", b"h1", b"", b"\x00x", b"num", b"long field name"]
 PATTERNS = [b"*", b"a", b"?", b"k*", b"*u*", b"[ab]", b"[^a]*", b"\\*", b"", b"*\x00*"]
 
@@ -221,7 +226,59 @@ class Gen:
             return [name.encode(), k(), value] + self.expire_flags(), "exact"
         if name == "MULTI":
             return None, "multi"
-        return self.hash_command(name)
+        if name.startswith("H"):
+            return self.hash_command(name)
+        return self.set_command(name)
+
+    def member(self):
+        return self.rng.choice(MEMBERS)
+
+    def set_command(self, name):
+        rng = self.rng
+        k, m = self.key, self.member
+        if name in ("SADD", "SREM", "SMISMEMBER"):
+            return [name.encode(), k()] + [m() for _ in range(rng.randint(1, 4))], "exact"
+        if name == "SISMEMBER":
+            return [b"SISMEMBER", k(), m()], "exact"
+        if name in ("SCARD",):
+            return [b"SCARD", k()], "exact"
+        if name == "SMEMBERS":
+            return [b"SMEMBERS", k()], "sorted"
+        if name in ("SINTER", "SUNION", "SDIFF"):
+            return [name.encode()] + [k() for _ in range(rng.randint(1, 3))], "sorted"
+        if name in ("SINTERSTORE", "SUNIONSTORE", "SDIFFSTORE"):
+            return [name.encode(), k()] + [k() for _ in range(rng.randint(1, 3))], "exact"
+        if name == "SINTERCARD":
+            keys = [k() for _ in range(rng.randint(1, 3))]
+            numkeys = str(len(keys)).encode() if rng.random() < 0.85 else \
+                rng.choice([b"0", b"-1", b"x", b"9"])
+            args = [b"SINTERCARD", numkeys] + keys
+            if rng.random() < 0.4:
+                args += [b"LIMIT", rng.choice([b"0", b"1", b"2", b"-1", b"x"])]
+            if rng.random() < 0.05:
+                args.append(b"BOGUS")
+            return args, "exact"
+        if name == "SMOVE":
+            return [b"SMOVE", k(), k(), m()], "exact"
+        if name == "SPOP":
+            args = [b"SPOP", k(), rng.choice([b"0", b"1000", b"-1", b"x"])]
+            if rng.random() < 0.05:
+                args.append(b"1")
+            return args, "sorted"
+        if name == "SRANDMEMBER":
+            args = [b"SRANDMEMBER", k()]
+            if rng.random() < 0.7:
+                args.append(rng.choice([b"0", b"1", b"3", b"100", b"-1", b"-5", b"x",
+                                        b"-9223372036854775808"]))
+            return args, "hrandfield"
+        if name == "SSCAN":
+            args = []
+            if rng.random() < 0.4:
+                args += [b"MATCH", rng.choice(PATTERNS)]
+            if rng.random() < 0.5:
+                args += [b"COUNT", rng.choice([b"1", b"2", b"100"])]
+            return [k()] + args, "sscan"
+        raise AssertionError(name)
 
     def field(self):
         return self.rng.choice(FIELDS)
@@ -281,7 +338,11 @@ COMMANDS = (
                                  "PEXPIRETIME", "PERSIST", "DBSIZE", "MULTI"]
     + ["HSET"] * 4 + ["HGET"] * 2 + ["HSETNX", "HMSET", "HMGET", "HDEL", "HDEL", "HEXISTS",
                                      "HLEN", "HSTRLEN", "HKEYS", "HVALS", "HGETALL", "HGETALL",
-                                     "HINCRBY", "HINCRBY", "HINCRBYFLOAT", "HRANDFIELD", "HSCAN"])
+                                     "HINCRBY", "HINCRBY", "HINCRBYFLOAT", "HRANDFIELD", "HSCAN"]
+    + ["SADD"] * 4 + ["SREM"] * 2 + ["SISMEMBER", "SMISMEMBER", "SMEMBERS", "SMEMBERS", "SCARD",
+                                     "SINTER", "SUNION", "SDIFF", "SINTERSTORE", "SUNIONSTORE",
+                                     "SDIFFSTORE", "SINTERCARD", "SMOVE", "SMOVE", "SPOP",
+                                     "SRANDMEMBER", "SSCAN"])
 
 
 def scan_all(conn, extra):
@@ -297,17 +358,18 @@ def scan_all(conn, extra):
             return ("keys", sorted(seen))
 
 
-def hscan_all(conn, key, extra):
+def collection_scan_all(conn, command, key, extra):
+    """A full HSCAN (field-value pairs) or SSCAN (members) iteration, as a sorted list."""
     cursor, seen, rounds = b"0", set(), 0
     while True:
-        reply = conn.call(b"HSCAN", key, cursor, *extra)
+        reply = conn.call(command, key, cursor, *extra)
         if not isinstance(reply, list):
             return ("error", str(reply))
         cursor, batch = reply
-        seen.update(zip(batch[0::2], batch[1::2]))
+        seen.update(zip(batch[0::2], batch[1::2]) if command == b"HSCAN" else batch)
         rounds += 1
         if cursor == b"0" or rounds > 100000:
-            return ("pairs", sorted(seen))
+            return ("elements", sorted(seen))
 
 
 def as_pairs(reply):
@@ -362,11 +424,13 @@ class Pair:
             if a != b:
                 self.fail([b"SCAN*"] + args, a, b)
             return
-        if mode == "hscan":
-            self.history.append([b"HSCAN*"] + args)
-            a, b = hscan_all(self.ref, args[0], args[1:]), hscan_all(self.tgt, args[0], args[1:])
+        if mode in ("hscan", "sscan"):
+            command = mode.upper().encode()
+            self.history.append([command + b"*"] + args)
+            a = collection_scan_all(self.ref, command, args[0], args[1:])
+            b = collection_scan_all(self.tgt, command, args[0], args[1:])
             if a != b:
-                self.fail([b"HSCAN*"] + args, a, b)
+                self.fail([command + b"*"] + args, a, b)
             return
         if mode == "dbsize":
             # Redis counts logically expired keys (SET .. EXAT <past>) until they are reclaimed:
@@ -407,7 +471,11 @@ class Pair:
             if ra != rb:  # another reply type, or an error or a null that differs
                 self.fail(args, ra, rb)
             return
-        fields = dict(as_pairs(self.tgt.call("HGETALL", args[1])))
+        if args[0] == b"SRANDMEMBER":
+            members = self.tgt.call("SMEMBERS", args[1])
+            fields = {member: None for member in members} if isinstance(members, list) else {}
+        else:
+            fields = dict(as_pairs(self.tgt.call("HGETALL", args[1])))
         if not isinstance(pb, list):
             if pb not in fields:
                 self.fail(args + [b"(no such field on target)"], ra, rb)
@@ -460,7 +528,7 @@ class Pair:
             self.fail([b"KEYS", b"* (final state)"], ka, kb)
         for key in ka:
             for cmd, mode in ((b"GET", "exact"), (b"TYPE", "exact"), (b"PTTL", "ttl_ms"),
-                              (b"HGETALL", "pairs")):
+                              (b"HGETALL", "pairs"), (b"SMEMBERS", "sorted")):
                 self.run([cmd, key], mode)
         self.run([b"DBSIZE"], "dbsize")
 

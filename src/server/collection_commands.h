@@ -1,0 +1,37 @@
+// Helpers the data-type command files (hash_commands.cc, set_commands.cc, ...) share: opening a
+// key's collection for a write with Redis's type rules and replies, asking whether an element
+// exists, and committing the command's batch with the collection's record.
+//
+// Thread-safety: pure functions over the handler's own context; the caller holds the locks of
+// the keys it writes.
+#pragma once
+
+#include <optional>
+#include <string_view>
+
+#include "server/collection.h"
+#include "server/command.h"
+#include "server/keyspace.h"
+
+namespace cairn {
+
+// A collection being changed by one command: what its key held, and the collection it writes.
+struct CollectionWrite {
+  FoundCollection found;
+  std::optional<Collection> collection;
+};
+
+// Reads `key` for a write of a `type` collection (REQUIRES: its lock held). Replies the error
+// (or WRONGTYPE) and returns false on failure. `create`: an absent key gets a new empty
+// collection with a fresh generation; otherwise write->collection stays empty for it.
+bool open_collection_for_write(CommandContext& context, std::string_view key, RecordType type,
+                               bool create, CollectionWrite* write);
+// Whether `element` exists in the collection being written, read before its write (so the row
+// cache keeps the entry the write then updates). REQUIRES: write.collection set.
+Result<bool> element_exists(Keyspace& keyspace, const CollectionWrite& write,
+                            std::string_view element);
+// Adds the collection's record to `batch` (removing the key if it has no elements left) and
+// commits; replies the error and returns false on failure.
+bool commit_collection(CommandContext& context, KeyspaceWrite& batch, const CollectionWrite& write);
+
+}  // namespace cairn
