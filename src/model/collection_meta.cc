@@ -10,6 +10,22 @@ size_t meta_bytes(RecordType type) { return type == RecordType::kList ? 24 : 16;
 
 }  // namespace
 
+std::string encode_list_position(uint64_t position) {
+  std::string out(kListPositionBytes, '\0');
+  for (size_t i = 0; i < kListPositionBytes; i++) {
+    out[i] = static_cast<char>(position >> (8 * (kListPositionBytes - 1 - i)));
+  }
+  return out;
+}
+
+bool decode_list_position(std::string_view element, uint64_t* position) {
+  if (element.size() != kListPositionBytes) return false;
+  uint64_t value = 0;
+  for (const char byte : element) value = (value << 8) | static_cast<uint8_t>(byte);
+  *position = value;
+  return true;
+}
+
 std::string encode_collection_meta(RecordType type, const CollectionMeta& meta) {
   CAIRN_ASSERT(is_collection(type));
   std::string out;

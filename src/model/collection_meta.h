@@ -28,6 +28,12 @@ struct CollectionMeta {
 // The first list's head: the middle of the position space, so that both ends have room to grow.
 constexpr uint64_t kListInitialHead = uint64_t{1} << 63;
 
+// A list element's element bytes: its position, big-endian, so that positions sort in order.
+constexpr size_t kListPositionBytes = 8;
+std::string encode_list_position(uint64_t position);
+// False unless `element` is exactly kListPositionBytes long.
+bool decode_list_position(std::string_view element, uint64_t* position);
+
 // REQUIRES: is_collection(type).
 std::string encode_collection_meta(RecordType type, const CollectionMeta& meta);
 // Corruption if the payload's size is not the type's. REQUIRES: is_collection(type).

@@ -12,6 +12,7 @@ std::span<const CommandSpec> string_commands();       // string_commands.cc
 std::span<const CommandSpec> key_commands();          // key_commands.cc
 std::span<const CommandSpec> hash_commands();         // hash_commands.cc
 std::span<const CommandSpec> set_commands();          // set_commands.cc
+std::span<const CommandSpec> list_commands();         // list_commands.cc
 std::span<const CommandSpec> expire_commands();       // expire_commands.cc
 std::span<const CommandSpec> connection_commands();   // connection_commands.cc
 std::span<const CommandSpec> server_commands();       // server_commands.cc

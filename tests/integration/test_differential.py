@@ -41,8 +41,8 @@ from conftest import HOST, RespConnection, encode_command, parse_resp
 
 LONG = os.environ.get("CAIRN_TEST_LONG") == "1"
 SEEDS = ([int(os.environ["CAIRN_DIFF_SEED"])] if os.environ.get("CAIRN_DIFF_SEED")
-         else list(range(1, 41 if LONG else 7)))
-OPS_PER_SEED = 3000 if LONG else 400
+         else list(range(1, 41 if LONG else 11)))
+OPS_PER_SEED = 5000 if LONG else 1500
 
 KEYS = [b"a", b"b", b"num", b"flt", b"", b"\x00bin\xff", b"k:7", b"long key with spaces"]
 VALUES = [b"", b"0", b"1", b"-1", b"42", b"-17", b"007", b" 3", b"9223372036854775806",
@@ -228,7 +228,61 @@ class Gen:
             return None, "multi"
         if name.startswith("H"):
             return self.hash_command(name)
-        return self.set_command(name)
+        if name.startswith("S"):
+            return self.set_command(name)
+        return self.list_command(name)
+
+    def index(self):
+        return self.rng.choice([b"0", b"1", b"2", b"-1", b"-2", b"5", b"-10", b"100", b"x",
+                                b"9223372036854775807", b"-9223372036854775808"])
+
+    def list_command(self, name):
+        rng = self.rng
+        k, m = self.key, self.member
+        if name in ("LPUSH", "RPUSH", "LPUSHX", "RPUSHX"):
+            return [name.encode(), k()] + [m() for _ in range(rng.randint(1, 4))], "exact"
+        if name in ("LPOP", "RPOP"):
+            args = [name.encode(), k()]
+            if rng.random() < 0.5:
+                args.append(rng.choice([b"0", b"1", b"2", b"10", b"-1", b"x"]))
+            if rng.random() < 0.03:
+                args.append(b"1")
+            return args, "exact"
+        if name == "LLEN":
+            return [b"LLEN", k()], "exact"
+        if name in ("LRANGE", "LTRIM"):
+            return [name.encode(), k(), self.index(), self.index()], "exact"
+        if name == "LINDEX":
+            return [b"LINDEX", k(), self.index()], "exact"
+        if name == "LSET":
+            return [b"LSET", k(), self.index(), m()], "exact"
+        if name == "LINSERT":
+            where = rng.choice([b"BEFORE", b"AFTER", b"after", b"BOGUS"])
+            return [b"LINSERT", k(), where, m(), m()], "exact"
+        if name == "LREM":
+            return [b"LREM", k(), rng.choice([b"0", b"1", b"2", b"-1", b"-2", b"x"]), m()], "exact"
+        if name == "LPOS":
+            args = [b"LPOS", k(), m()]
+            for option in (b"RANK", b"COUNT", b"MAXLEN"):
+                if rng.random() < 0.3:
+                    args += [option, rng.choice([b"1", b"2", b"-1", b"-2", b"0", b"3", b"x"])]
+            if rng.random() < 0.03:
+                args.append(b"RANK")
+            return args, "exact"
+        if name == "LMOVE":
+            ends = [b"LEFT", b"RIGHT", b"left", b"MIDDLE"]
+            return [b"LMOVE", k(), k(), rng.choice(ends), rng.choice(ends)], "exact"
+        if name == "RPOPLPUSH":
+            return [b"RPOPLPUSH", k(), k()], "exact"
+        if name == "LMPOP":
+            keys = [k() for _ in range(rng.randint(1, 3))]
+            numkeys = str(len(keys)).encode() if rng.random() < 0.85 else \
+                rng.choice([b"0", b"-1", b"x", b"9"])
+            args = [b"LMPOP", numkeys] + keys + [rng.choice([b"LEFT", b"RIGHT", b"UP"])]
+            if rng.random() < 0.5:
+                args += [b"COUNT", rng.choice([b"1", b"2", b"5", b"0", b"-1", b"x"])]
+            return args, "exact"
+        raise AssertionError(name)
 
     def member(self):
         return self.rng.choice(MEMBERS)
@@ -342,7 +396,11 @@ COMMANDS = (
     + ["SADD"] * 4 + ["SREM"] * 2 + ["SISMEMBER", "SMISMEMBER", "SMEMBERS", "SMEMBERS", "SCARD",
                                      "SINTER", "SUNION", "SDIFF", "SINTERSTORE", "SUNIONSTORE",
                                      "SDIFFSTORE", "SINTERCARD", "SMOVE", "SMOVE", "SPOP",
-                                     "SRANDMEMBER", "SSCAN"])
+                                     "SRANDMEMBER", "SSCAN"]
+    + ["LPUSH"] * 3 + ["RPUSH"] * 3 + ["LPUSHX", "RPUSHX", "LPOP", "LPOP", "RPOP", "RPOP",
+                                       "LLEN", "LRANGE", "LRANGE", "LINDEX", "LSET", "LINSERT",
+                                       "LINSERT", "LREM", "LREM", "LTRIM", "LPOS", "LPOS",
+                                       "LMOVE", "RPOPLPUSH", "LMPOP"])
 
 
 def scan_all(conn, extra):
@@ -528,8 +586,9 @@ class Pair:
             self.fail([b"KEYS", b"* (final state)"], ka, kb)
         for key in ka:
             for cmd, mode in ((b"GET", "exact"), (b"TYPE", "exact"), (b"PTTL", "ttl_ms"),
-                              (b"HGETALL", "pairs"), (b"SMEMBERS", "sorted")):
-                self.run([cmd, key], mode)
+                              (b"HGETALL", "pairs"), (b"SMEMBERS", "sorted"),
+                              (b"LRANGE", "exact")):
+                self.run([cmd, key] + ([b"0", b"-1"] if cmd == b"LRANGE" else []), mode)
         self.run([b"DBSIZE"], "dbsize")
 
 
