@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <cstring>
 #include <mutex>
+#include <utility>
 
 #include "common/assert.h"
 #include "net/socket.h"
@@ -49,6 +50,12 @@ class ConnectionControlImpl : public ConnectionControl {
     // closed, and closing detaches under this mutex.
     context->loop->post([context, id] { context->close_connection(id); });
   }
+  void wake_blocked() override {
+    post([](Connection& connection) { connection.retry_blocked(); });
+  }
+  void end_block(BlockEnd reason) override {
+    post([reason](Connection& connection) { connection.end_block(reason); });
+  }
   uint64_t query_buffer_bytes() const override {
     return query_bytes.load(std::memory_order_relaxed);
   }
@@ -64,6 +71,19 @@ class ConnectionControlImpl : public ConnectionControl {
   std::atomic<uint64_t> output_bytes{0};
 
  private:
+  // Runs `action` on the connection, on its loop, if it is still open then.
+  template <typename Action>
+  void post(Action action) {
+    std::lock_guard lock(mutex_);
+    if (context_ == nullptr) return;
+    LoopContext* context = context_;
+    const uint64_t id = id_;
+    context->loop->post([context, id, action] {
+      auto it = context->connections.find(id);
+      if (it != context->connections.end()) action(*it->second);
+    });
+  }
+
   std::mutex mutex_;
   LoopContext* context_;  // guarded by mutex_; nullptr once closed
   const uint64_t id_;
@@ -80,6 +100,7 @@ Connection::~Connection() {
 void Connection::release() {
   if (closed_) return;
   closed_ = true;
+  if (block_timer_ != 0) context_.loop->cancel_timer(std::exchange(block_timer_, 0));
   context_.loop->unwatch(fd_);
   ::close(fd_);
   if (control_) control_->detach();
@@ -130,7 +151,7 @@ void Connection::read_input() {
     return;
   }
   parser_.commit(static_cast<size_t>(n));
-  if (body_ != nullptr || close_after_write_) {
+  if (body_ != nullptr || close_after_write_ || blocked_) {
     // Not parsing now: what the client sends meanwhile waits in the buffer, within the query
     // buffer limit.
     const uint64_t limit = context_.limits.query_buffer_bytes_max.load(std::memory_order_relaxed);
@@ -141,7 +162,7 @@ void Connection::read_input() {
 }
 
 void Connection::process_input() {
-  while (!closed_ && body_ == nullptr && !close_after_write_) {
+  while (!closed_ && body_ == nullptr && !close_after_write_ && !blocked_) {
     if (prefetched_ahead_ == 0) prefetch_ahead();
     const RespParser::Step step = parser_.next(*session_);
     if (step == RespParser::Step::kNeedMore) break;
@@ -154,15 +175,49 @@ void Connection::process_input() {
     Session::Outcome outcome = session_->execute(parser_.argv(), out_);
     parser_.finish_command();
     if (prefetched_ahead_ > 0) prefetched_ahead_--;
-    context_.commands_ran = true;
-    if (outcome.close_after_reply) close_after_write_ = true;
-    if (outcome.body != nullptr) body_ = std::move(outcome.body);
+    take_outcome(std::move(outcome));
     // Checked per command: one read of small commands may ask for huge replies.
     if (!check_output_limit()) return;
   }
   if (closed_) return;
   if (pending_output() > 0 || body_ != nullptr || close_after_write_) schedule_flush();
   publish_sizes();
+}
+
+void Connection::take_outcome(Session::Outcome outcome) {
+  context_.commands_ran = true;
+  if (outcome.close_after_reply) close_after_write_ = true;
+  if (outcome.body != nullptr) body_ = std::move(outcome.body);
+  if (outcome.blocked && !blocked_) {
+    blocked_ = true;
+    if (outcome.block_timeout_ms > 0) {
+      LoopContext* context = &context_;
+      const uint64_t id = id_;
+      block_timer_ = context_.loop->add_timer(outcome.block_timeout_ms, [context, id] {
+        auto it = context->connections.find(id);
+        if (it == context->connections.end()) return;
+        it->second->block_timer_ = 0;
+        it->second->end_block(ConnectionControl::BlockEnd::kTimeout);
+      });
+    }
+  } else if (!outcome.blocked && blocked_) {
+    blocked_ = false;
+    if (block_timer_ != 0) context_.loop->cancel_timer(std::exchange(block_timer_, 0));
+  }
+}
+
+void Connection::retry_blocked() {
+  if (closed_ || !blocked_) return;
+  take_outcome(session_->retry_blocked(out_));
+  if (!blocked_) process_input();  // the commands that waited behind it, then the flush
+}
+
+void Connection::end_block(ConnectionControl::BlockEnd reason) {
+  if (closed_ || !blocked_) return;
+  session_->end_block(out_, reason);
+  Session::Outcome done;
+  take_outcome(std::move(done));
+  process_input();
 }
 
 void Connection::prefetch_ahead() {

@@ -45,12 +45,20 @@ class Connection : public EventLoop::Handler {
   bool is_closed() const { return closed_; }
   uint64_t id() const { return id_; }
 
+  // A blocked command is retried (ConnectionControl::wake_blocked) or ended (its timer, or
+  // ConnectionControl::end_block); once it is done the commands behind it run. Loop thread.
+  void retry_blocked();
+  void end_block(ConnectionControl::BlockEnd reason);
+
  private:
   // Unregisters and closes the socket, drops pending sinks and body, and tells the session;
   // once (closed_ guards it).
   void release();
   void read_input();
   void process_input();
+  // Applies what a command asked of the connection besides its reply (close, a body, blocking).
+  void take_outcome(Session::Outcome outcome);
+
   // Hands the session the commands that wait complete in the input (Session::prefetch).
   void prefetch_ahead();
   void schedule_flush();
@@ -81,6 +89,9 @@ class Connection : public EventLoop::Handler {
   bool draining_ = false;
   bool flush_scheduled_ = false;
   bool resume_posted_ = false;
+  // The session's command waits (Session::Outcome::blocked); its timeout timer, or 0.
+  bool blocked_ = false;
+  EventLoop::TimerId block_timer_ = 0;
   uint32_t interest_ = 0;
 };
 

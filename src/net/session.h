@@ -58,6 +58,13 @@ class ConnectionControl {
   // Closes the connection soon, from any thread: replies not yet written are dropped. Calling
   // it after the connection closed does nothing.
   virtual void close() = 0;
+  // From any thread: if the connection's session is blocked (Outcome::blocked), it retries its
+  // command soon on the connection's loop (Session::retry_blocked). Otherwise nothing.
+  virtual void wake_blocked() = 0;
+  // From any thread: if the session is blocked, its command ends soon without waiting longer
+  // (Session::end_block with `reason`). Otherwise nothing.
+  enum class BlockEnd { kTimeout, kError };
+  virtual void end_block(BlockEnd reason) = 0;
   // Sizes for CLIENT LIST (approximate when read from another thread).
   virtual uint64_t query_buffer_bytes() const = 0;
   virtual uint64_t output_buffer_bytes() const = 0;
@@ -79,6 +86,12 @@ class Session {
     // "$length\r\n" header into `out` and the source yields the body followed by "\r\n". The
     // connection reads no further command until the body is sent.
     std::unique_ptr<ByteSource> body;
+    // The command waits (BLPOP on empty lists) and replied nothing yet: the connection runs no
+    // further command until retry_blocked() or end_block() finishes it. After
+    // `block_timeout_ms` (0: never, set by the first outcome that blocks) the connection calls
+    // end_block(kTimeout).
+    bool blocked = false;
+    uint64_t block_timeout_ms = 0;
   };
 
   virtual ~Session() = default;
@@ -87,6 +100,18 @@ class Session {
   // in argv stay valid only during the call. An argument that was streamed (stream_argument
   // returned a sink for it) appears as an empty view; the session knows which.
   virtual Outcome execute(std::span<const std::string_view> argv, std::string& out) = 0;
+
+  // The blocked command runs again (ConnectionControl::wake_blocked): as execute, its Outcome may
+  // say it blocks on. Called only while blocked.
+  virtual Outcome retry_blocked(std::string& out) {
+    (void)out;
+    return Outcome();
+  }
+  // The blocked command ends without being served: its timeout passed, or another client ended
+  // it (CLIENT UNBLOCK); it appends its reply for that. Called only while blocked.
+  virtual void end_block(std::string& out, ConnectionControl::BlockEnd reason) {
+    (void)out, (void)reason;
+  }
 
   // A hint, before the first of `commands` runs: they are the next commands of the connection,
   // already complete in its input, in order. A session may start loading what they will read

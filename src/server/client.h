@@ -80,6 +80,11 @@ class Client {
   void end_multi();
   int64_t multi_count() const { return multi_count_.load(std::memory_order_relaxed); }
 
+  // Blocked by BLPOP and the like (BlockingRegistry sets it). Shared: CLIENT LIST and CLIENT
+  // UNBLOCK read it from other threads.
+  bool blocked() const { return blocked_.load(std::memory_order_relaxed); }
+  void set_blocked(bool blocked) { blocked_.store(blocked, std::memory_order_relaxed); }
+
   // WATCH state: the keys (owned here; watch_registry.h indexes them) and the dirty flag that
   // another thread sets when one of them changes.
   std::vector<std::string>& watched_keys() { return watched_keys_; }
@@ -106,6 +111,8 @@ class Client {
   bool multi_error_ = false;
   std::vector<QueuedCommand> queue_;
   std::atomic<int64_t> multi_count_{-1};
+
+  std::atomic<bool> blocked_{false};
 
   std::vector<std::string> watched_keys_;
   std::atomic<size_t> watched_count_{0};

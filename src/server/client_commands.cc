@@ -213,7 +213,11 @@ void client_unblock(CommandContext& context) {
     context.reply.error("ERR syntax error");
     return;
   }
-  context.reply.integer(0);  // no command blocks yet, so no client is ever blocked
+  const bool error = context.argv.size() == 4 && equals_ignore_case(context.argv[3], "error");
+  const bool unblocked = context.server.clients().unblock(
+      static_cast<uint64_t>(*id),
+      error ? ConnectionControl::BlockEnd::kError : ConnectionControl::BlockEnd::kTimeout);
+  context.reply.integer(unblocked ? 1 : 0);
 }
 
 // CLIENT NO-EVICT / NO-TOUCH on|off.

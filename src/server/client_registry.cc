@@ -20,6 +20,14 @@ void ClientRegistry::unregister_client(Client* client) {
   connected_.store(clients_.size(), std::memory_order_relaxed);
 }
 
+bool ClientRegistry::unblock(uint64_t id, ConnectionControl::BlockEnd reason) {
+  std::lock_guard lock(mutex_);
+  auto it = clients_.find(id);
+  if (it == clients_.end() || !it->second->blocked()) return false;
+  it->second->control().end_block(reason);
+  return true;
+}
+
 bool ClientRegistry::admit() {
   if (connected() >= maxclients()) {
     rejected_.fetch_add(1, std::memory_order_relaxed);
@@ -74,6 +82,7 @@ std::string format_client(const Client& client, int64_t now_ms) {
   if (client.watched_count() > 0 && client.watch_dirty()) flags += 'd';
   if (client.no_evict) flags += 'e';
   if (client.no_touch) flags += 'T';
+  if (client.blocked()) flags += 'b';
   if (flags.empty()) flags = "N";
   std::string line;
   line.reserve(256);

@@ -50,6 +50,10 @@ class ClientRegistry {
   // Closes the clients the filter selects; returns how many.
   uint64_t kill(const ClientFilter& filter, int64_t now_ms);
 
+  // CLIENT UNBLOCK: ends the wait of client `id` if it is blocked (ConnectionControl::end_block);
+  // false when no such client is blocked.
+  bool unblock(uint64_t id, ConnectionControl::BlockEnd reason);
+
   // Whether `client` is one the filter selects.
   static bool matches(const Client& client, const ClientFilter& filter, int64_t now_ms);
 

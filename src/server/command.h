@@ -75,6 +75,19 @@ struct CommandContext {
   std::unique_ptr<ByteSource> reply_body;
   // Set by a handler after which the connection closes once its reply is written (QUIT).
   bool close_connection = false;
+
+  // Blocking commands (BLPOP and the like). `may_block`: the command may wait (false inside
+  // MULTI/EXEC, where it answers at once as if it had timed out). `retrying_block`: it runs
+  // again after a wake-up (the session's retry). A handler that waits registers its keys with
+  // the server's BlockingRegistry under their locks, replies nothing and sets `block`.
+  bool may_block = false;
+  bool retrying_block = false;
+  struct BlockRequest {
+    bool requested = false;
+    uint64_t timeout_ms = 0;  // 0: no timeout
+    // What a timeout replies: a null array (BLPOP, BLMPOP) or a null (BLMOVE).
+    bool null_array_on_timeout = true;
+  } block;
 };
 
 }  // namespace cairn

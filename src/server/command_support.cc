@@ -1,5 +1,6 @@
 #include "server/command_support.h"
 
+#include <cmath>
 #include <limits>
 #include <string>
 
@@ -78,6 +79,29 @@ void reply_payload_buffered(CommandContext& context, const KeyEntry& entry) {
     return;
   }
   context.reply.bulk_string(*payload);
+}
+
+std::optional<uint64_t> parse_block_timeout(CommandContext& context, std::string_view text) {
+  const std::optional<long double> seconds = string_to_long_double(text);
+  if (!seconds.has_value()) {
+    context.reply.error("ERR timeout is not a float or out of range");
+    return std::nullopt;
+  }
+  const long double ms = std::ceil(*seconds * 1000);
+  constexpr auto kMax = static_cast<long double>(std::numeric_limits<int64_t>::max());
+  // Redis 7.0 converts a timeout past the 64-bit range to a negative number, so answers so.
+  if (ms < 0 || ms > kMax) {
+    context.reply.error("ERR timeout is negative");
+    return std::nullopt;
+  }
+  const auto timeout_ms = static_cast<uint64_t>(ms);
+  // As Redis: the deadline (now + timeout) must fit in a signed 64-bit number of ms.
+  if (timeout_ms > static_cast<uint64_t>(std::numeric_limits<int64_t>::max()) -
+                       keyspace_of(context).now_ms()) {
+    context.reply.error("ERR timeout is out of range");
+    return std::nullopt;
+  }
+  return timeout_ms;
 }
 
 std::optional<uint64_t> parse_scan_cursor(ReplyWriter& reply, std::string_view text) {

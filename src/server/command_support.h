@@ -46,6 +46,12 @@ void reply_payload(CommandContext& context, const KeyEntry& entry);
 // As reply_payload but always buffered (for arrays such as MGET, where no body can follow).
 void reply_payload_buffered(CommandContext& context, const KeyEntry& entry);
 
+// The timeout of a blocking command (BLPOP ... timeout): seconds as a decimal, 0 = wait forever.
+// Returns it in ms (rounded up), or nullopt after replying Redis 7.0's error ("ERR timeout is not
+// a float or out of range"; "ERR timeout is negative", also for one past the 64-bit range of ms;
+// "ERR timeout is out of range" when now plus the timeout is).
+std::optional<uint64_t> parse_block_timeout(CommandContext& context, std::string_view text);
+
 // SCAN-family arguments: the cursor ("ERR invalid cursor" unless decimal digits within u64)
 // and the options [MATCH pattern] [COUNT count] (and [TYPE type] for SCAN, lower-cased into
 // `type_lower`). Each replies Redis's error and returns nullopt on failure.

@@ -123,7 +123,7 @@ void clients_section(Server& server, InfoWriter& out) {
   out.section("Clients");
   out.field("connected_clients", server.clients().connected());
   out.field("maxclients", server.clients().maxclients());
-  out.field("blocked_clients", 0);
+  out.field("blocked_clients", server.blocking().blocked_count());
   out.field("tracking_clients", 0);
   out.field("clients_in_timeout_table", 0);
 }

@@ -118,7 +118,7 @@ Keyspace::~Keyspace() {
 
 Database& Keyspace::database() { return *database_; }
 
-void Keyspace::set_observer(KeyspaceObserver* observer) { observer_ = observer; }
+void Keyspace::add_observer(KeyspaceObserver* observer) { observers_.push_back(observer); }
 
 Status Keyspace::save() { return database_->flush(); }
 
@@ -133,7 +133,7 @@ KeyspaceStats Keyspace::stats() const {
 uint64_t Keyspace::now_ms() const { return clock_->now_micros() / 1000; }
 
 void Keyspace::notify(std::string_view key) {
-  if (observer_ != nullptr) observer_->key_modified(key);
+  for (KeyspaceObserver* observer : observers_) observer->key_modified(key);
 }
 
 Result<std::optional<KeyEntry>> Keyspace::read_record(std::string_view engine_key,

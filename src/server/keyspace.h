@@ -140,8 +140,9 @@ class Keyspace {
   Keyspace& operator=(const Keyspace&) = delete;
 
   Database& database();
+  // Adds an observer, told of every modification after those added before it.
   // REQUIRES: called before any command runs; the observer outlives the keyspace.
-  void set_observer(KeyspaceObserver* observer);
+  void add_observer(KeyspaceObserver* observer);
 
   // DBSIZE: live keys (a scan of the keyspace, O(keys)).
   Result<uint64_t> key_count();
@@ -258,7 +259,7 @@ class Keyspace {
   std::unique_ptr<ScanCursors> cursors_;
   std::unique_ptr<Clock> owned_clock_;
   Clock* clock_ = nullptr;
-  KeyspaceObserver* observer_ = nullptr;
+  std::vector<KeyspaceObserver*> observers_;
   KeyLocks locks_;
   std::atomic<uint64_t> string_bytes_max_{512u << 20};
   std::atomic<uint64_t> expired_keys_{0};

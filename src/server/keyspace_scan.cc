@@ -146,7 +146,7 @@ Status Keyspace::remove_all() {
   }
   CAIRN_RETURN_IF_ERROR(it->status());
   if (batch.count() > 0) CAIRN_RETURN_IF_ERROR(database_->write(batch));
-  if (observer_ != nullptr) observer_->all_keys_modified();
+  for (KeyspaceObserver* observer : observers_) observer->all_keys_modified();
   return Status::ok();
 }
 

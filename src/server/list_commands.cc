@@ -1,5 +1,7 @@
 // List commands (Redis 7 semantics): LPUSH, RPUSH, LPUSHX, RPUSHX, LPOP, RPOP, LLEN, LRANGE,
-// LINDEX, LSET, LINSERT, LREM, LTRIM, LPOS, LMOVE, RPOPLPUSH, LMPOP. A list is a collection
+// LINDEX, LSET, LINSERT, LREM, LTRIM, LPOS, LMOVE, RPOPLPUSH, LMPOP, and the blocking BLPOP,
+// BRPOP, BLMOVE, BLMPOP (a client that finds nothing waits in the BlockingRegistry; a write to
+// a key it waits on runs its command again; see ServerSession). A list is a collection
 // (collection.h) whose elements sit at consecutive positions head .. head + count - 1 (the
 // element bytes are the position, big-endian), so a push or pop at either end and LINDEX/LSET
 // are one lookup each, and LRANGE is one ordered walk. LINSERT and LREM move the elements of the
@@ -14,6 +16,7 @@
 #include "server/collection_commands.h"
 #include "server/command_groups.h"
 #include "server/command_support.h"
+#include "server/server.h"
 
 namespace cairn {
 namespace {
@@ -185,16 +188,52 @@ void pop_generic(CommandContext& context, End end) {
 void lpop_command(CommandContext& context) { pop_generic(context, End::kLeft); }
 void rpop_command(CommandContext& context) { pop_generic(context, End::kRight); }
 
-// LMOVE source destination LEFT|RIGHT LEFT|RIGHT (and RPOPLPUSH): one element moves in one batch;
-// source and destination may be the same list (a rotation).
-void move_element(CommandContext& context, End from_end, End to_end) {
+// How a command that finds nothing to pop answers: at once, or by waiting (the blocking
+// variants, given their timeout in ms) when the context allows it.
+struct Waiting {
+  bool blocking = false;
+  uint64_t timeout_ms = 0;
+};
+
+// Replies what a command that found none of `keys` holding a list answers: its null at once, or
+// nothing yet, having registered to wait on them (REQUIRES: their locks held).
+void wait_or_reply_null(CommandContext& context, std::span<const std::string_view> keys,
+                        const Waiting& waiting, bool null_array) {
+  if (!waiting.blocking || !context.may_block) {
+    return null_array ? context.reply.null_array() : context.reply.null();
+  }
+  context.server.blocking().block(context.client, keys);
+  context.block.requested = true;
+  context.block.timeout_ms = waiting.timeout_ms;
+  context.block.null_array_on_timeout = null_array;
+}
+
+// Looks a key up for a blocking pop: a key of another type is WRONGTYPE on the first run and
+// empty on a retry (Redis 7.0 keeps such a client waiting). Replies and returns false on error.
+bool open_for_pop(CommandContext& context, std::string_view key, CollectionWrite* write) {
+  if (!context.retrying_block) return open_collection_for_write(context, key, kList, false, write);
+  Result<FoundCollection> found = find_collection(keyspace_of(context), key, kList, true);
+  if (!found.is_ok()) {
+    reply_status(context.reply, found.status());
+    return false;
+  }
+  write->found = std::move(found).value();
+  write->collection = write->found.collection;
+  return true;
+}
+
+// LMOVE source destination LEFT|RIGHT LEFT|RIGHT (and RPOPLPUSH, BLMOVE): one element moves in
+// one batch; source and destination may be the same list (a rotation).
+void move_element(CommandContext& context, End from_end, End to_end, const Waiting& waiting) {
   const std::string_view source = context.argv[1];
   const std::string_view destination = context.argv[2];
   Keyspace& keyspace = keyspace_of(context);
   KeyLockGuard guard = keyspace.lock_keys(context.argv.subspan(1, 2));
   CollectionWrite from;
-  if (!open_collection_for_write(context, source, kList, false, &from)) return;
-  if (!from.collection.has_value()) return context.reply.null();
+  if (!open_for_pop(context, source, &from)) return;
+  if (!from.collection.has_value()) {
+    return wait_or_reply_null(context, context.argv.subspan(1, 1), waiting, false);
+  }
   const bool same = source == destination;
   CollectionWrite to;
   if (!same && !open_collection_for_write(context, destination, kList, true, &to)) return;
@@ -216,18 +255,69 @@ void lmove_command(CommandContext& context) {
   if (!from_end.has_value()) return;
   const std::optional<End> to_end = parse_end(context, context.argv[4]);
   if (!to_end.has_value()) return;
-  move_element(context, *from_end, *to_end);
+  move_element(context, *from_end, *to_end, Waiting{});
 }
-void rpoplpush_command(CommandContext& context) { move_element(context, End::kRight, End::kLeft); }
+void rpoplpush_command(CommandContext& context) {
+  move_element(context, End::kRight, End::kLeft, Waiting{});
+}
 
-// LMPOP numkeys key [key ...] LEFT|RIGHT [COUNT count]: pops from the first non-empty list.
-void lmpop_command(CommandContext& context) {
-  const std::optional<int64_t> numkeys = string_to_int64(context.argv[1]);
+// BLMOVE source destination LEFT|RIGHT LEFT|RIGHT timeout
+void blmove_command(CommandContext& context) {
+  const std::optional<End> from_end = parse_end(context, context.argv[3]);
+  if (!from_end.has_value()) return;
+  const std::optional<End> to_end = parse_end(context, context.argv[4]);
+  if (!to_end.has_value()) return;
+  const std::optional<uint64_t> timeout_ms = parse_block_timeout(context, context.argv[5]);
+  if (!timeout_ms.has_value()) return;
+  move_element(context, *from_end, *to_end, Waiting{true, *timeout_ms});
+}
+
+// Pops up to `count` from the first of `keys` that holds a list, replying [key, [elements]]
+// (LMPOP, BLMPOP) or [key, element] (BLPOP, BRPOP: `single`); with none, waits or replies a
+// null array. Every key is locked from the look-up to the commit (or the registration).
+void pop_first(CommandContext& context, std::span<const std::string_view> keys, End end,
+               uint64_t count, bool single, const Waiting& waiting) {
+  Keyspace& keyspace = keyspace_of(context);
+  KeyLockGuard guard = keyspace.lock_keys(keys);
+  for (const std::string_view key : keys) {
+    CollectionWrite write;
+    if (!open_for_pop(context, key, &write)) return;
+    if (!write.collection.has_value()) continue;
+    KeyspaceWrite batch(keyspace);
+    Result<std::vector<std::string>> values = pop(keyspace, batch, *write.collection, count, end);
+    if (!values.is_ok()) return reply_status(context.reply, values.status());
+    if (!commit_collection(context, batch, write)) return;
+    context.reply.array_header(2);
+    context.reply.bulk_string(key);
+    if (single) return context.reply.bulk_string(values->front());
+    context.reply.array_header(values->size());
+    for (const std::string& value : *values) context.reply.bulk_string(value);
+    return;
+  }
+  wait_or_reply_null(context, keys, waiting, true);
+}
+
+// BLPOP / BRPOP key [key ...] timeout
+void blocking_pop(CommandContext& context, End end) {
+  const std::optional<uint64_t> timeout_ms = parse_block_timeout(context, context.argv.back());
+  if (!timeout_ms.has_value()) return;
+  pop_first(context, context.argv.subspan(1, context.argv.size() - 2), end, 1, true,
+            Waiting{true, *timeout_ms});
+}
+void blpop_command(CommandContext& context) { blocking_pop(context, End::kLeft); }
+void brpop_command(CommandContext& context) { blocking_pop(context, End::kRight); }
+
+// LMPOP numkeys key [key ...] LEFT|RIGHT [COUNT count] (numkeys at argv[first]), and BLMPOP.
+void lmpop_generic(CommandContext& context, size_t first, const Waiting& waiting) {
+  const std::optional<int64_t> numkeys = string_to_int64(context.argv[first]);
   if (!numkeys.has_value() || *numkeys < 1) {
     return context.reply.error("ERR numkeys should be greater than 0");
   }
-  const uint64_t end_index = 2 + static_cast<uint64_t>(*numkeys);
-  if (end_index >= context.argv.size()) return context.reply.error(kSyntaxError);
+  // The keys, then LEFT|RIGHT: numkeys + 1 arguments after numkeys.
+  if (static_cast<uint64_t>(*numkeys) + 1 >= context.argv.size() - first) {
+    return context.reply.error(kSyntaxError);
+  }
+  const size_t end_index = first + 1 + static_cast<size_t>(*numkeys);
   const std::optional<End> end = parse_end(context, context.argv[end_index]);
   if (!end.has_value()) return;
   uint64_t count = 0;  // 0: not given
@@ -242,25 +332,16 @@ void lmpop_command(CommandContext& context) {
       return context.reply.error(kSyntaxError);
     }
   }
-  if (count == 0) count = 1;
-  Keyspace& keyspace = keyspace_of(context);
-  for (size_t i = 2; i < end_index; i++) {
-    const std::string_view key = context.argv[i];
-    KeyLockGuard guard = keyspace.lock_key(key);
-    CollectionWrite write;
-    if (!open_collection_for_write(context, key, kList, false, &write)) return;
-    if (!write.collection.has_value()) continue;
-    KeyspaceWrite batch(keyspace);
-    Result<std::vector<std::string>> values = pop(keyspace, batch, *write.collection, count, *end);
-    if (!values.is_ok()) return reply_status(context.reply, values.status());
-    if (!commit_collection(context, batch, write)) return;
-    context.reply.array_header(2);
-    context.reply.bulk_string(key);
-    context.reply.array_header(values->size());
-    for (const std::string& value : *values) context.reply.bulk_string(value);
-    return;
-  }
-  context.reply.null_array();
+  pop_first(context, context.argv.subspan(first + 1, static_cast<size_t>(*numkeys)), *end,
+            count == 0 ? 1 : count, false, waiting);
+}
+void lmpop_command(CommandContext& context) { lmpop_generic(context, 1, Waiting{}); }
+
+// BLMPOP timeout numkeys key [key ...] LEFT|RIGHT [COUNT count]
+void blmpop_command(CommandContext& context) {
+  const std::optional<uint64_t> timeout_ms = parse_block_timeout(context, context.argv[1]);
+  if (!timeout_ms.has_value()) return;
+  lmpop_generic(context, 2, Waiting{true, *timeout_ms});
 }
 
 // ---- Reads -----------------------------------------------------------------------------------
@@ -650,6 +731,23 @@ const CommandSpec kListCommands[] = {
      "Returns the last element of a list after removing and pushing it to another list. Deletes "
      "the list if the last element was popped.",
      "O(1)", rpoplpush_command, {}},
+    {"blpop", -3, kWrite | kCommandBlocking, 1, -2, 1, "list", "2.0.0",
+     "Removes and returns the first element in a list. Blocks until an element is available "
+     "otherwise. Deletes the list if the last element was popped.",
+     "O(N) where N is the number of provided keys.", blpop_command, {}},
+    {"brpop", -3, kWrite | kCommandBlocking, 1, -2, 1, "list", "2.0.0",
+     "Removes and returns the last element in a list. Blocks until an element is available "
+     "otherwise. Deletes the list if the last element was popped.",
+     "O(N) where N is the number of provided keys.", brpop_command, {}},
+    {"blmove", 6, kWriteGrows | kCommandBlocking, 1, 2, 1, "list", "6.2.0",
+     "Pops an element from a list, pushes it to another list and returns it. Blocks until an "
+     "element is available otherwise. Deletes the list if the last element was moved.",
+     "O(1)", blmove_command, {}},
+    {"blmpop", -5, kWrite | kCommandBlocking, 0, 0, 0, "list", "7.0.0",
+     "Pops the first element from one of multiple lists. Blocks until an element is available "
+     "otherwise. Deletes the list if the last element was popped.",
+     "O(N+M) where N is the number of provided keys and M is the number of elements returned.",
+     blmpop_command, {}},
     {"lmpop", -4, kWrite, 0, 0, 0, "list", "7.0.0",
      "Returns multiple elements from a list after removing them. Deletes the list if the last "
      "element was popped.",

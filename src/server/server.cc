@@ -34,7 +34,8 @@ int64_t Server::now_ms() {
 Result<std::unique_ptr<Server>> Server::open(const ServerConfig& config) {
   CAIRN_ASSIGN_OR_RETURN(std::unique_ptr<Keyspace> keyspace, Keyspace::open(config));
   std::unique_ptr<Server> server(new Server(config, std::move(keyspace)));
-  server->keyspace_->set_observer(&server->watches_);
+  server->keyspace_->add_observer(&server->watches_);
+  server->keyspace_->add_observer(&server->blocking_);
   server->synced_sequence_ = server->keyspace_->database().last_sequence();
   server->maintenance_ = std::thread([raw = server.get()] { raw->maintenance_loop(); });
   return server;

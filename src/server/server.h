@@ -21,6 +21,7 @@
 
 #include "common/result.h"
 #include "net/session.h"
+#include "server/blocking_registry.h"
 #include "server/client_registry.h"
 #include "server/command_table.h"
 #include "server/config_registry.h"
@@ -61,6 +62,7 @@ class Server : public SessionFactory {
   const CommandTable& table() const { return table_; }
   ClientRegistry& clients() { return clients_; }
   WatchRegistry& watches() { return watches_; }
+  BlockingRegistry& blocking() { return blocking_; }
   ConfigRegistry& config_registry() { return config_registry_; }
   ServerStats& stats() { return stats_; }
   std::shared_mutex& execution_mutex() { return execution_mutex_; }
@@ -89,6 +91,7 @@ class Server : public SessionFactory {
   const CommandTable& table_;
   ClientRegistry clients_;
   WatchRegistry watches_;
+  BlockingRegistry blocking_;
   ConfigRegistry config_registry_;
   ServerStats stats_;
   std::shared_mutex execution_mutex_;

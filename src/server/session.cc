@@ -5,6 +5,7 @@
 #include <shared_mutex>
 #include <vector>
 
+#include "common/assert.h"
 #include "server/command_helpers.h"
 #include "server/command_table.h"
 #include "server/server.h"
@@ -94,6 +95,8 @@ void ServerSession::on_close() {
   if (closed_) return;
   closed_ = true;
   server_.watches().unwatch_all(client_);
+  if (blocked_.has_value()) server_.blocking().unblock(client_);
+  blocked_.reset();
   server_.clients().unregister_client(&client_);
   streamed_value_.reset();
 }
@@ -166,16 +169,18 @@ Session::Outcome ServerSession::execute(std::span<const std::string_view> argv, 
       reply.error("ERR too many commands queued in this transaction");
     }
   } else {
-    CommandContext context{server_, client_, argv, reply, nullptr, nullptr, false};
+    CommandContext context{server_, client_, argv, reply, nullptr, nullptr, false, false, false, {}};
     context.streamed_value = streamed.get();
     if (entry->container == nullptr && entry->spec->name == "exec") {
       run_command(server_, client_, *entry, context);  // EXEC takes the lock exclusively itself
     } else {
+      context.may_block = true;
       std::shared_lock lock(server_.execution_mutex());
       run_command(server_, client_, *entry, context);
     }
     outcome.close_after_reply = context.close_connection;
     outcome.body = std::move(context.reply_body);
+    settle_block(*entry, argv, context, &outcome);
     // The reply must not change protocol midway: HELLO switched it for the next commands.
   }
   if (mode_before != ReplyMode::kOn && !client_.force_reply) {
@@ -183,6 +188,57 @@ Session::Outcome ServerSession::execute(std::span<const std::string_view> argv, 
     outcome.body.reset();
   }
   return outcome;
+}
+
+void ServerSession::settle_block(const CommandEntry& entry, std::span<const std::string_view> argv,
+                                 const CommandContext& context, Outcome* outcome) {
+  if (!context.block.requested) {
+    if (blocked_.has_value()) server_.blocking().unblock(client_);
+    blocked_.reset();
+    return;
+  }
+  outcome->blocked = true;
+  outcome->block_timeout_ms = context.block.timeout_ms;
+  if (blocked_.has_value()) return;  // a retry that waits on: the command is kept already
+  BlockedCommand command;
+  command.entry = &entry;
+  command.argv.assign(argv.begin(), argv.end());
+  command.null_array_on_timeout = context.block.null_array_on_timeout;
+  blocked_ = std::move(command);
+}
+
+Session::Outcome ServerSession::retry_blocked(std::string& out) {
+  CAIRN_ASSERT(blocked_.has_value());
+  Outcome outcome;
+  ReplyWriter reply(&out, client_.resp());
+  // The views point into blocked_, which settle_block keeps until the command is done.
+  const std::vector<std::string_view> argv(blocked_->argv.begin(), blocked_->argv.end());
+  CommandContext context{server_, client_, argv, reply, nullptr, nullptr, false, false, false, {}};
+  context.may_block = true;
+  context.retrying_block = true;
+  {
+    std::shared_lock lock(server_.execution_mutex());
+    blocked_->entry->spec->handler(context);
+  }
+  outcome.close_after_reply = context.close_connection;
+  outcome.body = std::move(context.reply_body);
+  const CommandEntry& entry = *blocked_->entry;
+  settle_block(entry, argv, context, &outcome);
+  return outcome;
+}
+
+void ServerSession::end_block(std::string& out, ConnectionControl::BlockEnd reason) {
+  CAIRN_ASSERT(blocked_.has_value());
+  server_.blocking().unblock(client_);
+  ReplyWriter reply(&out, client_.resp());
+  if (reason == ConnectionControl::BlockEnd::kError) {
+    reply.error("UNBLOCKED client unblocked via CLIENT UNBLOCK");
+  } else if (blocked_->null_array_on_timeout) {
+    reply.null_array();
+  } else {
+    reply.null();
+  }
+  blocked_.reset();
 }
 
 std::unique_ptr<ByteSink> ServerSession::stream_argument(

@@ -7,9 +7,11 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "net/session.h"
 #include "server/client.h"
@@ -27,6 +29,8 @@ class ServerSession final : public Session {
   ~ServerSession() override;
 
   Outcome execute(std::span<const std::string_view> argv, std::string& out) override;
+  Outcome retry_blocked(std::string& out) override;
+  void end_block(std::string& out, ConnectionControl::BlockEnd reason) override;
   // Prefetches each command's argv[1] as a key: most commands name their key first, and for the
   // others the hint only loads a cache line in vain.
   void prefetch(std::span<const PeekedCommand> commands) override;
@@ -43,6 +47,10 @@ class ServerSession final : public Session {
                               const CommandEntry** rejected);
   // Whether argv is run now rather than queued, inside MULTI.
   static bool runs_inside_multi(const CommandEntry& entry);
+  // After a handler ran: if it waits, keeps the command to retry and says so in `outcome`;
+  // otherwise takes the client off the BlockingRegistry if it was waiting.
+  void settle_block(const CommandEntry& entry, std::span<const std::string_view> argv,
+                    const CommandContext& context, Outcome* outcome);
 
   Server& server_;
   Client client_;
@@ -50,6 +58,13 @@ class ServerSession final : public Session {
   // The value a streamed SET argument went to (see stream_argument), until SET runs.
   std::unique_ptr<StreamedValue> streamed_value_;
   Status streamed_error_;
+  // The command that waits (BLPOP...), kept to run again when a key it waits on changes.
+  struct BlockedCommand {
+    const CommandEntry* entry = nullptr;
+    std::vector<std::string> argv;
+    bool null_array_on_timeout = true;
+  };
+  std::optional<BlockedCommand> blocked_;
 };
 
 // Runs a resolved command's handler and counts it (calls, time, failures); takes no lock.

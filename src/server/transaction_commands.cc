@@ -61,7 +61,7 @@ void exec_command(CommandContext& context) {
         // Each queued command writes in the protocol the client has when it runs (HELLO inside
         // a transaction switches it for the rest, as in Redis).
         ReplyWriter reply(&context.reply.buffer(), client.resp());
-        CommandContext inner{server, client, argv, reply, nullptr, nullptr, false};
+        CommandContext inner{server, client, argv, reply, nullptr, nullptr, false, false, false, {}};
         run_command(server, client, *command.entry, inner);
         if (inner.reply_body) {
           Status status = inline_body(*inner.reply_body, reply.buffer());

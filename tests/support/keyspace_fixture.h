@@ -51,7 +51,7 @@ class KeyspaceFixture : public ::testing::Test {
     auto opened = Keyspace::open(config_, options);
     ASSERT_TRUE(opened.is_ok()) << opened.status().to_string();
     keyspace_ = std::move(opened).value();
-    keyspace_->set_observer(&observer_);
+    keyspace_->add_observer(&observer_);
   }
   void set(std::string_view key, std::string_view value, uint64_t expiry_ms = 0) {
     KeyLockGuard guard = keyspace_->lock_key(key);

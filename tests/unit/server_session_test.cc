@@ -19,9 +19,12 @@ namespace {
 class FakeControl final : public ConnectionControl {
  public:
   void close() override { closed = true; }
+  void wake_blocked() override { wakes++; }
+  void end_block(BlockEnd) override {}
   uint64_t query_buffer_bytes() const override { return 0; }
   uint64_t output_buffer_bytes() const override { return 0; }
   std::atomic<bool> closed{false};
+  std::atomic<int> wakes{0};
 };
 
 struct TestClient {

@@ -10,9 +10,12 @@ namespace {
 class NullControl final : public ConnectionControl {
  public:
   void close() override { closed = true; }
+  void wake_blocked() override { wakes++; }
+  void end_block(BlockEnd) override {}
   uint64_t query_buffer_bytes() const override { return 0; }
   uint64_t output_buffer_bytes() const override { return 0; }
   bool closed = false;
+  int wakes = 0;
 };
 
 Client make_client(uint64_t id) {
