@@ -47,8 +47,11 @@ class BlockIterator final : public Iterator {
 
   bool valid() const override { return cursor_.valid(); }
   void seek_to_first() override { cursor_.seek_to_first(); }
+  void seek_to_last() override { cursor_.seek_to_last(); }
   void seek(std::string_view target) override { cursor_.seek(target); }
+  void seek_for_prev(std::string_view target) override { cursor_.seek_for_prev(target); }
   void next() override { cursor_.next(); }
+  void prev() override { cursor_.prev(); }
   std::string_view key() const override { return cursor_.key(); }
   std::string_view value() const override { return cursor_.value(); }
   Status status() const override { return cursor_.status(); }
@@ -93,9 +96,37 @@ void BlockCursor::seek(std::string_view target) {
   } while (valid_ && compare_internal_keys(key_, target) < 0);
 }
 
+void BlockCursor::seek_to_last() {
+  if (!status_.is_ok()) return;
+  start_at_restart(restart_count_ - 1);
+  decode_up_to(entries_.size());
+}
+
+// A seek, then one step back unless it landed on target itself: the step back costs at most a
+// restart interval of decoding, and keeps one search routine.
+void BlockCursor::seek_for_prev(std::string_view target) {
+  seek(target);
+  if (valid_) {
+    if (compare_internal_keys(key_, target) > 0) prev();
+  } else if (status_.is_ok()) {
+    seek_to_last();  // every entry is < target
+  }
+}
+
 void BlockCursor::next() {
   CAIRN_ASSERT(valid_);
   decode_next_entry();
+}
+
+void BlockCursor::prev() {
+  CAIRN_ASSERT(valid_);
+  const size_t current = current_offset_;
+  if (current == 0) {
+    valid_ = false;  // the first entry: restart point 0 is at offset 0
+    return;
+  }
+  start_at_restart(restart_before(current));
+  decode_up_to(current);
 }
 
 std::string_view BlockCursor::key() const {
@@ -111,6 +142,31 @@ std::string_view BlockCursor::value() const {
 uint32_t BlockCursor::restart_offset(uint32_t index) const {
   CAIRN_ASSERT(index < restart_count_);
   return decode_fixed32(restarts_ + sizeof(uint32_t) * index);
+}
+
+uint32_t BlockCursor::restart_before(size_t offset) const {
+  CAIRN_ASSERT(offset > 0);
+  uint32_t left = 0;  // restart_offset(0) == 0 < offset
+  uint32_t right = restart_count_ - 1;
+  while (left < right) {
+    const uint32_t middle = left + (right - left + 1) / 2;
+    if (restart_offset(middle) < offset) {
+      left = middle;
+    } else {
+      right = middle - 1;
+    }
+  }
+  return left;
+}
+
+void BlockCursor::decode_up_to(size_t end_offset) {
+  CAIRN_ASSERT(end_offset <= entries_.size());
+  do {
+    decode_next_entry();
+  } while (valid_ && next_offset_ < end_offset);
+  // Entries decoded from a restart point that step over end_offset: the block lies about where
+  // its entries start.
+  if (valid_ && next_offset_ != end_offset) fail(current_offset_);
 }
 
 void BlockCursor::start_at_restart(uint32_t index) {
@@ -142,6 +198,7 @@ void BlockCursor::decode_next_entry() {
     key_ = key_buffer_;
   }
   value_ = entry.value;
+  current_offset_ = next_offset_;
   next_offset_ = entry.end_offset;
   valid_ = true;
 }

@@ -26,6 +26,9 @@ class Block;
 // A cursor over one Block's entries without virtual calls. A key stored whole (every restart
 // point's) is returned as a view into the block; only a prefix-compressed key is assembled, in a
 // buffer the cursor reuses. Seek uses a binary search over the restart points, then a linear scan.
+// Entries can only be decoded forward (each key is relative to the one before), so prev() goes
+// back to the last restart point before the current entry and decodes forward from there, as
+// LevelDB's Block::Iter::Prev does: at most restart_interval entries per step.
 // Keys and values stay valid until the cursor moves; the Block must outlive the cursor.
 // Errors are final, as for an Iterator.
 class BlockCursor {
@@ -37,10 +40,15 @@ class BlockCursor {
 
   bool valid() const { return valid_; }
   void seek_to_first();
+  void seek_to_last();
   // Positions at the first entry whose key is >= target. REQUIRES: target is an internal key.
   void seek(std::string_view target);
+  // Positions at the last entry whose key is <= target. REQUIRES: target is an internal key.
+  void seek_for_prev(std::string_view target);
   // REQUIRES: valid().
   void next();
+  // Invalid (with an OK status) before the first entry. REQUIRES: valid().
+  void prev();
   // REQUIRES: valid().
   std::string_view key() const;
   std::string_view value() const;
@@ -48,7 +56,12 @@ class BlockCursor {
 
  private:
   uint32_t restart_offset(uint32_t index) const;
+  // The last restart point whose offset is < offset. REQUIRES: offset > 0.
+  uint32_t restart_before(size_t offset) const;
   void start_at_restart(uint32_t index);
+  // Decodes forward from the current position up to the entry that ends at `end_offset` (a
+  // corrupt block that has no such entry fails).
+  void decode_up_to(size_t end_offset);
   // Decodes the entry at next_offset_, or becomes invalid at the end of the entries.
   void decode_next_entry();
   // The full key stored at restart point `index`; false (and failed) if malformed.
@@ -59,6 +72,7 @@ class BlockCursor {
   const char* restarts_;      // restart_count_ fixed32 offsets, each < entries_.size() (or 0)
   uint32_t restart_count_;
   const std::string* file_name_;
+  size_t current_offset_ = 0;  // where the current entry starts (for prev)
   size_t next_offset_ = 0;
   std::string_view key_;    // into entries_ or key_buffer_
   std::string key_buffer_;  // a prefix-compressed key, assembled

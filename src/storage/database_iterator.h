@@ -3,7 +3,10 @@
 // visible at that sequence, and keys whose newest visible entry is a tombstone left out. A value
 // kept in a blob file is read (whole, into the iterator's buffer) when value() is first called
 // for its key, not before; if that read fails, value() returns an empty view and the iterator
-// becomes invalid with the error in status() (key() and next() still work for the entry).
+// becomes invalid with the error in status() (key(), next() and prev() still work for the entry).
+// Backward moves (prev, seek_to_last, seek_for_prev) show the same keys and values in reverse;
+// while going backward the current key and its value (a blob reference, for a blob value) are
+// copies held by the iterator, so a backward step costs a copy of each visible version it passes.
 // Thread-safety: as Iterator.
 #pragma once
 

@@ -10,8 +10,11 @@ class EmptyIterator final : public Iterator {
   explicit EmptyIterator(Status status) : status_(std::move(status)) {}
   bool valid() const override { return false; }
   void seek_to_first() override {}
+  void seek_to_last() override {}
   void seek(std::string_view) override {}
+  void seek_for_prev(std::string_view) override {}
   void next() override { CAIRN_ASSERT(false); }
+  void prev() override { CAIRN_ASSERT(false); }
   std::string_view key() const override {
     CAIRN_ASSERT(false);
     return {};

@@ -273,8 +273,10 @@ LookupResult MemTable::get_from_runs(std::string_view user_key, SequenceNumber s
   return entry_lookup_result(first->entry, parsed, value);
 }
 
-// Merges the runs of one moment: at each step the smallest entry under the runs' positions. The
-// runs are few (about log2 of the entries), so a linear pass finds it.
+// Merges the runs of one moment: at each step the smallest (going forward) or largest (going
+// backward) entry under the runs' positions. The runs are few (about log2 of the entries), so a
+// linear pass finds it. Entries are unique across runs, so on a change of direction each other
+// run's position moves to its first entry after (or last entry before) the current one.
 class MemTableIterator final : public Iterator {
  public:
   explicit MemTableIterator(std::shared_ptr<const MemTable::Runs> runs)
@@ -283,20 +285,29 @@ class MemTableIterator final : public Iterator {
   bool valid() const override { return current_ != kNone; }
   void seek_to_first() override {
     std::fill(positions_.begin(), positions_.end(), 0);
+    forward_ = true;
     pick_smallest();
   }
+  void seek_to_last() override {
+    for (size_t i = 0; i < positions_.size(); i++) positions_[i] = last_position(i);
+    forward_ = false;
+    pick_largest();
+  }
   void seek(std::string_view target) override {
-    encode_seek_target(target, &seek_target_);
-    const MemTable::EntryKey key{seek_target_.data(), user_key_prefix(extract_user_key(target))};
-    for (size_t i = 0; i < positions_.size(); i++) {
-      const MemTable::Run& run = *(*runs_)[i];
-      positions_[i] = static_cast<size_t>(
-          std::lower_bound(run.begin(), run.end(), key, MemTable::EntryKeyLess()) - run.begin());
-    }
+    const MemTable::EntryKey key = seek_key(target);
+    for (size_t i = 0; i < positions_.size(); i++) positions_[i] = first_at_or_after(i, key);
+    forward_ = true;
     pick_smallest();
+  }
+  void seek_for_prev(std::string_view target) override {
+    const MemTable::EntryKey key = seek_key(target);
+    for (size_t i = 0; i < positions_.size(); i++) positions_[i] = last_at_or_before(i, key);
+    forward_ = false;
+    pick_largest();
   }
   void next() override {
     CAIRN_ASSERT(valid());
+    if (!forward_) turn_forward();
     const size_t position = ++positions_[current_];
     // A flush reads every entry in key order, which is random order in the arena: ask for the
     // entries a little ahead so their cache misses overlap.
@@ -306,6 +317,13 @@ class MemTableIterator final : public Iterator {
     }
     pick_smallest();
   }
+  void prev() override {
+    CAIRN_ASSERT(valid());
+    if (forward_) turn_backward();
+    size_t& position = positions_[current_];
+    position = position == 0 ? (*runs_)[current_]->size() : position - 1;
+    pick_largest();
+  }
   std::string_view key() const override { return entry_internal_key(entry_at(current_).entry); }
   std::string_view value() const override { return entry_value(entry_at(current_).entry); }
   Status status() const override { return Status::ok(); }
@@ -314,8 +332,47 @@ class MemTableIterator final : public Iterator {
   static constexpr size_t kNone = SIZE_MAX;
   static constexpr size_t kPrefetchDistance = 16;
 
+  // A run's position is its size when the run has no entry left in the current direction, in
+  // both directions, so that exhausted() and entry_at() need not know the direction.
   bool exhausted(size_t run) const { return positions_[run] == (*runs_)[run]->size(); }
   const MemTable::EntryKey& entry_at(size_t run) const { return (*(*runs_)[run])[positions_[run]]; }
+
+  MemTable::EntryKey seek_key(std::string_view target) {
+    encode_seek_target(target, &seek_target_);
+    return MemTable::EntryKey{seek_target_.data(), user_key_prefix(extract_user_key(target))};
+  }
+  size_t last_position(size_t i) const {
+    const size_t size = (*runs_)[i]->size();
+    return size == 0 ? 0 : size - 1;
+  }
+  size_t first_at_or_after(size_t i, const MemTable::EntryKey& key) const {
+    const MemTable::Run& run = *(*runs_)[i];
+    return static_cast<size_t>(
+        std::lower_bound(run.begin(), run.end(), key, MemTable::EntryKeyLess()) - run.begin());
+  }
+  // The last entry <= key, or the run's size when there is none.
+  size_t last_at_or_before(size_t i, const MemTable::EntryKey& key) const {
+    const MemTable::Run& run = *(*runs_)[i];
+    const auto after =
+        std::upper_bound(run.begin(), run.end(), key, MemTable::EntryKeyLess()) - run.begin();
+    return after == 0 ? run.size() : static_cast<size_t>(after - 1);
+  }
+  // Each other run moves to its first entry after the current one (none equals it).
+  void turn_forward() {
+    const MemTable::EntryKey current = entry_at(current_);
+    for (size_t i = 0; i < positions_.size(); i++) {
+      if (i != current_) positions_[i] = first_at_or_after(i, current);
+    }
+    forward_ = true;
+  }
+  // Each other run moves to its last entry before the current one (none equals it).
+  void turn_backward() {
+    const MemTable::EntryKey current = entry_at(current_);
+    for (size_t i = 0; i < positions_.size(); i++) {
+      if (i != current_) positions_[i] = last_at_or_before(i, current);
+    }
+    forward_ = false;
+  }
   void pick_smallest() {
     current_ = kNone;
     for (size_t i = 0; i < positions_.size(); i++) {
@@ -325,11 +382,22 @@ class MemTableIterator final : public Iterator {
       }
     }
   }
+  void pick_largest() {
+    current_ = kNone;
+    for (size_t i = 0; i < positions_.size(); i++) {
+      if (exhausted(i)) continue;
+      if (current_ == kNone || MemTable::EntryKeyLess()(entry_at(current_), entry_at(i))) {
+        current_ = i;
+      }
+    }
+  }
 
   const std::shared_ptr<const MemTable::Runs> runs_;
-  std::vector<size_t> positions_;  // per run: the next entry, or its size when exhausted
-  size_t current_ = kNone;         // the run whose entry is the iterator's, or kNone
-  std::string seek_target_;        // reused across seeks
+  // Per run: the entry under its cursor, or its size when it has none left in this direction.
+  std::vector<size_t> positions_;
+  size_t current_ = kNone;   // the run whose entry is the iterator's, or kNone
+  bool forward_ = true;      // the direction of the last move: which way positions_ look
+  std::string seek_target_;  // reused across seeks
 };
 
 std::unique_ptr<Iterator> MemTable::new_iterator() const {

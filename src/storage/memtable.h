@@ -74,9 +74,10 @@ class MemTable {
   // REQUIRES: sequence <= kSequenceNumberMax.
   LookupResult get(std::string_view user_key, SequenceNumber sequence, std::string* value) const;
 
-  // An iterator over the entries added before this call, in internal-key order: key() is the
-  // internal key, value() the value. seek() takes an internal key. REQUIRES: the memtable
-  // outlives the iterator (the engine can tie them with Iterator::keep_alive).
+  // An iterator over the entries added before this call, in internal-key order (both ways):
+  // key() is the internal key, value() the value. seek() and seek_for_prev() take an internal
+  // key. REQUIRES: the memtable outlives the iterator (the engine can tie them with
+  // Iterator::keep_alive).
   std::unique_ptr<Iterator> new_iterator() const;
 
   // Bytes held by the arena (the entries) plus the sorted runs' share (one EntryKey per entry);

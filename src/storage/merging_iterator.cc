@@ -8,6 +8,11 @@
 namespace cairn {
 namespace {
 
+// Merge order: internal-key order, equal keys in child order. Going backward yields exactly the
+// reverse: the largest key first, equal keys in reverse child order. Forward, every child not at
+// the front sits at its first entry after the front's in merge order; backward, at its last entry
+// before it. A change of direction repositions the other children so (LevelDB's MergingIterator),
+// and the heap is rebuilt in the new order; moves in one direction cost what they did before.
 class MergingIterator final : public Iterator {
  public:
   explicit MergingIterator(std::vector<std::unique_ptr<Iterator>> children)
@@ -17,28 +22,36 @@ class MergingIterator final : public Iterator {
 
   void seek_to_first() override {
     for (auto& child : children_) child->seek_to_first();
-    rebuild_heap();
+    rebuild_heap<After>();
+  }
+
+  void seek_to_last() override {
+    for (auto& child : children_) child->seek_to_last();
+    rebuild_heap<Before>();
   }
 
   void seek(std::string_view target) override {
     for (auto& child : children_) child->seek(target);
-    rebuild_heap();
+    rebuild_heap<After>();
+  }
+
+  void seek_for_prev(std::string_view target) override {
+    for (auto& child : children_) child->seek_for_prev(target);
+    rebuild_heap<Before>();
   }
 
   // The child at the front moves on; only it can have left its place, so it sinks from the
   // root (one sift, not a pop and a push).
   void next() override {
     CAIRN_ASSERT(valid());
-    Iterator* child = children_[heap_.front().child].get();
-    child->next();
-    if (child->valid()) {
-      heap_.front().key = child->key();
-      sift_down_from_root();
-    } else {
-      status_ = child->status();
-      std::pop_heap(heap_.begin(), heap_.end(), After());
-      heap_.pop_back();
-    }
+    if (!forward_) turn_forward();
+    step_front<After>([](Iterator& child) { child.next(); });
+  }
+
+  void prev() override {
+    CAIRN_ASSERT(valid());
+    if (forward_) turn_backward();
+    step_front<Before>([](Iterator& child) { child.prev(); });
   }
 
   std::string_view key() const override {
@@ -55,23 +68,78 @@ class MergingIterator final : public Iterator {
 
  private:
   // A valid child and its current key, kept here so that comparisons make no virtual calls. The
-  // key stays valid until the child moves, and only next() moves it, refreshing the key.
+  // key stays valid until the child moves, and every move of a child refreshes its key.
   struct HeapEntry {
     std::string_view key;
     size_t child;
   };
 
-  // Heap order: the smallest key (ties: the lowest child index) at the front. std heaps keep the
-  // largest element first, so the comparison says whether a should come after b.
+  // Forward heap order: the smallest key (ties: the lowest child index) at the front. std heaps
+  // keep the largest element first, so the comparison says whether a should come after b.
   struct After {
+    static constexpr bool kForward = true;
     bool operator()(const HeapEntry& a, const HeapEntry& b) const {
       const int order = compare_internal_keys(a.key, b.key);
       return order != 0 ? order > 0 : a.child > b.child;
     }
   };
+  // Backward heap order, the mirror: the largest key (ties: the highest child index) at the front.
+  struct Before {
+    static constexpr bool kForward = false;
+    bool operator()(const HeapEntry& a, const HeapEntry& b) const {
+      const int order = compare_internal_keys(a.key, b.key);
+      return order != 0 ? order < 0 : a.child < b.child;
+    }
+  };
 
+  // Moves the front child one step with `move` and restores heap order `Order`.
+  template <typename Order, typename Move>
+  void step_front(Move move) {
+    Iterator* child = children_[heap_.front().child].get();
+    move(*child);
+    if (child->valid()) {
+      heap_.front().key = child->key();
+      sift_down_from_root<Order>();
+    } else {
+      status_ = child->status();
+      std::pop_heap(heap_.begin(), heap_.end(), Order());
+      heap_.pop_back();
+    }
+  }
+
+  // From backward to forward at the front's entry (K, c): a child i < c moves to its first key
+  // > K, a child i > c to its first key >= K — its first entry after (K, c) in merge order.
+  void turn_forward() {
+    const HeapEntry front = heap_.front();
+    for (size_t i = 0; i < children_.size(); i++) {
+      if (i == front.child) continue;
+      Iterator& child = *children_[i];
+      child.seek(front.key);
+      if (i < front.child && child.valid() && compare_internal_keys(child.key(), front.key) == 0) {
+        child.next();
+      }
+    }
+    rebuild_heap<After>();
+  }
+
+  // From forward to backward at (K, c): a child i < c moves to its last key <= K, a child i > c
+  // to its last key < K — its last entry before (K, c) in merge order.
+  void turn_backward() {
+    const HeapEntry front = heap_.front();
+    for (size_t i = 0; i < children_.size(); i++) {
+      if (i == front.child) continue;
+      Iterator& child = *children_[i];
+      child.seek_for_prev(front.key);
+      if (i > front.child && child.valid() && compare_internal_keys(child.key(), front.key) == 0) {
+        child.prev();
+      }
+    }
+    rebuild_heap<Before>();
+  }
+
+  template <typename Order>
   void sift_down_from_root() {
-    const After after;
+    const Order after;
     size_t parent = 0;
     while (true) {
       const size_t left = 2 * parent + 1;
@@ -84,7 +152,9 @@ class MergingIterator final : public Iterator {
     }
   }
 
+  template <typename Order>
   void rebuild_heap() {
+    forward_ = Order::kForward;
     heap_.clear();
     status_ = Status::ok();
     for (size_t i = 0; i < children_.size(); i++) {
@@ -94,11 +164,12 @@ class MergingIterator final : public Iterator {
         status_ = children_[i]->status();
       }
     }
-    std::make_heap(heap_.begin(), heap_.end(), After());
+    std::make_heap(heap_.begin(), heap_.end(), Order());
   }
 
   std::vector<std::unique_ptr<Iterator>> children_;
-  std::vector<HeapEntry> heap_;  // the valid children
+  std::vector<HeapEntry> heap_;  // the valid children, in the order of the current direction
+  bool forward_ = true;          // which order heap_ is in, and which way the children look
   Status status_;
 };
 

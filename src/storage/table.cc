@@ -8,6 +8,8 @@
 namespace cairn {
 
 // A two-level cursor: a position in the index picks a data block, a block cursor walks it.
+// Going backwards mirrors going forwards: past the start of a block, the cursor moves to the
+// last entry of the block before it (through the block cache, as any block read).
 // Invariant: data_ holds a cursor only while position_ < the block count and data_ walks the
 // block at position_.
 class Table::TableIterator final : public Iterator {
@@ -22,6 +24,17 @@ class Table::TableIterator final : public Iterator {
     if (data_.has_value()) data_->seek_to_first();
     skip_exhausted_blocks();
   }
+  void seek_to_last() override {
+    if (!status_.is_ok()) return;
+    if (table_.index_.block_count() == 0) {
+      data_.reset();
+      return;
+    }
+    position_ = table_.index_.block_count() - 1;
+    load_data_block();
+    if (data_.has_value()) data_->seek_to_last();
+    skip_exhausted_blocks_backward();
+  }
   // The index key of a block is its last key, so the first block whose index key is >= target
   // holds the first entry >= target.
   void seek(std::string_view target) override {
@@ -31,10 +44,29 @@ class Table::TableIterator final : public Iterator {
     if (data_.has_value()) data_->seek(target);
     skip_exhausted_blocks();
   }
+  // The last entry <= target is in the block seek() would pick (every entry of the blocks before
+  // it is < target), or, when that block starts after target, the block before it. No such block
+  // means every entry is < target.
+  void seek_for_prev(std::string_view target) override {
+    if (!status_.is_ok()) return;
+    position_ = table_.index_.find(target);
+    if (position_ >= table_.index_.block_count()) {
+      seek_to_last();
+      return;
+    }
+    load_data_block();
+    if (data_.has_value()) data_->seek_for_prev(target);
+    skip_exhausted_blocks_backward();
+  }
   void next() override {
     CAIRN_ASSERT(valid());
     data_->next();
     skip_exhausted_blocks();
+  }
+  void prev() override {
+    CAIRN_ASSERT(valid());
+    data_->prev();
+    skip_exhausted_blocks_backward();
   }
   std::string_view key() const override {
     CAIRN_ASSERT(valid());
@@ -52,6 +84,9 @@ class Table::TableIterator final : public Iterator {
   void load_data_block();
   // Moves past the ends of data blocks into the next non-empty block.
   void skip_exhausted_blocks();
+  // Moves back past the starts of data blocks into the last entry of the previous non-empty block;
+  // before the first block the iterator is invalid.
+  void skip_exhausted_blocks_backward();
   void fail(Status status);
 
   const Table& table_;
@@ -95,6 +130,22 @@ void Table::TableIterator::skip_exhausted_blocks() {
     position_++;
     load_data_block();
     if (data_.has_value()) data_->seek_to_first();
+  }
+}
+
+void Table::TableIterator::skip_exhausted_blocks_backward() {
+  while (status_.is_ok() && data_.has_value() && !data_->valid()) {
+    if (!data_->status().is_ok()) {
+      fail(data_->status());
+      return;
+    }
+    if (position_ == 0) {
+      data_.reset();  // before the first entry; the block stays held for a seek back into it
+      return;
+    }
+    position_--;
+    load_data_block();
+    if (data_.has_value()) data_->seek_to_last();
   }
 }
 

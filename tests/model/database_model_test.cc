@@ -1,8 +1,10 @@
-// Model-based test of the storage engine: random puts, removes, batches, gets, scans, seeks,
-// snapshots, flushes and reopens against a std::map, on the in-memory FaultEnv with an inline
-// scheduler so every seed replays exactly. A failure prints the seed (CAIRN_TEST_SEED=N replays).
+// Model-based test of the storage engine: random puts, removes, batches, gets, scans and seeks
+// (both directions), snapshots, flushes and reopens against a std::map, on the in-memory FaultEnv
+// with an inline scheduler so every seed replays exactly. A failure prints the seed
+// (CAIRN_TEST_SEED=N replays).
 #include <gtest/gtest.h>
 
+#include <iterator>
 #include <map>
 #include <memory>
 #include <optional>
@@ -181,6 +183,24 @@ class DatabaseModelRun {
       ASSERT_FALSE(iterator->valid()) << "seek " << target;
     }
     ASSERT_TRUE(iterator->status().is_ok());
+    check_seek_for_prev(target, expected, *iterator);
+  }
+
+  // Seeks backward with the same iterator (after its forward steps) and compares the previous
+  // few entries with the model.
+  void check_seek_for_prev(const std::string& target, const Model& expected, Iterator& iterator) {
+    iterator.seek_for_prev(target);
+    auto it = std::make_reverse_iterator(expected.upper_bound(target));
+    for (int i = 0; i < 10 && it != expected.rend(); i++, ++it, iterator.prev()) {
+      ASSERT_TRUE(iterator.valid())
+          << "seek_for_prev " << target << ": ended early, " << iterator.status().to_string();
+      ASSERT_EQ(iterator.key(), it->first) << "seek_for_prev " << target;
+      ASSERT_EQ(iterator.value(), it->second) << "seek_for_prev " << target;
+    }
+    if (it == expected.rend()) {
+      ASSERT_FALSE(iterator.valid()) << "seek_for_prev " << target;
+    }
+    ASSERT_TRUE(iterator.status().is_ok());
   }
 
   void check_full_scan(const Model& expected, const Snapshot* snapshot) {
@@ -195,6 +215,15 @@ class DatabaseModelRun {
     }
     ASSERT_TRUE(iterator->status().is_ok()) << iterator->status().to_string();
     ASSERT_EQ(it, expected.end()) << "missing key " << it->first;
+    // And backward, with the same iterator.
+    auto back = expected.rbegin();
+    for (iterator->seek_to_last(); iterator->valid(); iterator->prev(), ++back) {
+      ASSERT_NE(back, expected.rend()) << "extra key " << iterator->key() << " backward";
+      ASSERT_EQ(iterator->key(), back->first);
+      ASSERT_EQ(iterator->value(), back->second);
+    }
+    ASSERT_TRUE(iterator->status().is_ok()) << iterator->status().to_string();
+    ASSERT_EQ(back, expected.rend()) << "missing key " << back->first << " backward";
   }
 
   // Mostly a small key space (so keys are overwritten and removed), sometimes arbitrary bytes.

@@ -1,5 +1,6 @@
 // Proves the SSTable block format: BlockBuilder and Block round-trip entries in internal-key order,
-// seeks land where a sorted model says, and malformed contents give Corruption, never a crash.
+// seeks (both ways) and walks in both directions land where a sorted model says, and malformed
+// contents give Corruption, never a crash.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -13,6 +14,8 @@
 #include "storage/block.h"
 #include "storage/block_builder.h"
 #include "storage/internal_key.h"
+#include "support/iterator_walk.h"
+#include "support/test_seeds.h"
 
 namespace cairn {
 namespace {
@@ -130,6 +133,62 @@ TEST_P(BlockRoundTripTest, SeekBetweenKeysLandsOnTheNextEntry) {
 
 INSTANTIATE_TEST_SUITE_P(RestartIntervals, BlockRoundTripTest, ::testing::Values(1, 2, 16));
 
+// Backward moves, per restart interval (1: every key whole; 4 and 16: prev decodes forward from a
+// restart point).
+class BlockReverseTest : public ::testing::TestWithParam<int> {};
+
+// A seek target near the entries of make_entries(user_key_count): a stored or absent user key
+// (odd numbers), at a sequence among, between or beyond the stored versions, of any type.
+std::string random_block_target(std::mt19937_64& random, int user_key_count) {
+  char user_key[32];
+  std::snprintf(user_key, sizeof(user_key), "user/%08d",
+                static_cast<int>(random() % (2 * static_cast<uint64_t>(user_key_count) + 2)));
+  const SequenceNumber sequences[] = {0, 1, 800, 850, 900, 950, 1000, 1001, kSequenceNumberMax};
+  return make_internal_key(user_key, sequences[random() % std::size(sequences)],
+                           static_cast<ValueType>(random() % 3));
+}
+
+// Proves seek_to_last then prev visits every entry of a block in reverse, and random walks mixing
+// next, prev, seek, seek_for_prev, seek_to_first and seek_to_last match the model at every step,
+// over blocks of 0 to 300 entries.
+TEST_P(BlockReverseTest, WalksBothWaysMatchTheModel) {
+  for (const uint64_t seed : test::test_seeds(100, 40, 400)) {
+    SCOPED_TRACE("seed " + std::to_string(seed) + " (CAIRN_TEST_SEED=" + std::to_string(seed) +
+                 " replays it)");
+    std::mt19937_64 random(seed);
+    const int user_key_count = static_cast<int>(random() % 150);
+    const Entries entries = make_entries(user_key_count, seed);
+    const auto block = parse_or_die(build_block(entries, GetParam()));
+    const auto iterator = block->new_iterator();
+    test::IteratorModelWalk walk(*iterator, entries, &compare_internal_keys);
+    walk.check_backward_scan();
+    walk.run(random, 400, [&] { return random_block_target(random, user_key_count); });
+    if (::testing::Test::HasFatalFailure()) return;
+  }
+}
+
+// Proves seek_for_prev to every stored key lands exactly on it, and prev from every entry lands on
+// the entry before it.
+TEST_P(BlockReverseTest, SeekForPrevToEveryKeyLandsOnIt) {
+  const Entries entries = make_entries(500, 23);
+  const auto block = parse_or_die(build_block(entries, GetParam()));
+  const auto iterator = block->new_iterator();
+  for (size_t i = 0; i < entries.size(); i++) {
+    iterator->seek_for_prev(entries[i].first);
+    ASSERT_TRUE(iterator->valid());
+    EXPECT_EQ(iterator->key(), entries[i].first);
+    EXPECT_EQ(iterator->value(), entries[i].second);
+    iterator->prev();
+    ASSERT_EQ(iterator->valid(), i > 0);
+    if (i > 0) {
+      EXPECT_EQ(iterator->key(), entries[i - 1].first);
+    }
+  }
+  EXPECT_TRUE(iterator->status().is_ok());
+}
+
+INSTANTIATE_TEST_SUITE_P(RestartIntervals, BlockReverseTest, ::testing::Values(1, 4, 16));
+
 // Proves an empty block is well formed: it parses, and its iterator is invalid with status OK.
 TEST(BlockTest, EmptyBlockHasNoEntries) {
   BlockBuilder builder(16);
@@ -139,6 +198,10 @@ TEST(BlockTest, EmptyBlockHasNoEntries) {
   iterator->seek_to_first();
   EXPECT_FALSE(iterator->valid());
   iterator->seek(make_internal_key("a", 1, ValueType::kValue));
+  EXPECT_FALSE(iterator->valid());
+  iterator->seek_to_last();
+  EXPECT_FALSE(iterator->valid());
+  iterator->seek_for_prev(make_internal_key("a", 1, ValueType::kValue));
   EXPECT_FALSE(iterator->valid());
   EXPECT_TRUE(iterator->status().is_ok());
 }
@@ -207,7 +270,8 @@ TEST(BlockTest, MalformedRestartArrayIsCorruption) {
 }
 
 // Proves random damage to a block never crashes or reads out of bounds (run under ASan): parse,
-// scan and seek end with OK or Corruption naming the file, and an iterator's error is final.
+// scans both ways and seeks end with OK or Corruption naming the file, and an iterator's error
+// is final.
 TEST(BlockTest, DamagedContentsGiveCorruptionNotCrash) {
   const Entries entries = make_entries(60, 9);
   const std::string good = build_block(entries, 3);
@@ -227,6 +291,12 @@ TEST(BlockTest, DamagedContentsGiveCorruptionNotCrash) {
     }
     const auto iterator = (*block)->new_iterator();
     scan(iterator.get(), entries.size() * 4);
+    size_t steps = 0;
+    for (iterator->seek_to_last(); iterator->valid() && steps <= entries.size() * 4; steps++) {
+      iterator->prev();
+    }
+    iterator->seek_for_prev(entries[random() % entries.size()].first);
+    if (iterator->valid()) iterator->prev();
     iterator->seek(entries[random() % entries.size()].first);
     const Status status = iterator->status();
     ASSERT_TRUE(status.is_ok() || status.is_corruption()) << status.to_string();

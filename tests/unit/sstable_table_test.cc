@@ -1,7 +1,7 @@
 // Proves the SSTable writer and reader: tables round-trip against a sorted model across block,
-// restart, filter, compression and block cache settings, and every kind of damage (flipped bytes,
-// truncation, bad magic, absurd handles) gives a Corruption status naming the file, never wrong
-// data or a crash.
+// restart, filter, compression and block cache settings, in both directions, and every kind of
+// damage (flipped bytes, truncation, bad magic, absurd handles) gives a Corruption status naming
+// the file, never wrong data or a crash.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -20,7 +20,9 @@
 #include "storage/table.h"
 #include "storage/table_builder.h"
 #include "storage/table_format.h"
+#include "support/iterator_walk.h"
 #include "support/string_file.h"
+#include "support/test_seeds.h"
 
 namespace cairn {
 namespace {
@@ -85,6 +87,16 @@ Entries scan(Iterator* iterator, size_t entry_count_max) {
   Entries result;
   for (iterator->seek_to_first(); iterator->valid() && result.size() <= entry_count_max;
        iterator->next()) {
+    result.emplace_back(iterator->key(), iterator->value());
+  }
+  return result;
+}
+
+// A full scan from the last entry back, bounded as scan() is.
+Entries scan_backward(Iterator* iterator, size_t entry_count_max) {
+  Entries result;
+  for (iterator->seek_to_last(); iterator->valid() && result.size() <= entry_count_max;
+       iterator->prev()) {
     result.emplace_back(iterator->key(), iterator->value());
   }
   return result;
@@ -216,6 +228,31 @@ TEST_P(TableRoundTripTest, FindAbsentKeysIsNulloptOrNextEntry) {
   }
 }
 
+// A seek target near make_entries(user_key_count)'s entries: one of them exactly, or a stored or
+// absent user key at a random sequence and type.
+std::string random_table_target(std::mt19937_64& random, const Entries& entries,
+                                int user_key_count) {
+  if (!entries.empty() && random() % 3 == 0) return entries[random() % entries.size()].first;
+  const int user_key = static_cast<int>(random() % (2 * static_cast<uint64_t>(user_key_count) + 2));
+  const SequenceNumber sequence = random() % 2 == 0 ? random() % 1000200 : kSequenceNumberMax;
+  return make_internal_key(user_key_for(user_key), sequence, static_cast<ValueType>(random() % 3));
+}
+
+// Proves seek_to_last then prev visits every entry in reverse across all data blocks, and random
+// walks mixing both directions and both kinds of seek match the model at every step (with a
+// block cache too small to hold the table, blocks are read again on the way back).
+TEST_P(TableRoundTripTest, WalksBothWaysMatchModel) {
+  const auto iterator = table_->new_iterator();
+  test::IteratorModelWalk walk(*iterator, entries_, &compare_internal_keys);
+  walk.check_backward_scan();
+  for (const uint64_t seed : test::test_seeds(200, 3, 30)) {
+    SCOPED_TRACE("seed " + std::to_string(seed));
+    std::mt19937_64 random(seed);
+    walk.run(random, 3000, [&] { return random_table_target(random, entries_, 2000); });
+    if (::testing::Test::HasFatalFailure()) return;
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(
     Configs, TableRoundTripTest,
     ::testing::Values(TableConfig{4096, 16, 10, CompressionType::kNone, 0},
@@ -233,6 +270,30 @@ INSTANTIATE_TEST_SUITE_P(
              std::string(compression_type_name(config.compression)) + "_cache" +
              std::to_string(config.block_cache_bytes);
     });
+
+// Proves backward moves on random small tables — none, one or many blocks, any restart interval,
+// with and without a block cache — match the model at every step of random walks.
+TEST(TableTest, RandomTablesWalkBothWays) {
+  for (const uint64_t seed : test::test_seeds(300, 40, 400)) {
+    SCOPED_TRACE("seed " + std::to_string(seed) + " (CAIRN_TEST_SEED=" + std::to_string(seed) +
+                 " replays it)");
+    std::mt19937_64 random(seed);
+    TableOptions options;
+    options.block_size_bytes = 64 + random() % 1024;
+    options.block_restart_interval = 1 + static_cast<int>(random() % 16);
+    options.compression = random() % 2 == 0 ? CompressionType::kNone : CompressionType::kLz4;
+    if (random() % 2 == 0) options.block_cache = std::make_shared<BlockCache>(4096);
+    const int user_key_count = static_cast<int>(random() % 200);
+    const Entries entries = make_entries(user_key_count, seed);
+    Result<std::shared_ptr<Table>> table = open_table(options, build_table(options, entries));
+    ASSERT_TRUE(table.is_ok()) << table.status().to_string();
+    const auto iterator = (*table)->new_iterator();
+    test::IteratorModelWalk walk(*iterator, entries, &compare_internal_keys);
+    walk.check_backward_scan();
+    walk.run(random, 500, [&] { return random_table_target(random, entries, user_key_count); });
+    if (::testing::Test::HasFatalFailure()) return;
+  }
+}
 
 // Proves that reading a table twice through a block cache gives the same answers, serves the
 // second pass from the cache when everything fits, and keeps the cache within its capacity when
@@ -380,8 +441,8 @@ SmallTable make_small_table(CompressionType compression = CompressionType::kNone
   return table;
 }
 
-// Opens, scans and looks up through damaged `contents`; fails the test on wrong data or a status
-// other than a Corruption naming the file, and returns whether the damage was detected.
+// Opens, scans both ways and looks up through damaged `contents`; fails the test on wrong data or a
+// status other than a Corruption naming the file, and returns whether the damage was detected.
 bool read_detects_damage(const SmallTable& table, std::string contents) {
   auto opened = open_table(table.options, std::move(contents));
   if (!opened.is_ok()) {
@@ -399,6 +460,18 @@ bool read_detects_damage(const SmallTable& table, std::string contents) {
     EXPECT_TRUE(iterator->status().is_corruption() && names_file(iterator->status()));
     EXPECT_LE(scanned.size(), table.entries.size());
     EXPECT_TRUE(std::equal(scanned.begin(), scanned.end(), table.entries.begin()));
+  }
+  const auto backward = (*opened)->new_iterator();
+  const Entries scanned_backward = scan_backward(backward.get(), table.entries.size());
+  if (backward->status().is_ok()) {
+    EXPECT_TRUE(std::equal(scanned_backward.begin(), scanned_backward.end(), table.entries.rbegin(),
+                           table.entries.rend()));
+  } else {
+    detected = true;
+    EXPECT_TRUE(backward->status().is_corruption() && names_file(backward->status()));
+    EXPECT_LE(scanned_backward.size(), table.entries.size());
+    EXPECT_TRUE(
+        std::equal(scanned_backward.begin(), scanned_backward.end(), table.entries.rbegin()));
   }
   for (size_t i = 0; i < table.entries.size(); i += 3) {
     const auto& [key, value] = table.entries[i];
