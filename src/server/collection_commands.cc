@@ -1,5 +1,7 @@
 #include "server/collection_commands.h"
 
+#include <limits>
+#include <string>
 #include <utility>
 
 #include "common/assert.h"
@@ -32,6 +34,50 @@ Result<bool> element_exists(Keyspace& keyspace, const CollectionWrite& write,
                          keyspace.read_element(write.collection->element_key(element), nullptr,
                                                true));
   return value.has_value();
+}
+
+void scan_collection(CommandContext& context, RecordType type, bool with_values) {
+  const std::optional<uint64_t> cursor = parse_scan_cursor(context.reply, context.argv[2]);
+  if (!cursor.has_value()) return;
+  Keyspace& keyspace = keyspace_of(context);
+  const KeyspaceSnapshot snapshot(keyspace);
+  Result<FoundCollection> found = find_collection_at(keyspace, context.argv[1], type, snapshot);
+  if (!collection_usable(context, found)) return;
+  ElementScanPage page;
+  if (found->collection.has_value()) {
+    const std::optional<ScanOptions> options = parse_scan_options(context, 3, false);
+    if (!options.has_value()) return;
+    Result<ElementScanPage> scanned = scan_elements(keyspace, *found->collection, snapshot,
+                                                    *cursor, options->pattern, options->count);
+    if (!scanned.is_ok()) return reply_status(context.reply, scanned.status());
+    page = std::move(scanned).value();
+  }
+  context.reply.array_header(2);
+  context.reply.bulk_string(std::to_string(page.cursor));
+  context.reply.array_header(page.elements.size() * (with_values ? 2 : 1));
+  for (const auto& [element, value] : page.elements) {
+    context.reply.bulk_string(element);
+    if (with_values) context.reply.bulk_string(value);
+  }
+}
+
+std::optional<RandomCount> parse_random_count(CommandContext& context, std::string_view text) {
+  const std::optional<int64_t> count = parse_integer_argument(context.reply, text);
+  if (!count.has_value()) return std::nullopt;
+  constexpr int64_t kLongMax = std::numeric_limits<int64_t>::max();
+  if (*count < -kLongMax) {
+    context.reply.error("ERR value is out of range, value must between " +
+                        std::to_string(-kLongMax) + " and " + std::to_string(kLongMax));
+    return std::nullopt;
+  }
+  RandomCount parsed;
+  parsed.distinct = *count >= 0;
+  parsed.wanted = static_cast<uint64_t>(parsed.distinct ? *count : -*count);
+  if (!parsed.distinct && parsed.wanted > kRandomDrawsMax) {
+    context.reply.error("ERR value is out of range");
+    return std::nullopt;
+  }
+  return parsed;
 }
 
 bool commit_collection(CommandContext& context, KeyspaceWrite& batch, const CollectionWrite& write) {

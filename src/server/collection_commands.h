@@ -30,6 +30,22 @@ bool open_collection_for_write(CommandContext& context, std::string_view key, Re
 // cache keeps the entry the write then updates). REQUIRES: write.collection set.
 Result<bool> element_exists(Keyspace& keyspace, const CollectionWrite& write,
                             std::string_view element);
+// HSCAN / SSCAN (ZSCAN) key cursor [MATCH pattern] [COUNT count] over a `type` collection:
+// replies [cursor, [element (value if `with_values`) ...]]. As Redis, the options are parsed
+// only when the key exists.
+void scan_collection(CommandContext& context, RecordType type, bool with_values);
+
+// The count argument of HRANDFIELD / SRANDMEMBER (ZRANDMEMBER): negative draws with repeats.
+// Negative counts draw at most kRandomDrawsMax (held in memory before the reply is written).
+constexpr uint64_t kRandomDrawsMax = uint64_t{1} << 24;
+struct RandomCount {
+  bool distinct = true;  // a count >= 0: different elements
+  uint64_t wanted = 1;   // |count|
+};
+// Parses it as Redis does (an integer within [-LONG_MAX, LONG_MAX]); replies the error and
+// returns nullopt otherwise.
+std::optional<RandomCount> parse_random_count(CommandContext& context, std::string_view text);
+
 // Adds the collection's record to `batch` (removing the key if it has no elements left) and
 // commits; replies the error and returns false on failure.
 bool commit_collection(CommandContext& context, KeyspaceWrite& batch, const CollectionWrite& write);

@@ -19,16 +19,6 @@ namespace {
 
 constexpr RecordType kHash = RecordType::kHash;
 
-// HRANDFIELD with a negative count draws this many fields at most: the draws are held in memory
-// before the reply is written.
-constexpr uint64_t kRandomDrawsMax = uint64_t{1} << 24;
-
-// Opens `key`'s hash for a write (collection_commands.h).
-bool open_for_write(CommandContext& context, std::string_view key, bool create,
-                    CollectionWrite* write) {
-  return open_collection_for_write(context, key, kHash, create, write);
-}
-
 // HSET key field value [field value ...] (replies the fields added) and HMSET (replies OK).
 void hset_generic(CommandContext& context, std::string_view name) {
   if (context.argv.size() % 2 != 0) return reply_wrong_arity(context, name);
@@ -40,7 +30,7 @@ void hset_generic(CommandContext& context, std::string_view name) {
   Keyspace& keyspace = keyspace_of(context);
   KeyLockGuard guard = keyspace.lock_key(key);
   CollectionWrite write;
-  if (!open_for_write(context, key, true, &write)) return;
+  if (!open_collection_for_write(context, key, kHash, true, &write)) return;
   KeyspaceWrite batch(keyspace);
   std::unordered_set<std::string_view> added;  // a field named twice is added once
   for (size_t i = 2; i < context.argv.size(); i += 2) {
@@ -68,7 +58,7 @@ void hsetnx_command(CommandContext& context) {
   Keyspace& keyspace = keyspace_of(context);
   KeyLockGuard guard = keyspace.lock_key(key);
   CollectionWrite write;
-  if (!open_for_write(context, key, true, &write)) return;
+  if (!open_collection_for_write(context, key, kHash, true, &write)) return;
   Result<bool> exists = element_exists(keyspace, write, field);
   if (!exists.is_ok()) return reply_status(context.reply, exists.status());
   if (*exists) return context.reply.integer(0);
@@ -84,7 +74,7 @@ void hdel_command(CommandContext& context) {
   Keyspace& keyspace = keyspace_of(context);
   KeyLockGuard guard = keyspace.lock_key(key);
   CollectionWrite write;
-  if (!open_for_write(context, key, false, &write)) return;
+  if (!open_collection_for_write(context, key, kHash, false, &write)) return;
   if (!write.collection.has_value()) return context.reply.integer(0);
   KeyspaceWrite batch(keyspace);
   std::unordered_set<std::string_view> removed;
@@ -216,7 +206,7 @@ void increment_field(CommandContext& context, IncrementReply reply, Compute&& co
   Keyspace& keyspace = keyspace_of(context);
   KeyLockGuard guard = keyspace.lock_key(key);
   CollectionWrite write;
-  if (!open_for_write(context, key, true, &write)) return;
+  if (!open_collection_for_write(context, key, kHash, true, &write)) return;
   std::optional<std::string> old;
   if (write.found.collection.has_value()) {
     Result<std::optional<std::string>> read =
@@ -292,29 +282,23 @@ void hincrbyfloat_command(CommandContext& context) {
 // HRANDFIELD key [count [WITHVALUES]]
 void hrandfield_command(CommandContext& context) {
   const bool has_count = context.argv.size() >= 3;
-  int64_t count = 1;
+  RandomCount count;
   bool with_values = false;
   if (has_count) {
-    const std::optional<int64_t> parsed = parse_integer_argument(context.reply, context.argv[2]);
+    const std::optional<RandomCount> parsed = parse_random_count(context, context.argv[2]);
     if (!parsed.has_value()) return;
-    constexpr int64_t kLongMax = std::numeric_limits<int64_t>::max();
-    if (*parsed < -kLongMax) {
-      return context.reply.error("ERR value is out of range, value must between " +
-                                 std::to_string(-kLongMax) + " and " + std::to_string(kLongMax));
-    }
     count = *parsed;
     if (context.argv.size() > 4 ||
         (context.argv.size() == 4 && !equals_ignore_case(context.argv[3], "withvalues"))) {
       return context.reply.error(kSyntaxError);
     }
     with_values = context.argv.size() == 4;
-    if (with_values && (count < -kLongMax / 2 || count > kLongMax / 2)) {
+    // Redis bounds a count WITHVALUES to half the range (its reply has two entries per draw).
+    constexpr auto kWithValuesMax = static_cast<uint64_t>(std::numeric_limits<int64_t>::max() / 2);
+    if (with_values && count.wanted > kWithValuesMax) {
       return context.reply.error("ERR value is out of range");
     }
   }
-  const bool distinct = count >= 0;
-  const uint64_t wanted = distinct ? static_cast<uint64_t>(count) : static_cast<uint64_t>(-count);
-  if (!distinct && wanted > kRandomDrawsMax) return context.reply.error("ERR value is out of range");
   Keyspace& keyspace = keyspace_of(context);
   const KeyspaceSnapshot snapshot(keyspace);
   Result<FoundCollection> found = find_collection_at(keyspace, context.argv[1], kHash, snapshot);
@@ -323,9 +307,9 @@ void hrandfield_command(CommandContext& context) {
     if (has_count) return context.reply.array_header(0);
     return context.reply.null();
   }
-  if (wanted == 0) return context.reply.array_header(0);
+  if (count.wanted == 0) return context.reply.array_header(0);
   Result<ElementValues> picked =
-      random_elements(keyspace, *found->collection, snapshot, wanted, distinct);
+      random_elements(keyspace, *found->collection, snapshot, count.wanted, count.distinct);
   if (!picked.is_ok()) return reply_status(context.reply, picked.status());
   if (!has_count) return context.reply.bulk_string(picked->front().first);
   const bool pairs = with_values && context.reply.version() == RespVersion::kResp3;
@@ -338,31 +322,7 @@ void hrandfield_command(CommandContext& context) {
 }
 
 // HSCAN key cursor [MATCH pattern] [COUNT count]
-void hscan_command(CommandContext& context) {
-  const std::optional<uint64_t> cursor = parse_scan_cursor(context.reply, context.argv[2]);
-  if (!cursor.has_value()) return;
-  Keyspace& keyspace = keyspace_of(context);
-  const KeyspaceSnapshot snapshot(keyspace);
-  Result<FoundCollection> found = find_collection_at(keyspace, context.argv[1], kHash, snapshot);
-  if (!collection_usable(context, found)) return;
-  ElementScanPage page;
-  if (found->collection.has_value()) {
-    // Redis parses the options only for a key that exists.
-    const std::optional<ScanOptions> options = parse_scan_options(context, 3, false);
-    if (!options.has_value()) return;
-    Result<ElementScanPage> scanned = scan_elements(keyspace, *found->collection, snapshot,
-                                                    *cursor, options->pattern, options->count);
-    if (!scanned.is_ok()) return reply_status(context.reply, scanned.status());
-    page = std::move(scanned).value();
-  }
-  context.reply.array_header(2);
-  context.reply.bulk_string(std::to_string(page.cursor));
-  context.reply.array_header(page.elements.size() * 2);
-  for (const auto& [field, value] : page.elements) {
-    context.reply.bulk_string(field);
-    context.reply.bulk_string(value);
-  }
-}
+void hscan_command(CommandContext& context) { scan_collection(context, kHash, true); }
 
 constexpr uint32_t kWrite = kCommandWrite;
 constexpr uint32_t kWriteGrows = kCommandWrite | kCommandDenyOom | kCommandFast;

@@ -353,17 +353,17 @@ void llen_command(CommandContext& context) {
       found->collection.has_value() ? static_cast<int64_t>(found->collection->meta().count) : 0);
 }
 
+// LINDEX: the record, then the one element (no snapshot, as HGET).
 void lindex_command(CommandContext& context) {
   Keyspace& keyspace = keyspace_of(context);
-  const KeyspaceSnapshot snapshot(keyspace);
-  Result<FoundCollection> found = find_collection_at(keyspace, context.argv[1], kList, snapshot);
+  Result<FoundCollection> found = find_collection(keyspace, context.argv[1], kList, false);
   if (!collection_usable(context, found)) return;
   if (!found->collection.has_value()) return context.reply.null();
   const std::optional<int64_t> index = parse_integer_argument(context.reply, context.argv[2]);
   if (!index.has_value()) return;
   const std::optional<uint64_t> offset = resolve_index(*index, found->collection->meta().count);
   if (!offset.has_value()) return context.reply.null();
-  Result<std::string> value = read_at(keyspace, *found->collection, *offset, &snapshot);
+  Result<std::string> value = read_at(keyspace, *found->collection, *offset, nullptr);
   if (!value.is_ok()) return reply_status(context.reply, value.status());
   context.reply.bulk_string(*value);
 }

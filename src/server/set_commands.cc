@@ -22,10 +22,6 @@ namespace {
 
 constexpr RecordType kSet = RecordType::kSet;
 
-// SRANDMEMBER with a negative count draws this many members at most: the draws are held in
-// memory before the reply is written.
-constexpr uint64_t kRandomDrawsMax = uint64_t{1} << 24;
-
 // Replies `members` as a set (RESP3 "~"; RESP2 an array).
 template <typename Members>
 void reply_set(CommandContext& context, const Members& members) {
@@ -394,20 +390,12 @@ void spop_command(CommandContext& context) {
 void srandmember_command(CommandContext& context) {
   if (context.argv.size() > 3) return context.reply.error(kSyntaxError);
   const bool has_count = context.argv.size() == 3;
-  int64_t count = 1;
+  RandomCount count;
   if (has_count) {
-    const std::optional<int64_t> parsed = parse_integer_argument(context.reply, context.argv[2]);
+    const std::optional<RandomCount> parsed = parse_random_count(context, context.argv[2]);
     if (!parsed.has_value()) return;
-    constexpr int64_t kLongMax = std::numeric_limits<int64_t>::max();
-    if (*parsed < -kLongMax) {
-      return context.reply.error("ERR value is out of range, value must between " +
-                                 std::to_string(-kLongMax) + " and " + std::to_string(kLongMax));
-    }
     count = *parsed;
   }
-  const bool distinct = count >= 0;
-  const uint64_t wanted = distinct ? static_cast<uint64_t>(count) : static_cast<uint64_t>(-count);
-  if (!distinct && wanted > kRandomDrawsMax) return context.reply.error("ERR value is out of range");
   Keyspace& keyspace = keyspace_of(context);
   const KeyspaceSnapshot snapshot(keyspace);
   Result<FoundCollection> found = find_collection_at(keyspace, context.argv[1], kSet, snapshot);
@@ -416,9 +404,9 @@ void srandmember_command(CommandContext& context) {
     if (has_count) return context.reply.array_header(0);
     return context.reply.null();
   }
-  if (wanted == 0) return context.reply.array_header(0);
+  if (count.wanted == 0) return context.reply.array_header(0);
   Result<ElementValues> picked =
-      random_elements(keyspace, *found->collection, snapshot, wanted, distinct);
+      random_elements(keyspace, *found->collection, snapshot, count.wanted, count.distinct);
   if (!picked.is_ok()) return reply_status(context.reply, picked.status());
   if (!has_count) return context.reply.bulk_string(picked->front().first);
   context.reply.array_header(picked->size());
@@ -426,28 +414,7 @@ void srandmember_command(CommandContext& context) {
 }
 
 // SSCAN key cursor [MATCH pattern] [COUNT count]
-void sscan_command(CommandContext& context) {
-  const std::optional<uint64_t> cursor = parse_scan_cursor(context.reply, context.argv[2]);
-  if (!cursor.has_value()) return;
-  Keyspace& keyspace = keyspace_of(context);
-  const KeyspaceSnapshot snapshot(keyspace);
-  Result<FoundCollection> found = find_collection_at(keyspace, context.argv[1], kSet, snapshot);
-  if (!collection_usable(context, found)) return;
-  ElementScanPage page;
-  if (found->collection.has_value()) {
-    // Redis parses the options only for a key that exists.
-    const std::optional<ScanOptions> options = parse_scan_options(context, 3, false);
-    if (!options.has_value()) return;
-    Result<ElementScanPage> scanned = scan_elements(keyspace, *found->collection, snapshot,
-                                                    *cursor, options->pattern, options->count);
-    if (!scanned.is_ok()) return reply_status(context.reply, scanned.status());
-    page = std::move(scanned).value();
-  }
-  context.reply.array_header(2);
-  context.reply.bulk_string(std::to_string(page.cursor));
-  context.reply.array_header(page.elements.size());
-  for (const auto& [member, value] : page.elements) context.reply.bulk_string(member);
-}
+void sscan_command(CommandContext& context) { scan_collection(context, kSet, false); }
 
 constexpr uint32_t kWrite = kCommandWrite;
 constexpr uint32_t kWriteGrows = kCommandWrite | kCommandDenyOom;
