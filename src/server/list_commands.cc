@@ -39,19 +39,36 @@ std::string key_at(const Collection& list, uint64_t offset) {
   return list.element_key(encode_list_position(list.meta().list_head + offset));
 }
 
+// Up to this many elements are read by one lookup each rather than by an iterator, whose
+// creation costs more than a few lookups (LPOP, RPOP, LMOVE read one).
+constexpr uint64_t kPointReadsMax = 4;
+
 // The `count` elements from `offset` on, in order, at `snapshot` (or now when null).
 Result<std::vector<std::string>> read_range(Keyspace& keyspace, const Collection& list,
                                             uint64_t offset, uint64_t count,
                                             const KeyspaceSnapshot* snapshot) {
   std::vector<std::string> out;
   out.reserve(static_cast<size_t>(std::min<uint64_t>(count, 1u << 16)));
+  if (count <= kPointReadsMax) {
+    for (uint64_t i = 0; i < count; i++) {
+      CAIRN_ASSIGN_OR_RETURN(std::optional<std::string> value,
+                             keyspace.read_element(key_at(list, offset + i),
+                                                   snapshot != nullptr ? snapshot->get() : nullptr));
+      if (!value.has_value()) return Status::corruption("list element missing at its position");
+      out.push_back(std::move(*value));
+    }
+    return out;
+  }
   ElementIterator it(keyspace, list, snapshot);
   uint64_t position = list.meta().list_head + offset;
-  for (it.seek(encode_list_position(position)); it.valid() && out.size() < count; it.next()) {
+  // No step past the last element read: beyond a list's tail may lie the deletions of a long
+  // run of pops, which a step would walk over.
+  for (it.seek(encode_list_position(position)); it.valid(); it.next()) {
     uint64_t found = 0;
     if (!decode_list_position(it.element(), &found) || found != position) break;
     out.emplace_back(it.value());
     position++;
+    if (out.size() == count) break;
   }
   CAIRN_RETURN_IF_ERROR(it.status());
   if (out.size() != count) return Status::corruption("list element missing at its position");
@@ -409,16 +426,18 @@ Result<std::vector<uint64_t>> find_matches(Keyspace& keyspace, const Collection&
     }
     return matches;
   }
+  if (limit == 0) return matches;
   ElementIterator it(keyspace, list, snapshot);
   uint64_t offset = 0;
-  for (it.seek(encode_list_position(list.meta().list_head)); it.valid() && offset < limit && !done();
-       it.next(), offset++) {
+  // As read_range: no step past the last element it looks at.
+  for (it.seek(encode_list_position(list.meta().list_head)); it.valid(); it.next()) {
     uint64_t position = 0;
     if (!decode_list_position(it.element(), &position) ||
         position != list.meta().list_head + offset) {
       return Status::corruption("list element missing at its position");
     }
     if (it.value() == element) matches.push_back(offset);
+    if (++offset == limit || done()) break;
   }
   CAIRN_RETURN_IF_ERROR(it.status());
   return matches;
