@@ -2,6 +2,7 @@
 
 #include <limits>
 #include <string>
+#include <unordered_set>
 #include <utility>
 
 #include "common/assert.h"
@@ -34,6 +35,30 @@ Result<bool> element_exists(Keyspace& keyspace, const CollectionWrite& write,
                          keyspace.read_element(write.collection->element_key(element), nullptr,
                                                true));
   return value.has_value();
+}
+
+void remove_elements(CommandContext& context, RecordType type) {
+  const std::string_view key = context.argv[1];
+  Keyspace& keyspace = keyspace_of(context);
+  KeyLockGuard guard = keyspace.lock_key(key);
+  CollectionWrite write;
+  if (!open_collection_for_write(context, key, type, false, &write)) return;
+  if (!write.collection.has_value()) return context.reply.integer(0);
+  KeyspaceWrite batch(keyspace);
+  std::unordered_set<std::string_view> removed;  // an element named twice is removed once
+  for (size_t i = 2; i < context.argv.size(); i++) {
+    const std::string_view element = context.argv[i];
+    if (removed.contains(element)) continue;
+    Result<bool> exists = element_exists(keyspace, write, element);
+    if (!exists.is_ok()) return reply_status(context.reply, exists.status());
+    if (!*exists) continue;
+    removed.insert(element);
+    batch.remove_element(write.collection->element_key(element));
+  }
+  if (removed.empty()) return context.reply.integer(0);
+  write.collection->meta().count -= removed.size();
+  if (!commit_collection(context, batch, write)) return;
+  context.reply.integer(static_cast<int64_t>(removed.size()));
 }
 
 void scan_collection(CommandContext& context, RecordType type, bool with_values) {

@@ -30,6 +30,11 @@ bool open_collection_for_write(CommandContext& context, std::string_view key, Re
 // cache keeps the entry the write then updates). REQUIRES: write.collection set.
 Result<bool> element_exists(Keyspace& keyspace, const CollectionWrite& write,
                             std::string_view element);
+// HDEL / SREM (ZREM) key element [element ...]: removes the named elements of the `type`
+// collection at argv[1] in one batch (the key goes with its last element); replies how many
+// were there.
+void remove_elements(CommandContext& context, RecordType type);
+
 // HSCAN / SSCAN (ZSCAN) key cursor [MATCH pattern] [COUNT count] over a `type` collection:
 // replies [cursor, [element (value if `with_values`) ...]]. As Redis, the options are parsed
 // only when the key exists.

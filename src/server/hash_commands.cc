@@ -69,29 +69,7 @@ void hsetnx_command(CommandContext& context) {
   context.reply.integer(1);
 }
 
-void hdel_command(CommandContext& context) {
-  const std::string_view key = context.argv[1];
-  Keyspace& keyspace = keyspace_of(context);
-  KeyLockGuard guard = keyspace.lock_key(key);
-  CollectionWrite write;
-  if (!open_collection_for_write(context, key, kHash, false, &write)) return;
-  if (!write.collection.has_value()) return context.reply.integer(0);
-  KeyspaceWrite batch(keyspace);
-  std::unordered_set<std::string_view> removed;
-  for (size_t i = 2; i < context.argv.size(); i++) {
-    const std::string_view field = context.argv[i];
-    if (removed.contains(field)) continue;
-    Result<bool> exists = element_exists(keyspace, write, field);
-    if (!exists.is_ok()) return reply_status(context.reply, exists.status());
-    if (!*exists) continue;
-    batch.remove_element(write.collection->element_key(field));
-    removed.insert(field);
-  }
-  if (removed.empty()) return context.reply.integer(0);
-  write.collection->meta().count -= removed.size();
-  if (!commit_collection(context, batch, write)) return;
-  context.reply.integer(static_cast<int64_t>(removed.size()));
-}
+void hdel_command(CommandContext& context) { remove_elements(context, kHash); }
 
 // The value of `field`, or nullopt when the hash or the field is absent. Replies the error (or
 // WRONGTYPE) and returns false on failure.

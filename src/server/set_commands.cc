@@ -56,29 +56,7 @@ void sadd_command(CommandContext& context) {
   context.reply.integer(static_cast<int64_t>(added.size()));
 }
 
-void srem_command(CommandContext& context) {
-  const std::string_view key = context.argv[1];
-  Keyspace& keyspace = keyspace_of(context);
-  KeyLockGuard guard = keyspace.lock_key(key);
-  CollectionWrite write;
-  if (!open_collection_for_write(context, key, kSet, false, &write)) return;
-  if (!write.collection.has_value()) return context.reply.integer(0);
-  KeyspaceWrite batch(keyspace);
-  std::unordered_set<std::string_view> removed;
-  for (size_t i = 2; i < context.argv.size(); i++) {
-    const std::string_view member = context.argv[i];
-    if (removed.contains(member)) continue;
-    Result<bool> exists = element_exists(keyspace, write, member);
-    if (!exists.is_ok()) return reply_status(context.reply, exists.status());
-    if (!*exists) continue;
-    removed.insert(member);
-    batch.remove_element(write.collection->element_key(member));
-  }
-  if (removed.empty()) return context.reply.integer(0);
-  write.collection->meta().count -= removed.size();
-  if (!commit_collection(context, batch, write)) return;
-  context.reply.integer(static_cast<int64_t>(removed.size()));
-}
+void srem_command(CommandContext& context) { remove_elements(context, kSet); }
 
 // Whether each of argv[first..] is a member of the set at argv[1] (absent key: none is).
 // Replies the error (or WRONGTYPE) and returns false on failure.

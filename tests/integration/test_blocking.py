@@ -6,26 +6,16 @@ the other clients of the server."""
 import time
 
 import pytest
-import redis
 
-from conftest import HOST, RespConnection, RespError
+from conftest import RespError
 
 WRONGTYPE = "WRONGTYPE Operation against a key holding the wrong kind of value"
 
 
 @pytest.fixture
-def conn(server):
-    connections = []
-
-    def make():
-        c = RespConnection(HOST, server.port)
-        connections.append(c)
-        return c
-    first = make()
-    first.call("FLUSHALL")
-    yield make
-    for c in connections:
-        c.close()
+def conn(raw, raw_factory):
+    """Makes raw RESP connections to a server whose keyspace `raw` emptied."""
+    return raw_factory
 
 
 def blocked_clients(c):
