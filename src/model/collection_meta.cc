@@ -8,6 +8,23 @@ namespace {
 
 size_t meta_bytes(RecordType type) { return type == RecordType::kList ? 24 : 16; }
 
+void put_index_bound(std::string* out, std::string_view bound) {
+  CAIRN_ASSERT(bound.size() <= kIndexBoundBytesMax);
+  out->push_back(static_cast<char>(bound.size() & 0xFF));
+  out->push_back(static_cast<char>(bound.size() >> 8));
+  out->append(bound);
+}
+
+bool get_index_bound(std::string_view* in, std::string* bound) {
+  if (in->size() < 2) return false;
+  const size_t size = static_cast<uint8_t>((*in)[0]) | (size_t{static_cast<uint8_t>((*in)[1])} << 8);
+  in->remove_prefix(2);
+  if (size > kIndexBoundBytesMax || in->size() < size) return false;
+  bound->assign(in->substr(0, size));
+  in->remove_prefix(size);
+  return true;
+}
+
 }  // namespace
 
 std::string encode_list_position(uint64_t position) {
@@ -33,18 +50,30 @@ std::string encode_collection_meta(RecordType type, const CollectionMeta& meta) 
   put_fixed64(&out, meta.count);
   if (type == RecordType::kList) put_fixed64(&out, meta.list_head);
   CAIRN_ASSERT(out.size() == meta_bytes(type));
+  if (type == RecordType::kSortedSet) {
+    put_index_bound(&out, meta.index_floor);
+    put_index_bound(&out, meta.index_ceiling);
+  }
   return out;
 }
 
 Result<CollectionMeta> decode_collection_meta(RecordType type, std::string_view payload) {
   CAIRN_ASSERT(is_collection(type));
-  if (payload.size() != meta_bytes(type)) {
-    return Status::corruption("collection metadata of the wrong size");
+  const Status wrong_size = Status::corruption("collection metadata of the wrong size");
+  if (type == RecordType::kSortedSet ? payload.size() < meta_bytes(type)
+                                     : payload.size() != meta_bytes(type)) {
+    return wrong_size;
   }
   CollectionMeta meta;
   bool ok = get_fixed64(&payload, &meta.generation) && get_fixed64(&payload, &meta.count);
   if (type == RecordType::kList) ok = ok && get_fixed64(&payload, &meta.list_head);
-  CAIRN_ASSERT(ok && payload.empty());
+  CAIRN_ASSERT(ok);
+  if (type == RecordType::kSortedSet &&
+      !(get_index_bound(&payload, &meta.index_floor) &&
+        get_index_bound(&payload, &meta.index_ceiling))) {
+    return wrong_size;
+  }
+  if (!payload.empty()) return wrong_size;
   return meta;
 }
 

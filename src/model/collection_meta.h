@@ -3,9 +3,13 @@
 // (user key, generation, element) (engine_key.h); the metadata says which generation is live,
 // so deleting or replacing a collection of any size rewrites this one record, and the elements
 // of every other generation are unreachable (and dropped by compaction).
-//   hash, set, sorted set: [generation: u64 LE][element count: u64 LE]
-//   list:                  [generation: u64 LE][element count: u64 LE][head position: u64 LE]
-// A list's elements sit at positions head .. head + count - 1.
+//   hash, set:  [generation: u64 LE][element count: u64 LE]
+//   list:       [generation: u64 LE][element count: u64 LE][head position: u64 LE]
+//   sorted set: [generation: u64 LE][element count: u64 LE]
+//               [floor length: u16 LE][floor][ceiling length: u16 LE][ceiling]
+// A list's elements sit at positions head .. head + count - 1. A sorted set's floor and ceiling
+// are bounds on its score index (sorted_set_score.h) that ZPOPMIN and ZPOPMAX leave behind, so
+// that the next pop seeks past the deletions of the last ones instead of stepping over them.
 //
 // Thread-safety: pure functions.
 #pragma once
@@ -23,7 +27,13 @@ struct CollectionMeta {
   uint64_t generation = 0;
   uint64_t count = 0;      // live elements; a collection with none does not exist
   uint64_t list_head = 0;  // lists only: the position of the first element
+  // Sorted sets only: every live score-index element sorts after `index_floor` and before
+  // `index_ceiling`; empty when no such bound is known. At most kIndexBoundBytesMax each.
+  std::string index_floor;
+  std::string index_ceiling;
 };
+
+constexpr size_t kIndexBoundBytesMax = 256;
 
 // The first list's head: the middle of the position space, so that both ends have room to grow.
 constexpr uint64_t kListInitialHead = uint64_t{1} << 63;

@@ -1,6 +1,7 @@
 #include "net/reply_writer.h"
 
 #include <charconv>
+#include <cstdio>
 #include <cmath>
 
 #include "common/assert.h"
@@ -29,11 +30,10 @@ void append_line_safe(std::string* out, std::string_view text) {
 std::string format_double(double value) {
   if (std::isnan(value)) return "nan";
   if (std::isinf(value)) return value > 0 ? "inf" : "-inf";
-  // std::to_chars without a precision gives the shortest form that round-trips.
-  char digits[64];
-  const auto [end, error] = std::to_chars(digits, digits + sizeof(digits), value);
-  CAIRN_ASSERT(error == std::errc());
-  return std::string(digits, end);
+  char digits[32];
+  const int length = std::snprintf(digits, sizeof(digits), "%.17g", value);
+  CAIRN_ASSERT(length > 0 && static_cast<size_t>(length) < sizeof(digits));
+  return std::string(digits, static_cast<size_t>(length));
 }
 
 void ReplyWriter::header(char type, uint64_t count) {

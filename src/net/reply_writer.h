@@ -43,8 +43,8 @@ class ReplyWriter {
   void set_header(size_t count);
   // RESP3 ">count"; RESP2 an array.
   void push_header(size_t count);
-  // RESP3 ",value"; RESP2 a bulk string. Formatted as Redis does ("inf", "-inf", "nan", and
-  // otherwise the shortest decimal that reads back as the same double).
+  // RESP3 ",value"; RESP2 a bulk string. Formatted as Redis 7.0's addReplyDouble does
+  // (format_double).
   void double_value(double value);
   // RESP3 "#t"/"#f"; RESP2 the integer 1/0.
   void boolean(bool value);
@@ -63,9 +63,9 @@ class ReplyWriter {
   RespVersion version_;
 };
 
-// The text Redis uses for a double (shared by ReplyWriter::double_value and commands such as
-// INCRBYFLOAT that reply a bulk string): "inf", "-inf", "nan", or the shortest "%.17g"-style
-// decimal that reads back as the same value.
+// The text Redis 7.0 uses for a double (ReplyWriter::double_value, and scores sent as bulk
+// strings, as ZSCAN's): "inf", "-inf", "nan", or "%.17g" (17 significant digits: 0.1 is
+// "0.10000000000000001", 1e20 is "1e+20"; Redis 7.2 moved to the shortest form).
 std::string format_double(double value);
 
 }  // namespace cairn

@@ -127,7 +127,16 @@ Result<Collection> copy_collection(Keyspace& keyspace, const Collection& source,
 ElementIterator::ElementIterator(Keyspace& keyspace, const Collection& collection,
                                  const KeyspaceSnapshot* snapshot, char tag)
     : iterator_(keyspace.new_iterator(snapshot != nullptr ? snapshot->get() : nullptr)),
-      prefix_(collection.element_prefix(tag)) {}
+      prefix_(collection.element_prefix(tag)),
+      prefix_end_(prefix_) {
+  // An element prefix ends in its generation and begins with a slot below 0x4000: some byte is
+  // below 0xFF, so the prefix has a successor.
+  while (!prefix_end_.empty() && static_cast<uint8_t>(prefix_end_.back()) == 0xFF) {
+    prefix_end_.pop_back();
+  }
+  CAIRN_ASSERT(!prefix_end_.empty());
+  prefix_end_.back() = static_cast<char>(static_cast<uint8_t>(prefix_end_.back()) + 1);
+}
 
 void ElementIterator::seek(std::string_view element) {
   target_.assign(prefix_);
@@ -136,9 +145,28 @@ void ElementIterator::seek(std::string_view element) {
   settle();
 }
 
+void ElementIterator::seek_for_prev(std::string_view element) {
+  target_.assign(prefix_);
+  target_.append(element);
+  iterator_->seek_for_prev(target_);
+  settle();
+}
+
+void ElementIterator::seek_to_last() {
+  iterator_->seek_for_prev(prefix_end_);
+  if (iterator_->valid() && iterator_->key() == prefix_end_) iterator_->prev();
+  settle();
+}
+
 void ElementIterator::next() {
   CAIRN_ASSERT(valid_);
   iterator_->next();
+  settle();
+}
+
+void ElementIterator::prev() {
+  CAIRN_ASSERT(valid_);
+  iterator_->prev();
   settle();
 }
 

@@ -125,7 +125,8 @@ class CollectionBuilder {
 Result<Collection> copy_collection(Keyspace& keyspace, const Collection& source,
                                    std::string_view target_key, uint64_t expiry_ms);
 
-// Walks the elements of one collection generation in element order, at a snapshot or now.
+// Walks the elements of one collection generation in element order, either way, at a snapshot
+// or now.
 // REQUIRES: the keyspace and the collection outlive it.
 class ElementIterator {
  public:
@@ -134,9 +135,14 @@ class ElementIterator {
 
   // Positions at the first element >= `element` ("" = the first).
   void seek(std::string_view element);
+  // Positions at the last element <= `element`.
+  void seek_for_prev(std::string_view element);
+  // Positions at the last element.
+  void seek_to_last();
   bool valid() const { return valid_; }
   // REQUIRES: valid().
   void next();
+  void prev();
   std::string_view element() const;
   std::string_view value() const;
   Status status() const { return iterator_->status(); }
@@ -146,6 +152,7 @@ class ElementIterator {
 
   std::unique_ptr<Iterator> iterator_;
   std::string prefix_;
+  std::string prefix_end_;  // the first key after every key that begins with prefix_
   std::string target_;
   bool valid_ = false;
 };

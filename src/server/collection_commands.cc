@@ -4,9 +4,12 @@
 #include <string>
 #include <unordered_set>
 #include <utility>
+#include <vector>
 
 #include "common/assert.h"
+#include "model/sorted_set_score.h"
 #include "server/command_support.h"
+#include "server/server.h"
 
 namespace cairn {
 
@@ -61,7 +64,7 @@ void remove_elements(CommandContext& context, RecordType type) {
   context.reply.integer(static_cast<int64_t>(removed.size()));
 }
 
-void scan_collection(CommandContext& context, RecordType type, bool with_values) {
+void scan_collection(CommandContext& context, RecordType type, ScanValues values) {
   const std::optional<uint64_t> cursor = parse_scan_cursor(context.reply, context.argv[2]);
   if (!cursor.has_value()) return;
   Keyspace& keyspace = keyspace_of(context);
@@ -79,10 +82,21 @@ void scan_collection(CommandContext& context, RecordType type, bool with_values)
   }
   context.reply.array_header(2);
   context.reply.bulk_string(std::to_string(page.cursor));
-  context.reply.array_header(page.elements.size() * (with_values ? 2 : 1));
+  // Decoded before the reply starts, so that a corrupt score is an error reply, not half of one.
+  std::vector<std::string> texts;
   for (const auto& [element, value] : page.elements) {
-    context.reply.bulk_string(element);
-    if (with_values) context.reply.bulk_string(value);
+    if (values == ScanValues::kRaw) texts.push_back(value);
+    if (values != ScanValues::kScore) continue;
+    double score = 0;
+    if (!decode_score(value, &score)) {
+      return reply_status(context.reply, Status::corruption("sorted-set score does not decode"));
+    }
+    texts.push_back(format_double(score));
+  }
+  context.reply.array_header(page.elements.size() + texts.size());
+  for (size_t i = 0; i < page.elements.size(); i++) {
+    context.reply.bulk_string(page.elements[i].first);
+    if (values != ScanValues::kNone) context.reply.bulk_string(texts[i]);
   }
 }
 
@@ -103,6 +117,30 @@ std::optional<RandomCount> parse_random_count(CommandContext& context, std::stri
     return std::nullopt;
   }
   return parsed;
+}
+
+void wait_or_reply_null(CommandContext& context, std::span<const std::string_view> keys,
+                        const Waiting& waiting, bool null_array) {
+  if (!waiting.blocking || !context.may_block) {
+    return null_array ? context.reply.null_array() : context.reply.null();
+  }
+  context.server.blocking().block(context.client, keys);
+  context.block.requested = true;
+  context.block.timeout_ms = waiting.timeout_ms;
+  context.block.null_array_on_timeout = null_array;
+}
+
+bool open_for_pop(CommandContext& context, std::string_view key, RecordType type,
+                  CollectionWrite* write) {
+  if (!context.retrying_block) return open_collection_for_write(context, key, type, false, write);
+  Result<FoundCollection> found = find_collection(keyspace_of(context), key, type, true);
+  if (!found.is_ok()) {
+    reply_status(context.reply, found.status());
+    return false;
+  }
+  write->found = std::move(found).value();
+  write->collection = write->found.collection;
+  return true;
 }
 
 bool commit_collection(CommandContext& context, KeyspaceWrite& batch, const CollectionWrite& write) {

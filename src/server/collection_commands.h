@@ -6,7 +6,9 @@
 // the keys it writes.
 #pragma once
 
+#include <cstdint>
 #include <optional>
+#include <span>
 #include <string_view>
 
 #include "server/collection.h"
@@ -30,15 +32,17 @@ bool open_collection_for_write(CommandContext& context, std::string_view key, Re
 // cache keeps the entry the write then updates). REQUIRES: write.collection set.
 Result<bool> element_exists(Keyspace& keyspace, const CollectionWrite& write,
                             std::string_view element);
-// HDEL / SREM (ZREM) key element [element ...]: removes the named elements of the `type`
-// collection at argv[1] in one batch (the key goes with its last element); replies how many
-// were there.
+// HDEL / SREM key element [element ...]: removes the named elements of the `type` collection
+// at argv[1] in one batch (the key goes with its last element); replies how many were there.
 void remove_elements(CommandContext& context, RecordType type);
 
-// HSCAN / SSCAN (ZSCAN) key cursor [MATCH pattern] [COUNT count] over a `type` collection:
-// replies [cursor, [element (value if `with_values`) ...]]. As Redis, the options are parsed
-// only when the key exists.
-void scan_collection(CommandContext& context, RecordType type, bool with_values);
+// What a scan replies after each element: nothing (SSCAN), its value (HSCAN), or its value
+// decoded as a sorted-set score and formatted as Redis does (ZSCAN).
+enum class ScanValues { kNone, kRaw, kScore };
+// HSCAN / SSCAN / ZSCAN key cursor [MATCH pattern] [COUNT count] over a `type` collection:
+// replies [cursor, [element (value) ...]]. As Redis, the options are parsed only when the key
+// exists.
+void scan_collection(CommandContext& context, RecordType type, ScanValues values);
 
 // The count argument of HRANDFIELD / SRANDMEMBER (ZRANDMEMBER): negative draws with repeats.
 // Negative counts draw at most kRandomDrawsMax (held in memory before the reply is written).
@@ -50,6 +54,24 @@ struct RandomCount {
 // Parses it as Redis does (an integer within [-LONG_MAX, LONG_MAX]); replies the error and
 // returns nullopt otherwise.
 std::optional<RandomCount> parse_random_count(CommandContext& context, std::string_view text);
+
+// How a pop that finds nothing answers: at once, or by waiting (the blocking variants, given
+// their timeout in ms) when the context allows it.
+struct Waiting {
+  bool blocking = false;
+  uint64_t timeout_ms = 0;
+};
+// Replies what a pop that found none of `keys` holding a collection answers: its null (a null
+// array if `null_array`) at once, or nothing yet, having registered the client to wait on them
+// (REQUIRES: their locks held).
+void wait_or_reply_null(CommandContext& context, std::span<const std::string_view> keys,
+                        const Waiting& waiting, bool null_array);
+// Reads `key` for a pop of a `type` collection (REQUIRES: its lock held): as
+// open_collection_for_write without creating, except that on a blocked client's retry a key of
+// another type reads as absent (Redis 7.0 keeps such a client waiting). Replies and returns false
+// on error.
+bool open_for_pop(CommandContext& context, std::string_view key, RecordType type,
+                  CollectionWrite* write);
 
 // Adds the collection's record to `batch` (removing the key if it has no elements left) and
 // commits; replies the error and returns false on failure.

@@ -13,6 +13,9 @@ std::span<const CommandSpec> key_commands();          // key_commands.cc
 std::span<const CommandSpec> hash_commands();         // hash_commands.cc
 std::span<const CommandSpec> set_commands();          // set_commands.cc
 std::span<const CommandSpec> list_commands();         // list_commands.cc
+std::span<const CommandSpec> sorted_set_commands();           // sorted_set_commands.cc
+std::span<const CommandSpec> sorted_set_range_commands();     // sorted_set_range_commands.cc
+std::span<const CommandSpec> sorted_set_algebra_commands();   // sorted_set_algebra_commands.cc
 std::span<const CommandSpec> expire_commands();       // expire_commands.cc
 std::span<const CommandSpec> connection_commands();   // connection_commands.cc
 std::span<const CommandSpec> server_commands();       // server_commands.cc

@@ -54,7 +54,9 @@ CommandEntry* CommandTable::add_entry(const CommandSpec& spec, const CommandEntr
 
 const CommandTable& CommandTable::standard() {
   static const CommandTable table({string_commands(), key_commands(), hash_commands(),
-                                   set_commands(), list_commands(), expire_commands(),
+                                   set_commands(), list_commands(), sorted_set_commands(),
+                                   sorted_set_range_commands(), sorted_set_algebra_commands(),
+                                   expire_commands(),
                                    connection_commands(), server_commands(),
                                    transaction_commands()});
   return table;

@@ -300,7 +300,7 @@ void hrandfield_command(CommandContext& context) {
 }
 
 // HSCAN key cursor [MATCH pattern] [COUNT count]
-void hscan_command(CommandContext& context) { scan_collection(context, kHash, true); }
+void hscan_command(CommandContext& context) { scan_collection(context, kHash, ScanValues::kRaw); }
 
 constexpr uint32_t kWrite = kCommandWrite;
 constexpr uint32_t kWriteGrows = kCommandWrite | kCommandDenyOom | kCommandFast;

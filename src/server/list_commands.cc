@@ -205,40 +205,6 @@ void pop_generic(CommandContext& context, End end) {
 void lpop_command(CommandContext& context) { pop_generic(context, End::kLeft); }
 void rpop_command(CommandContext& context) { pop_generic(context, End::kRight); }
 
-// How a command that finds nothing to pop answers: at once, or by waiting (the blocking
-// variants, given their timeout in ms) when the context allows it.
-struct Waiting {
-  bool blocking = false;
-  uint64_t timeout_ms = 0;
-};
-
-// Replies what a command that found none of `keys` holding a list answers: its null at once, or
-// nothing yet, having registered to wait on them (REQUIRES: their locks held).
-void wait_or_reply_null(CommandContext& context, std::span<const std::string_view> keys,
-                        const Waiting& waiting, bool null_array) {
-  if (!waiting.blocking || !context.may_block) {
-    return null_array ? context.reply.null_array() : context.reply.null();
-  }
-  context.server.blocking().block(context.client, keys);
-  context.block.requested = true;
-  context.block.timeout_ms = waiting.timeout_ms;
-  context.block.null_array_on_timeout = null_array;
-}
-
-// Looks a key up for a blocking pop: a key of another type is WRONGTYPE on the first run and
-// empty on a retry (Redis 7.0 keeps such a client waiting). Replies and returns false on error.
-bool open_for_pop(CommandContext& context, std::string_view key, CollectionWrite* write) {
-  if (!context.retrying_block) return open_collection_for_write(context, key, kList, false, write);
-  Result<FoundCollection> found = find_collection(keyspace_of(context), key, kList, true);
-  if (!found.is_ok()) {
-    reply_status(context.reply, found.status());
-    return false;
-  }
-  write->found = std::move(found).value();
-  write->collection = write->found.collection;
-  return true;
-}
-
 // LMOVE source destination LEFT|RIGHT LEFT|RIGHT (and RPOPLPUSH, BLMOVE): one element moves in
 // one batch; source and destination may be the same list (a rotation).
 void move_element(CommandContext& context, End from_end, End to_end, const Waiting& waiting) {
@@ -247,7 +213,7 @@ void move_element(CommandContext& context, End from_end, End to_end, const Waiti
   Keyspace& keyspace = keyspace_of(context);
   KeyLockGuard guard = keyspace.lock_keys(context.argv.subspan(1, 2));
   CollectionWrite from;
-  if (!open_for_pop(context, source, &from)) return;
+  if (!open_for_pop(context, source, kList, &from)) return;
   if (!from.collection.has_value()) {
     return wait_or_reply_null(context, context.argv.subspan(1, 1), waiting, false);
   }
@@ -298,7 +264,7 @@ void pop_first(CommandContext& context, std::span<const std::string_view> keys, 
   KeyLockGuard guard = keyspace.lock_keys(keys);
   for (const std::string_view key : keys) {
     CollectionWrite write;
-    if (!open_for_pop(context, key, &write)) return;
+    if (!open_for_pop(context, key, kList, &write)) return;
     if (!write.collection.has_value()) continue;
     KeyspaceWrite batch(keyspace);
     Result<std::vector<std::string>> values = pop(keyspace, batch, *write.collection, count, end);

@@ -392,7 +392,7 @@ void srandmember_command(CommandContext& context) {
 }
 
 // SSCAN key cursor [MATCH pattern] [COUNT count]
-void sscan_command(CommandContext& context) { scan_collection(context, kSet, false); }
+void sscan_command(CommandContext& context) { scan_collection(context, kSet, ScanValues::kNone); }
 
 constexpr uint32_t kWrite = kCommandWrite;
 constexpr uint32_t kWriteGrows = kCommandWrite | kCommandDenyOom;

@@ -68,7 +68,9 @@ TEST(ReplyWriterTest, DoublesFormatAsRedis) {
   EXPECT_EQ(format_double(-std::numeric_limits<double>::infinity()), "-inf");
   EXPECT_EQ(format_double(std::nan("")), "nan");
   EXPECT_EQ(format_double(3.0), "3");
-  EXPECT_EQ(format_double(0.1), "0.1");
+  EXPECT_EQ(format_double(0.1), "0.10000000000000001");  // Redis 7.0's %.17g
+  EXPECT_EQ(format_double(1e20), "1e+20");
+  EXPECT_EQ(format_double(-0.0), "-0");
   EXPECT_EQ(std::stod(format_double(1.0 / 3.0)), 1.0 / 3.0);
   EXPECT_EQ(written(RespVersion::kResp3, [](ReplyWriter& w) {
               w.double_value(-std::numeric_limits<double>::infinity());
