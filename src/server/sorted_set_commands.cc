@@ -352,9 +352,11 @@ void pop_generic(CommandContext& context, bool max) {
   if (context.argv.size() == 2) {
     return pop_first(context, context.argv.subspan(1, 1), max, 1, PopReply::kFlat, Waiting{});
   }
-  const std::optional<int64_t> count = parse_integer_argument(context.reply, context.argv[2]);
-  if (!count.has_value()) return;
-  if (*count < 0) return context.reply.error("ERR value is out of range, must be positive");
+  // Redis's getPositiveLongFromObjectOrReply: one message for a non-integer and a negative.
+  const std::optional<int64_t> count = string_to_int64(context.argv[2]);
+  if (!count.has_value() || *count < 0) {
+    return context.reply.error("ERR value is out of range, must be positive");
+  }
   pop_first(context, context.argv.subspan(1, 1), max, static_cast<uint64_t>(*count),
             PopReply::kCounted, Waiting{});
 }
