@@ -13,7 +13,6 @@ before 7.2). A score of -0 is encoding-dependent in Redis: a small sorted set (l
 it as the integer 0 and answers "0", a large one (skiplist) answers "-0"; Cairn's sets are all
 "skiplist", so -0 is required exactly only of a large set."""
 
-import math
 import random
 import time
 
