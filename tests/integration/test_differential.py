@@ -21,6 +21,19 @@ Documented differences allowed (everything else must be identical):
     lists with the same reply type; SSCAN as a full iteration. SRANDMEMBER as HRANDFIELD.
     SPOP is generated only where it is deterministic: a count of 0 or one at least the set's
     size (and its errors).
+  - Sorted sets: every reply is compared exactly (ranges, pops, set operations are ordered by
+    score then member bytes), except ZRANDMEMBER (as HRANDFIELD, scores included) and ZSCAN (a
+    full iteration: the set of member-score pairs). Not generated, because Redis's answer is
+    not a function of the commands: a -0 score (stored as 0 in a small, listpack-encoded set,
+    as -0 in a skiplist), hence no negative or zero weight (0 x -1); ZUNION / ZINTER over more
+    than 2 sources (a weighted sum of 3 depends on the order Redis visits the sources in, which
+    ties in size leave open, since floating-point addition is not associative); lex ranges over
+    a set whose members have different scores (Redis walks its structure; the result is
+    unspecified): the lex commands are sent only where the reference's set has a single score
+    (mode "lex"). Blocking pops (mode "blocking") are sent where the reference answers at once
+    (a key exists, or an argument is invalid) with a 0.5 or 1 s timeout, so a target that wrongly
+    blocks answers null; otherwise one in ten goes with a 10 ms timeout to compare the null (the
+    rest are skipped: Redis times out on its 100 ms cron).
   - DBSIZE: Redis counts keys that are logically expired (e.g. SET .. EXAT <past>) until they are
     reclaimed; Cairn never shows them. Before each DBSIZE the test sends EXISTS on every key,
     which reclaims them in Redis, so the counts must then be equal.
@@ -56,6 +69,20 @@ FLOATS = [b"0", b"1", b"-1", b"0.5", b"1.5", b"-2.25", b"3e2", b"1e-3", b"0.1", 
 MEMBERS = [b"a", b"b", b"c", b"1", b"2", b"", b"\x00m", b"-5"]
 FIELDS = [b"f", b"g", b"h1", b"", b"\x00x", b"num", b"long field name"]
 PATTERNS = [b"*", b"a", b"?", b"k*", b"*u*", b"[ab]", b"[^a]*", b"\\*", b"", b"*\x00*"]
+# Sorted sets. No score is -0 and no weight is negative or 0: Redis stores -0 in a small sorted
+# set (listpack) as 0 and in a large one as -0, so its replies there depend on the encoding
+# (the README's list of differences). Scores are mostly dyadic, so that sums are exact.
+ZSCORES = [b"0", b"1", b"-1", b"2", b"3", b"1.5", b"-2.25", b"3e2", b"0.5", b"10", b"100",
+           b"inf", b"-inf", b"+inf", b"0.1", b"7", b"-7", b"1e20"]
+BAD_SCORES = [b"nan", b"abc", b"", b"1e400", b" 1", b"(1"]
+SCORE_BOUNDS = [b"-inf", b"+inf", b"inf", b"0", b"1", b"(1", b"2", b"(2", b"-1", b"(-1", b"1.5",
+                b"(0", b"10", b"(100", b"(-inf", b"(+inf", b"3e2", b"x", b"((1", b"nan", b"[1",
+                b"(", b""]
+LEX_BOUNDS = [b"-", b"+", b"[a", b"(a", b"[b", b"(b", b"[c", b"(1", b"[2", b"[", b"(",
+              b"[\x00m", b"(-5", b"a", b"x"]
+ZSET_KEYS = [b"k:7", b"long key with spaces"]  # favoured by the sorted-set commands
+OFFSETS = [b"0", b"1", b"2", b"5", b"-1", b"x"]
+WEIGHTS = [b"1", b"2", b"0.5", b"3", b"1.5", b"inf", b"x"]
 
 
 def parse(data):
@@ -67,6 +94,7 @@ class Gen:
 
     def __init__(self, rng):
         self.rng = rng
+        self.single_score_key = KEYS[0]  # the key of the latest ZADD of one score to all
 
     def key(self):
         return self.rng.choice(KEYS)
@@ -214,7 +242,7 @@ class Gen:
             if rng.random() < 0.5:
                 args += [b"COUNT", rng.choice([b"1", b"2", b"5", b"100"])]
             if rng.random() < 0.3:
-                args += [b"TYPE", rng.choice([b"string", b"hash", b"STRING"])]
+                args += [b"TYPE", rng.choice([b"string", b"hash", b"STRING", b"zset"])]
             return args, "scan"
         if name == "RANDOMKEY":
             return [b"RANDOMKEY"], "randomkey"
@@ -226,6 +254,8 @@ class Gen:
             return [name.encode(), k(), value] + self.expire_flags(), "exact"
         if name == "MULTI":
             return None, "multi"
+        if name.startswith(("Z", "BZ")):
+            return self.zset_command(name)
         if name.startswith("H"):
             return self.hash_command(name)
         if name.startswith("S"):
@@ -334,6 +364,207 @@ class Gen:
             return [k()] + args, "sscan"
         raise AssertionError(name)
 
+    # --- sorted sets
+    def score(self):
+        rng = self.rng
+        if rng.random() < 0.04:
+            return rng.choice(BAD_SCORES)
+        return rng.choice(ZSCORES)
+
+    def score_bound(self):
+        return self.rng.choice(SCORE_BOUNDS)
+
+    def lex_bound(self):
+        return self.rng.choice(LEX_BOUNDS)
+
+    def lex_key(self):
+        return self.single_score_key if self.rng.random() < 0.7 else self.zset_key()
+
+    def zset_key(self):
+        """Strings claim most keys (SET and its kin are frequent): sorted-set commands favour two
+        keys so that sorted sets of several members live there long enough to be worked on."""
+        return self.rng.choice(ZSET_KEYS) if self.rng.random() < 0.4 else self.key()
+
+    def numkeys_and_keys(self, count_max):
+        rng = self.rng
+        keys = [self.zset_key() for _ in range(rng.randint(1, count_max))]
+        numkeys = str(len(keys)).encode() if rng.random() < 0.9 else \
+            rng.choice([b"0", b"-1", b"x", b"5"])
+        return [numkeys] + keys
+
+    def zadd_args(self):
+        rng = self.rng
+        options = []
+        if rng.random() < 0.4:
+            options.append(rng.choice([b"NX", b"XX", b"GT", b"LT", b"xx"]))
+            if rng.random() < 0.15:  # often an invalid combination
+                options.append(rng.choice([b"NX", b"XX", b"GT", b"LT"]))
+        if rng.random() < 0.2:
+            options.append(b"CH")
+        incr = rng.random() < 0.12
+        if incr:
+            options.append(b"INCR")
+        rng.shuffle(options)
+        # The lex commands need sorted sets whose members all have one score (see run's "lex"
+        # mode): a third of the calls give every member score 0, and the lex commands mostly
+        # look at the key of the latest such call.
+        key = self.zset_key()
+        same_score = b"0" if rng.random() < 0.3 else None
+        if same_score:
+            self.single_score_key = key
+        pairs = []
+        for _ in range(1 if incr and rng.random() < 0.9 else rng.randint(1, 5)):
+            pairs += [same_score or self.score(), self.member()]
+        if rng.random() < 0.03:
+            pairs.append(self.member())  # a score without its member
+        return [b"ZADD", key] + options + pairs
+
+    def range_options(self, by):
+        """Options after ZRANGE key start stop, for by in (None, b"BYSCORE", b"BYLEX")."""
+        rng = self.rng
+        options = [by] if by else []
+        if rng.random() < 0.3:
+            options.append(b"REV")
+        if rng.random() < (0.4 if by else 0.03):
+            options += [b"LIMIT", rng.choice(OFFSETS), rng.choice(OFFSETS + [b"-1"])]
+        if rng.random() < (0.4 if by != b"BYLEX" else 0.03):
+            options.append(b"WITHSCORES")
+        if rng.random() < 0.03:
+            options.append(rng.choice([b"BOGUS", b"BYSCORE", b"LIMIT"]))
+        rng.shuffle(options) if rng.random() < 0.2 else None
+        return options
+
+    def zrange_args(self, command):
+        rng = self.rng
+        by = rng.choice([None, b"BYSCORE", b"BYLEX"])
+        if by == b"BYSCORE":
+            bounds = [self.score_bound(), self.score_bound()]
+        elif by == b"BYLEX":
+            bounds = [self.lex_bound(), self.lex_bound()]
+        else:
+            bounds = [self.index(), self.index()]
+        source = self.lex_key() if by == b"BYLEX" else self.zset_key()
+        head = [command] + ([self.zset_key()] if command == b"ZRANGESTORE" else []) + [source]
+        options = self.range_options(by)
+        if command == b"ZRANGESTORE" and b"WITHSCORES" in options and rng.random() < 0.8:
+            options.remove(b"WITHSCORES")
+        mode = "lex" if by == b"BYLEX" else "exact"
+        return head + bounds + options, mode
+
+    def setop_options(self, nkeys, weights_allowed, withscores_allowed):
+        rng = self.rng
+        options = []
+        if weights_allowed and rng.random() < 0.3:
+            n = nkeys if rng.random() < 0.9 else nkeys + rng.choice([-1, 1])
+            options += [b"WEIGHTS"] + [rng.choice(WEIGHTS) for _ in range(max(n, 0))]
+        if weights_allowed and rng.random() < 0.3:
+            options += [b"AGGREGATE", rng.choice([b"SUM", b"MIN", b"MAX", b"max", b"AVG"])]
+        if withscores_allowed and rng.random() < 0.5:
+            options.append(b"WITHSCORES")
+        if rng.random() < 0.03:
+            options.append(rng.choice([b"BOGUS", b"WEIGHTS", b"AGGREGATE", b"WITHSCORES"]))
+        return options
+
+    def zset_command(self, name):
+        rng = self.rng
+        k, m = self.zset_key, self.member
+        command = name.encode()
+        if name == "ZADD":
+            return self.zadd_args(), "exact"
+        if name == "ZINCRBY":
+            return [b"ZINCRBY", k(), self.score(), m()], "exact"
+        if name in ("ZREM", "ZMSCORE"):
+            return [command, k()] + [m() for _ in range(rng.randint(1, 4))], "exact"
+        if name in ("ZSCORE", "ZRANK", "ZREVRANK"):
+            args = [command, k(), m()]
+            if name != "ZSCORE" and rng.random() < 0.05:
+                args.append(b"WITHSCORE")  # Redis 7.0: an arity error
+            return args, "exact"
+        if name == "ZCARD":
+            return [b"ZCARD", k()], "exact"
+        if name in ("ZCOUNT", "ZREMRANGEBYSCORE"):
+            return [command, k(), self.score_bound(), self.score_bound()], "exact"
+        if name in ("ZLEXCOUNT", "ZREMRANGEBYLEX"):
+            return [command, self.lex_key(), self.lex_bound(), self.lex_bound()], "lex"
+        if name == "ZREMRANGEBYRANK":
+            return [command, k(), self.index(), self.index()], "exact"
+        if name in ("ZRANGE", "ZRANGESTORE"):
+            return self.zrange_args(command)
+        if name in ("ZRANGEBYSCORE", "ZREVRANGEBYSCORE", "ZRANGEBYLEX", "ZREVRANGEBYLEX"):
+            lex = name.endswith("LEX")
+            bound = self.lex_bound if lex else self.score_bound
+            args = [command, self.lex_key() if lex else k(), bound(), bound()]
+            if not lex and rng.random() < 0.4:
+                args.append(b"WITHSCORES")
+            if rng.random() < 0.4:
+                args += [b"LIMIT", rng.choice(OFFSETS), rng.choice(OFFSETS + [b"-1"])]
+            if rng.random() < 0.03:
+                args.append(rng.choice([b"BOGUS", b"LIMIT", b"WITHSCORES"]))
+            return args, "lex" if lex else "exact"
+        if name == "ZREVRANGE":
+            args = [b"ZREVRANGE", k(), self.index(), self.index()]
+            if rng.random() < 0.4:
+                args.append(b"WITHSCORES")
+            return args, "exact"
+        if name in ("ZPOPMIN", "ZPOPMAX"):
+            args = [command, k()]
+            if rng.random() < 0.6:
+                args.append(rng.choice([b"0", b"1", b"2", b"3", b"10", b"-1", b"x"]))
+            if rng.random() < 0.03:
+                args.append(b"1")
+            return args, "exact"
+        if name in ("ZMPOP", "BZMPOP"):
+            args = [command] + ([self.block_timeout()] if name == "BZMPOP" else [])
+            args += self.numkeys_and_keys(3) + [rng.choice([b"MIN", b"MAX", b"max", b"UP"])]
+            if rng.random() < 0.5:
+                args += [b"COUNT", rng.choice([b"1", b"2", b"5", b"0", b"-1", b"x"])]
+            return args, "blocking" if name == "BZMPOP" else "exact"
+        if name in ("BZPOPMIN", "BZPOPMAX"):
+            keys = [k() for _ in range(rng.randint(1, 3))]
+            return [command] + keys + [self.block_timeout()], "blocking"
+        if name in ("ZUNION", "ZINTER", "ZDIFF"):
+            # At most 2 sources for a weighted sum: 3 could be added in another order (Redis
+            # sorts the sources by size, and ties in no fixed order), and floating-point
+            # addition is not associative (1e20 + -1e20 + 1, inf + -inf + 1).
+            keys = self.numkeys_and_keys(3 if name == "ZDIFF" else 2)
+            options = self.setop_options(len(keys) - 1, name != "ZDIFF", True)
+            return [command] + keys + options, "exact"
+        if name in ("ZUNIONSTORE", "ZINTERSTORE", "ZDIFFSTORE"):
+            keys = self.numkeys_and_keys(3 if name == "ZDIFFSTORE" else 2)
+            options = self.setop_options(len(keys) - 1, name != "ZDIFFSTORE", False)
+            return [command, k()] + keys + options, "exact"
+        if name == "ZINTERCARD":
+            args = [b"ZINTERCARD"] + self.numkeys_and_keys(3)
+            if rng.random() < 0.4:
+                args += [b"LIMIT", rng.choice([b"0", b"1", b"2", b"-1", b"x"])]
+            if rng.random() < 0.03:
+                args.append(b"BOGUS")
+            return args, "exact"
+        if name == "ZRANDMEMBER":
+            args = [b"ZRANDMEMBER", k()]
+            if rng.random() < 0.7:
+                args.append(rng.choice([b"0", b"1", b"2", b"5", b"-1", b"-4", b"x",
+                                        b"-9223372036854775808"]))
+                if rng.random() < 0.4:
+                    args.append(rng.choice([b"WITHSCORES", b"withscores", b"BOGUS"]))
+            return args, "hrandfield"
+        if name == "ZSCAN":
+            args = []
+            if rng.random() < 0.4:
+                args += [b"MATCH", rng.choice(PATTERNS)]
+            if rng.random() < 0.5:
+                args += [b"COUNT", rng.choice([b"1", b"2", b"100"])]
+            return [k()] + args, "zscan"
+        raise AssertionError(name)
+
+    def block_timeout(self):
+        """A timeout for a blocking pop: run's "blocking" mode sends it only where the reference
+        answers at once, or rarely to see a timeout."""
+        rng = self.rng
+        if rng.random() < 0.05:
+            return rng.choice([b"-1", b"x", b"0.01"])
+        return rng.choice([b"1", b"0.5"])
+
     def field(self):
         return self.rng.choice(FIELDS)
 
@@ -400,7 +631,13 @@ COMMANDS = (
     + ["LPUSH"] * 3 + ["RPUSH"] * 3 + ["LPUSHX", "RPUSHX", "LPOP", "LPOP", "RPOP", "RPOP",
                                        "LLEN", "LRANGE", "LRANGE", "LINDEX", "LSET", "LINSERT",
                                        "LINSERT", "LREM", "LREM", "LTRIM", "LPOS", "LPOS",
-                                       "LMOVE", "RPOPLPUSH", "LMPOP"])
+                                       "LMOVE", "RPOPLPUSH", "LMPOP"]
+    + ["ZADD"] * 10 + ["ZINCRBY"] * 2 + ["ZREM"] * 2 + ["ZRANGE"] * 3
+    + ["ZSCORE", "ZMSCORE", "ZCARD", "ZCOUNT", "ZLEXCOUNT", "ZRANGEBYSCORE", "ZREVRANGEBYSCORE",
+       "ZRANGEBYLEX", "ZREVRANGEBYLEX", "ZREVRANGE", "ZRANK", "ZREVRANK", "ZPOPMIN", "ZPOPMAX",
+       "ZMPOP", "BZPOPMIN", "BZPOPMAX", "BZMPOP", "ZRANGESTORE", "ZUNIONSTORE", "ZINTERSTORE",
+       "ZDIFFSTORE", "ZUNION", "ZINTER", "ZDIFF", "ZINTERCARD", "ZREMRANGEBYRANK",
+       "ZREMRANGEBYSCORE", "ZREMRANGEBYLEX", "ZRANDMEMBER", "ZSCAN"])
 
 
 def scan_all(conn, extra):
@@ -417,14 +654,15 @@ def scan_all(conn, extra):
 
 
 def collection_scan_all(conn, command, key, extra):
-    """A full HSCAN (field-value pairs) or SSCAN (members) iteration, as a sorted list."""
+    """A full HSCAN / ZSCAN (field-value / member-score pairs) or SSCAN (members) iteration, as
+    a sorted list."""
     cursor, seen, rounds = b"0", set(), 0
     while True:
         reply = conn.call(command, key, cursor, *extra)
         if not isinstance(reply, list):
             return ("error", str(reply))
         cursor, batch = reply
-        seen.update(zip(batch[0::2], batch[1::2]) if command == b"HSCAN" else batch)
+        seen.update(zip(batch[0::2], batch[1::2]) if command != b"SSCAN" else batch)
         rounds += 1
         if cursor == b"0" or rounds > 100000:
             return ("elements", sorted(seen))
@@ -454,6 +692,7 @@ class Pair:
         self.ref = RespConnection(HOST, ref_port)
         self.tgt = RespConnection(HOST, target_port)
         self.seed = seed
+        self.rng = random.Random(seed * 7919 + 1)  # apart from the generator's, for "blocking"
         self.history = []
         if resp3:
             self.ref.call("HELLO", "3")
@@ -482,7 +721,18 @@ class Pair:
             if a != b:
                 self.fail([b"SCAN*"] + args, a, b)
             return
-        if mode in ("hscan", "sscan"):
+        if mode == "lex":
+            if not self.single_score_on_reference(args[2] if args[0] == b"ZRANGESTORE"
+                                                  else args[1]):
+                self.history.append([b"(skipped)"] + args)
+                return
+            mode = "exact"
+        if mode == "blocking":
+            args = self.blocking_args(args)
+            if args is None:
+                return
+            mode = "exact"
+        if mode in ("hscan", "sscan", "zscan"):
             command = mode.upper().encode()
             self.history.append([command + b"*"] + args)
             a = collection_scan_all(self.ref, command, args[0], args[1:])
@@ -523,6 +773,38 @@ class Pair:
         else:
             raise AssertionError(mode)
 
+    def single_score_on_reference(self, key):
+        """True unless key holds a sorted set with members of different scores on the reference.
+        Redis answers a lex range over such a set by walking its structure (a listpack's order,
+        a skiplist's random levels): the result is unspecified, so the lex commands are compared
+        only where every score is equal."""
+        reply = self.ref.call(b"ZRANGE", key, b"0", b"-1", b"WITHSCORES")
+        if not isinstance(reply, list):
+            return True
+        scores = [item[1] for item in reply] if reply and isinstance(reply[0], list) \
+            else reply[1::2]
+        return len(set(scores)) <= 1
+
+    def blocking_args(self, args):
+        """A blocking pop is sent only where the reference answers at once (some key exists, or
+        an argument is invalid), else rarely with a 10 ms timeout (Redis times a blocked client
+        out on its 100 ms cron). None when it is not sent."""
+        if args[0] == b"BZMPOP":
+            timeout, numkeys = args[1], args[2]
+            count = int(numkeys) if numkeys.lstrip(b"-").isdigit() else 0
+            keys = args[3:3 + count] if 0 < count <= len(args) - 4 else []
+            timeout_index = 1
+        else:
+            timeout, keys, timeout_index = args[-1], args[1:-1], len(args) - 1
+        if timeout not in (b"1", b"0.5") or not keys:
+            return args  # an error, or a timeout already short
+        if self.ref.call(b"EXISTS", *keys) > 0:
+            return args
+        if self.rng.random() < 0.1:
+            return args[:timeout_index] + [b"0.01"] + args[timeout_index + 1:]
+        self.history.append([b"(skipped)"] + args)
+        return None
+
     def check_random_fields(self, args, ra, rb):
         pa, pb = parse(ra), parse(rb)
         if ra[:1] != rb[:1] or isinstance(pa, Exception) or pa is None:
@@ -532,6 +814,14 @@ class Pair:
         if args[0] == b"SRANDMEMBER":
             members = self.tgt.call("SMEMBERS", args[1])
             fields = {member: None for member in members} if isinstance(members, list) else {}
+        elif args[0] == b"ZRANDMEMBER":
+            reply = self.tgt.call("ZRANGE", args[1], "0", "-1", "WITHSCORES")
+            if not isinstance(reply, list):
+                fields = {}
+            elif reply and isinstance(reply[0], list):  # RESP3: [member, score] pairs
+                fields = {member: score for member, score in reply}
+            else:
+                fields = dict(zip(reply[0::2], reply[1::2]))
         else:
             fields = dict(as_pairs(self.tgt.call("HGETALL", args[1])))
         if not isinstance(pb, list):
@@ -540,7 +830,7 @@ class Pair:
             return
         if len(pa) != len(pb):
             self.fail(args, ra, rb)
-        with_values = len(args) > 3 and args[3].upper() == b"WITHVALUES"
+        with_values = len(args) > 3 and args[3].upper() in (b"WITHVALUES", b"WITHSCORES")
         if not with_values:
             picked = [(field, fields.get(field)) for field in pb]
         elif pb and isinstance(pb[0], list):  # RESP3: [field, value] pairs
@@ -550,6 +840,8 @@ class Pair:
         for field, value in picked:
             if field not in fields or fields[field] != value:
                 self.fail(args + [b"(field or value not in the hash on target)"], ra, rb)
+        if not args[2].startswith(b"-") and len(set(f for f, _ in picked)) != len(picked):
+            self.fail(args + [b"(a positive count repeated an element on target)"], ra, rb)
 
     def transaction(self, gen):
         """MULTI, a few commands (exact modes only), maybe a queue-time error, EXEC or DISCARD."""
@@ -587,8 +879,9 @@ class Pair:
         for key in ka:
             for cmd, mode in ((b"GET", "exact"), (b"TYPE", "exact"), (b"PTTL", "ttl_ms"),
                               (b"HGETALL", "pairs"), (b"SMEMBERS", "sorted"),
-                              (b"LRANGE", "exact")):
-                self.run([cmd, key] + ([b"0", b"-1"] if cmd == b"LRANGE" else []), mode)
+                              (b"LRANGE", "exact"), (b"ZRANGE", "exact")):
+                extra = {b"LRANGE": [b"0", b"-1"], b"ZRANGE": [b"0", b"-1", b"WITHSCORES"]}
+                self.run([cmd, key] + extra.get(cmd, []), mode)
         self.run([b"DBSIZE"], "dbsize")
 
 
