@@ -291,7 +291,7 @@ void blpop_command(CommandContext& context) { blocking_pop(context, End::kLeft);
 void brpop_command(CommandContext& context) { blocking_pop(context, End::kRight); }
 
 // LMPOP numkeys key [key ...] LEFT|RIGHT [COUNT count] (numkeys at argv[first]), and BLMPOP.
-void lmpop_generic(CommandContext& context, size_t first, const Waiting& waiting) {
+void lmpop_generic(CommandContext& context, size_t first, bool blocking) {
   const std::optional<int64_t> numkeys = string_to_int64(context.argv[first]);
   if (!numkeys.has_value() || *numkeys < 1) {
     return context.reply.error("ERR numkeys should be greater than 0");
@@ -315,17 +315,20 @@ void lmpop_generic(CommandContext& context, size_t first, const Waiting& waiting
       return context.reply.error(kSyntaxError);
     }
   }
+  // The timeout is parsed last, as Redis does.
+  Waiting waiting;
+  if (blocking) {
+    const std::optional<uint64_t> timeout_ms = parse_block_timeout(context, context.argv[1]);
+    if (!timeout_ms.has_value()) return;
+    waiting = Waiting{true, *timeout_ms};
+  }
   pop_first(context, context.argv.subspan(first + 1, static_cast<size_t>(*numkeys)), *end,
             count == 0 ? 1 : count, false, waiting);
 }
-void lmpop_command(CommandContext& context) { lmpop_generic(context, 1, Waiting{}); }
+void lmpop_command(CommandContext& context) { lmpop_generic(context, 1, false); }
 
 // BLMPOP timeout numkeys key [key ...] LEFT|RIGHT [COUNT count]
-void blmpop_command(CommandContext& context) {
-  const std::optional<uint64_t> timeout_ms = parse_block_timeout(context, context.argv[1]);
-  if (!timeout_ms.has_value()) return;
-  lmpop_generic(context, 2, Waiting{true, *timeout_ms});
-}
+void blmpop_command(CommandContext& context) { lmpop_generic(context, 2, true); }
 
 // ---- Reads -----------------------------------------------------------------------------------
 

@@ -374,7 +374,7 @@ void bzpopmin_command(CommandContext& context) { blocking_pop(context, false); }
 void bzpopmax_command(CommandContext& context) { blocking_pop(context, true); }
 
 // ZMPOP numkeys key [key ...] MIN|MAX [COUNT count] (numkeys at argv[first]), and BZMPOP.
-void mpop_generic(CommandContext& context, size_t first, const Waiting& waiting) {
+void mpop_generic(CommandContext& context, size_t first, bool blocking) {
   const std::optional<int64_t> numkeys = string_to_int64(context.argv[first]);
   if (!numkeys.has_value() || *numkeys < 1) {
     return context.reply.error("ERR numkeys should be greater than 0");
@@ -399,17 +399,20 @@ void mpop_generic(CommandContext& context, size_t first, const Waiting& waiting)
       return context.reply.error(kSyntaxError);
     }
   }
+  // The timeout is parsed last, as Redis does.
+  Waiting waiting;
+  if (blocking) {
+    const std::optional<uint64_t> timeout_ms = parse_block_timeout(context, context.argv[1]);
+    if (!timeout_ms.has_value()) return;
+    waiting = Waiting{true, *timeout_ms};
+  }
   pop_first(context, context.argv.subspan(first + 1, static_cast<size_t>(*numkeys)), max,
             count == 0 ? 1 : count, PopReply::kKeyPairs, waiting);
 }
-void zmpop_command(CommandContext& context) { mpop_generic(context, 1, Waiting{}); }
+void zmpop_command(CommandContext& context) { mpop_generic(context, 1, false); }
 
 // BZMPOP timeout numkeys key [key ...] MIN|MAX [COUNT count]
-void bzmpop_command(CommandContext& context) {
-  const std::optional<uint64_t> timeout_ms = parse_block_timeout(context, context.argv[1]);
-  if (!timeout_ms.has_value()) return;
-  mpop_generic(context, 2, Waiting{true, *timeout_ms});
-}
+void bzmpop_command(CommandContext& context) { mpop_generic(context, 2, true); }
 
 // ---- ZRANDMEMBER, ZSCAN -----------------------------------------------------------------------
 

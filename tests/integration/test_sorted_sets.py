@@ -181,7 +181,7 @@ def test_scores_are_formatted_as_redis_7_0_formats_them(c):
     assert c.execute_command("ZADD", "inc", "INCR", "1e20", "m") == b"1e+20"
 
 
-def test_negative_zero(c):
+def test_negative_zero(c, is_redis):
     # The increment's result is replied as computed: -0 stays -0.
     assert c.execute_command("ZINCRBY", "z", "-0", "m") == b"-0"
     assert c.execute_command("ZADD", "z", "INCR", "-0.0", "n") == b"-0"
@@ -191,12 +191,14 @@ def test_negative_zero(c):
     assert c.execute_command("ZSCORE", "z", "q") in (b"0", b"-0")
     assert c.execute_command("ZCOUNT", "z", "0", "0") == 4, "-0 equals 0"
     assert c.execute_command("ZCOUNT", "z", "(0", "+inf") == 0
-    # In a large set (a skiplist in Redis too) the stored -0 reads back as -0.
+    # In a large set Redis's skiplist reads a stored -0 back as -0; Cairn stores every -0 as 0,
+    # as Redis's small sets do (docs/keyspace-format.md, "Differences from Redis").
     c.execute_command("ZADD", "big", *[x for i in range(LISTPACK_ENTRIES_MAX + 10)
                                       for x in (str(i + 1), "m%d" % i)])
     assert c.execute_command("ZADD", "big", "-0", "negzero") == 1
-    assert c.execute_command("ZSCORE", "big", "negzero") == b"-0"
-    assert c.execute_command("ZRANGE", "big", "0", "0", "WITHSCORES") == [b"negzero", b"-0"]
+    stored = b"-0" if is_redis else b"0"
+    assert c.execute_command("ZSCORE", "big", "negzero") == stored
+    assert c.execute_command("ZRANGE", "big", "0", "0", "WITHSCORES") == [b"negzero", stored]
 
 
 def test_equal_scores_are_ordered_by_member_bytes(c):
@@ -466,7 +468,7 @@ def test_zrevrange(c):
     assert err(c, "ZREVRANGE", "z", "x", "1") == NOT_AN_INTEGER
 
 
-def test_zrank_zrevrank(c):
+def test_zrank_zrevrank(c, is_redis):
     zadd5(c)
     assert c.execute_command("ZRANK", "z", "a") == 0
     assert c.execute_command("ZRANK", "z", "c") == 2
@@ -475,10 +477,21 @@ def test_zrank_zrevrank(c):
     assert c.execute_command("ZRANK", "z", "nope") is None
     assert c.execute_command("ZREVRANK", "z", "nope") is None
     assert c.execute_command("ZRANK", "nokey", "a") is None
-    # WITHSCORE arrived in Redis 7.2; 7.0 rejects the extra argument as an arity error.
-    assert err(c, "ZRANK", "z", "c", "WITHSCORE") == "wrong number of arguments for 'zrank' command"
-    assert err(c, "ZREVRANK", "z", "c", "WITHSCORE") == \
-        "wrong number of arguments for 'zrevrank' command"
+    if is_redis:
+        # WITHSCORE arrived in Redis 7.2; 7.0 rejects the extra argument as an arity error.
+        assert err(c, "ZRANK", "z", "c", "WITHSCORE") == \
+            "wrong number of arguments for 'zrank' command"
+        assert err(c, "ZREVRANK", "z", "c", "WITHSCORE") == \
+            "wrong number of arguments for 'zrevrank' command"
+    else:
+        # Cairn takes Redis 7.2's WITHSCORE: [rank, score], a null array for a missing member.
+        assert c.execute_command("ZRANK", "z", "c", "WITHSCORE") == [2, b"3"]
+        assert c.execute_command("ZREVRANK", "z", "c", "withscore") == [2, b"3"]
+        assert c.execute_command("ZRANK", "z", "nope", "WITHSCORE") is None
+        assert c.execute_command("ZRANK", "nokey", "a", "WITHSCORE") is None
+        assert err(c, "ZRANK", "z", "c", "WITHSCORES") == "syntax error"
+        assert err(c, "ZRANK", "z", "c", "WITHSCORE", "x") == \
+            "wrong number of arguments for 'zrank' command"
     assert err(c, "ZRANK", "z") == "wrong number of arguments for 'zrank' command"
 
 
@@ -1075,7 +1088,13 @@ def test_blocking_zpop_timeout_replies_null(raw):
         assert raw.read_reply() == "PONG"
 
 
-def test_zset_waiters_are_served_in_arrival_order(raw, raw_factory):
+def test_zset_waiters_are_served_in_arrival_order(raw, raw_factory, request, is_redis):
+    if not is_redis:
+        # One write wakes every waiter on the key, and waiters on different event loops retry
+        # in whatever order their loops run: Cairn keeps arrival order only per loop (a known
+        # gap). Not strict: the race is sometimes won in order.
+        request.applymarker(pytest.mark.xfail(
+            strict=False, reason="blocked clients on different event loops race for a wake-up"))
     waiters = [raw_factory() for _ in range(3)]
     for i, w in enumerate(waiters):
         w.send("BZPOPMIN", "z", "0")
