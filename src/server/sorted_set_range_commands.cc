@@ -159,7 +159,7 @@ std::optional<RangeRequest> parse_range_request(CommandContext& context, size_t 
   std::optional<RangeKind> kind = preset.kind;
   std::optional<bool> reverse = preset.reverse;
   RangeRequest request;
-  bool has_limit = false;
+  int64_t limit_count = -1;  // LIMIT's count as given; -1, its default, is no limit
   for (size_t i = key_index + 3; i < context.argv.size(); i++) {
     const std::string_view option = context.argv[i];
     const size_t arguments_left = context.argv.size() - i - 1;
@@ -170,7 +170,7 @@ std::optional<RangeRequest> parse_range_request(CommandContext& context, size_t 
       if (!offset.has_value()) return std::nullopt;
       const std::optional<int64_t> count = parse_integer_argument(context.reply, context.argv[i + 2]);
       if (!count.has_value()) return std::nullopt;
-      has_limit = true;
+      limit_count = *count;
       request.offset = *offset;
       if (*count >= 0) request.limit = static_cast<uint64_t>(*count);
       i += 2;
@@ -187,7 +187,9 @@ std::optional<RangeRequest> parse_range_request(CommandContext& context, size_t 
   }
   request.reverse = reverse.value_or(false);
   const RangeKind chosen = kind.value_or(RangeKind::kRank);
-  if (has_limit && chosen == RangeKind::kRank) {
+  // As Redis, only a count other than -1 makes LIMIT an error here (LIMIT 5 -1 is accepted,
+  // and a rank range ignores it).
+  if (limit_count != -1 && chosen == RangeKind::kRank) {
     context.reply.error(
         "ERR syntax error, LIMIT is only supported in combination with either BYSCORE or BYLEX");
     return std::nullopt;

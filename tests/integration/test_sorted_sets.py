@@ -395,6 +395,10 @@ def test_zrange_option_errors(c):
     zadd5(c)
     assert err(c, "ZRANGE", "z", "0", "-1", "LIMIT", "0", "1") == LIMIT_ERROR
     assert err(c, "ZRANGE", "z", "0", "-1", "REV", "LIMIT", "0", "1") == LIMIT_ERROR
+    # Only a count other than -1 (LIMIT's default) is refused; a rank range ignores the offset.
+    assert err(c, "ZRANGE", "z", "0", "-1", "LIMIT", "0", "-2") == LIMIT_ERROR
+    assert c.execute_command("ZRANGE", "z", "0", "0", "LIMIT", "3", "-1") == \
+        c.execute_command("ZRANGE", "z", "0", "0")
     assert err(c, "ZRANGE", "z", "-", "+", "BYLEX", "WITHSCORES") == WITHSCORES_BYLEX_ERROR
     assert err(c, "ZRANGE", "z", "0", "1", "BYSCORE", "BYLEX") == "syntax error"
     assert err(c, "ZRANGE", "z", "0", "1", "BYSCORE", "LIMIT", "1") == "syntax error"
