@@ -1,5 +1,5 @@
-// BlockingRegistry: the clients that BLPOP, BRPOP, BLMOVE and BLMPOP blocked, by key, so that a
-// write to a key wakes the clients waiting on it. A woken client's session runs its command
+// BlockingRegistry: the clients that a blocking pop (BLPOP, BZPOPMIN, ...) blocked, by key, so
+// that a write to a key wakes the clients waiting on it. A woken client's session runs its command
 // again (ServerSession::retry_blocked): it is served if the key now holds something for it,
 // and waits on otherwise. Clients waiting on one key are woken in the order they blocked, and
 // one that waits on after a wake keeps its place.
