@@ -44,7 +44,7 @@ bench-engine:
 	@build-bench/bench/engine_bench $(if $(QUICK),--quick,) --dir $(CURDIR)/build-bench
 
 # cairnd beside redis-server under redis-benchmark, then resident memory after loading keys
-# (bench/README.md). QUICK=1 for the quick mode (under 2 minutes). A Release cairnd is built in
+# (bench/README.md). QUICK=1 for the quick mode (a few minutes). A Release cairnd is built in
 # build-bench-redis/; the servers' data goes to temporary directories the script removes.
 bench-redis: deps
 	@cmake -S . -B build-bench-redis -G Ninja -DCMAKE_BUILD_TYPE=Release -DCAIRN_SANITIZERS=OFF >/dev/null

@@ -650,7 +650,8 @@ def test_store_variants_replace_the_destination(c):
     assert with_scores(c, "dest") == [(b"b", b"16"), (b"c", b"29")]
     assert c.execute_command("ZDIFFSTORE", "dest", "2", "x", "y") == 1
     assert with_scores(c, "dest") == [(b"a", b"1")]
-    assert c.execute_command("ZUNIONSTORE", "x", "2", "x", "y") == 4, "the destination may be a source"
+    assert c.execute_command("ZUNIONSTORE", "x", "2", "x", "y") == 4, \
+        "the destination may be a source"
     assert with_scores(c, "x") == [(b"a", b"1"), (b"b", b"12"), (b"c", b"23"), (b"d", b"30")]
     assert c.execute_command("ZINTERSTORE", "dest", "2", "x", "nokey") == 0
     assert c.execute_command("EXISTS", "dest") == 0, "an empty result removes the destination"
