@@ -1,5 +1,5 @@
 // Engine keys: how the keyspace lays user keys out in the storage engine (docs/keyspace-format.md,
-// format 2).
+// format 3).
 //   data key:         [slot: u16 big-endian][0x00][user key bytes]   (slot < 16384: 0x0000-0x3FFF)
 //   element key:      [slot][tag 0x01, 0x02 or 0x03][user key length: varint][user key bytes]
 //                     [generation: u64 big-endian][element bytes]
@@ -10,11 +10,11 @@
 // the whole value), 0x01 for a collection's elements, 0x02 for a sorted set's score index, 0x03
 // for the sample index of a set, hash or sorted set (a draw of a random member is one seek there;
 // docs/keyspace-format.md, "Sample index"), so that every engine key of one slot, of any type,
-// lies in one contiguous range. The length prefix
-// keeps two user keys' elements apart (no key's prefix is another's); the generation keeps a
-// deleted collection's elements apart from those of a later one under the same key. All index entries sort after every
-// data key and among themselves by expiry time, so active expiry reads them from the start up to
-// now. keyspace_format.h holds the format's version marker and the migration from format 1.
+// lies in one contiguous range. The length prefix keeps two user keys' elements apart (no key's
+// prefix is another's); the generation keeps a deleted collection's elements apart from those of
+// a later one under the same key. All index entries sort after every data key and among
+// themselves by expiry time, so active expiry reads them from the start up to now.
+// keyspace_format.h holds the format's version marker and the migrations from formats 1 and 2.
 //
 // Thread-safety: pure functions.
 #pragma once

@@ -115,9 +115,9 @@ Status write_collection(KeyspaceWrite& write, const Collection& collection,
 
 // Builds a new generation of a collection under one key, for commands that replace a key with a
 // collection of any size (RENAME, COPY, SUNIONSTORE, ...). Elements are written in batches of
-// their own (kBatchBytes) as they are added, with their sample records; until the command writes the returned collection's
-// record (write_collection) they are unreachable, and compaction drops them if the command fails
-// or the process stops first. REQUIRES: the key's lock held from start to the record's commit;
+// their own (kBatchBytes) as they are added, with their sample records; until the command writes
+// the returned collection's record (write_collection) they are unreachable, and compaction drops
+// them if the command fails or the process stops first. REQUIRES: the key's lock held from start to the record's commit;
 // each element added once per tag.
 class CollectionBuilder {
  public:

@@ -16,8 +16,8 @@ uint64_t distinct_attempts_max(uint64_t count) { return 2 * count + 16; }
 
 // The exact method: one pass over the elements.
 Result<ElementValues> random_elements_in_one_pass(Keyspace& keyspace, const Collection& collection,
-                                                  const KeyspaceSnapshot& snapshot,
-                                                  uint64_t count, bool distinct) {
+                                                  const KeyspaceSnapshot& snapshot, uint64_t count,
+                                                  bool distinct) {
   const uint64_t size = collection.meta().count;
   ElementValues out;
   ElementIterator it(keyspace, collection, &snapshot);
@@ -136,12 +136,12 @@ Result<ElementValues> random_elements(Keyspace& keyspace, const Collection& coll
                                       bool distinct, bool with_values) {
   const uint64_t size = collection.meta().count;
   if (distinct && count >= size) return all_elements(keyspace, collection, snapshot);
-  const bool by_draws = has_sample_index(collection.type()) && size > kSampleWindow &&
-                        count <= size / kDrawRatioMin;
+  const bool by_draws =
+      has_sample_index(collection.type()) && size > kSampleWindow && count <= size / kDrawRatioMin;
   if (by_draws) {
-    CAIRN_ASSIGN_OR_RETURN(std::optional<ElementValues> drawn,
-                           random_elements_by_draws(keyspace, collection, snapshot, count,
-                                                    distinct, with_values));
+    CAIRN_ASSIGN_OR_RETURN(
+        std::optional<ElementValues> drawn,
+        random_elements_by_draws(keyspace, collection, snapshot, count, distinct, with_values));
     if (drawn.has_value()) return std::move(*drawn);
   }
   return random_elements_in_one_pass(keyspace, collection, snapshot, count, distinct);

@@ -181,8 +181,8 @@ class SampleIndexFormatTest : public KeyspaceFormatTest {
     if (type == RecordType::kList) meta.list_head = kListInitialHead;
     RecordTrailer trailer;
     trailer.type = type;
-    ASSERT_TRUE(
-        db_->put(data_key(key), encode_record(encode_collection_meta(type, meta), trailer)).is_ok());
+    const std::string record = encode_record(encode_collection_meta(type, meta), trailer);
+    ASSERT_TRUE(db_->put(data_key(key), record).is_ok());
     put_elements(key, generation, elements);
     if (has_sample_index(type)) {
       for (const std::string& element : elements) {
@@ -195,7 +195,8 @@ class SampleIndexFormatTest : public KeyspaceFormatTest {
   void put_elements(std::string_view key, uint64_t generation,
                     const std::vector<std::string>& elements) {
     for (const std::string& element : elements) {
-      ASSERT_TRUE(db_->put(element_key_prefix(kElementTag, key, generation) + element, "v").is_ok());
+      const std::string element_key = element_key_prefix(kElementTag, key, generation) + element;
+      ASSERT_TRUE(db_->put(element_key, "v").is_ok());
     }
   }
   static std::vector<std::string> members(int count, std::string_view stem = "m") {

@@ -122,7 +122,9 @@ class SampleIndexModelTest : public ::testing::Test {
     return reply;
   }
 
-  uint64_t pick(uint64_t bound) { return std::uniform_int_distribution<uint64_t>(0, bound - 1)(rng_); }
+  uint64_t pick(uint64_t bound) {
+    return std::uniform_int_distribution<uint64_t>(0, bound - 1)(rng_);
+  }
   std::string some_key() { return kKeys[pick(std::size(kKeys))]; }
   std::string some_member() { return "m" + std::to_string(pick(kMembers)); }
   bool is_set_or_absent(const std::string& key) {
@@ -320,8 +322,8 @@ void SampleIndexModelTest::check_against_model() {
       for (const auto& [field, value] : std::get<HashModel>(model->second)) members.insert(field);
     }
     const KeyspaceSnapshot snapshot(keyspace);
-    auto found = find_collection_at(keyspace, key, is_set ? RecordType::kSet : RecordType::kHash,
-                                    snapshot);
+    auto found =
+        find_collection_at(keyspace, key, is_set ? RecordType::kSet : RecordType::kHash, snapshot);
     ASSERT_TRUE(found.is_ok() && found->collection.has_value());
     const Collection& collection = *found->collection;
     EXPECT_EQ(collection.meta().count, members.size());
