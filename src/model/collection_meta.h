@@ -44,6 +44,13 @@ std::string encode_list_position(uint64_t position);
 // False unless `element` is exactly kListPositionBytes long.
 bool decode_list_position(std::string_view element, uint64_t* position);
 
+// Whether the collections of `type` keep a sample index (engine_key.h, kSampleTag): one record
+// per member of a set, hash or sorted set, written and removed with the member, so that a
+// random member is one seek away (SPOP, SRANDMEMBER, HRANDFIELD, ZRANDMEMBER). Lists have none.
+inline bool has_sample_index(RecordType type) {
+  return type == RecordType::kSet || type == RecordType::kHash || type == RecordType::kSortedSet;
+}
+
 // REQUIRES: is_collection(type).
 std::string encode_collection_meta(RecordType type, const CollectionMeta& meta);
 // Corruption if the payload's size is not the type's. REQUIRES: is_collection(type).

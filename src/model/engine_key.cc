@@ -1,6 +1,7 @@
 #include "model/engine_key.h"
 
 #include "common/assert.h"
+#include "common/checksum.h"
 #include "common/coding.h"
 #include "model/slot.h"
 #include "storage/limits.h"
@@ -73,11 +74,22 @@ bool parse_data_key(std::string_view engine_key, std::string_view* user_key) {
 }
 
 // Tag, length varint (at most 3 bytes for 64 KiB), generation.
-static_assert(kSlotPrefixBytes + 3 + kUserKeyBytesMax + 8 + kElementBytesMax <= kKeyBytesMax);
+// A sample key holds a position too.
+static_assert(kSlotPrefixBytes + 3 + kUserKeyBytesMax + 8 + kSamplePositionBytes +
+                  kElementBytesMax <=
+              kKeyBytesMax);
+
+namespace {
+
+bool is_element_tag(char tag) {
+  return tag == kElementTag || tag == kScoreTag || tag == kSampleTag;
+}
+
+}  // namespace
 
 void append_element_key_prefix(char tag, std::string_view user_key, uint64_t generation,
                                std::string* out) {
-  CAIRN_ASSERT(tag == kElementTag || tag == kScoreTag);
+  CAIRN_ASSERT(is_element_tag(tag));
   const uint16_t slot = key_slot(user_key);
   out->push_back(static_cast<char>(slot >> 8));
   out->push_back(static_cast<char>(slot & 0xFF));
@@ -96,7 +108,7 @@ std::string element_key_prefix(char tag, std::string_view user_key, uint64_t gen
 
 bool parse_element_key(std::string_view engine_key, ElementKey* out) {
   if (engine_key.size() < kSlotPrefixBytes || static_cast<uint8_t>(engine_key[0]) >= 0x40 ||
-      (engine_key[2] != kElementTag && engine_key[2] != kScoreTag)) {
+      !is_element_tag(engine_key[2])) {
     return false;
   }
   std::string_view rest = engine_key.substr(kSlotPrefixBytes);
@@ -113,6 +125,25 @@ bool parse_element_key(std::string_view engine_key, ElementKey* out) {
   }
   out->generation = generation;
   out->element = rest.substr(key_bytes + 8);
+  return true;
+}
+
+uint64_t sample_position(std::string_view member, uint64_t generation) {
+  return hash64(member, generation);
+}
+
+void append_sample_position(uint64_t position, std::string* out) {
+  put_big_endian64(out, position);
+}
+
+void append_sample_element(std::string_view member, uint64_t generation, std::string* out) {
+  put_big_endian64(out, sample_position(member, generation));
+  out->append(member);
+}
+
+bool parse_sample_element(std::string_view element, std::string_view* member) {
+  if (element.size() < kSamplePositionBytes) return false;
+  *member = element.substr(kSamplePositionBytes);
   return true;
 }
 

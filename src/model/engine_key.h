@@ -1,16 +1,20 @@
 // Engine keys: how the keyspace lays user keys out in the storage engine (docs/keyspace-format.md,
-// format 2).
+// format 3).
 //   data key:         [slot: u16 big-endian][0x00][user key bytes]   (slot < 16384: 0x0000-0x3FFF)
-//   element key:      [slot][tag 0x01 or 0x02][user key length: varint][user key bytes]
+//   element key:      [slot][tag 0x01, 0x02 or 0x03][user key length: varint][user key bytes]
 //                     [generation: u64 big-endian][element bytes]
+//   sample key:       an element key of tag 0x03 whose element bytes are
+//                     [sample position: u64 big-endian][member bytes], empty value
 //   expiry index key: [0xFF]['E'][expiry unix ms: u64 big-endian][user key bytes], empty value
 // After the slot comes a tag: 0x00 for a user key's record (its metadata, which for a string is
-// the whole value), 0x01 for a collection's elements, 0x02 for a sorted set's score index, so
-// that every engine key of one slot, of any type, lies in one contiguous range. The length prefix
-// keeps two user keys' elements apart (no key's prefix is another's); the generation keeps a
-// deleted collection's elements apart from those of a later one under the same key. All index entries sort after every
-// data key and among themselves by expiry time, so active expiry reads them from the start up to
-// now. keyspace_format.h holds the format's version marker and the migration from format 1.
+// the whole value), 0x01 for a collection's elements, 0x02 for a sorted set's score index, 0x03
+// for the sample index of a set, hash or sorted set (a draw of a random member is one seek there;
+// docs/keyspace-format.md, "Sample index"), so that every engine key of one slot, of any type,
+// lies in one contiguous range. The length prefix keeps two user keys' elements apart (no key's
+// prefix is another's); the generation keeps a deleted collection's elements apart from those of
+// a later one under the same key. All index entries sort after every data key and among
+// themselves by expiry time, so active expiry reads them from the start up to now.
+// keyspace_format.h holds the format's version marker and the migrations from formats 1 and 2.
 //
 // Thread-safety: pure functions.
 #pragma once
@@ -55,8 +59,9 @@ uint16_t engine_key_slot(std::string_view engine_key);
 constexpr size_t kElementBytesMax = 512 * 1024;
 constexpr char kElementTag = 0x01;  // hash field, set member, list position, sorted-set member
 constexpr char kScoreTag = 0x02;    // a sorted set's (score, member) index
+constexpr char kSampleTag = 0x03;   // a set's, hash's or sorted set's (position, member) index
 // Appends [slot][tag][varint length][user key][generation BE]: every element key of one
-// collection generation begins with it. REQUIRES: tag is kElementTag or kScoreTag.
+// collection generation begins with it. REQUIRES: tag is kElementTag, kScoreTag or kSampleTag.
 void append_element_key_prefix(char tag, std::string_view user_key, uint64_t generation,
                                std::string* out);
 std::string element_key_prefix(char tag, std::string_view user_key, uint64_t generation);
@@ -67,8 +72,24 @@ struct ElementKey {
   uint64_t generation = 0;
   std::string_view element;
 };
-// Whether `engine_key` is an element key; if so fills *out (views into engine_key).
+// Whether `engine_key` is an element key (of any of the three tags); if so fills *out (views
+// into engine_key).
 bool parse_element_key(std::string_view engine_key, ElementKey* out);
+
+// The sample index: for every member of a set, hash or sorted set (collection_meta.h,
+// has_sample_index) a record under kSampleTag whose element bytes are
+// [sample_position(member, generation) BE][member]. The position is a keyed hash of the member,
+// so removing a member recomputes it and nothing else is stored; seeding it with the generation
+// makes each incarnation of a collection lay its members out afresh. Stable: XXH3's output is
+// frozen (common/checksum.h), so positions written by one build are found by the next.
+constexpr size_t kSamplePositionBytes = 8;
+uint64_t sample_position(std::string_view member, uint64_t generation);
+// Appends [sample_position(member, generation) BE][member] (the element bytes of a sample key).
+void append_sample_element(std::string_view member, uint64_t generation, std::string* out);
+// Appends `position` big-endian (a draw's seek target within a sample prefix).
+void append_sample_position(uint64_t position, std::string* out);
+// The member of a sample key's element bytes; false if they are shorter than a position.
+bool parse_sample_element(std::string_view element, std::string_view* member);
 
 std::string expiry_index_key(uint64_t expiry_ms, std::string_view user_key);
 std::string expiry_index_prefix();

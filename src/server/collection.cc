@@ -52,6 +52,35 @@ std::string Collection::element_prefix(char tag) const {
   return tag == kElementTag ? prefix_ : element_key_prefix(tag, key_, meta_.generation);
 }
 
+std::string Collection::sample_key(std::string_view member) const {
+  CAIRN_ASSERT(sampled());
+  // The element prefix with the sample tag: the two differ only in that byte.
+  std::string out;
+  out.reserve(prefix_.size() + kSamplePositionBytes + member.size());
+  out.append(prefix_);
+  out[kSlotPrefixBytes - 1] = kSampleTag;
+  append_sample_element(member, meta_.generation, &out);
+  return out;
+}
+
+void Collection::put_element(KeyspaceWrite& batch, std::string_view element,
+                             std::string_view value, char tag) const {
+  CAIRN_ASSERT(tag == kElementTag || tag == kScoreTag);
+  batch.put_element(element_key(element, tag), value);
+  if (tag == kElementTag && sampled()) batch.put_element(sample_key(element), "");
+}
+
+void Collection::overwrite_element(KeyspaceWrite& batch, std::string_view element,
+                                   std::string_view value) const {
+  batch.put_element(element_key(element), value);
+}
+
+void Collection::remove_element(KeyspaceWrite& batch, std::string_view element, char tag) const {
+  CAIRN_ASSERT(tag == kElementTag || tag == kScoreTag);
+  batch.remove_element(element_key(element, tag));
+  if (tag == kElementTag && sampled()) batch.remove_element(sample_key(element));
+}
+
 Result<FoundCollection> find_collection(Keyspace& keyspace, std::string_view key,
                                         RecordType type, bool locked) {
   // A write path does not count keyspace hits and misses (Redis counts reads only).
@@ -90,8 +119,12 @@ Result<CollectionBuilder> CollectionBuilder::start(Keyspace& keyspace, std::stri
 }
 
 Status CollectionBuilder::add(std::string_view element, std::string_view value, char tag) {
+  CAIRN_ASSERT(tag == kElementTag || tag == kScoreTag);
   batch_.put(collection_.element_key(element, tag), value);
-  if (tag == kElementTag) collection_.meta().count++;
+  if (tag == kElementTag) {
+    if (has_sample_index(collection_.type())) batch_.put(collection_.sample_key(element), "");
+    collection_.meta().count++;
+  }
   if (batch_.size_bytes() < kBatchBytes) return Status::ok();
   const Status written = keyspace_->database().write(batch_);
   batch_.clear();
@@ -194,45 +227,6 @@ Result<ElementValues> all_elements(Keyspace& keyspace, const Collection& collect
   if (out.size() != collection.meta().count) {
     return Status::corruption("collection holds another number of elements than it counts");
   }
-  return out;
-}
-
-Result<ElementValues> random_elements(Keyspace& keyspace, const Collection& collection,
-                                      const KeyspaceSnapshot& snapshot, uint64_t count,
-                                      bool distinct) {
-  const uint64_t size = collection.meta().count;
-  if (distinct && count >= size) return all_elements(keyspace, collection, snapshot);
-  ElementValues out;
-  ElementIterator it(keyspace, collection, &snapshot);
-  it.seek("");
-  if (distinct) {
-    // Reservoir sampling: after element i, each of the first i is in `out` with equal chance.
-    out.reserve(static_cast<size_t>(count));
-    for (uint64_t i = 0; it.valid(); it.next(), i++) {
-      if (i < count) {
-        out.emplace_back(it.element(), it.value());
-      } else if (const uint64_t j = keyspace.random_u64() % (i + 1); j < count) {
-        out[j] = {std::string(it.element()), std::string(it.value())};
-      }
-    }
-  } else {
-    // Draw the positions first, then fill them in one pass; `order` keeps the draw order.
-    std::vector<std::pair<uint64_t, size_t>> draws(static_cast<size_t>(count));
-    for (size_t i = 0; i < draws.size(); i++) draws[i] = {keyspace.random_u64() % size, i};
-    std::sort(draws.begin(), draws.end());
-    out.resize(draws.size());
-    size_t next_draw = 0;
-    for (uint64_t position = 0; it.valid() && next_draw < draws.size(); it.next(), position++) {
-      while (next_draw < draws.size() && draws[next_draw].first == position) {
-        out[draws[next_draw++].second] = {std::string(it.element()), std::string(it.value())};
-      }
-    }
-    CAIRN_RETURN_IF_ERROR(it.status());
-    if (next_draw != draws.size()) {
-      return Status::corruption("collection holds fewer elements than it counts");
-    }
-  }
-  CAIRN_RETURN_IF_ERROR(it.status());
   return out;
 }
 

@@ -60,8 +60,27 @@ class Collection {
   std::string element_key(std::string_view element, char tag = kElementTag) const;
   // What every element key of this generation under `tag` begins with.
   std::string element_prefix(char tag = kElementTag) const;
+  // The sample index record of `member` (REQUIRES: has_sample_index(type())).
+  std::string sample_key(std::string_view member) const;
+
+  // Every write of an element goes through these three, which keep the sample index of a set,
+  // hash or sorted set holding exactly its members (has_sample_index; a list has none):
+  // - put_element: `element` (new or not) gets `value`, and its sample record is written;
+  // - overwrite_element: as put_element for an element that exists in this generation (read under
+  //   the key's lock, or put earlier in the same batch): its sample record is already there;
+  // - remove_element: the element and its sample record go (an absent element: harmless).
+  // `tag` kScoreTag writes a sorted set's score index entry instead, which is not sampled.
+  // The command still writes the record (write_collection) with the count it changed.
+  void put_element(KeyspaceWrite& batch, std::string_view element, std::string_view value,
+                   char tag = kElementTag) const;
+  void overwrite_element(KeyspaceWrite& batch, std::string_view element,
+                         std::string_view value) const;
+  void remove_element(KeyspaceWrite& batch, std::string_view element,
+                      char tag = kElementTag) const;
 
  private:
+  bool sampled() const { return has_sample_index(type_); }
+
   std::string key_;
   RecordType type_;
   CollectionMeta meta_;
@@ -96,9 +115,9 @@ Status write_collection(KeyspaceWrite& write, const Collection& collection,
 
 // Builds a new generation of a collection under one key, for commands that replace a key with a
 // collection of any size (RENAME, COPY, SUNIONSTORE, ...). Elements are written in batches of
-// their own (kBatchBytes) as they are added; until the command writes the returned collection's
-// record (write_collection) they are unreachable, and compaction drops them if the command fails
-// or the process stops first. REQUIRES: the key's lock held from start to the record's commit;
+// their own (kBatchBytes) as they are added, with their sample records; until the command writes
+// the returned collection's record (write_collection) they are unreachable, and compaction drops
+// them if the command fails or the process stops first. REQUIRES: the key's lock held from start to the record's commit;
 // each element added once per tag.
 class CollectionBuilder {
  public:
@@ -106,7 +125,8 @@ class CollectionBuilder {
 
   static Result<CollectionBuilder> start(Keyspace& keyspace, std::string_view key,
                                          RecordType type, uint64_t expiry_ms);
-  // Adds an element (counted when its tag is kElementTag) or a score index entry.
+  // Adds an element (counted, and sampled as Collection::put_element does, when its tag is
+  // kElementTag) or a score index entry.
   Status add(std::string_view element, std::string_view value, char tag = kElementTag);
   // Writes what is buffered and returns the collection, its count the elements added.
   Result<Collection> finish();
@@ -121,7 +141,8 @@ class CollectionBuilder {
 };
 
 // RENAME and COPY of a collection: copies `source`'s elements (and a sorted set's score index)
-// to a new generation of `target_key` through a CollectionBuilder.
+// to a new generation of `target_key` through a CollectionBuilder, which writes the target's
+// sample index (its positions depend on the generation, so the source's is not copied).
 Result<Collection> copy_collection(Keyspace& keyspace, const Collection& source,
                                    std::string_view target_key, uint64_t expiry_ms);
 
@@ -168,13 +189,6 @@ using ElementValues = std::vector<std::pair<std::string, std::string>>;
 // Corruption when the elements found are not as many as its metadata counts.
 Result<ElementValues> all_elements(Keyspace& keyspace, const Collection& collection,
                                    const KeyspaceSnapshot& snapshot);
-
-// Random elements (HRANDFIELD, SRANDMEMBER, ZRANDMEMBER), read in one pass: with `distinct`,
-// min(count, size) different elements (all of them, in element order, when count >= size);
-// otherwise exactly `count`, each drawn uniformly, repeats allowed, in random order.
-Result<ElementValues> random_elements(Keyspace& keyspace, const Collection& collection,
-                                      const KeyspaceSnapshot& snapshot, uint64_t count,
-                                      bool distinct);
 
 struct ElementScanPage {
   uint64_t cursor = 0;  // 0 when the scan is complete

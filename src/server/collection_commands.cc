@@ -56,7 +56,7 @@ void remove_elements(CommandContext& context, RecordType type) {
     if (!exists.is_ok()) return reply_status(context.reply, exists.status());
     if (!*exists) continue;
     removed.insert(element);
-    batch.remove_element(write.collection->element_key(element));
+    write.collection->remove_element(batch, element);
   }
   if (removed.empty()) return context.reply.integer(0);
   write.collection->meta().count -= removed.size();
@@ -141,6 +141,40 @@ bool open_for_pop(CommandContext& context, std::string_view key, RecordType type
   write->found = std::move(found).value();
   write->collection = write->found.collection;
   return true;
+}
+
+std::optional<ElementValues> draw_random_elements(CommandContext& context, RecordType type,
+                                                  const std::optional<RandomCount>& count,
+                                                  bool with_values) {
+  Keyspace& keyspace = keyspace_of(context);
+  const KeyspaceSnapshot snapshot(keyspace);
+  Result<FoundCollection> found = find_collection_at(keyspace, context.argv[1], type, snapshot);
+  if (!collection_usable(context, found)) return std::nullopt;
+  if (!found->collection.has_value()) {
+    if (count.has_value()) {
+      context.reply.array_header(0);
+    } else {
+      context.reply.null();
+    }
+    return std::nullopt;
+  }
+  const RandomCount wanted = count.value_or(RandomCount{});
+  if (wanted.wanted == 0) {
+    context.reply.array_header(0);
+    return std::nullopt;
+  }
+  Result<ElementValues> picked = random_elements(keyspace, *found->collection, snapshot,
+                                                 wanted.wanted, wanted.distinct, with_values);
+  if (!picked.is_ok()) {
+    reply_status(context.reply, picked.status());
+    return std::nullopt;
+  }
+  if (!count.has_value()) {
+    CAIRN_ASSERT(picked->size() == 1);
+    context.reply.bulk_string(picked->front().first);
+    return std::nullopt;
+  }
+  return std::move(picked).value();
 }
 
 bool commit_collection(CommandContext& context, KeyspaceWrite& batch, const CollectionWrite& write) {

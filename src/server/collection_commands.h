@@ -12,6 +12,7 @@
 #include <string_view>
 
 #include "server/collection.h"
+#include "server/collection_sample.h"
 #include "server/command.h"
 #include "server/keyspace.h"
 
@@ -54,6 +55,16 @@ struct RandomCount {
 // Parses it as Redis does (an integer within [-LONG_MAX, LONG_MAX]); replies the error and
 // returns nullopt otherwise.
 std::optional<RandomCount> parse_random_count(CommandContext& context, std::string_view text);
+// The common tail of HRANDFIELD / SRANDMEMBER / ZRANDMEMBER once their arguments are parsed
+// (`count` nullopt when none was given): reads the `type` collection at argv[1] at a snapshot
+// and draws from it (random_elements, collection_sample.h). Replies what all of them reply
+// alike and returns nullopt: the error or WRONGTYPE; for an absent key a null without a count,
+// an empty array with one; an empty array for a count of 0; the element alone without a count.
+// Otherwise returns the drawn elements (with their values when `with_values`) for the caller to
+// reply.
+std::optional<ElementValues> draw_random_elements(CommandContext& context, RecordType type,
+                                                  const std::optional<RandomCount>& count,
+                                                  bool with_values);
 
 // How a pop that finds nothing answers: at once, or by waiting (the blocking variants, given
 // their timeout in ms) when the context allows it.

@@ -111,15 +111,19 @@ class KeyspaceWrite {
   // removes the key (empty collections do not exist). `old` as in put_string.
   Status put_collection(std::string_view key, RecordType type, const CollectionMeta& meta,
                         uint64_t expiry_ms, const std::optional<KeyEntry>& old);
-  // An element record of a collection whose record this command writes too (put_collection).
-  void put_element(std::string_view engine_key, std::string_view value);
-  void remove_element(std::string_view engine_key);
   // Removes `key`, whose live entry is `old`: for a collection, its record only (its elements
   // are unreachable at once; compaction drops them).
   void remove(std::string_view key, const KeyEntry& old);
   Status commit();
 
  private:
+  // An element record of a collection whose record this command writes too (put_collection).
+  // Only Collection writes them (collection.h), so that a member never goes without its sample
+  // index record.
+  friend class Collection;
+  void put_element(std::string_view engine_key, std::string_view value);
+  void remove_element(std::string_view engine_key);
+
   Status put_record(std::string_view key, std::string_view payload, RecordType type,
                     uint64_t expiry_ms, const std::optional<KeyEntry>& old);
   void replace_index(std::string_view key, uint64_t expiry_ms, const std::optional<KeyEntry>& old);

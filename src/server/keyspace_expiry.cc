@@ -37,6 +37,7 @@ bool KeyspaceCompactionFilter::element_unreachable(std::string_view engine_key) 
   // should the clock step back, the record is live again, and whole.
   if (!is_collection(type)) return true;
   if (element.tag == kScoreTag && type != RecordType::kSortedSet) return true;
+  if (element.tag == kSampleTag && !has_sample_index(type)) return true;
   const Result<CollectionMeta> meta = decode_collection_meta(type, decoded->payload);
   if (!meta.is_ok()) return false;
   return meta->generation != element.generation;

@@ -21,8 +21,9 @@ Status check_user_key(std::string_view key);
 Status check_element(std::string_view element);
 
 // The keyspace's compaction filter (docs/keyspace-format.md, "Compaction"): drops records whose
-// expiry passed (by the keyspace's wall clock) and the elements of collection generations that
-// are no longer live: their key's record is absent, of another type or of another generation. Generations are never reused (generation_allocator.h), so an element once
+// expiry passed (by the keyspace's wall clock) and the elements (score and sample index records
+// too) of collection generations that are no longer live: their key's record is absent, of
+// another type (or of a type without that index) or of another generation. Generations are never reused (generation_allocator.h), so an element once
 // unreachable stays so. An element's record is looked up in the database, once it is attached:
 // until then, and whenever the lookup fails or finds bytes it cannot decode, the element is kept.
 // Expiry index entries are kept.

@@ -35,8 +35,11 @@ std::optional<End> parse_end(CommandContext& context, std::string_view text) {
 }
 
 // The engine key of the element `offset` places from the head.
+std::string position_at(const Collection& list, uint64_t offset) {
+  return encode_list_position(list.meta().list_head + offset);
+}
 std::string key_at(const Collection& list, uint64_t offset) {
-  return list.element_key(encode_list_position(list.meta().list_head + offset));
+  return list.element_key(position_at(list, offset));
 }
 
 // Up to this many elements are read by one lookup each rather than by an iterator, whose
@@ -116,10 +119,10 @@ Status push(KeyspaceWrite& batch, Collection& list, std::string_view value, End 
   if (end == End::kLeft) {
     if (meta.list_head == 0) return position_space_exhausted();
     meta.list_head--;
-    batch.put_element(key_at(list, 0), value);
+    list.put_element(batch, position_at(list, 0), value);
   } else {
     if (meta.list_head + meta.count == UINT64_MAX) return position_space_exhausted();
-    batch.put_element(key_at(list, meta.count), value);
+    list.put_element(batch, position_at(list, meta.count), value);
   }
   meta.count++;
   return Status::ok();
@@ -137,7 +140,7 @@ Result<std::vector<std::string>> pop(Keyspace& keyspace, KeyspaceWrite& batch, C
   CAIRN_ASSIGN_OR_RETURN(std::vector<std::string> values,
                          read_range(keyspace, list, offset, count, nullptr));
   if (count < meta.count || !list_goes_if_emptied) {
-    for (uint64_t i = 0; i < count; i++) batch.remove_element(key_at(list, offset + i));
+    for (uint64_t i = 0; i < count; i++) list.remove_element(batch, position_at(list, offset + i));
   }
   if (end == End::kLeft) {
     meta.list_head += count;
@@ -485,7 +488,7 @@ void lset_command(CommandContext& context) {
   const std::optional<uint64_t> offset = resolve_index(*index, write.collection->meta().count);
   if (!offset.has_value()) return context.reply.error("ERR index out of range");
   KeyspaceWrite batch(keyspace);
-  batch.put_element(key_at(*write.collection, *offset), context.argv[3]);
+  write.collection->put_element(batch, position_at(*write.collection, *offset), context.argv[3]);
   if (!commit_collection(context, batch, write)) return;
   context.reply.ok();
 }
@@ -500,16 +503,16 @@ Status insert_at(Keyspace& keyspace, KeyspaceWrite& batch, Collection& list, uin
     CAIRN_ASSIGN_OR_RETURN(const std::vector<std::string> before,
                            read_range(keyspace, list, 0, offset, nullptr));
     meta.list_head--;
-    for (uint64_t i = 0; i < offset; i++) batch.put_element(key_at(list, i), before[i]);
+    for (uint64_t i = 0; i < offset; i++) list.put_element(batch, position_at(list, i), before[i]);
   } else {
     if (meta.list_head + meta.count == UINT64_MAX) return position_space_exhausted();
     CAIRN_ASSIGN_OR_RETURN(const std::vector<std::string> after,
                            read_range(keyspace, list, offset, meta.count - offset, nullptr));
     for (uint64_t i = 0; i < after.size(); i++) {
-      batch.put_element(key_at(list, offset + 1 + i), after[i]);
+      list.put_element(batch, position_at(list, offset + 1 + i), after[i]);
     }
   }
-  batch.put_element(key_at(list, offset), value);
+  list.put_element(batch, position_at(list, offset), value);
   meta.count++;
   return Status::ok();
 }
@@ -564,13 +567,17 @@ Status remove_offsets(Keyspace& keyspace, KeyspaceWrite& batch, Collection& list
   }
   const uint64_t gone = removed.size();
   if (move_head_side) {
-    for (uint64_t i = 0; i < kept.size(); i++) batch.put_element(key_at(list, gone + i), *kept[i]);
-    for (uint64_t i = 0; i < gone; i++) batch.remove_element(key_at(list, i));
+    for (uint64_t i = 0; i < kept.size(); i++) {
+      list.put_element(batch, position_at(list, gone + i), *kept[i]);
+    }
+    for (uint64_t i = 0; i < gone; i++) list.remove_element(batch, position_at(list, i));
     meta.list_head += gone;
   } else {
-    for (uint64_t i = 0; i < kept.size(); i++) batch.put_element(key_at(list, first + i), *kept[i]);
+    for (uint64_t i = 0; i < kept.size(); i++) {
+      list.put_element(batch, position_at(list, first + i), *kept[i]);
+    }
     for (uint64_t i = first + kept.size(); i < meta.count; i++) {
-      batch.remove_element(key_at(list, i));
+      list.remove_element(batch, position_at(list, i));
     }
   }
   meta.count -= gone;
@@ -641,8 +648,8 @@ void ltrim_command(CommandContext& context) {
     status = rebuilt.status();
     if (status.is_ok()) list = std::move(rebuilt).value();
   } else {
-    for (uint64_t i = 0; i < first; i++) batch.remove_element(key_at(list, i));
-    for (uint64_t i = first + kept; i < size; i++) batch.remove_element(key_at(list, i));
+    for (uint64_t i = 0; i < first; i++) list.remove_element(batch, position_at(list, i));
+    for (uint64_t i = first + kept; i < size; i++) list.remove_element(batch, position_at(list, i));
     list.meta().list_head += first;
     list.meta().count = kept;
   }

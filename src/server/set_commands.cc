@@ -48,7 +48,7 @@ void sadd_command(CommandContext& context) {
     if (!exists.is_ok()) return reply_status(context.reply, exists.status());
     if (*exists) continue;
     added.insert(member);
-    batch.put_element(write.collection->element_key(member), "");
+    write.collection->put_element(batch, member, "");
   }
   if (added.empty()) return context.reply.integer(0);
   write.collection->meta().count += added.size();
@@ -308,11 +308,11 @@ void smove_command(CommandContext& context) {
   Result<bool> in_destination = element_exists(keyspace, to, member);
   if (!in_destination.is_ok()) return reply_status(context.reply, in_destination.status());
   KeyspaceWrite batch(keyspace);
-  batch.remove_element(from.collection->element_key(member));
+  from.collection->remove_element(batch, member);
   from.collection->meta().count--;
   Status status = write_collection(batch, *from.collection, from.found);
   if (!*in_destination) {
-    batch.put_element(to.collection->element_key(member), "");
+    to.collection->put_element(batch, member, "");
     to.collection->meta().count++;
     if (status.is_ok()) status = write_collection(batch, *to.collection, to.found);
   }
@@ -344,15 +344,16 @@ void spop_command(CommandContext& context) {
   }
   if (count == 0) return context.reply.set_header(0);
   const KeyspaceSnapshot snapshot(keyspace);
-  Result<ElementValues> picked = random_elements(keyspace, *write.collection, snapshot, count, true);
+  // With values: a member drawn from the sample index is looked up, so that only members are
+  // removed (a set's values are empty).
+  Result<ElementValues> picked =
+      random_elements(keyspace, *write.collection, snapshot, count, true, true);
   if (!picked.is_ok()) return reply_status(context.reply, picked.status());
   KeyspaceWrite batch(keyspace);
   if (picked->size() == write.collection->meta().count) {
     batch.remove(key, *write.found.entry);  // every member goes: the record alone
   } else {
-    for (const auto& [member, value] : *picked) {
-      batch.remove_element(write.collection->element_key(member));
-    }
+    for (const auto& [member, value] : *picked) write.collection->remove_element(batch, member);
     write.collection->meta().count -= picked->size();
     const Status status = write_collection(batch, *write.collection, write.found);
     if (!status.is_ok()) return reply_status(context.reply, status);
@@ -367,26 +368,13 @@ void spop_command(CommandContext& context) {
 // SRANDMEMBER key [count]
 void srandmember_command(CommandContext& context) {
   if (context.argv.size() > 3) return context.reply.error(kSyntaxError);
-  const bool has_count = context.argv.size() == 3;
-  RandomCount count;
-  if (has_count) {
-    const std::optional<RandomCount> parsed = parse_random_count(context, context.argv[2]);
-    if (!parsed.has_value()) return;
-    count = *parsed;
+  std::optional<RandomCount> count;
+  if (context.argv.size() == 3) {
+    count = parse_random_count(context, context.argv[2]);
+    if (!count.has_value()) return;
   }
-  Keyspace& keyspace = keyspace_of(context);
-  const KeyspaceSnapshot snapshot(keyspace);
-  Result<FoundCollection> found = find_collection_at(keyspace, context.argv[1], kSet, snapshot);
-  if (!collection_usable(context, found)) return;
-  if (!found->collection.has_value()) {
-    if (has_count) return context.reply.array_header(0);
-    return context.reply.null();
-  }
-  if (count.wanted == 0) return context.reply.array_header(0);
-  Result<ElementValues> picked =
-      random_elements(keyspace, *found->collection, snapshot, count.wanted, count.distinct);
-  if (!picked.is_ok()) return reply_status(context.reply, picked.status());
-  if (!has_count) return context.reply.bulk_string(picked->front().first);
+  const std::optional<ElementValues> picked = draw_random_elements(context, kSet, count, false);
+  if (!picked.has_value()) return;
   context.reply.array_header(picked->size());
   for (const auto& [member, value] : *picked) context.reply.bulk_string(member);
 }
@@ -421,11 +409,14 @@ const CommandSpec kSetCommands[] = {
     {"spop", -2, kWrite | kCommandFast, 1, 1, 1, "set", "1.0.0",
      "Returns one or more random members from a set after removing them. Deletes the set if the "
      "last member was popped.",
-     "O(N) where N is the set cardinality (Cairn walks the members in one pass).", spop_command,
-     {}},
+     "Without the count argument O(1), otherwise O(N) where N is the value of the passed count "
+     "(Cairn: O(log size) per member drawn; one pass over the set when count > size / 16).",
+     spop_command, {}},
     {"srandmember", -2, kRead, 1, 1, 1, "set", "1.0.0",
      "Get one or multiple random members from a set",
-     "O(N) where N is the set cardinality (Cairn walks the members in one pass).",
+     "Without the count argument O(1), otherwise O(N) where N is the absolute value of the "
+     "passed count (Cairn: O(log size) per member drawn; one pass over the set when |count| > "
+     "size / 16).",
      srandmember_command, {}},
     {"smove", 4, kWrite | kCommandFast, 1, 2, 1, "set", "1.0.0",
      "Moves a member from one set to another.", "O(1)", smove_command, {}},

@@ -34,15 +34,17 @@ void put_member(KeyspaceWrite& batch, Collection& zset, std::string_view member,
                 std::optional<double> old_score, double score) {
   CAIRN_ASSERT(!std::isnan(score));
   CollectionMeta& meta = zset.meta();
+  const std::string index = score_index_element(score, member);
+  const std::string_view encoded = std::string_view(index).substr(0, kScoreBytes);
   if (old_score.has_value()) {
     if (*old_score == score) return;
-    batch.remove_element(zset.element_key(score_index_element(*old_score, member), kScoreTag));
+    zset.remove_element(batch, score_index_element(*old_score, member), kScoreTag);
+    zset.overwrite_element(batch, member, encoded);
   } else {
     meta.count++;
+    zset.put_element(batch, member, encoded);
   }
-  const std::string index = score_index_element(score, member);
-  batch.put_element(zset.element_key(member), index.substr(0, kScoreBytes));
-  batch.put_element(zset.element_key(index, kScoreTag), "");
+  zset.put_element(batch, index, "", kScoreTag);
   if (!meta.index_floor.empty() && index <= meta.index_floor) meta.index_floor.clear();
   if (!meta.index_ceiling.empty() && index >= meta.index_ceiling) meta.index_ceiling.clear();
 }
@@ -50,8 +52,8 @@ void put_member(KeyspaceWrite& batch, Collection& zset, std::string_view member,
 void remove_member(KeyspaceWrite& batch, Collection& zset, std::string_view member,
                    double score) {
   CAIRN_ASSERT(zset.meta().count > 0);
-  batch.remove_element(zset.element_key(member));
-  batch.remove_element(zset.element_key(score_index_element(score, member), kScoreTag));
+  zset.remove_element(batch, member);
+  zset.remove_element(batch, score_index_element(score, member), kScoreTag);
   zset.meta().count--;
 }
 

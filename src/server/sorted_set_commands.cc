@@ -418,13 +418,11 @@ void bzmpop_command(CommandContext& context) { mpop_generic(context, 2, true); }
 
 // ZRANDMEMBER key [count [WITHSCORES]]
 void zrandmember_command(CommandContext& context) {
-  const bool has_count = context.argv.size() >= 3;
-  RandomCount count;
+  std::optional<RandomCount> count;
   bool with_scores = false;
-  if (has_count) {
-    const std::optional<RandomCount> parsed = parse_random_count(context, context.argv[2]);
-    if (!parsed.has_value()) return;
-    count = *parsed;
+  if (context.argv.size() >= 3) {
+    count = parse_random_count(context, context.argv[2]);
+    if (!count.has_value()) return;
     if (context.argv.size() > 4 ||
         (context.argv.size() == 4 && !equals_ignore_case(context.argv[3], "withscores"))) {
       return context.reply.error(kSyntaxError);
@@ -432,29 +430,18 @@ void zrandmember_command(CommandContext& context) {
     with_scores = context.argv.size() == 4;
     // Redis bounds a count WITHSCORES to half the range (its reply has two entries per draw).
     constexpr auto kWithScoresMax = static_cast<uint64_t>(std::numeric_limits<int64_t>::max() / 2);
-    if (with_scores && count.wanted > kWithScoresMax) {
+    if (with_scores && count->wanted > kWithScoresMax) {
       return context.reply.error("ERR value is out of range");
     }
   }
-  Keyspace& keyspace = keyspace_of(context);
-  const KeyspaceSnapshot snapshot(keyspace);
-  Result<FoundCollection> found =
-      find_collection_at(keyspace, context.argv[1], kSortedSet, snapshot);
-  if (!collection_usable(context, found)) return;
-  if (!found->collection.has_value()) {
-    if (has_count) return context.reply.array_header(0);
-    return context.reply.null();
-  }
-  if (count.wanted == 0) return context.reply.array_header(0);
-  Result<ElementValues> picked =
-      random_elements(keyspace, *found->collection, snapshot, count.wanted, count.distinct);
-  if (!picked.is_ok()) return reply_status(context.reply, picked.status());
-  if (!has_count) return context.reply.bulk_string(picked->front().first);
+  std::optional<ElementValues> picked =
+      draw_random_elements(context, kSortedSet, count, with_scores);
+  if (!picked.has_value()) return;
   std::vector<ScoredMember> members;
   members.reserve(picked->size());
   for (auto& [member, value] : *picked) {
     ScoredMember scored{std::move(member), 0};
-    if (!decode_score(value, &scored.score)) {
+    if (with_scores && !decode_score(value, &scored.score)) {
       return reply_status(context.reply, Status::corruption("sorted-set score does not decode"));
     }
     members.push_back(std::move(scored));

@@ -1,8 +1,8 @@
 // Proves how the keyspace stores collections (server/collection.h): a collection's elements are
 // reachable only through its record's generation, so deleting it, replacing it with another
 // type or creating it again hides the old elements at once; compaction then drops exactly the
-// unreachable elements (inline or in blob files, orphaned copies too) and keeps the live ones;
-// FLUSHALL keeps the generation limit so generations are never reused.
+// unreachable elements and sample index records (inline or in blob files, orphaned copies too)
+// and keeps the live ones; FLUSHALL keeps the generation limit so generations are never reused.
 #include <gtest/gtest.h>
 
 #include <map>
@@ -30,7 +30,7 @@ class KeyspaceCollectionTest : public test::KeyspaceFixture {
       auto old = keyspace_->read_element(hash->element_key(field), nullptr, true);
       ASSERT_TRUE(old.is_ok());
       if (!old->has_value()) hash->meta().count++;
-      write.put_element(hash->element_key(field), value);
+      hash->put_element(write, field, value);
     }
     ASSERT_TRUE(write_collection(write, *hash, *found).is_ok());
     ASSERT_TRUE(write.commit().is_ok());
@@ -57,13 +57,16 @@ class KeyspaceCollectionTest : public test::KeyspaceFixture {
     ASSERT_TRUE(write.commit().is_ok());
   }
 
-  // Element records of `key` in the engine, of any generation, reachable or not.
-  std::map<uint64_t, int> raw_elements_by_generation(std::string_view key) {
+  // Element records (or, with kSampleTag, sample index records) of `key` in the engine, of any
+  // generation, reachable or not.
+  std::map<uint64_t, int> raw_elements_by_generation(std::string_view key,
+                                                     char tag = kElementTag) {
     std::map<uint64_t, int> out;
     auto it = keyspace_->database().new_iterator(ReadOptions());
     for (it->seek_to_first(); it->valid(); it->next()) {
       ElementKey element;
-      if (parse_element_key(it->key(), &element) && element.user_key == key) {
+      if (parse_element_key(it->key(), &element) && element.user_key == key &&
+          element.tag == tag) {
         out[element.generation]++;
       }
     }
@@ -130,16 +133,24 @@ TEST_F(KeyspaceCollectionTest, CompactionDropsUnreachableElementsOnly) {
   auto orphan = copy_collection(*keyspace_, *found->collection, "orphan", 0);
   ASSERT_TRUE(orphan.is_ok());
   EXPECT_EQ(raw_elements_by_generation("orphan")[orphan->meta().generation], 10);
+  EXPECT_EQ(raw_elements_by_generation("orphan", kSampleTag)[orphan->meta().generation], 10);
+  EXPECT_EQ(raw_elements_by_generation("deleted", kSampleTag).size(), 1u);
+  EXPECT_EQ(raw_elements_by_generation("recreated", kSampleTag)[recreated_old], 20);
 
   compact_everything();
 
-  EXPECT_TRUE(raw_elements_by_generation("deleted").empty());
-  EXPECT_TRUE(raw_elements_by_generation("replaced").empty());
-  EXPECT_TRUE(raw_elements_by_generation("large").empty());
-  EXPECT_TRUE(raw_elements_by_generation("orphan").empty());
-  auto recreated = raw_elements_by_generation("recreated");
-  EXPECT_EQ(recreated.count(recreated_old), 0u);
-  EXPECT_EQ(recreated[generation_of("recreated")], 2);
+  // Elements and sample records alike.
+  for (const char tag : {kElementTag, kSampleTag}) {
+    SCOPED_TRACE(tag == kElementTag ? "elements" : "sample records");
+    EXPECT_TRUE(raw_elements_by_generation("deleted", tag).empty());
+    EXPECT_TRUE(raw_elements_by_generation("replaced", tag).empty());
+    EXPECT_TRUE(raw_elements_by_generation("large", tag).empty());
+    EXPECT_TRUE(raw_elements_by_generation("orphan", tag).empty());
+    auto recreated = raw_elements_by_generation("recreated", tag);
+    EXPECT_EQ(recreated.count(recreated_old), 0u);
+    EXPECT_EQ(recreated[generation_of("recreated")], 2);
+    EXPECT_EQ(raw_elements_by_generation("live", tag)[generation_of("live")], 10);
+  }
   EXPECT_EQ(hgetall("live"), fields(10));
   EXPECT_EQ(hgetall("recreated"), fields(2));
   EXPECT_EQ(get("replaced"), "now a string");

@@ -206,7 +206,7 @@ TEST_F(KeyspaceTest, RemoveAllNotifies) {
   // The layout's marker stays, so a reopen moves nothing.
   auto marker = keyspace_->database().get(ReadOptions(), keyspace_format_marker_key());
   ASSERT_TRUE(marker.is_ok());
-  EXPECT_EQ(marker->value_or("none"), "2");
+  EXPECT_EQ(marker->value_or("none"), "3");
 }
 
 // Strings written by a cairnd of keyspace format 1 ([slot][user key]) read back after an open,

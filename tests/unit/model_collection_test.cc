@@ -106,8 +106,28 @@ TEST(ElementKeyTest, OnlyElementKeysParse) {
   EXPECT_TRUE(parse_element_key(full, &parsed)) << "an empty element is an element";
   EXPECT_EQ(parsed.element, "");
   std::string other_tag = full;
-  other_tag[2] = 0x03;
+  other_tag[2] = 0x04;
   EXPECT_FALSE(parse_element_key(other_tag, &parsed));
+}
+
+// A sample key is an element key of kSampleTag whose element bytes are the member's position
+// (big-endian) then the member; positions are pinned (XXH3-64 seeded with the generation), since
+// a position written by one build must be found by the next.
+TEST(ElementKeyTest, SampleKeysCarryThePositionThenTheMember) {
+  EXPECT_EQ(sample_position("member", 7), 0x4FAB58F8F40A1F9Full);
+  EXPECT_EQ(sample_position("", 0), 0x2D06800538D394C2ull);  // XXH3's reference value
+  EXPECT_NE(sample_position("member", 8), sample_position("member", 7));
+  std::string key = element_key_prefix(kSampleTag, "key", 7);
+  append_sample_element("member", 7, &key);
+  ElementKey parsed;
+  ASSERT_TRUE(parse_element_key(key, &parsed));
+  EXPECT_EQ(parsed.tag, kSampleTag);
+  EXPECT_EQ(parsed.generation, 7u);
+  EXPECT_EQ(parsed.element.substr(0, 2), "\x4F\xAB");
+  std::string_view member;
+  ASSERT_TRUE(parse_sample_element(parsed.element, &member));
+  EXPECT_EQ(member, "member");
+  EXPECT_FALSE(parse_sample_element("1234567", &member)) << "shorter than a position";
 }
 
 }  // namespace

@@ -2,15 +2,22 @@
 // every record, inline or in a blob file, ends under its data key with its bytes, whichever step
 // the move was stopped at (the database closed and reopened there, as after a crash), including
 // a blob value copied but not yet deleted; a fresh database just gets the marker; an unknown
-// marker or a record under a slot that is not its key's is Corruption.
+// marker or a record under a slot that is not its key's is Corruption. And the move from format 2
+// to 3: every member of a live set, hash or sorted set generation gets exactly its sample index
+// record, and nothing else does (lists, strings, stale generations), whichever step it stopped at.
 #include "model/keyspace_format.h"
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <map>
+#include <set>
+#include <vector>
 #include <string>
 
+#include "model/collection_meta.h"
 #include "model/engine_key.h"
+#include "model/key_record.h"
 #include "model/slot.h"
 #include "support/disk_database_test.h"
 
@@ -73,11 +80,11 @@ class KeyspaceFormatTest : public test::DiskDatabaseTest {
   void expect_format2(const std::map<std::string, std::string>& records) {
     auto marker = db_->get(ReadOptions(), keyspace_format_marker_key());
     ASSERT_TRUE(marker.is_ok());
-    EXPECT_EQ(marker->value_or("none"), "2");
+    EXPECT_EQ(marker->value_or("none"), "3");
     std::map<std::string, std::string> expected;
     for (const auto& [key, value] : records) expected[data_key(key)] = value;
     expected[expiry_index_key(1234, "key:1")] = "";
-    expected[keyspace_format_marker_key()] = "2";
+    expected[keyspace_format_marker_key()] = "3";
     std::map<std::string, std::string> found;
     auto it = db_->new_iterator(ReadOptions());
     for (it->seek_to_first(); it->valid(); it->next()) found[std::string(it->key())] = it->value();
@@ -144,7 +151,7 @@ TEST_F(KeyspaceFormatTest, FreshDatabaseGetsTheMarker) {
 }
 
 TEST_F(KeyspaceFormatTest, UnknownFormatIsCorruption) {
-  ASSERT_TRUE(db_->put(keyspace_format_marker_key(), "3").is_ok());
+  ASSERT_TRUE(db_->put(keyspace_format_marker_key(), "4").is_ok());
   const Status status = ensure_keyspace_format(*db_);
   EXPECT_TRUE(status.is_corruption()) << status.to_string();
 }
@@ -155,6 +162,114 @@ TEST_F(KeyspaceFormatTest, RecordUnderAnotherSlotIsCorruption) {
   ASSERT_TRUE(db_->put(key, "v").is_ok());
   const Status status = ensure_keyspace_format(*db_);
   EXPECT_TRUE(status.is_corruption()) << status.to_string();
+}
+
+// A format-2 database of collections written before the sample index: sets, hashes and a sorted
+// set (sampled), a list and a string (not), elements of stale generations, keys in one slot.
+class SampleIndexFormatTest : public KeyspaceFormatTest {
+ protected:
+  void SetUp() override {
+    KeyspaceFormatTest::SetUp();
+    ASSERT_TRUE(db_->put(keyspace_format_marker_key(), "2").is_ok());
+  }
+
+  void put_collection(std::string_view key, RecordType type, uint64_t generation,
+                      const std::vector<std::string>& elements) {
+    CollectionMeta meta;
+    meta.generation = generation;
+    meta.count = elements.size();
+    if (type == RecordType::kList) meta.list_head = kListInitialHead;
+    RecordTrailer trailer;
+    trailer.type = type;
+    const std::string record = encode_record(encode_collection_meta(type, meta), trailer);
+    ASSERT_TRUE(db_->put(data_key(key), record).is_ok());
+    put_elements(key, generation, elements);
+    if (has_sample_index(type)) {
+      for (const std::string& element : elements) {
+        std::string sample = element_key_prefix(kSampleTag, key, generation);
+        append_sample_element(element, generation, &sample);
+        expected_samples_.insert(sample);
+      }
+    }
+  }
+  void put_elements(std::string_view key, uint64_t generation,
+                    const std::vector<std::string>& elements) {
+    for (const std::string& element : elements) {
+      const std::string element_key = element_key_prefix(kElementTag, key, generation) + element;
+      ASSERT_TRUE(db_->put(element_key, "v").is_ok());
+    }
+  }
+  static std::vector<std::string> members(int count, std::string_view stem = "m") {
+    std::vector<std::string> out;
+    for (int i = 0; i < count; i++) out.push_back(std::string(stem) + std::to_string(i));
+    return out;
+  }
+
+  // Writes the collections; 5 records of the same slot come from a hash tag.
+  void write_format2() {
+    expected_samples_.clear();
+    put_collection("set", RecordType::kSet, 10, members(25));
+    put_collection("hash", RecordType::kHash, 11, members(7, "f"));
+    put_collection("zset", RecordType::kSortedSet, 12, members(3, "z"));
+    put_collection("list", RecordType::kList, 13, {encode_list_position(kListInitialHead)});
+    put_collection("{t}a", RecordType::kSet, 14, members(4));
+    put_collection("{t}ab", RecordType::kHash, 15, members(4));
+    put_elements("set", 9, members(6, "old"));     // a stale generation
+    put_elements("gone", 8, members(5));           // a deleted collection
+    put_elements("{t}a", 3, members(2));           // stale, in the shared slot
+    RecordTrailer string_trailer;
+    ASSERT_TRUE(db_->put(data_key("string"), encode_record("s", string_trailer)).is_ok());
+    put_elements("string", 16, members(2));  // elements of a key that is now a string
+  }
+
+  std::set<std::string> samples() {
+    std::set<std::string> out;
+    auto it = db_->new_iterator(ReadOptions());
+    for (it->seek_to_first(); it->valid(); it->next()) {
+      ElementKey element;
+      if (parse_element_key(it->key(), &element) && element.tag == kSampleTag) {
+        out.emplace(it->key());
+      }
+    }
+    EXPECT_TRUE(it->status().is_ok());
+    return out;
+  }
+
+  std::set<std::string> expected_samples_;
+};
+
+TEST_F(SampleIndexFormatTest, IndexesTheLiveMembersOfSampledCollections) {
+  write_format2();
+  ASSERT_TRUE(db_->flush().is_ok());  // some from a table, some from the memtable
+  put_collection("late", RecordType::kSet, 20, members(3));
+  ASSERT_TRUE(ensure_keyspace_format(*db_).is_ok());
+  EXPECT_EQ(samples(), expected_samples_);
+  EXPECT_EQ(expected_samples_.size(), 25u + 7 + 3 + 4 + 4 + 3);
+  auto marker = db_->get(ReadOptions(), keyspace_format_marker_key());
+  ASSERT_TRUE(marker.is_ok());
+  EXPECT_EQ(marker->value_or("none"), "3");
+}
+
+TEST_F(SampleIndexFormatTest, ResumesAfterAStopBetweenSteps) {
+  // 25 + 6 + 7 + 3 + 4 + 2 + 4 + 5 + 2 + 1 = 59 elements: 20 steps of 3 end with the marker.
+  for (int stop_after = 1; stop_after <= 21; stop_after += 2) {
+    SCOPED_TRACE("stopped after step " + std::to_string(stop_after));
+    TearDown();
+    SetUp();
+    write_format2();
+    KeyspaceFormatMigration migration(*db_);
+    for (int step = 0; step < stop_after; step++) {
+      auto done = migration.step(3);
+      ASSERT_TRUE(done.is_ok()) << done.status().to_string();
+    }
+    reopen();
+    std::set<std::string> partial = samples();
+    EXPECT_TRUE(std::includes(expected_samples_.begin(), expected_samples_.end(), partial.begin(),
+                              partial.end()))
+        << "only live members are indexed, at any step";
+    ASSERT_TRUE(ensure_keyspace_format(*db_).is_ok());
+    EXPECT_EQ(samples(), expected_samples_);
+  }
 }
 
 }  // namespace
