@@ -2,8 +2,9 @@
 // model over many seeds: after random ZADD-like updates, removals and pops (which leave index
 // bounds behind), with reopens in between, the score index and the member records hold exactly
 // the model's members; walks in score and member order, forward and in reverse, from any score
-// or member bound, return what the model orders; the element count stays exact; and compaction
-// drops the index entries of a deleted sorted set.
+// or member bound, return what the model orders; the element count stays exact; the sample
+// index holds exactly the members at their positions; and compaction drops the index entries of
+// a deleted sorted set.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -119,6 +120,22 @@ class KeyspaceSortedSetTest : public test::KeyspaceFixture {
     auto seek = [&](SortedSetWalk& w) { w.seek_member(bound); };
     EXPECT_EQ(members(walk(*zset, Order::kMember, false, seek)), up);
     EXPECT_EQ(members(walk(*zset, Order::kMember, true, seek)), down);
+    // The sample index (ZRANDMEMBER's) holds exactly the members: position, then member.
+    std::set<std::string> sampled;
+    {
+      KeyspaceSnapshot snapshot(*keyspace_);
+      ElementIterator it(*keyspace_, *zset, &snapshot, kSampleTag);
+      for (it.seek(""); it.valid(); it.next()) {
+        ASSERT_GE(it.element().size(), 8u);
+        const std::string member(it.element().substr(8));
+        EXPECT_EQ(zset->element_prefix(kSampleTag) + std::string(it.element()),
+                  zset->sample_key(member))
+            << "an entry at another position than its member's";
+        sampled.insert(member);
+      }
+      ASSERT_TRUE(it.status().is_ok());
+    }
+    ASSERT_EQ(sampled, std::set<std::string>(by_member.begin(), by_member.end()));
     // Point reads.
     for (const auto& [member, score] : model) {
       auto read = read_score(*keyspace_, *zset, member, nullptr);
