@@ -56,7 +56,7 @@ const CommandTable& CommandTable::standard() {
   static const CommandTable table({string_commands(), key_commands(), hash_commands(),
                                    set_commands(), list_commands(), expire_commands(),
                                    connection_commands(), server_commands(),
-                                   transaction_commands()});
+                                   transaction_commands(), cairn_commands()});
   return table;
 }
 

@@ -122,6 +122,8 @@ void Keyspace::add_observer(KeyspaceObserver* observer) { observers_.push_back(o
 
 Status Keyspace::save() { return database_->flush(); }
 
+Status Keyspace::compact() { return database_->compact_range(std::nullopt, std::nullopt); }
+
 KeyspaceStats Keyspace::stats() const {
   KeyspaceStats stats;
   stats.expired_keys = expired_keys_.load(std::memory_order_relaxed);

@@ -152,6 +152,10 @@ class Keyspace {
   Status remove_all();
   // SAVE/BGSAVE: writes the memtable to tables (Database::flush).
   Status save();
+  // CAIRN COMPACT: a manual compaction of the whole engine (Database::compact_range), so that the
+  // compaction filter removes the elements of deleted collections and expired records from disk
+  // now. Blocks until done (minutes for a large node): call it off the event loops.
+  Status compact();
   // OBJECT/TYPE: nullopt when the key is absent or expired.
   Result<std::optional<KeyDescription>> describe(std::string_view key);
   KeyspaceStats stats() const;
