@@ -132,6 +132,10 @@ class KeyspaceWrite {
 
 class Keyspace {
  public:
+  // How much lower than the event loops the engine's background threads run (nice 10: about a
+  // tenth of the CPU share of a loop that wants the same core); CAIRN COMPACT's thread too.
+  static constexpr int kBackgroundNiceIncrement = 10;
+
   // Opens the engine in config.dir (Busy if another process holds it).
   static Result<std::unique_ptr<Keyspace>> open(const ServerConfig& config,
                                                 const KeyspaceOptions& options = {});

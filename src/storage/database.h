@@ -49,7 +49,6 @@
 #include "storage/internal_key.h"
 #include "storage/iterator.h"
 #include "storage/log_writer.h"
-#include "storage/manual_compaction.h"
 #include "storage/memtable.h"
 #include "storage/options.h"
 #include "storage/row_cache.h"
@@ -109,6 +108,7 @@ class ValueReader {
 // it). Lets a caller read a small value with one lookup and no reader allocation while a 1 GiB
 // value is never read whole. A value type; REQUIRES: the database outlives it.
 class Database;
+struct ManualCompaction;  // manual_compaction.h
 
 class StoredValue {
  public:

@@ -4,6 +4,7 @@
 // the files that were due once the sweep was done.
 #include "common/assert.h"
 #include "storage/database.h"
+#include "storage/manual_compaction.h"
 
 namespace cairn {
 namespace {
