@@ -5,7 +5,7 @@ BUILD_DIR ?= build
 JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?=
 
-.PHONY: all deps configure build run test test-long clean bench-engine bench-redis
+.PHONY: all deps configure build run test test-long clean bench-engine bench-redis bench-collections
 
 all: build
 
@@ -50,6 +50,15 @@ bench-redis: deps
 	@cmake -S . -B build-bench-redis -G Ninja -DCMAKE_BUILD_TYPE=Release -DCAIRN_SANITIZERS=OFF >/dev/null
 	@cmake --build build-bench-redis -j $(JOBS) --target cairnd
 	@/usr/bin/python3 bench/redis_bench.py --cairnd build-bench-redis/cairnd $(if $(QUICK),--quick,)
+
+# A hash, set, list and sorted set of 1 M elements in cairnd beside redis-server: build rate,
+# point-read latency, DEL, and cairnd's data directory before and after DEL and CAIRN COMPACT
+# (bench/README.md). QUICK=1: 200 K elements, one run; TYPES=hash,set,list picks the types. The
+# same Release cairnd as bench-redis, in build-bench-redis/.
+bench-collections: deps
+	@cmake -S . -B build-bench-redis -G Ninja -DCMAKE_BUILD_TYPE=Release -DCAIRN_SANITIZERS=OFF >/dev/null
+	@cmake --build build-bench-redis -j $(JOBS) --target cairnd
+	@/usr/bin/python3 bench/collections_bench.py --cairnd build-bench-redis/cairnd $(if $(QUICK),--quick,) $(if $(TYPES),--types $(TYPES),)
 
 clean:
 	rm -rf $(BUILD_DIR)

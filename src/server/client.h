@@ -20,6 +20,7 @@
 namespace cairn {
 
 struct CommandEntry;
+struct CompactionWait;  // cairn_commands.cc
 
 enum class ReplyMode : uint8_t { kOn, kOff, kSkip };
 
@@ -41,6 +42,8 @@ class Client {
   uint64_t id() const { return info_.id; }
   const ConnectionInfo& connection() const { return info_; }
   ConnectionControl& control() const { return *control_; }
+  // For a thread that may outlive the session and wakes the connection later.
+  std::shared_ptr<ConnectionControl> shared_control() const { return control_; }
 
   // Shared: name and library (CLIENT SETNAME / SETINFO).
   std::string name() const;
@@ -84,6 +87,9 @@ class Client {
   // UNBLOCK read it from other threads.
   bool blocked() const { return blocked_.load(std::memory_order_relaxed); }
   void set_blocked(bool blocked) { blocked_.store(blocked, std::memory_order_relaxed); }
+
+  // The CAIRN COMPACT this client's blocked command waits for (the runner's thread fills it in).
+  std::shared_ptr<CompactionWait> compaction_wait;
 
   // WATCH state: the keys (owned here; watch_registry.h indexes them) and the dirty flag that
   // another thread sets when one of them changes.

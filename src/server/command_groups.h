@@ -20,5 +20,6 @@ std::span<const CommandSpec> expire_commands();       // expire_commands.cc
 std::span<const CommandSpec> connection_commands();   // connection_commands.cc
 std::span<const CommandSpec> server_commands();       // server_commands.cc
 std::span<const CommandSpec> transaction_commands();  // transaction_commands.cc
+std::span<const CommandSpec> cairn_commands();        // cairn_commands.cc
 
 }  // namespace cairn

@@ -58,7 +58,7 @@ const CommandTable& CommandTable::standard() {
                                    sorted_set_range_commands(), sorted_set_algebra_commands(),
                                    expire_commands(),
                                    connection_commands(), server_commands(),
-                                   transaction_commands()});
+                                   transaction_commands(), cairn_commands()});
   return table;
 }
 

@@ -181,6 +181,7 @@ void stats_section(Server& server, InfoWriter& out) {
   out.field("engine_flush_count", engine.flush_count);
   out.field("engine_compaction_count", engine.compaction_count);
   out.field("engine_compaction_bytes_written", engine.compaction_bytes_written);
+  out.field("engine_manual_compaction_count", engine.manual_compaction_count);
   out.field("engine_stall_micros", engine.stall_micros);
   std::string files_per_level;
   for (const DatabaseStats::Level& level : engine.levels) {

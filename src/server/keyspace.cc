@@ -35,9 +35,6 @@ class SystemWallClock final : public Clock {
   void sleep_micros(uint64_t micros) override { Clock::real()->sleep_micros(micros); }
 };
 
-// How much lower than the event loops the engine's background threads run (nice 10: about a
-// tenth of the CPU share of a loop that wants the same core).
-constexpr int kBackgroundNiceIncrement = 10;
 constexpr int kDataBlockRestartInterval = 4;
 
 Status key_too_large() {
@@ -92,7 +89,7 @@ Result<std::unique_ptr<Keyspace>> Keyspace::open(const ServerConfig& config,
   // Flushes and compactions yield the CPU to the event loops: on a machine with few cores they
   // otherwise take turns with the loop and add their slices to its replies' latency. Two threads,
   // as the engine's default, so a flush need not wait for a compaction.
-  keyspace->background_ = std::make_unique<ThreadPoolScheduler>(2, kBackgroundNiceIncrement);
+  keyspace->background_ = std::make_unique<ThreadPoolScheduler>(2, Keyspace::kBackgroundNiceIncrement);
   options.scheduler = keyspace->background_.get();
   Env* env = keyspace_options.env != nullptr ? keyspace_options.env : Env::posix();
   if (!env->file_exists(config.dir)) {
@@ -121,6 +118,8 @@ Database& Keyspace::database() { return *database_; }
 void Keyspace::add_observer(KeyspaceObserver* observer) { observers_.push_back(observer); }
 
 Status Keyspace::save() { return database_->flush(); }
+
+Status Keyspace::compact() { return database_->compact_range(std::nullopt, std::nullopt); }
 
 KeyspaceStats Keyspace::stats() const {
   KeyspaceStats stats;

@@ -136,6 +136,10 @@ class KeyspaceWrite {
 
 class Keyspace {
  public:
+  // How much lower than the event loops the engine's background threads run (nice 10: about a
+  // tenth of the CPU share of a loop that wants the same core); CAIRN COMPACT's thread too.
+  static constexpr int kBackgroundNiceIncrement = 10;
+
   // Opens the engine in config.dir (Busy if another process holds it).
   static Result<std::unique_ptr<Keyspace>> open(const ServerConfig& config,
                                                 const KeyspaceOptions& options = {});
@@ -156,6 +160,10 @@ class Keyspace {
   Status remove_all();
   // SAVE/BGSAVE: writes the memtable to tables (Database::flush).
   Status save();
+  // CAIRN COMPACT: a manual compaction of the whole engine (Database::compact_range), so that the
+  // compaction filter removes the elements of deleted collections and expired records from disk
+  // now. Blocks until done (minutes for a large node): call it off the event loops.
+  Status compact();
   // OBJECT/TYPE: nullopt when the key is absent or expired.
   Result<std::optional<KeyDescription>> describe(std::string_view key);
   KeyspaceStats stats() const;

@@ -44,6 +44,7 @@ Result<std::unique_ptr<Server>> Server::open(const ServerConfig& config) {
 Server::Server(const ServerConfig& config, std::unique_ptr<Keyspace> keyspace)
     : config_(config),
       keyspace_(std::move(keyspace)),
+      compactions_(*keyspace_),
       table_(CommandTable::standard()),
       clients_(config.maxclients),
       config_registry_(config_, limits_, clients_),
@@ -165,6 +166,8 @@ Status Server::close() {
   }
   maintenance_wake_.notify_all();
   if (maintenance_.joinable()) maintenance_.join();
+  keyspace_->database().disable_manual_compaction();
+  compactions_.stop();
   Status status = keyspace_->database().sync_wal();
   Status closed = keyspace_->database().close();
   return status.is_ok() ? closed : status;

@@ -1,7 +1,7 @@
 // Server: one cairnd node's command side. It owns the keyspace (the engine), the command table,
 // the registry of connected clients, WATCH bookkeeping, run-time configuration and counters,
-// and the maintenance thread (everysec fsync, active expiry). It is the SessionFactory the
-// network layer opens a Session from for each connection.
+// the maintenance thread (everysec fsync, active expiry) and the thread that runs CAIRN COMPACT.
+// It is the SessionFactory the network layer opens a Session from for each connection.
 //
 // Execution: every command runs holding execution_mutex() shared; EXEC holds it exclusively
 // while its queued commands run, so a transaction is atomic with respect to every other
@@ -24,6 +24,7 @@
 #include "server/blocking_registry.h"
 #include "server/client_registry.h"
 #include "server/command_table.h"
+#include "server/compaction_runner.h"
 #include "server/config_registry.h"
 #include "server/keyspace.h"
 #include "server/server_config.h"
@@ -47,8 +48,8 @@ class Server : public SessionFactory {
   // SHUTDOWN: calls the handler (once); false when none is set.
   bool request_shutdown();
 
-  // Stops the maintenance thread, syncs the WAL and closes the engine. REQUIRES: no session
-  // is running a command.
+  // Stops the maintenance thread and the compaction runner (a CAIRN COMPACT in progress stops
+  // early), syncs the WAL and closes the engine. REQUIRES: no session is running a command.
   Status close();
 
   // SessionFactory.
@@ -63,6 +64,7 @@ class Server : public SessionFactory {
   ClientRegistry& clients() { return clients_; }
   WatchRegistry& watches() { return watches_; }
   BlockingRegistry& blocking() { return blocking_; }
+  CompactionRunner& compactions() { return compactions_; }
   ConfigRegistry& config_registry() { return config_registry_; }
   ServerStats& stats() { return stats_; }
   std::shared_mutex& execution_mutex() { return execution_mutex_; }
@@ -88,6 +90,7 @@ class Server : public SessionFactory {
   const ServerConfig config_;
   ProtocolLimits limits_;
   std::unique_ptr<Keyspace> keyspace_;
+  CompactionRunner compactions_;  // CAIRN COMPACT's thread
   const CommandTable& table_;
   ClientRegistry clients_;
   WatchRegistry watches_;

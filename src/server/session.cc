@@ -163,7 +163,10 @@ Session::Outcome ServerSession::execute(std::span<const std::string_view> argv, 
   } else if (!streamed_error.is_ok()) {
     reply.error("ERR " + std::string(streamed_error.message()));
   } else if (client_.in_multi() && !runs_inside_multi(*entry)) {
-    if (client_.queue(entry, argv)) {
+    if ((entry->spec->flags & kCommandNoMulti) != 0) {
+      reply.error("ERR Command not allowed inside a transaction");
+      client_.flag_multi_error();
+    } else if (client_.queue(entry, argv)) {
       reply.simple_string("QUEUED");
     } else {
       reply.error("ERR too many commands queued in this transaction");

@@ -14,17 +14,6 @@ uint64_t total_size_bytes(const Version::FileList& files) {
   return total;
 }
 
-// The user-key range covered by `files`. REQUIRES: !files.empty().
-std::pair<std::string_view, std::string_view> user_key_range(const Version::FileList& files) {
-  std::string_view smallest = extract_user_key(files.front()->smallest_key);
-  std::string_view largest = extract_user_key(files.front()->largest_key);
-  for (const auto& file : files) {
-    smallest = std::min(smallest, extract_user_key(file->smallest_key));
-    largest = std::max(largest, extract_user_key(file->largest_key));
-  }
-  return {smallest, largest};
-}
-
 // True if no two of `files` share a user key (always so above level 0).
 bool mutually_disjoint(Version::FileList files) {
   std::sort(files.begin(), files.end(), [](const auto& a, const auto& b) {
@@ -39,6 +28,17 @@ bool mutually_disjoint(Version::FileList files) {
 }
 
 }  // namespace
+
+std::pair<std::string_view, std::string_view> user_key_range(const Version::FileList& files) {
+  CAIRN_ASSERT(!files.empty());
+  std::string_view smallest = extract_user_key(files.front()->smallest_key);
+  std::string_view largest = extract_user_key(files.front()->largest_key);
+  for (const auto& file : files) {
+    smallest = std::min(smallest, extract_user_key(file->smallest_key));
+    largest = std::max(largest, extract_user_key(file->largest_key));
+  }
+  return {smallest, largest};
+}
 
 uint64_t Compaction::input_size_bytes() const {
   return total_size_bytes(inputs) + total_size_bytes(next_inputs);

@@ -21,6 +21,8 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <string_view>
+#include <utility>
 
 #include "storage/options.h"
 #include "storage/version.h"
@@ -45,6 +47,10 @@ struct Compaction {
 
   uint64_t input_size_bytes() const;
 };
+
+// The user-key range [smallest, largest] covered by `files`; the views point into them.
+// REQUIRES: !files.empty().
+std::pair<std::string_view, std::string_view> user_key_range(const Version::FileList& files);
 
 struct LevelTargets {
   // Where level 0 compacts to; levels 1 to base_level - 1 stay empty.

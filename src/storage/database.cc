@@ -594,6 +594,7 @@ Status Database::close() {
   closed_ = true;
   closing_.store(true);
   CAIRN_ASSERT(writers_.empty());
+  CAIRN_ASSERT(!manual_compaction_running_);  // disable_manual_compaction() and wait first
   background_done_.wait(lock, [&] { return background_tasks_ == 0; });
   Status status = sticky_error_;
   if (blobs_ != nullptr) {

@@ -31,6 +31,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -107,6 +108,7 @@ class ValueReader {
 // it). Lets a caller read a small value with one lookup and no reader allocation while a 1 GiB
 // value is never read whole. A value type; REQUIRES: the database outlives it.
 class Database;
+struct ManualCompaction;  // manual_compaction.h
 
 class StoredValue {
  public:
@@ -196,6 +198,26 @@ class Database {
   Status flush();
   // Waits until no compaction is running or due (every level within its target).
   Status wait_for_compactions();
+  // A manual full compaction of the user keys in [begin, end] (nullopt: unbounded on that side),
+  // as RocksDB's CompactRange: flushes the memtable, then rewrites every table overlapping the
+  // range down to the last level (manual_compaction.h), through the compaction job, so that the
+  // compaction filter sees every entry of the range and tombstones are dropped wherever no live
+  // snapshot needs them; then runs blob garbage collection (blob_gc.h) until no blob file is
+  // left below Options::blob_gc_live_fraction_min, and deletes what became unreachable. Returns
+  // when all that is done. Level 0 is taken whole, so tables outside the range may be rewritten
+  // too; writes made meanwhile may or may not be compacted.
+  // Concurrency: reads, writes, snapshots and iterators work throughout and see what they would
+  // have seen without it (snapshots keep their versions); background compactions take turns
+  // with its steps, one each, so level 0 does not pile up behind a long manual compaction.
+  // Calls from several threads run one after the other.
+  // Errors: Busy once disable_manual_compaction() was called (a running one stops between or
+  // inside its steps, leaving a valid tree); a write error stops writes as a background
+  // compaction's would. The blob files still open for writing are not collected.
+  Status compact_range(std::optional<std::string_view> begin, std::optional<std::string_view> end);
+  // Makes a running compact_range return Busy soon and every later one return Busy at once (as
+  // RocksDB's DisableManualCompaction): call it, and wait for the caller of compact_range to
+  // return, before close().
+  void disable_manual_compaction();
   // Makes every acknowledged write durable now, whatever the fsync policy.
   Status sync_wal();
   // Hands every WAL record written so far to the operating system (Options::flush_wal_per_write).
@@ -296,13 +318,34 @@ class Database {
   void maybe_schedule_compaction(std::unique_lock<std::mutex>& lock);
   void background_compaction();
   void finish_background_task();
-  // The next blob garbage collection (blob_gc.h), if one is due. REQUIRES: mutex_ held.
-  std::optional<Compaction> pick_blob_gc_locked();
+  // The next blob garbage collection (blob_gc.h), if one is due, of the files in `among` only
+  // when it is given. REQUIRES: mutex_ held.
+  std::optional<Compaction> pick_blob_gc_locked(const std::set<uint64_t>* among = nullptr);
+  // The sealed blob files due for garbage collection. REQUIRES: mutex_ held.
+  std::set<uint64_t> blob_files_to_collect_locked();
   // Copies the value `reference` names to a new blob record of `user_key`, a chunk at a time,
   // and returns the new reference encoded, its file pinned in `pins` (database_blobs.cc).
   Result<std::string> relocate_blob_value(std::string_view user_key, const BlobReference& reference,
                                           BlobPins* pins);
   Status run_one_compaction(std::unique_lock<std::mutex>& lock);
+  // Runs `compaction` and installs its result; its job stops early with Busy once *stop is set.
+  // *output_numbers (if not null) gets the numbers of the tables it wrote. REQUIRES: `lock` holds
+  // mutex_ (released while the job runs), and this thread set compaction_scheduled_.
+  Status run_compaction(std::unique_lock<std::mutex>& lock, Compaction compaction,
+                        const std::atomic<bool>* stop, std::vector<uint64_t>* output_numbers);
+
+  // Manual compaction (database_manual_compaction.cc). REQUIRES of each: `lock` holds mutex_
+  // (released while a compaction runs) and this thread set manual_compaction_running_.
+  Status run_manual_compaction(std::unique_lock<std::mutex>& lock, ManualCompaction* manual);
+  // Blob garbage collection of the files due now, until no table references them.
+  Status collect_blob_garbage_now(std::unique_lock<std::mutex>& lock);
+  // Waits for the compaction slot (compaction_scheduled_; background compactions do not take it
+  // meanwhile), runs the compaction `pick` returns from the current version, if any (*ran), and
+  // gives the slot back, letting one background compaction run if one is due. Busy if manual
+  // compaction was disabled; *output_numbers as in run_compaction.
+  Status run_manual_step(std::unique_lock<std::mutex>& lock,
+                         const std::function<std::optional<Compaction>()>& pick,
+                         std::vector<uint64_t>* output_numbers, bool* ran);
   Status install_compaction(const Compaction& compaction, std::vector<FileMetaData> outputs);
   // Recomputes compaction_debt_ from the current version. REQUIRES: mutex_ held.
   void refresh_compaction_debt();
@@ -343,7 +386,14 @@ class Database {
   std::multiset<SequenceNumber> snapshots_;
   std::set<uint64_t> pending_outputs_;  // table files being written, not yet in a version
   bool flush_scheduled_ = false;
+  // Held by the thread that runs a compaction, background or manual: one at a time.
   bool compaction_scheduled_ = false;
+  // A compact_range is running; another waits for it.
+  bool manual_compaction_running_ = false;
+  // A manual compaction waits for the compaction slot: no background compaction takes it first.
+  bool manual_compaction_waiting_ = false;
+  // Set by disable_manual_compaction(); stops a manual compaction's job as closing_ does.
+  std::atomic<bool> manual_compaction_disabled_{false};
   // Background tasks scheduled and not yet returned. A task clears its flag above before it is
   // done with `this` (it may go on deleting files), so close() waits for this count instead.
   int background_tasks_ = 0;

@@ -13,7 +13,10 @@ namespace cairn {
 
 // REQUIRES: `lock` holds mutex_. Released while scheduling (an inline scheduler runs the task).
 void Database::maybe_schedule_compaction(std::unique_lock<std::mutex>& lock) {
-  if (compaction_scheduled_ || closing_.load() || !sticky_error_.is_ok()) return;
+  if (compaction_scheduled_ || manual_compaction_waiting_ || closing_.load() ||
+      !sticky_error_.is_ok()) {
+    return;
+  }
   if (!compaction_due(*versions_.current(), options_.compaction) && !pick_blob_gc_locked()) {
     return;
   }
@@ -45,15 +48,21 @@ void Database::finish_background_task() {
   background_done_.notify_all();
 }
 
-std::optional<Compaction> Database::pick_blob_gc_locked() {
-  if (blobs_ == nullptr || options_.blob_gc_live_fraction_min <= 0) return std::nullopt;
-  const std::shared_ptr<const Version> version = versions_.current();
-  const std::map<uint64_t, uint64_t> sealed = blobs_->sealed_file_bytes();
+std::set<uint64_t> Database::blob_files_to_collect_locked() {
+  if (blobs_ == nullptr || options_.blob_gc_live_fraction_min <= 0) return {};
   // A file a memtable names has live values no table accounts for yet.
-  const std::set<uint64_t> collect = blob_files_to_collect(
-      *version, sealed, memtable_blob_file_numbers_locked(), options_.blob_gc_live_fraction_min);
+  return blob_files_to_collect(*versions_.current(), blobs_->sealed_file_bytes(),
+                               memtable_blob_file_numbers_locked(),
+                               options_.blob_gc_live_fraction_min);
+}
+
+std::optional<Compaction> Database::pick_blob_gc_locked(const std::set<uint64_t>* among) {
+  std::set<uint64_t> collect = blob_files_to_collect_locked();
+  if (among != nullptr) {
+    std::erase_if(collect, [&](uint64_t number) { return !among->contains(number); });
+  }
   if (collect.empty()) return std::nullopt;
-  return pick_blob_gc(version, sealed, collect);
+  return pick_blob_gc(versions_.current(), blobs_->sealed_file_bytes(), collect);
 }
 
 // Runs the most urgent compaction, or else a blob garbage collection. REQUIRES: `lock` holds
@@ -63,13 +72,19 @@ Status Database::run_one_compaction(std::unique_lock<std::mutex>& lock) {
       pick_compaction(versions_.current(), options_.compaction, &compact_pointers_);
   if (!compaction) compaction = pick_blob_gc_locked();
   if (!compaction) return Status::ok();
-  const uint64_t start_micros = options_.clock->now_micros();
+  return run_compaction(lock, std::move(*compaction), &closing_, nullptr);
+}
 
-  if (compaction->trivial_move) {
+Status Database::run_compaction(std::unique_lock<std::mutex>& lock, Compaction compaction,
+                                const std::atomic<bool>* stop,
+                                std::vector<uint64_t>* output_numbers) {
+  CAIRN_ASSERT(compaction_scheduled_);
+  const uint64_t start_micros = options_.clock->now_micros();
+  if (compaction.trivial_move) {
     lock.unlock();
-    const Status moved = install_compaction(*compaction, {});
+    const Status moved = install_compaction(compaction, {});
     lock.lock();
-    if (moved.is_ok()) stats_.trivial_move_count += compaction->inputs.size();
+    if (moved.is_ok()) stats_.trivial_move_count += compaction.inputs.size();
     return moved;
   }
 
@@ -80,15 +95,15 @@ Status Database::run_one_compaction(std::unique_lock<std::mutex>& lock) {
   context.options = &options_.compaction;
   context.tables = &table_cache_;
   context.snapshots = live_snapshots();
-  std::vector<uint64_t> output_numbers;
+  std::vector<uint64_t> created_numbers;
   context.new_output_number = [&] {
     std::lock_guard output_lock(mutex_);
     const uint64_t number = versions_.new_file_number();
     pending_outputs_.insert(number);
-    output_numbers.push_back(number);
+    created_numbers.push_back(number);
     return number;
   };
-  context.stop = &closing_;
+  context.stop = stop;
   // Relocated blob records stay pinned until the version naming them is installed.
   BlobPins relocated(blobs_.get());
   context.relocate_blob = [&](std::string_view user_key, const BlobReference& reference) {
@@ -96,29 +111,32 @@ Status Database::run_one_compaction(std::unique_lock<std::mutex>& lock) {
   };
   lock.unlock();
 
-  Result<CompactionJobResult> result = run_compaction_job(*compaction, context);
+  Result<CompactionJobResult> result = run_compaction_job(compaction, context);
   Status status = result.status();
   // Durable before the MANIFEST names them, whatever the fsync policy.
   if (status.is_ok() && result->blob_relocated_bytes > 0) status = blobs_->sync();
   if (status.is_ok()) {
-    status = install_compaction(*compaction, result->outputs);
+    if (output_numbers != nullptr) {
+      for (const FileMetaData& output : result->outputs) output_numbers->push_back(output.number);
+    }
+    status = install_compaction(compaction, std::move(result->outputs));
     // The MANIFEST record may have reached the disk: keep what it may name until reopen.
     if (!status.is_ok()) relocated.keep();
   }
 
   lock.lock();
-  for (const uint64_t number : output_numbers) pending_outputs_.erase(number);
+  for (const uint64_t number : created_numbers) pending_outputs_.erase(number);
   if (!status.is_ok()) return status;
   stats_.compaction_count++;
   stats_.compaction_bytes_read += result->bytes_read;
   stats_.compaction_bytes_written += result->bytes_written;
   stats_.entries_dropped += result->entries_dropped;
   for (const auto& [number, bytes] : result->blob_garbage_bytes) stats_.blob_garbage_bytes += bytes;
-  if (!compaction->relocated_blob_files.empty()) stats_.blob_gc_count++;
+  if (!compaction.relocated_blob_files.empty()) stats_.blob_gc_count++;
   stats_.blob_relocated_bytes += result->blob_relocated_bytes;
   stats_.compaction_micros += options_.clock->now_micros() - start_micros;
   // The compaction holds its input version, which keeps the input files live: let it go first.
-  compaction.reset();
+  compaction = Compaction();
   remove_obsolete_files(lock);
   return Status::ok();
 }

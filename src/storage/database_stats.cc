@@ -41,10 +41,11 @@ std::string format_stats(const DatabaseStats& stats) {
                 stats.write_amplification());
   report += line;
   std::snprintf(line, sizeof(line),
-                "compaction: %llu runs, %llu trivial moves, %.2f MiB read, %llu entries dropped, "
-                "%.3f s; stalls %.3f s\n",
+                "compaction: %llu runs, %llu trivial moves, %llu manual, %.2f MiB read, "
+                "%llu entries dropped, %.3f s; stalls %.3f s\n",
                 static_cast<unsigned long long>(stats.compaction_count),
                 static_cast<unsigned long long>(stats.trivial_move_count),
+                static_cast<unsigned long long>(stats.manual_compaction_count),
                 static_cast<double>(stats.compaction_bytes_read) / kMiB,
                 static_cast<unsigned long long>(stats.entries_dropped),
                 static_cast<double>(stats.compaction_micros) / 1e6,

@@ -38,6 +38,7 @@ struct DatabaseStats {
   uint64_t compaction_bytes_written = 0;
   uint64_t compaction_count = 0;
   uint64_t trivial_move_count = 0;  // files moved down a level without rewriting
+  uint64_t manual_compaction_count = 0;  // compact_range calls that completed
   uint64_t compaction_micros = 0;
   uint64_t entries_dropped = 0;  // overwritten, deleted or filtered entries compaction removed
   // Time writers spent delayed or stopped by compaction debt.

@@ -1,5 +1,5 @@
 // Model-based test of the storage engine: random puts, removes, batches, gets, scans and seeks
-// (both directions), snapshots, flushes and reopens against a std::map, on the in-memory FaultEnv
+// (both directions), snapshots, flushes, manual compactions and reopens against a std::map, on the in-memory FaultEnv
 // with an inline scheduler so every seed replays exactly. A failure prints the seed
 // (CAIRN_TEST_SEED=N replays).
 #include <gtest/gtest.h>
@@ -30,7 +30,8 @@ struct ModelSnapshot {
 
 class DatabaseModelRun {
  public:
-  explicit DatabaseModelRun(uint64_t seed) : random_(seed), env_(seed) {
+  explicit DatabaseModelRun(uint64_t seed)
+      : random_(seed), env_(seed), manual_random_(seed ^ 0x3a2c0de5eedull) {
     options_.env = &env_;
     options_.scheduler = &scheduler_;
     // Tiny buffers and blocks so a short run crosses many flushes, tables and blocks.
@@ -65,6 +66,7 @@ class DatabaseModelRun {
   }
 
   uint64_t compactions() const { return compactions_; }
+  uint64_t manual_compactions() const { return manual_compactions_; }
   uint64_t blob_collections() const { return blob_collections_; }
 
  private:
@@ -104,7 +106,11 @@ class DatabaseModelRun {
       database_->release_snapshot(snapshots_[index].snapshot);
       snapshots_.erase(snapshots_.begin() + static_cast<std::ptrdiff_t>(index));
     } else if (dice < 95) {
-      ASSERT_TRUE(database_->flush().is_ok());
+      if (manual_random_.one_in(4)) {
+        compact_random_range();
+      } else {
+        ASSERT_TRUE(database_->flush().is_ok());
+      }
     } else if (dice < 97 && !snapshots_.empty()) {
       const ModelSnapshot& old = snapshots_[random_.uniform(snapshots_.size())];
       check_full_scan(old.state, old.snapshot);
@@ -132,10 +138,25 @@ class DatabaseModelRun {
     model_ = std::move(next);
   }
 
+  // A manual compaction of a random range (either side may be open), drawn from a generator of
+  // its own so that the rest of a seed's run draws what it did before.
+  void compact_random_range() {
+    const auto bound = [&]() -> std::optional<std::string> {
+      if (manual_random_.one_in(3)) return std::nullopt;
+      return "key" + std::to_string(manual_random_.skewed(9));
+    };
+    std::optional<std::string> begin = bound();
+    std::optional<std::string> end = bound();
+    if (begin && end && *end < *begin) std::swap(begin, end);
+    const Status status = database_->compact_range(begin, end);
+    ASSERT_TRUE(status.is_ok()) << status.to_string();
+  }
+
   // Statistics start over at each open.
   void count_compactions() {
     const DatabaseStats stats = database_->stats();
     compactions_ += stats.compaction_count + stats.trivial_move_count;
+    manual_compactions_ += stats.manual_compaction_count;
     blob_collections_ += stats.blob_gc_count;
   }
 
@@ -245,7 +266,9 @@ class DatabaseModelRun {
   Model model_;
   std::vector<ModelSnapshot> snapshots_;
   uint64_t compactions_ = 0;
+  uint64_t manual_compactions_ = 0;
   uint64_t blob_collections_ = 0;
+  Random manual_random_;
 };
 
 // Seeds are split into shards so CTest can run them in parallel.
@@ -257,6 +280,7 @@ TEST_P(DatabaseModelTest, RandomOperationsMatchStdMap) {
   const int operations = test::long_run() ? 10000 : 3000;
   const uint64_t first_seed = 1000 + static_cast<uint64_t>(GetParam()) * 100000;
   uint64_t blob_collections = 0;
+  uint64_t manual_compactions = 0;
   for (const uint64_t seed : test::test_seeds(first_seed, 25, 100)) {
     SCOPED_TRACE("seed " + std::to_string(seed) + " (CAIRN_TEST_SEED=" + std::to_string(seed) +
                  " replays it)");
@@ -266,8 +290,10 @@ TEST_P(DatabaseModelTest, RandomOperationsMatchStdMap) {
     // The run must have exercised compaction, or it proves little about it.
     EXPECT_GT(run.compactions(), 0u);
     blob_collections += run.blob_collections();
+    manual_compactions += run.manual_compactions();
   }
   EXPECT_GT(blob_collections, 0u) << "no seed of this shard ran a blob garbage collection";
+  EXPECT_GT(manual_compactions, 0u) << "no seed of this shard ran a manual compaction";
 }
 
 INSTANTIATE_TEST_SUITE_P(Shards, DatabaseModelTest, ::testing::Range(0, kShardCount));

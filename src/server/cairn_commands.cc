@@ -1,0 +1,94 @@
+// CAIRN: the container of Cairn's own administrative commands (as Dragonfly's DFLY), so that
+// later ones fit beside the first: COMPACT and HELP.
+//
+// CAIRN COMPACT runs a full manual compaction on the CompactionRunner's thread
+// (compaction_runner.h): its client blocks, as BLPOP's does (the connection runs none of its
+// later commands), while the event loop goes on serving every other client; the runner wakes the
+// client's connection when the compaction is done, and the retried command answers.
+#include <array>
+#include <atomic>
+#include <memory>
+#include <string>
+
+#include "common/assert.h"
+#include "server/command_groups.h"
+#include "server/command_helpers.h"
+#include "server/compaction_runner.h"
+#include "server/server.h"
+
+namespace cairn {
+
+// What a client blocked on CAIRN COMPACT learns from the runner's thread.
+struct CompactionWait {
+  std::atomic<bool> done{false};
+  Status status;  // written before `done` is set (release), read after it is seen (acquire)
+};
+
+namespace {
+
+void cairn_compact(CommandContext& context) {
+  Client& client = context.client;
+  if (!context.may_block) {  // the no-multi flag keeps it out of MULTI; this is a backstop
+    context.reply.error("ERR Command not allowed inside a transaction");
+    return;
+  }
+  if (!context.retrying_block) {
+    auto wait = std::make_shared<CompactionWait>();
+    client.compaction_wait = wait;
+    // The wake-up is posted to the client's loop, so it arrives after this command has blocked.
+    context.server.compactions().request(
+        [wait, control = client.shared_control()](const Status& status) {
+          wait->status = status;
+          wait->done.store(true, std::memory_order_release);
+          control->wake_blocked();
+        });
+  }
+  CAIRN_ASSERT(client.compaction_wait != nullptr);
+  if (!client.compaction_wait->done.load(std::memory_order_acquire)) {
+    context.block.requested = true;  // no timeout
+    return;
+  }
+  const Status status = client.compaction_wait->status;
+  client.compaction_wait.reset();
+  if (!status.is_ok()) {
+    context.reply.error("ERR " + std::string(status.message()));
+    return;
+  }
+  context.reply.ok();
+}
+
+void cairn_help(CommandContext& context) {
+  help_reply(context.reply, "CAIRN",
+             {"COMPACT",
+              "    Compact the whole database now, reclaiming the space of deleted and",
+              "    overwritten data (deleted collections' elements, expired keys included).",
+              "    Answers when done; other clients are served meanwhile."});
+}
+
+constexpr std::array kCairnSubcommands = {
+    CommandSpec{.name = "compact", .arity = 2,
+                .flags = kCommandAdmin | kCommandNoScript | kCommandNoMulti | kCommandBlocking,
+                .group = "server", .since = kCairnVersion,
+                .summary = "Compacts the whole database now and answers when done "
+                           "(Cairn-specific).",
+                .complexity = "O(N) where N is the size of the data on disk",
+                .handler = cairn_compact, .subcommands = {}},
+    CommandSpec{.name = "help", .arity = 2, .flags = kCommandLoading | kCommandStale,
+                .group = "server", .since = kCairnVersion,
+                .summary = "Returns helpful text about the different subcommands.",
+                .complexity = "O(1)", .handler = cairn_help, .subcommands = {}},
+};
+
+const std::array kCairnCommands = {
+    CommandSpec{.name = "cairn", .arity = -2, .flags = 0, .group = "server",
+                .since = kCairnVersion,
+                .summary = "A container for Cairn's administrative commands (Cairn-specific).",
+                .complexity = "Depends on subcommand.", .handler = nullptr,
+                .subcommands = kCairnSubcommands},
+};
+
+}  // namespace
+
+std::span<const CommandSpec> cairn_commands() { return kCairnCommands; }
+
+}  // namespace cairn
