@@ -1,5 +1,5 @@
 """CAIRN COMPACT against cairnd (a Cairn-specific command; skipped under --target redis): after
-large collections are deleted, a manual compaction gives their space back; other clients are
+large collections (a hash, set, list and sorted set) are deleted, a manual compaction gives their space back; other clients are
 served while it runs; keys written after and collections re-created under the same keys see none
 of the old elements, also after a restart. Plus the container's errors and COMMAND DOCS."""
 
@@ -36,7 +36,7 @@ def directory_bytes(path):
 
 
 def fill(client):
-    """A hash, a set and a list of ELEMENTS elements each, through pipelines."""
+    """A hash, a set, a list and a sorted set of ELEMENTS elements each, through pipelines."""
     pipe = client.pipeline(transaction=False)
     for start in range(0, ELEMENTS, BATCH):
         fields = []
@@ -46,6 +46,8 @@ def fill(client):
         pipe.execute_command("HSET", "big:hash", *fields)
         pipe.execute_command("SADD", "big:set", *members)
         pipe.execute_command("RPUSH", "big:list", *members)
+        pipe.execute_command("ZADD", "big:zset", *[x for i, m in enumerate(members)
+                                                   for x in (str(start + i), m)])
         if start % (20 * BATCH) == 0:
             pipe.execute()
     pipe.execute()
@@ -70,11 +72,12 @@ def test_compact_reclaims_deleted_collections(node):
     assert c.execute_command("HLEN", "big:hash") == ELEMENTS
     assert c.execute_command("SCARD", "big:set") == ELEMENTS
     assert c.execute_command("LLEN", "big:list") == ELEMENTS
+    assert c.execute_command("ZCARD", "big:zset") == ELEMENTS
     assert c.execute_command("SAVE")  # the elements in tables, not only in the WAL
     full_bytes = directory_bytes(node.dir)
     assert full_bytes > 10 * ELEMENTS  # at least 10 bytes per element of each collection
 
-    assert c.execute_command("DEL", "big:hash", "big:set", "big:list") == 3
+    assert c.execute_command("DEL", "big:hash", "big:set", "big:list", "big:zset") == 4
     # Re-created before the compaction: a new generation, which the filter must keep.
     assert c.execute_command("HSET", "big:hash", "fresh", "1") == 1
 
@@ -95,6 +98,8 @@ def test_compact_reclaims_deleted_collections(node):
     assert c.execute_command("SMEMBERS", "big:set") == {b"m"}
     assert c.execute_command("RPUSH", "big:list", "x") == 1
     assert c.execute_command("LRANGE", "big:list", 0, -1) == [b"x"]
+    assert c.execute_command("ZADD", "big:zset", "7", "z") == 1
+    assert c.execute_command("ZRANGE", "big:zset", 0, -1, "WITHSCORES") == [b"z", b"7"]
     assert c.execute_command("HLEN", "keep:hash") == 100
 
     stop_server(node)
@@ -105,6 +110,7 @@ def test_compact_reclaims_deleted_collections(node):
         assert r.execute_command("HGETALL", "big:hash") == {b"fresh": b"1"}
         assert r.execute_command("SMEMBERS", "big:set") == {b"m"}
         assert r.execute_command("LRANGE", "big:list", 0, -1) == [b"x"]
+        assert r.execute_command("ZRANGEBYSCORE", "big:zset", "-inf", "+inf") == [b"z"]
         assert r.execute_command("HLEN", "keep:hash") == 100
     finally:
         stop_server(restarted)
