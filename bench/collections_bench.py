@@ -23,91 +23,32 @@ import argparse
 import os
 import random
 import shutil
-import signal
 import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 
 import redis
 
-HOST = "127.0.0.1"
+import redis_bench  # the server processes and their command lines, shared
+from redis_bench import HOST, cairnd_argv, redis_argv
+
 PER_COMMAND = 100      # elements per write command
 PER_ROUND_TRIP = 50    # commands per pipeline execute
 VALUE = b"v" * 32      # hash and list values
 KEY = "bench:collection"
 
 
-# ---- servers (as redis_bench.py)
+# ---- servers
 
-def free_port():
-    with socket.socket() as s:
-        s.bind((HOST, 0))
-        return s.getsockname()[1]
-
-
-def wait_ping(port, proc, timeout=20.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError("server exited with code %s" % proc.returncode)
-        try:
-            with socket.create_connection((HOST, port), timeout=1) as s:
-                s.sendall(b"PING\r\n")
-                if s.recv(16).startswith(b"+PONG"):
-                    return
-        except OSError:
-            pass
-        time.sleep(0.05)
-    raise RuntimeError("server on port %d did not answer PING" % port)
-
-
-class Server:
-    """One server process in its own temporary directory, stopped by PID."""
+class Server(redis_bench.Server):
+    """redis_bench's server process, with a client and the data directory cairnd uses."""
 
     def __init__(self, name, argv_for, workdir):
-        self.name = name
-        self.dir = tempfile.mkdtemp(prefix="%s-" % name, dir=workdir)
+        super().__init__(name, argv_for, workdir)
         self.data_dir = os.path.join(self.dir, "data")
-        self.port = free_port()
-        self.log = open(os.path.join(self.dir, "server.log"), "wb")
-        self.proc = subprocess.Popen(argv_for(self.port, self.dir), stdout=self.log,
-                                     stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                     cwd=self.dir)
-        try:
-            wait_ping(self.port, self.proc)
-        except RuntimeError:
-            self.stop()
-            raise
         self.client = redis.Redis(host=HOST, port=self.port, socket_timeout=600)
-
-    def stop(self):
-        if self.proc.poll() is None:
-            os.kill(self.proc.pid, signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                os.kill(self.proc.pid, signal.SIGKILL)
-                self.proc.wait()
-        self.log.close()
-        shutil.rmtree(self.dir, ignore_errors=True)
-
-
-def redis_argv(redis_server):
-    def argv(port, directory):
-        return [redis_server, "--port", str(port), "--bind", HOST, "--dir", directory,
-                "--appendonly", "yes", "--appendfsync", "everysec", "--save", ""]
-    return argv
-
-
-def cairnd_argv(cairnd, extra_flags):
-    def argv(port, directory):
-        return [cairnd, "--port", str(port), "--bind", HOST, "--dir",
-                os.path.join(directory, "data"), "--fsync", "everysec", "--log-level",
-                "warn"] + extra_flags
-    return argv
 
 
 def directory_bytes(path):

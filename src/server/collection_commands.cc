@@ -8,6 +8,7 @@
 
 #include "common/assert.h"
 #include "model/sorted_set_score.h"
+#include "model/string_number.h"
 #include "server/command_support.h"
 #include "server/server.h"
 
@@ -175,6 +176,50 @@ std::optional<ElementValues> draw_random_elements(CommandContext& context, Recor
     return std::nullopt;
   }
   return std::move(picked).value();
+}
+
+std::optional<MultiPopRequest> parse_multi_pop(CommandContext& context, size_t first,
+                                               bool blocking,
+                                               const std::array<std::string_view, 2>& where) {
+  const std::optional<int64_t> numkeys = string_to_int64(context.argv[first]);
+  if (!numkeys.has_value() || *numkeys < 1) {
+    context.reply.error("ERR numkeys should be greater than 0");
+    return std::nullopt;
+  }
+  // The keys, then <where>: numkeys + 1 arguments after numkeys.
+  if (static_cast<uint64_t>(*numkeys) + 1 >= context.argv.size() - first) {
+    context.reply.error(kSyntaxError);
+    return std::nullopt;
+  }
+  MultiPopRequest request;
+  request.keys = context.argv.subspan(first + 1, static_cast<size_t>(*numkeys));
+  const size_t where_index = first + 1 + request.keys.size();
+  request.second_where = equals_ignore_case(context.argv[where_index], where[1]);
+  if (!request.second_where && !equals_ignore_case(context.argv[where_index], where[0])) {
+    context.reply.error(kSyntaxError);
+    return std::nullopt;
+  }
+  bool counted = false;
+  for (size_t i = where_index + 1; i < context.argv.size(); i++) {
+    if (!counted && equals_ignore_case(context.argv[i], "count") && i + 1 < context.argv.size()) {
+      const std::optional<int64_t> count = string_to_int64(context.argv[++i]);
+      if (!count.has_value() || *count < 1) {
+        context.reply.error("ERR count should be greater than 0");
+        return std::nullopt;
+      }
+      request.count = static_cast<uint64_t>(*count);
+      counted = true;
+    } else {
+      context.reply.error(kSyntaxError);
+      return std::nullopt;
+    }
+  }
+  if (blocking) {
+    const std::optional<uint64_t> timeout_ms = parse_block_timeout(context, context.argv[1]);
+    if (!timeout_ms.has_value()) return std::nullopt;
+    request.waiting = Waiting{true, *timeout_ms};
+  }
+  return request;
 }
 
 bool commit_collection(CommandContext& context, KeyspaceWrite& batch, const CollectionWrite& write) {

@@ -6,6 +6,7 @@
 // the keys it writes.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <span>
@@ -83,6 +84,20 @@ void wait_or_reply_null(CommandContext& context, std::span<const std::string_vie
 // on error.
 bool open_for_pop(CommandContext& context, std::string_view key, RecordType type,
                   CollectionWrite* write);
+
+// LMPOP / ZMPOP numkeys key [key ...] <where> [COUNT count], numkeys at argv[first], and their
+// blocking forms (BLMPOP / BZMPOP timeout numkeys ..., the timeout at argv[1], parsed last as
+// Redis does). `where` names the two accepted words of <where> (LEFT/RIGHT, MIN/MAX).
+struct MultiPopRequest {
+  std::span<const std::string_view> keys;
+  bool second_where = false;  // <where> is where[1] (RIGHT, MAX)
+  uint64_t count = 1;
+  Waiting waiting;
+};
+// Replies Redis's error and returns nullopt on failure.
+std::optional<MultiPopRequest> parse_multi_pop(CommandContext& context, size_t first,
+                                               bool blocking,
+                                               const std::array<std::string_view, 2>& where);
 
 // Adds the collection's record to `batch` (removing the key if it has no elements left) and
 // commits; replies the error and returns false on failure.

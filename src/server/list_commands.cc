@@ -295,38 +295,11 @@ void brpop_command(CommandContext& context) { blocking_pop(context, End::kRight)
 
 // LMPOP numkeys key [key ...] LEFT|RIGHT [COUNT count] (numkeys at argv[first]), and BLMPOP.
 void lmpop_generic(CommandContext& context, size_t first, bool blocking) {
-  const std::optional<int64_t> numkeys = string_to_int64(context.argv[first]);
-  if (!numkeys.has_value() || *numkeys < 1) {
-    return context.reply.error("ERR numkeys should be greater than 0");
-  }
-  // The keys, then LEFT|RIGHT: numkeys + 1 arguments after numkeys.
-  if (static_cast<uint64_t>(*numkeys) + 1 >= context.argv.size() - first) {
-    return context.reply.error(kSyntaxError);
-  }
-  const size_t end_index = first + 1 + static_cast<size_t>(*numkeys);
-  const std::optional<End> end = parse_end(context, context.argv[end_index]);
-  if (!end.has_value()) return;
-  uint64_t count = 0;  // 0: not given
-  for (size_t i = end_index + 1; i < context.argv.size(); i++) {
-    if (count == 0 && equals_ignore_case(context.argv[i], "count") && i + 1 < context.argv.size()) {
-      const std::optional<int64_t> parsed = string_to_int64(context.argv[++i]);
-      if (!parsed.has_value() || *parsed < 1) {
-        return context.reply.error("ERR count should be greater than 0");
-      }
-      count = static_cast<uint64_t>(*parsed);
-    } else {
-      return context.reply.error(kSyntaxError);
-    }
-  }
-  // The timeout is parsed last, as Redis does.
-  Waiting waiting;
-  if (blocking) {
-    const std::optional<uint64_t> timeout_ms = parse_block_timeout(context, context.argv[1]);
-    if (!timeout_ms.has_value()) return;
-    waiting = Waiting{true, *timeout_ms};
-  }
-  pop_first(context, context.argv.subspan(first + 1, static_cast<size_t>(*numkeys)), *end,
-            count == 0 ? 1 : count, false, waiting);
+  const std::optional<MultiPopRequest> request =
+      parse_multi_pop(context, first, blocking, {"left", "right"});
+  if (!request.has_value()) return;
+  pop_first(context, request->keys, request->second_where ? End::kRight : End::kLeft,
+            request->count, false, request->waiting);
 }
 void lmpop_command(CommandContext& context) { lmpop_generic(context, 1, false); }
 

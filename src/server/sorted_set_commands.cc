@@ -375,39 +375,11 @@ void bzpopmax_command(CommandContext& context) { blocking_pop(context, true); }
 
 // ZMPOP numkeys key [key ...] MIN|MAX [COUNT count] (numkeys at argv[first]), and BZMPOP.
 void mpop_generic(CommandContext& context, size_t first, bool blocking) {
-  const std::optional<int64_t> numkeys = string_to_int64(context.argv[first]);
-  if (!numkeys.has_value() || *numkeys < 1) {
-    return context.reply.error("ERR numkeys should be greater than 0");
-  }
-  // The keys, then MIN|MAX: numkeys + 1 arguments after numkeys.
-  if (static_cast<uint64_t>(*numkeys) + 1 >= context.argv.size() - first) {
-    return context.reply.error(kSyntaxError);
-  }
-  const size_t where_index = first + 1 + static_cast<size_t>(*numkeys);
-  const std::string_view where = context.argv[where_index];
-  const bool max = equals_ignore_case(where, "max");
-  if (!max && !equals_ignore_case(where, "min")) return context.reply.error(kSyntaxError);
-  uint64_t count = 0;  // 0: not given
-  for (size_t i = where_index + 1; i < context.argv.size(); i++) {
-    if (count == 0 && equals_ignore_case(context.argv[i], "count") && i + 1 < context.argv.size()) {
-      const std::optional<int64_t> parsed = string_to_int64(context.argv[++i]);
-      if (!parsed.has_value() || *parsed < 1) {
-        return context.reply.error("ERR count should be greater than 0");
-      }
-      count = static_cast<uint64_t>(*parsed);
-    } else {
-      return context.reply.error(kSyntaxError);
-    }
-  }
-  // The timeout is parsed last, as Redis does.
-  Waiting waiting;
-  if (blocking) {
-    const std::optional<uint64_t> timeout_ms = parse_block_timeout(context, context.argv[1]);
-    if (!timeout_ms.has_value()) return;
-    waiting = Waiting{true, *timeout_ms};
-  }
-  pop_first(context, context.argv.subspan(first + 1, static_cast<size_t>(*numkeys)), max,
-            count == 0 ? 1 : count, PopReply::kKeyPairs, waiting);
+  const std::optional<MultiPopRequest> request =
+      parse_multi_pop(context, first, blocking, {"min", "max"});
+  if (!request.has_value()) return;
+  pop_first(context, request->keys, request->second_where, request->count, PopReply::kKeyPairs,
+            request->waiting);
 }
 void zmpop_command(CommandContext& context) { mpop_generic(context, 1, false); }
 
