@@ -4,7 +4,6 @@
 #include <string>
 #include <unordered_set>
 #include <utility>
-#include <vector>
 
 #include "common/assert.h"
 #include "model/sorted_set_score.h"
@@ -83,21 +82,21 @@ void scan_collection(CommandContext& context, RecordType type, ScanValues values
   }
   context.reply.array_header(2);
   context.reply.bulk_string(std::to_string(page.cursor));
-  // Decoded before the reply starts, so that a corrupt score is an error reply, not half of one.
-  std::vector<std::string> texts;
-  for (const auto& [element, value] : page.elements) {
-    if (values == ScanValues::kRaw) texts.push_back(value);
-    if (values != ScanValues::kScore) continue;
+  // A score is decoded (into its reply text, in place) before the reply starts, so that a
+  // corrupt one is an error reply, not half of one.
+  for (auto& [element, value] : page.elements) {
+    if (values != ScanValues::kScore) break;
     double score = 0;
     if (!decode_score(value, &score)) {
       return reply_status(context.reply, Status::corruption("sorted-set score does not decode"));
     }
-    texts.push_back(format_double(score));
+    value = format_double(score);
   }
-  context.reply.array_header(page.elements.size() + texts.size());
-  for (size_t i = 0; i < page.elements.size(); i++) {
-    context.reply.bulk_string(page.elements[i].first);
-    if (values != ScanValues::kNone) context.reply.bulk_string(texts[i]);
+  const bool with_values = values != ScanValues::kNone;
+  context.reply.array_header(page.elements.size() * (with_values ? 2 : 1));
+  for (const auto& [element, value] : page.elements) {
+    context.reply.bulk_string(element);
+    if (with_values) context.reply.bulk_string(value);
   }
 }
 
