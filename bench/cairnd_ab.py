@@ -10,6 +10,7 @@ ops/s and CPU µs per request over the rounds, and the candidate/base ratios.
 
   /usr/bin/python3 bench/cairnd_ab.py --base OLD/cairnd --candidate NEW/cairnd [--test get]
       [--pipeline 16] [--rounds 3] [--cairnd-flags "..."] [--cycles]
+(--test takes any workload of redis_bench.py: set, get, incr, mset, lpush, spop, zpopmin, ...)
 
 Servers listen on free loopback ports and are stopped by PID; their directories are removed."""
 
@@ -22,7 +23,8 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from redis_bench import KEYSPACE, Server, cairnd_argv, run_benchmark  # noqa: E402
+from redis_bench import (KEYSPACE, WORKLOADS, Server, cairnd_argv, prepare,  # noqa: E402
+                         run_benchmark)
 
 CLOCK_TICKS_PER_SECOND = os.sysconf("SC_CLK_TCK")
 
@@ -65,14 +67,17 @@ def measure(binary, args, workdir):
     """One fresh server: load, warm up, measure; returns (ops/s, CPU µs, cycles and
     instructions per request; the last two 0 without --cycles)."""
     server = Server(os.path.basename(binary), cairnd_argv(binary, args.cairnd_flags), workdir)
+    workload = WORKLOADS[args.test]
     try:
         for _ in range(args.load_runs):
-            run_benchmark(server.port, "set", 16, KEYSPACE)
+            run_benchmark(server.port, WORKLOADS["set"], 16, KEYSPACE)
         for _ in range(args.warmup_runs):
-            run_benchmark(server.port, args.test, args.pipeline, args.requests)
+            prepare(server.port, workload, args.requests, args.pipeline)
+            run_benchmark(server.port, workload, args.pipeline, args.requests)
+        prepare(server.port, workload, args.requests, args.pipeline)  # outside the measurement
         counter = CycleCounter(server.proc.pid) if args.cycles else None
         before = cpu_seconds(server.proc.pid)
-        ops, _, _ = run_benchmark(server.port, args.test, args.pipeline, args.requests)
+        ops, _, _ = run_benchmark(server.port, workload, args.pipeline, args.requests)
         used = cpu_seconds(server.proc.pid) - before
         cycles, instructions = counter.stop() if counter else (0, 0)
         return (ops, used * 1e6 / args.requests, cycles / args.requests,
@@ -85,7 +90,9 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--base", required=True, help="the cairnd to compare against")
     parser.add_argument("--candidate", required=True, help="the changed cairnd")
-    parser.add_argument("--test", default="get", help="redis-benchmark test: set, get, incr, mset")
+    parser.add_argument("--test", default="get", choices=sorted(WORKLOADS),
+                        help="a workload of redis_bench.py (its collection is deleted, and filled "
+                        "for the pops, before each run)")
     parser.add_argument("--pipeline", type=int, default=16)
     parser.add_argument("--requests", type=int, default=1000000)
     parser.add_argument("--rounds", type=int, default=3)

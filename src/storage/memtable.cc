@@ -51,6 +51,11 @@ uint64_t user_key_prefix(std::string_view user_key) {
   return prefix;
 }
 
+// The 8 bytes of user_key from `offset` on, as user_key_prefix reads the first 8.
+uint64_t user_key_chunk(std::string_view user_key, size_t offset) {
+  return offset >= user_key.size() ? 0 : user_key_prefix(user_key.substr(offset));
+}
+
 std::string_view entry_user_key(const char* entry) {
   return extract_user_key(entry_internal_key(entry));
 }
@@ -149,45 +154,47 @@ std::vector<uint64_t> MemTable::blob_file_numbers() const {
 // By the prefixes' top 16 bits into buckets (one counting pass and one scatter), then each bucket
 // by whole prefixes: keys that begin with a slot or another well-spread pair of bytes fall into
 // buckets of a few entries each.
-void MemTable::sort_by_prefix(Run* run) {
+void MemTable::sort_by_prefix(EntryKey* first, EntryKey* last) {
   const auto by_prefix = [](const EntryKey& a, const EntryKey& b) {
     return a.user_key_prefix < b.user_key_prefix;
   };
   constexpr int kBucketBits = 16;
   // Below this the buckets outnumber the entries.
   constexpr size_t kBucketedEntriesMin = size_t{1} << kBucketBits;
-  if (run->size() < kBucketedEntriesMin) {
-    std::sort(run->begin(), run->end(), by_prefix);
+  const size_t count = static_cast<size_t>(last - first);
+  if (count < kBucketedEntriesMin) {
+    std::sort(first, last, by_prefix);
     return;
   }
   const auto bucket_of = [](const EntryKey& key) {
     return static_cast<size_t>(key.user_key_prefix >> (64 - kBucketBits));
   };
   std::vector<size_t> bucket_starts((size_t{1} << kBucketBits) + 1, 0);
-  for (const EntryKey& key : *run) bucket_starts[bucket_of(key) + 1]++;
+  for (const EntryKey* key = first; key != last; ++key) bucket_starts[bucket_of(*key) + 1]++;
   for (size_t bucket = 1; bucket < bucket_starts.size(); bucket++) {
     bucket_starts[bucket] += bucket_starts[bucket - 1];
   }
-  Run sorted(run->size());
+  Run sorted(count);
   std::vector<size_t> next(bucket_starts.begin(), bucket_starts.end() - 1);
-  for (const EntryKey& key : *run) sorted[next[bucket_of(key)]++] = key;
+  for (const EntryKey* key = first; key != last; ++key) sorted[next[bucket_of(*key)]++] = *key;
   for (size_t bucket = 0; bucket + 1 < bucket_starts.size(); bucket++) {
     if (bucket_starts[bucket + 1] - bucket_starts[bucket] > 1) {
       std::sort(sorted.begin() + bucket_starts[bucket], sorted.begin() + bucket_starts[bucket + 1],
                 by_prefix);
     }
   }
-  run->swap(sorted);
+  std::copy(sorted.begin(), sorted.end(), first);
 }
 
 // Two passes: by the prefixes alone, which reads only the run's own array, then each group of
-// equal prefixes by whole internal keys (EntryKeyLess orders by prefix first, so this is its
-// order). A single std::sort with EntryKeyLess interleaves the two kinds of comparison and reads
-// each group's entries while they are cold. Measured on 900 k entries of cairnd counters (keys
-// sharing their first 8 bytes in groups of about 55): about 300 ms before, about 125 ms with
-// both passes, the prefetching and the buckets of sort_by_prefix.
+// equal prefixes (EntryKeyLess orders by prefix first, so this is its order): a small group by
+// whole internal keys, a large one by sort_tied_entry_keys. A single std::sort with EntryKeyLess
+// interleaves the two kinds of comparison and reads each group's entries while they are cold.
+// Measured on 900 k entries of cairnd counters (keys sharing their first 8 bytes in groups of
+// about 55): about 300 ms before, about 125 ms with both passes, the prefetching and the buckets
+// of sort_by_prefix.
 void MemTable::sort_entry_keys(Run* run) {
-  sort_by_prefix(run);
+  sort_by_prefix(run->data(), run->data() + run->size());
   // Entries are read from here on: ask for those of the next groups while one group sorts, so
   // their cache misses overlap instead of stalling the comparisons one at a time.
   constexpr size_t kPrefetchDistance = 64;
@@ -202,10 +209,62 @@ void MemTable::sort_entry_keys(Run* run) {
       __builtin_prefetch((*run)[prefetched].entry);
     }
     if (group_end - group > 1) {
-      std::sort(run->begin() + group, run->begin() + group_end, EntryKeyLess());
+      sort_tied_entry_keys(run->data() + group, run->data() + group_end, sizeof(prefix), prefix);
     }
     group = group_end;
   }
+}
+
+// A large group is sorted a chunk at a time, as a radix sort by 8-byte digits: each entry is read
+// once per chunk (its next 8 bytes go in its prefix field, and the array is sorted by them), where
+// comparison sorting reads two cold entries at each of about log2(group) comparisons per entry.
+// The elements of one collection share their first 20 bytes or more, and the versions of one
+// record (a list's metadata, rewritten by every push) share the whole key, so such groups are
+// common and large.
+void MemTable::sort_tied_entry_keys(EntryKey* first, EntryKey* last, size_t depth,
+                                    uint64_t prefix) {
+  // Below this, comparisons cost less than the passes; past the depth, long shared prefixes (keys
+  // are at most 64 KiB) would recurse too deep.
+  constexpr size_t kChunkSortedEntriesMin = 32;
+  constexpr size_t kChunkDepthMax = 256;
+  if (static_cast<size_t>(last - first) < kChunkSortedEntriesMin || depth > kChunkDepthMax) {
+    std::sort(first, last, EntryKeyLess());  // prefixes tie: whole keys decide
+    return;
+  }
+  for (EntryKey* key = first; key != last; ++key) {
+    key->user_key_prefix = user_key_chunk(entry_user_key(key->entry), depth);
+  }
+  // Keys whose zero-padded forms agree on their first `depth` bytes compare as their next 8 do
+  // (zero padding keeps order, as for prefixes), then as wholes: for this group EntryKeyLess
+  // stays the internal-key order with chunks in the prefix fields.
+  sort_by_prefix(first, last);
+  for (EntryKey* group = first; group != last;) {
+    EntryKey* group_end = group + 1;
+    while (group_end != last && group_end->user_key_prefix == group->user_key_prefix) ++group_end;
+    if (group_end - group > 1) sort_tied_chunks(group, group_end, depth + sizeof(prefix), prefix);
+    group = group_end;
+  }
+  for (EntryKey* key = first; key != last; ++key) key->user_key_prefix = prefix;
+}
+
+// Entries whose zero-padded keys agree on their first `depth` bytes: when every key is longer,
+// the next chunk decides; when all are as long, they are versions of one user key, newest first;
+// otherwise (a key that zero padding made tie with a longer one) whole keys decide.
+void MemTable::sort_tied_chunks(EntryKey* first, EntryKey* last, size_t depth, uint64_t prefix) {
+  size_t size_min = SIZE_MAX;
+  size_t size_max = 0;
+  for (const EntryKey* key = first; key != last; ++key) {
+    const size_t size = entry_user_key(key->entry).size();
+    size_min = std::min(size_min, size);
+    size_max = std::max(size_max, size);
+  }
+  if (size_min > depth) return sort_tied_entry_keys(first, last, depth, prefix);
+  if (size_min != size_max) return std::sort(first, last, EntryKeyLess());
+  for (EntryKey* key = first; key != last; ++key) {
+    const ParsedInternalKey parsed = parse_entry(key->entry);
+    key->user_key_prefix = ~pack_sequence_and_type(parsed.sequence, parsed.type);
+  }
+  sort_by_prefix(first, last);
 }
 
 std::shared_ptr<const MemTable::Runs> MemTable::sorted_runs() const {

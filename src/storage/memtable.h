@@ -119,8 +119,14 @@ class MemTable {
 
   // Sorts `run` by EntryKeyLess.
   static void sort_entry_keys(Run* run);
-  // Sorts `run` by EntryKey::user_key_prefix alone.
-  static void sort_by_prefix(Run* run);
+  // Sorts [first, last) by EntryKey::user_key_prefix alone.
+  static void sort_by_prefix(EntryKey* first, EntryKey* last);
+  // Sorts by EntryKeyLess a group of entries whose user keys, zero-padded, agree on their first
+  // `depth` bytes, of which the first 8 are `prefix`; leaves `prefix` in their prefix fields.
+  // REQUIRES: depth >= 8.
+  static void sort_tied_entry_keys(EntryKey* first, EntryKey* last, size_t depth, uint64_t prefix);
+  // As sort_tied_entry_keys, but leaves anything in the prefix fields (the caller restores them).
+  static void sort_tied_chunks(EntryKey* first, EntryKey* last, size_t depth, uint64_t prefix);
   // Sorts the pending entries into the runs and returns them: every entry added before the call
   // is in them.
   std::shared_ptr<const Runs> sorted_runs() const;

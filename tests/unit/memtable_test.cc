@@ -176,6 +176,47 @@ TEST(MemTableTest, IteratorOrdersALargeRunOfKeysSharingPrefixes) {
   EXPECT_TRUE(scan_matches(iterator.get(), model));
 }
 
+// Proves the chunk-at-a-time sort of large groups of keys that tie on their first 8 bytes keeps
+// internal-key order: collection-like keys that share 20 bytes and differ after, hundreds of
+// versions of one key (a list's metadata), keys that tie only through zero padding ("k", "k\0",
+// "k\0\0"), and keys sharing more bytes than the chunk sort descends (it falls back to whole
+// comparisons), each in groups well past the size it sorts by comparisons alone.
+TEST(MemTableTest, IteratorOrdersLargeGroupsOfKeysTiedPastTheirPrefix) {
+  const uint64_t seed = 0x71ed;
+  SCOPED_TRACE("seed=" + std::to_string(seed));
+  std::mt19937_64 random(seed);
+  const std::string collection = std::string("\x01\x02\x01\x06mylist", 10) + std::string(10, '\x07');
+  const std::string long_shared(300, 'x');
+  MemTable memtable;
+  InternalKeyModel model;
+  for (SequenceNumber sequence = 1; sequence <= 20000; sequence++) {
+    std::string user_key;
+    switch (random() % 5) {
+      case 0:  // an element: the collection's prefix, then 8 bytes that differ
+        user_key = collection + std::to_string(1000000000 + random() % 5000);
+        break;
+      case 1:  // the collection's metadata, rewritten again and again
+        user_key = collection.substr(0, 10);
+        break;
+      case 2:  // ties through zero padding, at both the prefix and a later chunk
+        user_key = (random() % 2 == 0 ? std::string("k") : collection.substr(0, 12)) +
+                   std::string(random() % 12, '\0');
+        break;
+      case 3:  // deeper than the chunk sort goes
+        user_key = long_shared + std::to_string(random() % 100);
+        break;
+      default:
+        user_key = collection + std::string(random() % 3, '\0');
+    }
+    const ValueType type = random() % 5 == 0 ? ValueType::kDeletion : ValueType::kValue;
+    const std::string value = type == ValueType::kValue ? std::to_string(sequence) : "";
+    memtable.add(sequence, type, user_key, value);
+    model.emplace(make_internal_key(user_key, sequence, type), value);
+  }
+  std::unique_ptr<Iterator> iterator = memtable.new_iterator();
+  EXPECT_TRUE(scan_matches(iterator.get(), model));
+}
+
 // Proves iterators made between writes (each sorting the entries added since the last into the
 // runs, which then merge) see exactly the entries added before them, in order, however many runs
 // the memtable holds at the time.
