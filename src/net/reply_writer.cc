@@ -10,13 +10,6 @@ namespace cairn {
 
 namespace {
 
-void append_decimal(std::string* out, uint64_t value) {
-  char digits[24];
-  const auto [end, error] = std::to_chars(digits, digits + sizeof(digits), value);
-  CAIRN_ASSERT(error == std::errc());
-  out->append(digits, end);
-}
-
 void append_line_safe(std::string* out, std::string_view text) {
   const size_t start = out->size();
   out->append(text);
@@ -37,9 +30,14 @@ std::string format_double(double value) {
 }
 
 void ReplyWriter::header(char type, uint64_t count) {
-  out_->push_back(type);
-  append_decimal(out_, count);
-  out_->append("\r\n");
+  // Built aside and appended once: headers go out once per element of a large reply.
+  char line[24];  // the type, up to 20 digits, CR LF
+  line[0] = type;
+  const auto [end, error] = std::to_chars(line + 1, line + sizeof(line) - 2, count);
+  CAIRN_ASSERT(error == std::errc());
+  end[0] = '\r';
+  end[1] = '\n';
+  out_->append(line, end + 2);
 }
 
 void ReplyWriter::simple_string(std::string_view text) {

@@ -46,35 +46,46 @@ std::string key_at(const Collection& list, uint64_t offset) {
 // creation costs more than a few lookups (LPOP, RPOP, LMOVE read one).
 constexpr uint64_t kPointReadsMax = 4;
 
-// The `count` elements from `offset` on, in order, at `snapshot` (or now when null).
-Result<std::vector<std::string>> read_range(Keyspace& keyspace, const Collection& list,
-                                            uint64_t offset, uint64_t count,
-                                            const KeyspaceSnapshot* snapshot) {
-  std::vector<std::string> out;
-  out.reserve(static_cast<size_t>(std::min<uint64_t>(count, 1u << 16)));
+// Passes `visit` the `count` elements from `offset` on, in order, at `snapshot` (or now when
+// null); each view is valid during its call only. Corruption when an element is missing.
+template <typename Visit>
+Status visit_range(Keyspace& keyspace, const Collection& list, uint64_t offset, uint64_t count,
+                   const KeyspaceSnapshot* snapshot, Visit&& visit) {
   if (count <= kPointReadsMax) {
     for (uint64_t i = 0; i < count; i++) {
       CAIRN_ASSIGN_OR_RETURN(std::optional<std::string> value,
                              keyspace.read_element(key_at(list, offset + i),
                                                    snapshot != nullptr ? snapshot->get() : nullptr));
       if (!value.has_value()) return Status::corruption("list element missing at its position");
-      out.push_back(std::move(*value));
+      visit(std::string_view(*value));
     }
-    return out;
+    return Status::ok();
   }
   ElementIterator it(keyspace, list, snapshot);
   uint64_t position = list.meta().list_head + offset;
+  uint64_t visited = 0;
   // No step past the last element read: beyond a list's tail may lie the deletions of a long
   // run of pops, which a step would walk over.
   for (it.seek(encode_list_position(position)); it.valid(); it.next()) {
     uint64_t found = 0;
     if (!decode_list_position(it.element(), &found) || found != position) break;
-    out.emplace_back(it.value());
+    visit(it.value());
     position++;
-    if (out.size() == count) break;
+    if (++visited == count) break;
   }
   CAIRN_RETURN_IF_ERROR(it.status());
-  if (out.size() != count) return Status::corruption("list element missing at its position");
+  if (visited != count) return Status::corruption("list element missing at its position");
+  return Status::ok();
+}
+
+// The `count` elements from `offset` on, in order, at `snapshot` (or now when null).
+Result<std::vector<std::string>> read_range(Keyspace& keyspace, const Collection& list,
+                                            uint64_t offset, uint64_t count,
+                                            const KeyspaceSnapshot* snapshot) {
+  std::vector<std::string> out;
+  out.reserve(static_cast<size_t>(std::min<uint64_t>(count, 1u << 16)));
+  CAIRN_RETURN_IF_ERROR(visit_range(keyspace, list, offset, count, snapshot,
+                                    [&](std::string_view value) { out.emplace_back(value); }));
   return out;
 }
 
@@ -345,11 +356,15 @@ void lrange_command(CommandContext& context) {
       !resolve_range(*start, *stop, found->collection->meta().count, &first, &count)) {
     return context.reply.array_header(0);
   }
-  Result<std::vector<std::string>> values =
-      read_range(keyspace, *found->collection, first, count, &snapshot);
-  if (!values.is_ok()) return reply_status(context.reply, values.status());
-  context.reply.array_header(values->size());
-  for (const std::string& value : *values) context.reply.bulk_string(value);
+  // Straight from the walk into the reply, which an error takes back.
+  const size_t reply_start = context.reply.buffer().size();
+  context.reply.array_header(count);
+  const Status status = visit_range(keyspace, *found->collection, first, count, &snapshot,
+                                    [&](std::string_view value) { context.reply.bulk_string(value); });
+  if (!status.is_ok()) {
+    context.reply.buffer().resize(reply_start);
+    reply_status(context.reply, status);
+  }
 }
 
 // Offsets of the elements equal to `element`, in the order met: from the head, or from the tail
