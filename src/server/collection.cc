@@ -66,19 +66,19 @@ std::string Collection::sample_key(std::string_view member) const {
 void Collection::put_element(KeyspaceWrite& batch, std::string_view element,
                              std::string_view value, char tag) const {
   CAIRN_ASSERT(tag == kElementTag || tag == kScoreTag);
-  batch.put_element(element_key(element, tag), value);
-  if (tag == kElementTag && sampled()) batch.put_element(sample_key(element), "");
+  batch.put_element(key_, element_key(element, tag), value);
+  if (tag == kElementTag && sampled()) batch.put_element(key_, sample_key(element), "");
 }
 
 void Collection::overwrite_element(KeyspaceWrite& batch, std::string_view element,
                                    std::string_view value) const {
-  batch.put_element(element_key(element), value);
+  batch.put_element(key_, element_key(element), value);
 }
 
 void Collection::remove_element(KeyspaceWrite& batch, std::string_view element, char tag) const {
   CAIRN_ASSERT(tag == kElementTag || tag == kScoreTag);
-  batch.remove_element(element_key(element, tag));
-  if (tag == kElementTag && sampled()) batch.remove_element(sample_key(element));
+  batch.remove_element(key_, element_key(element, tag));
+  if (tag == kElementTag && sampled()) batch.remove_element(key_, sample_key(element));
 }
 
 Result<FoundCollection> find_collection(Keyspace& keyspace, std::string_view key,

@@ -108,27 +108,52 @@ Result<bool> SampleDrawer::settle(bool* wrapped) {
   return false;
 }
 
-Result<std::string> SampleDrawer::draw() {
+Status SampleDrawer::land(bool* wrapped) {
   const uint64_t position = keyspace_.random_u64();
   const uint64_t steps = keyspace_.random_u64() % kSampleWindow;
   target_.assign(prefix_);
   append_sample_position(position, &target_);
   iterator_->seek(target_);
-  bool wrapped = false;
+  *wrapped = false;
   // The index holds more than kSampleWindow records, so the steps wrap at most once.
   for (uint64_t step = 0;; step++) {
-    CAIRN_ASSIGN_OR_RETURN(const bool on_record, settle(&wrapped));
+    CAIRN_ASSIGN_OR_RETURN(const bool on_record, settle(wrapped));
     if (!on_record) {
       return Status::corruption("sample index holds fewer records than its collection members");
     }
-    if (step == steps) break;
+    if (step == steps) return Status::ok();
     iterator_->next();
   }
+}
+
+Result<std::string> SampleDrawer::member() const {
   std::string_view member;
   if (!parse_sample_element(iterator_->key().substr(prefix_.size()), &member)) {
     return Status::corruption("sample index record shorter than its position");
   }
   return std::string(member);
+}
+
+Result<std::string> SampleDrawer::draw() {
+  bool wrapped = false;
+  CAIRN_RETURN_IF_ERROR(land(&wrapped));
+  return member();
+}
+
+Result<std::vector<std::string>> SampleDrawer::draw_run(size_t count) {
+  CAIRN_ASSERT(count > 0);
+  bool wrapped = false;
+  CAIRN_RETURN_IF_ERROR(land(&wrapped));
+  std::vector<std::string> run;
+  run.reserve(count);
+  while (true) {
+    CAIRN_ASSIGN_OR_RETURN(std::string drawn, member());
+    run.push_back(std::move(drawn));
+    if (run.size() == count) return run;
+    iterator_->next();
+    CAIRN_ASSIGN_OR_RETURN(const bool on_record, settle(&wrapped));
+    if (!on_record) return run;  // the end of the index, passed once already
+  }
 }
 
 Result<ElementValues> random_elements(Keyspace& keyspace, const Collection& collection,

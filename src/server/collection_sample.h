@@ -20,6 +20,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "common/result.h"
 #include "server/collection.h"
@@ -46,11 +47,20 @@ class SampleDrawer {
   // A member, near-uniformly (above). Corruption when the index holds fewer than
   // kSampleWindow records (it must hold the collection's members).
   Result<std::string> draw();
+  // A draw, then up to `count` - 1 members that follow it in the index (wrapping past its end
+  // once at most): distinct when `count` is at most the collection's size. Each member of the
+  // run is as likely as a draw to be in its place (it follows a draw's landing record at a
+  // fixed distance), and the members after the first add no seek (SPOP's pop-ahead runs).
+  Result<std::vector<std::string>> draw_run(size_t count);
 
  private:
   // Whether the iterator is on one of the index's records; past the end, wraps to the first
   // once per draw (*wrapped records it).
   Result<bool> settle(bool* wrapped);
+  // Positions the iterator on a drawn record (*wrapped: whether it wrapped to get there).
+  Status land(bool* wrapped);
+  // The member of the record the iterator is on.
+  Result<std::string> member() const;
 
   Keyspace& keyspace_;
   std::unique_ptr<Iterator> iterator_;

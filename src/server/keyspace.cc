@@ -132,6 +132,7 @@ KeyspaceStats Keyspace::stats() const {
 uint64_t Keyspace::now_ms() const { return clock_->now_micros() / 1000; }
 
 void Keyspace::notify(std::string_view key) {
+  pop_ahead_.forget(key);
   for (KeyspaceObserver* observer : observers_) observer->key_modified(key);
 }
 
@@ -381,7 +382,7 @@ Status KeyspaceWrite::put_record(std::string_view key, std::string_view payload,
   const std::string_view record_parts[] = {payload, {trailer_bytes.data(), trailer_bytes.size()}};
   batch_.put_parts(key_parts, record_parts);
   replace_index(key, expiry_ms, old);
-  modified_.emplace_back(key);
+  note_modified(key);
   return Status::ok();
 }
 
@@ -396,11 +397,21 @@ Status KeyspaceWrite::put_collection(std::string_view key, RecordType type,
   return put_record(key, encode_collection_meta(type, meta), type, expiry_ms, old);
 }
 
-void KeyspaceWrite::put_element(std::string_view engine_key, std::string_view value) {
+void KeyspaceWrite::put_element(std::string_view key, std::string_view engine_key,
+                                std::string_view value) {
   batch_.put(engine_key, value);
+  note_modified(key);
 }
 
-void KeyspaceWrite::remove_element(std::string_view engine_key) { batch_.remove(engine_key); }
+void KeyspaceWrite::remove_element(std::string_view key, std::string_view engine_key) {
+  batch_.remove(engine_key);
+  note_modified(key);
+}
+
+void KeyspaceWrite::note_modified(std::string_view key) {
+  // A command's writes of one key come together: the last one noted is usually this key.
+  if (modified_.empty() || modified_.back() != key) modified_.emplace_back(key);
+}
 
 Status KeyspaceWrite::put_entry(std::string_view key, const KeyEntry& source, uint64_t expiry_ms,
                                 const std::optional<KeyEntry>& old) {
@@ -426,14 +437,19 @@ Status KeyspaceWrite::put_entry(std::string_view key, const KeyEntry& source, ui
   }
   CAIRN_RETURN_IF_ERROR(writer->commit());
   replace_index(key, expiry_ms, old);
-  modified_.emplace_back(key);
+  note_modified(key);
   return Status::ok();
 }
 
 void KeyspaceWrite::remove(std::string_view key, const KeyEntry& old) {
   batch_.remove(data_key(key));
   if (old.trailer.expiry_ms != 0) batch_.remove(expiry_index_key(old.trailer.expiry_ms, key));
-  modified_.emplace_back(key);
+  note_modified(key);
+}
+
+void KeyspaceWrite::keep_pop_run(std::string_view key, PopRun run) {
+  CAIRN_ASSERT(!pop_run_.has_value());
+  pop_run_.emplace(std::string(key), std::move(run));
 }
 
 Status KeyspaceWrite::commit() {
@@ -442,6 +458,10 @@ Status KeyspaceWrite::commit() {
   keyspace_.note_expiry_due(std::exchange(earliest_index_expiry_ms_, UINT64_MAX));
   for (const std::string& key : modified_) keyspace_.notify(key);
   modified_.clear();
+  if (pop_run_.has_value()) {
+    keyspace_.pop_ahead_.keep(pop_run_->first, std::move(pop_run_->second));
+    pop_run_.reset();
+  }
   return Status::ok();
 }
 

@@ -30,6 +30,7 @@
 #include "model/key_record.h"
 #include "net/byte_stream.h"
 #include "server/key_locks.h"
+#include "server/pop_ahead.h"
 #include "server/server_config.h"
 #include "storage/database.h"
 
@@ -114,15 +115,20 @@ class KeyspaceWrite {
   // Removes `key`, whose live entry is `old`: for a collection, its record only (its elements
   // are unreachable at once; compaction drops them).
   void remove(std::string_view key, const KeyEntry& old);
+  // After a successful commit, keeps `run` for the next pop of `key` (pop_ahead.h): after the
+  // commit's own notification, which drops the key's earlier run. At most one per command.
+  void keep_pop_run(std::string_view key, PopRun run);
   Status commit();
 
  private:
   // An element record of a collection whose record this command writes too (put_collection).
   // Only Collection writes them (collection.h), so that a member never goes without its sample
   // index record.
+  // `key` is the collection's: its watchers and its pop-ahead run are told of the change.
   friend class Collection;
-  void put_element(std::string_view engine_key, std::string_view value);
-  void remove_element(std::string_view engine_key);
+  void put_element(std::string_view key, std::string_view engine_key, std::string_view value);
+  void remove_element(std::string_view key, std::string_view engine_key);
+  void note_modified(std::string_view key);
 
   Status put_record(std::string_view key, std::string_view payload, RecordType type,
                     uint64_t expiry_ms, const std::optional<KeyEntry>& old);
@@ -131,6 +137,7 @@ class KeyspaceWrite {
   Keyspace& keyspace_;
   WriteBatch batch_;
   std::vector<std::string> modified_;
+  std::optional<std::pair<std::string, PopRun>> pop_run_;  // keep_pop_run
   uint64_t earliest_index_expiry_ms_ = UINT64_MAX;  // of the index entries batch_ puts
 };
 
@@ -239,6 +246,9 @@ class Keyspace {
   std::unique_ptr<Iterator> new_iterator(const Snapshot* snapshot);
   // The resume points of SCAN and of HSCAN/SSCAN/ZSCAN.
   ScanCursors& scan_cursors() { return *cursors_; }
+  // The runs of elements read ahead for repeated pops (pop_ahead.h); every change of a key
+  // drops its run.
+  PopAhead& pop_ahead() { return pop_ahead_; }
 
   // The largest string a command may build (APPEND, SETRANGE): proto-max-bulk-len.
   uint64_t string_bytes_max() const { return string_bytes_max_; }
@@ -273,6 +283,7 @@ class Keyspace {
   Clock* clock_ = nullptr;
   std::vector<KeyspaceObserver*> observers_;
   KeyLocks locks_;
+  PopAhead pop_ahead_;
   std::atomic<uint64_t> string_bytes_max_{512u << 20};
   std::atomic<uint64_t> expired_keys_{0};
   std::atomic<uint64_t> hits_{0};

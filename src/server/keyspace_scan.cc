@@ -146,6 +146,7 @@ Status Keyspace::remove_all() {
   }
   CAIRN_RETURN_IF_ERROR(it->status());
   if (batch.count() > 0) CAIRN_RETURN_IF_ERROR(database_->write(batch));
+  pop_ahead_.clear();
   for (KeyspaceObserver* observer : observers_) observer->all_keys_modified();
   return Status::ok();
 }

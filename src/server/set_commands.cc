@@ -11,6 +11,7 @@
 #include <unordered_set>
 #include <vector>
 
+#include "common/assert.h"
 #include "model/string_number.h"
 #include "server/collection_commands.h"
 #include "server/command_groups.h"
@@ -321,6 +322,44 @@ void smove_command(CommandContext& context) {
   context.reply.integer(1);
 }
 
+// SPOP key on a set larger than kSampleWindow: removes a member into `batch`, taken from the
+// set's pop-ahead run (pop_ahead.h) or drawn with the run's next members, which the batch keeps
+// for the next SPOP. The member is looked up before it goes, so that only members are removed.
+Result<std::string> pop_random_member(Keyspace& keyspace, KeyspaceWrite& batch, Collection& set) {
+  CAIRN_ASSERT(set.meta().count > kSampleWindow);
+  std::optional<PopRun> kept = keyspace.pop_ahead().take(set.key(), PopKind::kRandom, set.meta());
+  PopRun run =
+      kept.has_value() ? std::move(*kept) : PopRun(PopKind::kRandom, set.meta().generation);
+  std::string member;
+  if (!run.empty()) {
+    member = run.take();
+  } else {
+    SampleDrawer drawer(keyspace, set, nullptr);
+    // At most the set's size, so that the run's members are distinct.
+    const size_t wanted =
+        static_cast<size_t>(std::min<uint64_t>(1 + run.elements_ahead(), set.meta().count));
+    CAIRN_ASSIGN_OR_RETURN(std::vector<std::string> drawn, drawer.draw_run(wanted));
+    member = std::move(drawn.front());
+    std::vector<std::string> ahead;
+    size_t ahead_bytes = 0;
+    for (size_t i = 1; i < drawn.size() && !run.full(ahead.size(), ahead_bytes); i++) {
+      ahead_bytes += drawn[i].size();
+      ahead.push_back(std::move(drawn[i]));
+    }
+    run.refill(std::move(ahead));
+  }
+  CAIRN_ASSIGN_OR_RETURN(const std::optional<std::string> value,
+                         keyspace.read_element(set.element_key(member), nullptr, true));
+  if (!value.has_value()) {
+    return Status::corruption("sample index names an element the collection does not hold");
+  }
+  set.remove_element(batch, member);
+  set.meta().count--;
+  run.set_count(set.meta().count);
+  if (set.meta().count > kSampleWindow) batch.keep_pop_run(set.key(), std::move(run));
+  return member;
+}
+
 // SPOP key [count]
 void spop_command(CommandContext& context) {
   if (context.argv.size() > 3) return context.reply.error(kSyntaxError);
@@ -343,6 +382,13 @@ void spop_command(CommandContext& context) {
     return context.reply.null();
   }
   if (count == 0) return context.reply.set_header(0);
+  if (!has_count && write.collection->meta().count > kSampleWindow) {
+    KeyspaceWrite batch(keyspace);
+    Result<std::string> member = pop_random_member(keyspace, batch, *write.collection);
+    if (!member.is_ok()) return reply_status(context.reply, member.status());
+    if (!commit_collection(context, batch, write)) return;
+    return context.reply.bulk_string(*member);
+  }
   const KeyspaceSnapshot snapshot(keyspace);
   // With values: a member drawn from the sample index is looked up, so that only members are
   // removed (a set's values are empty).

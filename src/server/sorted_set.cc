@@ -2,6 +2,9 @@
 
 #include <algorithm>
 #include <cmath>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include "common/assert.h"
 
@@ -57,19 +60,59 @@ void remove_member(KeyspaceWrite& batch, Collection& zset, std::string_view memb
   zset.meta().count--;
 }
 
-Result<std::vector<ScoredMember>> pop_members(Keyspace& keyspace, KeyspaceWrite& batch,
-                                              Collection& zset, uint64_t count, bool max) {
+namespace {
+
+// Reads `count` members from the low end (high end with `max`) of `zset` into *popped, and as
+// many index elements after them as `run` reads ahead into it.
+Status read_pops(Keyspace& keyspace, const Collection& zset, uint64_t count, bool max,
+                 PopRun& run, std::vector<ScoredMember>* popped) {
   SortedSetWalk walk(keyspace, zset, nullptr, SortedSetWalk::Order::kScore, max);
   walk.seek_to_start();
-  CAIRN_ASSIGN_OR_RETURN(std::vector<ScoredMember> popped,
+  CAIRN_ASSIGN_OR_RETURN(*popped,
                          collect_members(walk, 0, count, [](const SortedSetWalk&) { return true; }));
-  for (const ScoredMember& scored : popped) remove_member(batch, zset, scored.member, scored.score);
-  if (!popped.empty()) {
-    const std::string last = score_index_element(popped.back().score, popped.back().member);
-    if (last.size() <= kIndexBoundBytesMax) {
-      (max ? zset.meta().index_ceiling : zset.meta().index_floor) = last;
+  std::vector<std::string> ahead;
+  size_t ahead_bytes = 0;
+  if (popped->size() == count && walk.valid()) {
+    for (walk.next(); walk.valid() && !run.full(ahead.size(), ahead_bytes); walk.next()) {
+      ahead.emplace_back(walk.index_element());
+      ahead_bytes += ahead.back().size();
     }
+    CAIRN_RETURN_IF_ERROR(walk.status());
   }
+  run.refill(std::move(ahead));
+  return Status::ok();
+}
+
+}  // namespace
+
+Result<std::vector<ScoredMember>> pop_members(Keyspace& keyspace, KeyspaceWrite& batch,
+                                              Collection& zset, uint64_t count, bool max) {
+  const PopKind kind = max ? PopKind::kMax : PopKind::kMin;
+  std::optional<PopRun> kept = keyspace.pop_ahead().take(zset.key(), kind, zset.meta());
+  PopRun run = kept.has_value() ? std::move(*kept) : PopRun(kind, zset.meta().generation);
+  std::vector<ScoredMember> popped;
+  std::string last;  // the index element of the last member popped
+  if (run.size() >= count) {
+    popped.reserve(static_cast<size_t>(count));
+    for (uint64_t i = 0; i < count; i++) {
+      last = run.take();
+      ScoredMember& scored = popped.emplace_back();
+      std::string_view member;
+      if (!parse_score_index_element(last, &scored.score, &member)) {
+        return Status::corruption("sorted-set entry does not decode");
+      }
+      scored.member = member;
+    }
+  } else {
+    CAIRN_RETURN_IF_ERROR(read_pops(keyspace, zset, count, max, run, &popped));
+    if (!popped.empty()) last = score_index_element(popped.back().score, popped.back().member);
+  }
+  for (const ScoredMember& scored : popped) remove_member(batch, zset, scored.member, scored.score);
+  if (!popped.empty() && last.size() <= kIndexBoundBytesMax) {
+    (max ? zset.meta().index_ceiling : zset.meta().index_floor) = last;
+  }
+  run.set_count(zset.meta().count);
+  if (zset.meta().count > 0) batch.keep_pop_run(zset.key(), std::move(run));
   return popped;
 }
 

@@ -48,7 +48,9 @@ void remove_member(KeyspaceWrite& batch, Collection& zset, std::string_view memb
 // Removes up to `count` members from the low end (or the high end with `max`) of `zset` into
 // `batch` and returns them in pop order (ZPOPMIN, ZPOPMAX). Leaves the index floor (ceiling) at
 // the last one popped, so that the next pop seeks past these deletions instead of stepping over
-// them. The caller writes the record.
+// them. Takes the members from the key's pop-ahead run when it holds `count` of them, and
+// otherwise reads them with the run's next ones; the batch keeps the run (pop_ahead.h). The
+// caller writes the record and commits.
 Result<std::vector<ScoredMember>> pop_members(Keyspace& keyspace, KeyspaceWrite& batch,
                                               Collection& zset, uint64_t count, bool max);
 

@@ -3,8 +3,8 @@
 // bounds behind), with reopens in between, the score index and the member records hold exactly
 // the model's members; walks in score and member order, forward and in reverse, from any score
 // or member bound, return what the model orders; the element count stays exact; the sample
-// index holds exactly the members at their positions; and compaction drops the index entries of
-// a deleted sorted set.
+// index holds exactly the members at their positions; pops read ahead never outlive a change;
+// and compaction drops the index entries of a deleted sorted set.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -18,6 +18,7 @@
 
 #include "server/sorted_set.h"
 #include "support/keyspace_fixture.h"
+#include "support/test_seeds.h"
 
 namespace cairn {
 namespace {
@@ -220,6 +221,76 @@ TEST_F(KeyspaceSortedSetTest, PopsLeaveABoundThatLaterAddsBelowItClear) {
   ASSERT_FALSE(first.empty());
   EXPECT_EQ(first.front().member, "low");
   EXPECT_EQ(first.size(), 8u);
+}
+
+// Consecutive pops take their members from runs read ahead (server/pop_ahead.h). Proves that any
+// change between two pops ends the run, even one that keeps the count: a member added past the
+// end being popped, a score changed, a member the run holds removed; that pops from the other end
+// use no run of this one; and that runs are kept at all. Every pop returns the model's lowest
+// (highest) members.
+TEST_F(KeyspaceSortedSetTest, PopAheadRunsEndWhenTheSortedSetChanges) {
+  for (const uint64_t seed : test::test_seeds(7300, 4, 30)) {
+    SCOPED_TRACE("seed " + std::to_string(seed) + " (CAIRN_TEST_SEED=" + std::to_string(seed) +
+                 ")");
+    std::mt19937_64 random(seed);
+    const std::string key = "runs" + std::to_string(seed);
+    Model model;
+    int next_member = 0;
+    auto add = [&](double score) {
+      const std::string member = "m" + std::to_string(next_member++);
+      write(key, [&](KeyspaceWrite& batch, Collection& zset) {
+        put_member(batch, zset, member, std::nullopt, score);
+      });
+      model[member] = score;
+    };
+    write(key, [&](KeyspaceWrite& batch, Collection& zset) {
+      for (int i = 0; i < 300; i++) {
+        const std::string member = "m" + std::to_string(next_member++);
+        put_member(batch, zset, member, std::nullopt, i);
+        model[member] = i;
+      }
+    });
+    int pops_from_a_run = 0;
+    for (int step = 0; step < 400 && model.size() > 10; step++) {
+      const auto ordered = by_score(model);
+      const int action = static_cast<int>(random() % 20);
+      if (action < 14) {  // pop, mostly from the low end
+        const bool max = random() % 6 == 0;
+        const uint64_t count = random() % 4 == 0 ? 1 + random() % 3 : 1;
+        std::vector<std::string> expected;
+        for (uint64_t i = 0; i < count; i++) {
+          expected.push_back(max ? ordered[ordered.size() - 1 - i].second : ordered[i].second);
+        }
+        const bool had_run = keyspace_->pop_ahead().size() > 0;
+        std::vector<ScoredMember> popped;
+        write(key, [&](KeyspaceWrite& batch, Collection& zset) {
+          auto result = pop_members(*keyspace_, batch, zset, count, max);
+          ASSERT_TRUE(result.is_ok()) << result.status().to_string();
+          popped = *result;
+        });
+        ASSERT_EQ(members(popped), expected);
+        for (const std::string& member : expected) model.erase(member);
+        pops_from_a_run += had_run ? 1 : 0;
+      } else if (action < 16) {  // a new member at either end
+        add(random() % 2 == 0 ? ordered.front().first - 1 : ordered.back().first + 1);
+      } else if (action < 18) {  // a member's score changes; the count does not
+        const auto& [score, member] = ordered[random() % ordered.size()];
+        const double changed = random() % 2 == 0 ? ordered.front().first - 1 : score + 0.5;
+        write(key, [&](KeyspaceWrite& batch, Collection& zset) {
+          put_member(batch, zset, member, score, changed);
+        });
+        model[member] = changed;
+      } else {  // one of the next members to pop goes
+        const auto& [score, member] = ordered[random() % 4];
+        write(key, [&](KeyspaceWrite& batch, Collection& zset) {
+          remove_member(batch, zset, member, score);
+        });
+        model.erase(member);
+      }
+    }
+    ASSERT_NO_FATAL_FAILURE(check(key, model, random));
+    EXPECT_GT(pops_from_a_run, 50) << "pops found a run kept";
+  }
 }
 
 TEST_F(KeyspaceSortedSetTest, CompactionDropsADeletedSortedSetsIndex) {

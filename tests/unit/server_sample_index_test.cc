@@ -3,10 +3,12 @@
 // HSETNX, HDEL, HINCRBY, DEL, SET over a collection, RENAME and COPY, run through real sessions
 // against a model and with the server reopened between rounds, each live set's and hash's
 // sample records name exactly its members at the positions their hash gives, and its elements
-// are the model's. SRANDMEMBER and HRANDFIELD replies are members (with their values). A failure
-// prints its seed (CAIRN_TEST_SEED=N replays it).
+// are the model's. SRANDMEMBER and HRANDFIELD replies are members (with their values). SPOPs
+// read ahead never outlive a change of their set. A failure prints its seed (CAIRN_TEST_SEED=N
+// replays it).
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <initializer_list>
 #include <map>
@@ -369,6 +371,75 @@ TEST_F(SampleIndexModelTest, IndexHoldsExactlyTheMembers) {
       check_against_model();
       if (::testing::Test::HasFailure()) return;
     }
+  }
+}
+
+// SPOP without a count takes its members from runs read ahead (server/pop_ahead.h). Proves that
+// any change of the set between two SPOPs ends the run, even one that keeps the count: SREMs of
+// members a run may hold paired with as many SADDs, SPOP with a count, SMOVE out, a DEL and the
+// same members added back; that runs are kept at all; and that every member popped is one the
+// model holds, and the set ends as the model.
+TEST_F(SampleIndexModelTest, SpopRunsEndWhenTheSetChanges) {
+  for (const uint64_t seed : test::test_seeds(7200, 3, 30)) {
+    SCOPED_TRACE("seed " + std::to_string(seed) + " (CAIRN_TEST_SEED=" + std::to_string(seed) +
+                 ")");
+    close();
+    if (!config_.dir.empty()) std::filesystem::remove_all(config_.dir);
+    config_.dir = test::fresh_test_directory("pop_ahead_");
+    open();
+    rng_.seed(seed);
+    SetModel set;
+    int next_member = 0;
+    auto add_new = [&](uint64_t count) {
+      std::vector<std::string> args = {"SADD", "s"};
+      for (uint64_t i = 0; i < count; i++) {
+        args.push_back("p" + std::to_string(next_member++));
+        set.insert(args.back());
+      }
+      run(args);
+    };
+    auto some_member = [&] { return *std::next(set.begin(), static_cast<long>(pick(set.size()))); };
+    int pops_from_a_run = 0;
+    for (int step = 0; step < 500; step++) {
+      if (set.size() < 40) add_new(200);
+      const uint64_t op = pick(20);
+      if (op < 14) {
+        const bool had_run = server_->keyspace().pop_ahead().size() > 0;
+        const Reply reply = run({"SPOP", "s"});
+        ASSERT_EQ(reply.items.size(), 1u);
+        ASSERT_EQ(set.erase(reply.items[0]), 1u) << "SPOP popped a non-member: " << reply.items[0];
+        pops_from_a_run += had_run ? 1 : 0;
+      } else if (op < 16) {
+        std::vector<std::string> args = {"SREM", "s"};
+        uint64_t removed = 0;
+        for (int i = 0; i < 8; i++) {
+          args.push_back(some_member());
+          removed += set.erase(args.back());
+        }
+        EXPECT_EQ(run(args).integer, static_cast<int64_t>(removed));
+        add_new(removed);  // the count is back where it was
+      } else if (op < 17) {
+        const Reply reply = run({"SPOP", "s", "3"});
+        for (const std::string& popped : reply.items) ASSERT_EQ(set.erase(popped), 1u) << popped;
+      } else if (op < 18) {
+        const std::string member = some_member();
+        run({"SMOVE", "s", "elsewhere", member});
+        set.erase(member);
+      } else if (op < 19) {
+        run({"DEL", "s"});
+        std::vector<std::string> args = {"SADD", "s"};
+        args.insert(args.end(), set.begin(), set.end());
+        run(args);
+      } else {
+        run({"SADD", "s", some_member()});  // no change
+      }
+      if (::testing::Test::HasFailure()) return;
+    }
+    std::vector<std::string> expected(set.begin(), set.end());
+    Reply members = run({"SMEMBERS", "s"});
+    std::sort(members.items.begin(), members.items.end());
+    EXPECT_EQ(members.items, expected);
+    EXPECT_GT(pops_from_a_run, 100) << "SPOPs found a run kept";
   }
 }
 
