@@ -115,7 +115,9 @@ Result<CollectionBuilder> CollectionBuilder::start(Keyspace& keyspace, std::stri
   CollectionMeta meta;
   CAIRN_ASSIGN_OR_RETURN(meta.generation, keyspace.new_generation());
   if (type == RecordType::kList) meta.list_head = kListInitialHead;
-  return CollectionBuilder(keyspace, Collection(key, type, meta, expiry_ms));
+  Collection collection(key, type, meta, expiry_ms);
+  collection.build_hold_ = keyspace.building_generations().hold(meta.generation);
+  return CollectionBuilder(keyspace, std::move(collection));
 }
 
 Status CollectionBuilder::add(std::string_view element, std::string_view value, char tag) {

@@ -79,6 +79,7 @@ class Collection {
                       char tag = kElementTag) const;
 
  private:
+  friend class CollectionBuilder;
   bool sampled() const { return has_sample_index(type_); }
 
   std::string key_;
@@ -86,6 +87,9 @@ class Collection {
   CollectionMeta meta_;
   uint64_t expiry_ms_;
   std::string prefix_;  // element_prefix(kElementTag)
+  // Set by CollectionBuilder: its generation is held as being built while any copy of this
+  // collection lives (building_generations.h).
+  BuildingGenerations::Hold build_hold_;
 };
 
 // What a collection command found at its key.
@@ -116,9 +120,11 @@ Status write_collection(KeyspaceWrite& write, const Collection& collection,
 // Builds a new generation of a collection under one key, for commands that replace a key with a
 // collection of any size (RENAME, COPY, SUNIONSTORE, ...). Elements are written in batches of
 // their own (kBatchBytes) as they are added, with their sample records; until the command writes
-// the returned collection's record (write_collection) they are unreachable, and compaction drops
-// them if the command fails or the process stops first. REQUIRES: the key's lock held from start to the record's commit;
-// each element added once per tag.
+// the returned collection's record (write_collection) they are unreachable. Compaction keeps them
+// while the builder or a copy of the collection it returned lives (building_generations.h), and
+// drops them if the command gives up without the record or the process stops first.
+// REQUIRES: the key's lock held from start to the record's commit, and the returned collection
+// kept until then; each element added once per tag.
 class CollectionBuilder {
  public:
   static constexpr size_t kBatchBytes = 4 << 20;

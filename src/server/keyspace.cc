@@ -63,7 +63,8 @@ Result<std::unique_ptr<Keyspace>> Keyspace::open(const ServerConfig& config,
     keyspace->owned_clock_ = std::make_unique<SystemWallClock>();
     keyspace->clock_ = keyspace->owned_clock_.get();
   }
-  keyspace->filter_ = std::make_unique<KeyspaceCompactionFilter>(keyspace->clock_);
+  keyspace->filter_ = std::make_unique<KeyspaceCompactionFilter>(
+      keyspace->clock_, &keyspace->building_generations_);
   keyspace->cursors_ = std::make_unique<ScanCursors>();
   keyspace->string_bytes_max_ = config.proto_max_bulk_len;
 

@@ -29,6 +29,7 @@
 #include "model/collection_meta.h"
 #include "model/key_record.h"
 #include "net/byte_stream.h"
+#include "server/building_generations.h"
 #include "server/key_locks.h"
 #include "server/pop_ahead.h"
 #include "server/server_config.h"
@@ -234,6 +235,8 @@ class Keyspace {
 
   // A generation number never used before (generation_allocator.h).
   Result<uint64_t> new_generation();
+  // The generations of collections being built before their record (building_generations.h).
+  BuildingGenerations& building_generations() { return building_generations_; }
   // The live entry of `key` as of `snapshot`, or nullopt when absent or expired then; deletes
   // nothing. Counts a hit or a miss.
   Result<std::optional<KeyEntry>> find_at(std::string_view key, const Snapshot* snapshot);
@@ -274,6 +277,7 @@ class Keyspace {
   template <typename Visit>
   Status for_each_live_key(std::string_view start_engine_key, Visit&& visit);
 
+  BuildingGenerations building_generations_;  // read by filter_, so declared before it
   std::unique_ptr<Scheduler> background_;  // the engine's flushes and compactions; outlives it
   std::unique_ptr<Database> database_;
   std::unique_ptr<KeyspaceCompactionFilter> filter_;

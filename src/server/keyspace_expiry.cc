@@ -23,6 +23,7 @@ bool KeyspaceCompactionFilter::element_unreachable(std::string_view engine_key) 
   ElementKey element;
   Database* database = database_.load();
   if (database == nullptr || !parse_element_key(engine_key, &element)) return false;
+  if (building_->contains(element.generation)) return false;
   // The record as of now: it reflects the batch that wrote this element (compacted entries were
   // committed before the compaction began) and everything since.
   const Result<StoredValue> record = database->get_value(ReadOptions(), data_key(element.user_key));

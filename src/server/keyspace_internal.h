@@ -23,14 +23,17 @@ Status check_element(std::string_view element);
 // The keyspace's compaction filter (docs/keyspace-format.md, "Compaction"): drops records whose
 // expiry passed (by the keyspace's wall clock) and the elements (score and sample index records
 // too) of collection generations that are no longer live: their key's record is absent, of
-// another type (or of a type without that index) or of another generation. Generations are never reused (generation_allocator.h), so an element once
-// unreachable stays so. An element's record is looked up in the database, once it is attached:
+// another type (or of a type without that index) or of another generation, unless a collection
+// of that generation is being built (building_generations.h), whose record is yet to come.
+// Generations are never reused (generation_allocator.h), so an element once unreachable (and not
+// being built) stays so. An element's record is looked up in the database, once it is attached:
 // until then, and whenever the lookup fails or finds bytes it cannot decode, the element is kept.
 // Expiry index entries are kept.
 // Thread-safety: called from compaction threads; attach() before any compaction reads elements.
 class KeyspaceCompactionFilter final : public CompactionFilter {
  public:
-  explicit KeyspaceCompactionFilter(const Clock* wall_clock) : clock_(wall_clock) {}
+  KeyspaceCompactionFilter(const Clock* wall_clock, const BuildingGenerations* building)
+      : clock_(wall_clock), building_(building) {}
   void attach(Database* database) { database_.store(database); }
   bool should_drop(std::string_view engine_key,
                    std::optional<std::string_view> value) const override;
@@ -39,6 +42,7 @@ class KeyspaceCompactionFilter final : public CompactionFilter {
   bool element_unreachable(std::string_view engine_key) const;
 
   const Clock* clock_;
+  const BuildingGenerations* building_;
   std::atomic<Database*> database_{nullptr};
 };
 

@@ -127,13 +127,16 @@ TEST_F(KeyspaceCollectionTest, CompactionDropsUnreachableElementsOnly) {
   del("recreated");
   hset("recreated", fields(2));
   del("large");
-  // A copy whose record was never written (RENAME failed after copying): an orphan.
-  auto found = find_collection(*keyspace_, "live", RecordType::kHash, false);
-  ASSERT_TRUE(found.is_ok() && found->collection.has_value());
-  auto orphan = copy_collection(*keyspace_, *found->collection, "orphan", 0);
-  ASSERT_TRUE(orphan.is_ok());
-  EXPECT_EQ(raw_elements_by_generation("orphan")[orphan->meta().generation], 10);
-  EXPECT_EQ(raw_elements_by_generation("orphan", kSampleTag)[orphan->meta().generation], 10);
+  // A copy whose record was never written (RENAME failed after copying, its command over): an
+  // orphan.
+  {
+    auto found = find_collection(*keyspace_, "live", RecordType::kHash, false);
+    ASSERT_TRUE(found.is_ok() && found->collection.has_value());
+    auto orphan = copy_collection(*keyspace_, *found->collection, "orphan", 0);
+    ASSERT_TRUE(orphan.is_ok());
+    EXPECT_EQ(raw_elements_by_generation("orphan")[orphan->meta().generation], 10);
+    EXPECT_EQ(raw_elements_by_generation("orphan", kSampleTag)[orphan->meta().generation], 10);
+  }
   EXPECT_EQ(raw_elements_by_generation("deleted", kSampleTag).size(), 1u);
   EXPECT_EQ(raw_elements_by_generation("recreated", kSampleTag)[recreated_old], 20);
 
@@ -155,6 +158,36 @@ TEST_F(KeyspaceCollectionTest, CompactionDropsUnreachableElementsOnly) {
   EXPECT_EQ(hgetall("recreated"), fields(2));
   EXPECT_EQ(get("replaced"), "now a string");
   EXPECT_GE(keyspace_->database().stats().blob_garbage_bytes, 5u * 10000);
+}
+
+// A collection built in batches of its own (RENAME, COPY, SUNIONSTORE...) is unreachable until
+// its record is written: a compaction meanwhile keeps its elements, and drops them once the build
+// is given up without a record.
+TEST_F(KeyspaceCollectionTest, CompactionKeepsTheElementsOfACollectionBeingBuilt) {
+  hset("source", fields(10));
+  auto source = find_collection(*keyspace_, "source", RecordType::kHash, false);
+  ASSERT_TRUE(source.is_ok() && source->collection.has_value());
+  {
+    KeyLockGuard guard = keyspace_->lock_key("copy");
+    auto copy = copy_collection(*keyspace_, *source->collection, "copy", 0);
+    ASSERT_TRUE(copy.is_ok());
+    compact_everything();  // between the elements and the record
+    auto absent = find_collection(*keyspace_, "copy", RecordType::kHash, true);
+    ASSERT_TRUE(absent.is_ok());
+    KeyspaceWrite write(*keyspace_);
+    ASSERT_TRUE(write_collection(write, *copy, *absent).is_ok());
+    ASSERT_TRUE(write.commit().is_ok());
+  }
+  EXPECT_EQ(hgetall("copy"), fields(10));
+  uint64_t abandoned = 0;
+  {
+    auto orphan = copy_collection(*keyspace_, *source->collection, "orphan", 0);
+    ASSERT_TRUE(orphan.is_ok());
+    abandoned = orphan->meta().generation;
+  }
+  compact_everything();
+  EXPECT_EQ(raw_elements_by_generation("orphan").count(abandoned), 0u);
+  EXPECT_EQ(hgetall("copy"), fields(10));
 }
 
 // An element whose record cannot be decoded is kept: the filter never drops what it cannot read.
