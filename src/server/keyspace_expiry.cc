@@ -7,41 +7,97 @@
 
 namespace cairn {
 
+namespace {
+
+// One compaction job's questions: the record looked up for the last element asked about serves
+// the elements after it of the same key. Any answer it gave stays true for the job: the job's
+// elements were committed before it began, each with its record (or held as being built, which
+// is asked each time), and a generation that became unreachable never comes back.
+class ElementRecordMemo final : public CompactionFilter::Job {
+ public:
+  ElementRecordMemo(const KeyspaceCompactionFilter& filter, const BuildingGenerations& building)
+      : filter_(filter), building_(building) {}
+
+  bool should_drop(std::string_view engine_key, std::optional<std::string_view> value) override {
+    ElementKey element;
+    if (!parse_element_key(engine_key, &element)) return filter_.should_drop(engine_key, value);
+    if (building_.contains(element.generation)) return false;
+    if (!has_record_ || element.user_key != user_key_) {
+      record_ = filter_.read_record(element.user_key);
+      user_key_.assign(element.user_key);
+      has_record_ = true;
+    }
+    return filter_.element_unreachable(element, record_);
+  }
+
+ private:
+  const KeyspaceCompactionFilter& filter_;
+  const BuildingGenerations& building_;
+  bool has_record_ = false;
+  std::string user_key_;
+  KeyspaceCompactionFilter::RecordState record_;
+};
+
+}  // namespace
+
 bool KeyspaceCompactionFilter::should_drop(std::string_view engine_key,
                                            std::optional<std::string_view> value) const {
-  std::string_view user_key;
-  if (parse_data_key(engine_key, &user_key)) {
-    if (!value.has_value()) return false;  // a large string: active expiry removes it
-    const Result<RecordTrailer> trailer = decode_record_trailer(*value);
-    if (!trailer.is_ok()) return false;  // never drop what we cannot read
-    return record_expired(trailer->expiry_ms, clock_->now_micros() / 1000);
-  }
-  return element_unreachable(engine_key);
+  ElementKey element;
+  if (!parse_element_key(engine_key, &element)) return record_dropped(engine_key, value);
+  if (building_->contains(element.generation)) return false;
+  return element_unreachable(element, read_record(element.user_key));
 }
 
-bool KeyspaceCompactionFilter::element_unreachable(std::string_view engine_key) const {
-  ElementKey element;
+std::unique_ptr<CompactionFilter::Job> KeyspaceCompactionFilter::start_job() const {
+  return std::make_unique<ElementRecordMemo>(*this, *building_);
+}
+
+bool KeyspaceCompactionFilter::record_dropped(std::string_view engine_key,
+                                              std::optional<std::string_view> value) const {
+  std::string_view user_key;
+  if (!parse_data_key(engine_key, &user_key)) return false;  // the expiry index, the node's own
+  if (!value.has_value()) return false;  // a large string: active expiry removes it
+  const Result<RecordTrailer> trailer = decode_record_trailer(*value);
+  if (!trailer.is_ok()) return false;  // never drop what we cannot read
+  return record_expired(trailer->expiry_ms, clock_->now_micros() / 1000);
+}
+
+KeyspaceCompactionFilter::RecordState KeyspaceCompactionFilter::read_record(
+    std::string_view user_key) const {
+  using Kind = RecordState::Kind;
+  RecordState state;
   Database* database = database_.load();
-  if (database == nullptr || !parse_element_key(engine_key, &element)) return false;
-  if (building_->contains(element.generation)) return false;
-  // The record as of now: it reflects the batch that wrote this element (compacted entries were
-  // committed before the compaction began) and everything since.
-  const Result<StoredValue> record = database->get_value(ReadOptions(), data_key(element.user_key));
-  if (!record.is_ok()) return false;
-  if (!record->found()) return true;
+  if (database == nullptr) return state;
+  // The record as of now: it reflects the batch that wrote any element being compacted
+  // (compacted entries were committed before the compaction began) and everything since.
+  const Result<StoredValue> record = database->get_value(ReadOptions(), data_key(user_key));
+  if (!record.is_ok()) return state;
+  state.kind = Kind::kNone;
   // A collection's record is small; one in a blob file is a string's.
-  if (record->kind() != StoredValue::Kind::kInline) return true;
+  if (!record->found() || record->kind() != StoredValue::Kind::kInline) return state;
   const Result<DecodedRecord> decoded = decode_record(record->inline_bytes());
-  if (!decoded.is_ok()) return false;
-  const RecordType type = decoded->trailer.type;
+  if (!decoded.is_ok()) return RecordState();
   // An expired collection's elements wait for its record to go (active expiry, or this filter):
   // should the clock step back, the record is live again, and whole.
-  if (!is_collection(type)) return true;
-  if (element.tag == kScoreTag && type != RecordType::kSortedSet) return true;
-  if (element.tag == kSampleTag && !has_sample_index(type)) return true;
-  const Result<CollectionMeta> meta = decode_collection_meta(type, decoded->payload);
-  if (!meta.is_ok()) return false;
-  return meta->generation != element.generation;
+  if (!is_collection(decoded->trailer.type)) return state;
+  const Result<CollectionMeta> meta = decode_collection_meta(decoded->trailer.type, decoded->payload);
+  if (!meta.is_ok()) return RecordState();
+  state.kind = Kind::kCollection;
+  state.type = decoded->trailer.type;
+  state.generation = meta->generation;
+  return state;
+}
+
+bool KeyspaceCompactionFilter::element_unreachable(const ElementKey& element,
+                                                   const RecordState& record) const {
+  switch (record.kind) {
+    case RecordState::Kind::kUnknown: return false;
+    case RecordState::Kind::kNone: return true;
+    case RecordState::Kind::kCollection: break;
+  }
+  if (element.tag == kScoreTag && record.type != RecordType::kSortedSet) return true;
+  if (element.tag == kSampleTag && !has_sample_index(record.type)) return true;
+  return record.generation != element.generation;
 }
 
 Result<uint64_t> Keyspace::expire_cycle(uint64_t budget_ms) {

@@ -4,11 +4,14 @@
 #pragma once
 
 #include <atomic>
+#include <memory>
 #include <optional>
 #include <string_view>
 
 #include "common/status.h"
 #include "io/clock.h"
+#include "model/engine_key.h"
+#include "model/key_record.h"
 #include "storage/database.h"
 #include "storage/options.h"
 
@@ -28,7 +31,8 @@ Status check_element(std::string_view element);
 // Generations are never reused (generation_allocator.h), so an element once unreachable (and not
 // being built) stays so. An element's record is looked up in the database, once it is attached:
 // until then, and whenever the lookup fails or finds bytes it cannot decode, the element is kept.
-// Expiry index entries are kept.
+// Expiry index entries are kept. A compaction job looks a record up once for a run of its
+// elements: they come in key order, one collection's together.
 // Thread-safety: called from compaction threads; attach() before any compaction reads elements.
 class KeyspaceCompactionFilter final : public CompactionFilter {
  public:
@@ -37,9 +41,26 @@ class KeyspaceCompactionFilter final : public CompactionFilter {
   void attach(Database* database) { database_.store(database); }
   bool should_drop(std::string_view engine_key,
                    std::optional<std::string_view> value) const override;
+  std::unique_ptr<Job> start_job() const override;
+
+  // What a collection's record says of its elements, as one lookup found it.
+  struct RecordState {
+    enum class Kind {
+      kUnknown,     // no database yet, a failed lookup or bytes that do not decode: keep
+      kNone,        // absent, or not a collection: every element is unreachable
+      kCollection,  // a live collection of `type` at `generation`
+    };
+    Kind kind = Kind::kUnknown;
+    RecordType type = RecordType::kString;
+    uint64_t generation = 0;
+  };
+  RecordState read_record(std::string_view user_key) const;
+  // Whether `element` is unreachable given its key's record. REQUIRES: `record` is its record.
+  bool element_unreachable(const ElementKey& element, const RecordState& record) const;
+  // Whether an engine key that is not an element's may go: a record whose expiry passed.
+  bool record_dropped(std::string_view engine_key, std::optional<std::string_view> value) const;
 
  private:
-  bool element_unreachable(std::string_view engine_key) const;
 
   const Clock* clock_;
   const BuildingGenerations* building_;

@@ -163,7 +163,8 @@ Status merge(const Compaction& compaction, const CompactionJobContext& context, 
              OutputFiles& outputs, CompactionJobResult* result) {
   const int output_level = compaction.output_level;
   const std::vector<SequenceNumber>& snapshots = context.snapshots;
-  const CompactionFilter* filter = context.options->filter;
+  const std::unique_ptr<CompactionFilter::Job> filter =
+      context.options->filter != nullptr ? context.options->filter->start_job() : nullptr;
   std::string user_key;
   bool has_user_key = false;
   size_t newer_stripe = 0;

@@ -71,6 +71,27 @@ class CompactionFilter {
   virtual ~CompactionFilter() = default;
   virtual bool should_drop(std::string_view user_key,
                            std::optional<std::string_view> value) const = 0;
+
+  // The questions of one compaction job: its keys in order, from one thread. A filter whose
+  // answers for neighbouring keys rest on one lookup (a collection's record, for its elements)
+  // may remember it for the job, whose inputs were all written before it began.
+  class Job {
+   public:
+    virtual ~Job() = default;
+    virtual bool should_drop(std::string_view user_key, std::optional<std::string_view> value) = 0;
+  };
+  // By default a job asks should_drop each time.
+  virtual std::unique_ptr<Job> start_job() const {
+    struct Asking final : Job {
+      explicit Asking(const CompactionFilter& asked) : filter(asked) {}
+      bool should_drop(std::string_view user_key,
+                       std::optional<std::string_view> value) override {
+        return filter.should_drop(user_key, value);
+      }
+      const CompactionFilter& filter;
+    };
+    return std::make_unique<Asking>(*this);
+  }
 };
 
 // The shape of the leveled LSM tree and the limits that keep reads and memory bounded.
