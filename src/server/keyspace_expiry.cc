@@ -80,7 +80,8 @@ KeyspaceCompactionFilter::RecordState KeyspaceCompactionFilter::read_record(
   // An expired collection's elements wait for its record to go (active expiry, or this filter):
   // should the clock step back, the record is live again, and whole.
   if (!is_collection(decoded->trailer.type)) return state;
-  const Result<CollectionMeta> meta = decode_collection_meta(decoded->trailer.type, decoded->payload);
+  const Result<CollectionMeta> meta =
+      decode_collection_meta(decoded->trailer.type, decoded->payload);
   if (!meta.is_ok()) return RecordState();
   state.kind = Kind::kCollection;
   state.type = decoded->trailer.type;
