@@ -55,8 +55,8 @@ enum class PopKind : uint8_t {
 // Elements read ahead for the next pops of one collection.
 class PopRun {
  public:
-  static constexpr size_t kRunElementsMax = 64;
-  static constexpr size_t kRunBytesMax = 16 << 10;
+  static constexpr size_t kRunElementsMax = 512;
+  static constexpr size_t kRunBytesMax = 32 << 10;
 
   PopRun(PopKind kind, uint64_t generation) : kind_(kind), generation_(generation) {}
 
@@ -95,7 +95,7 @@ class PopRun {
 // The runs kept between pops, one per key at most.
 class PopAhead {
  public:
-  static constexpr size_t kRunsMax = 1024;
+  static constexpr size_t kRunsMax = 256;
 
   // Removes and returns `key`'s run if it serves `kind` pops of the collection described by
   // `meta` (same generation, same count); nullopt otherwise (a stale run is dropped).
