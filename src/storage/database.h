@@ -303,6 +303,8 @@ class Database {
 
   // Background flush (database_flush.cc).
   void schedule_flush(std::unique_lock<std::mutex>& lock);
+  // Sorts the memtable's pending entries on a background thread once they are many (sort-ahead).
+  void maybe_schedule_sort(std::unique_lock<std::mutex>& lock);
   void background_flush();
   Status flush_immutable_memtable(std::unique_lock<std::mutex>& lock);
   // The sequences of the live snapshots, ascending, without repeats. REQUIRES: mutex_ held.
@@ -386,6 +388,7 @@ class Database {
   std::multiset<SequenceNumber> snapshots_;
   std::set<uint64_t> pending_outputs_;  // table files being written, not yet in a version
   bool flush_scheduled_ = false;
+  bool sort_scheduled_ = false;  // maybe_schedule_sort
   // Held by the thread that runs a compaction, background or manual: one at a time.
   bool compaction_scheduled_ = false;
   // A compact_range is running; another waits for it.

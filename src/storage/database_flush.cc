@@ -18,6 +18,30 @@ void Database::schedule_flush(std::unique_lock<std::mutex>& lock) {
   lock.lock();
 }
 
+// Past this many pending entries (16 bytes each to sort), the memtable sorts them in the
+// background: the next iterator, often a command's on an event loop, would otherwise sort them
+// all first (a ZPOPMIN after a 200 K-member ZADD burst took 130 ms). Sorted this late, a
+// memtable's entries are sorted in a few large runs, whose merges cost little more than the one
+// sort its flush would do (at 1 << 16, a run of LPUSHes cost 1.25 times the CPU).
+constexpr uint64_t kSortAheadPendingEntries = uint64_t{1} << 18;
+
+// REQUIRES: `lock` holds mutex_; released while the scheduler runs, as in schedule_flush.
+void Database::maybe_schedule_sort(std::unique_lock<std::mutex>& lock) {
+  if (sort_scheduled_ || closed_ || mem_->pending_count() < kSortAheadPendingEntries) return;
+  sort_scheduled_ = true;
+  background_tasks_++;
+  std::shared_ptr<const MemTable> memtable = mem_;
+  lock.unlock();
+  options_.scheduler->schedule([this, memtable] {
+    memtable->sort_pending();
+    std::lock_guard done(mutex_);
+    sort_scheduled_ = false;
+    stats_.memtable_sort_ahead_count++;
+    finish_background_task();
+  });
+  lock.lock();
+}
+
 void Database::background_flush() {
   std::unique_lock lock(mutex_);
   CAIRN_ASSERT(flush_scheduled_ && imm_ != nullptr);

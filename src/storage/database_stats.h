@@ -34,6 +34,8 @@ struct DatabaseStats {
   uint64_t blob_relocated_bytes = 0;
   uint64_t flush_bytes_written = 0;
   uint64_t flush_count = 0;
+  // Background sorts of the memtable's pending entries (sort-ahead, database_flush.cc).
+  uint64_t memtable_sort_ahead_count = 0;
   uint64_t compaction_bytes_read = 0;
   uint64_t compaction_bytes_written = 0;
   uint64_t compaction_count = 0;

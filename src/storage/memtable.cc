@@ -138,6 +138,7 @@ void MemTable::add(SequenceNumber sequence, ValueType type, std::string_view use
   {
     std::lock_guard lock(pending_mutex_);
     pending_.push_back(EntryKey{entry, user_key_prefix(user_key)});
+    pending_count_.store(pending_.size(), std::memory_order_relaxed);
   }
   // After the pending list: a reader sent to the runs by a refused key must find the entry there.
   if (!point_index_.put(user_key, entry)) {
@@ -273,6 +274,7 @@ std::shared_ptr<const MemTable::Runs> MemTable::sorted_runs() const {
   {
     std::lock_guard lock(pending_mutex_);
     fresh.swap(pending_);
+    pending_count_.store(0, std::memory_order_relaxed);
   }
   if (fresh.empty()) return runs_;
   sort_entry_keys(&fresh);

@@ -93,6 +93,12 @@ class MemTable {
     return point_index_.prefetch_target();
   }
   uint64_t entry_count() const { return entry_count_.load(std::memory_order_relaxed); }
+  // Entries added and not yet sorted into a run.
+  uint64_t pending_count() const { return pending_count_.load(std::memory_order_relaxed); }
+  // Sorts the pending entries into the runs now, as the next iterator would: for a background
+  // thread, so that an iterator created after a burst of writes (often a command's, on an event
+  // loop) does not sort the whole burst first.
+  void sort_pending() const { sorted_runs(); }
   // The blob files the kBlobReference entries added so far name (they stay live while this
   // memtable does), ascending.
   std::vector<uint64_t> blob_file_numbers() const;
@@ -150,6 +156,7 @@ class MemTable {
 
   mutable std::mutex pending_mutex_;  // guards pending_; held by add() for one push_back
   mutable Run pending_;               // added, not yet in a run; in add() order
+  mutable std::atomic<uint64_t> pending_count_{0};  // pending_.size(), for any thread
   mutable std::mutex runs_mutex_;     // serializes sorted_runs(); guards runs_
   mutable std::shared_ptr<const Runs> runs_;
 

@@ -69,6 +69,32 @@ TEST_F(DatabaseTest, ReopenKeepsWritesAndRemoves) {
   EXPECT_EQ(database->last_sequence(), 4u);
 }
 
+// Many writes with no iterator in between are sorted in the background (sort-ahead), so that the
+// next iterator need not sort them all first; what iterators see is unchanged.
+TEST_F(DatabaseTest, ManyPendingWritesAreSortedAhead) {
+  options_.write_buffer_size_bytes = 64 << 20;  // no flush: every entry stays in the memtable
+  auto database = open();
+  constexpr int kKeys = 300000;
+  for (int first = 0; first < kKeys; first += 1000) {
+    WriteBatch batch;
+    for (int i = first; i < first + 1000; i++) {
+      batch.put("key" + std::to_string(kKeys - i), "");  // descending
+    }
+    ASSERT_TRUE(database->write(batch).is_ok());
+  }
+  EXPECT_EQ(database->stats().flush_count, 0u);
+  EXPECT_GE(database->stats().memtable_sort_ahead_count, 1u);
+  auto it = database->new_iterator(ReadOptions());
+  int seen = 0;
+  std::string previous;
+  for (it->seek_to_first(); it->valid(); it->next(), seen++) {
+    ASSERT_LT(previous, std::string(it->key()));
+    previous = std::string(it->key());
+  }
+  ASSERT_TRUE(it->status().is_ok());
+  EXPECT_EQ(seen, kKeys);
+}
+
 // create_if_missing=false and error_if_exists are honoured with InvalidArgument.
 TEST_F(DatabaseTest, OpenOptionsAreHonoured) {
   options_.create_if_missing = false;
