@@ -8,9 +8,10 @@
 //   (the common case) costs a hash probe;
 // - sorted runs give internal-key order (user key ascending, newest first) to iterators, to
 //   get() at an older sequence, and to keys a full point index refused. add() only appends the
-//   entry to an unsorted pending list; whoever next needs order (an iterator, usually the flush)
-//   sorts the pending entries into a new run and merges it into runs at most 8 times its size, so
-//   that about log8(entries) runs exist. Sorting a batch of pointers costs a small fraction of
+//   entry to an unsorted pending list; whoever next needs order (an iterator, usually the flush,
+//   or the database's background sort-ahead once many are pending) sorts the pending entries into
+//   a new run and merges it into runs at most 8 times its size, so that about log8(entries) runs
+//   exist. Sorting a batch of pointers costs a small fraction of
 //   inserting each entry into a skiplist, whose descent is a cache miss per step.
 // Entries are never removed or changed; a delete is an entry of type kDeletion (a tombstone), and
 // a value kept in a blob file is an entry of type kBlobReference whose value is the reference.
