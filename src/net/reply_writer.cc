@@ -1,7 +1,6 @@
 #include "net/reply_writer.h"
 
 #include <charconv>
-#include <cstdio>
 #include <cmath>
 
 #include "common/assert.h"
@@ -23,10 +22,13 @@ void append_line_safe(std::string* out, std::string_view text) {
 std::string format_double(double value) {
   if (std::isnan(value)) return "nan";
   if (std::isinf(value)) return value > 0 ? "inf" : "-inf";
+  // to_chars with a precision writes exactly what printf's "%.17g" does, at a fraction of its
+  // cost (a ZPOPMIN spent 4% of its CPU in snprintf).
   char digits[32];
-  const int length = std::snprintf(digits, sizeof(digits), "%.17g", value);
-  CAIRN_ASSERT(length > 0 && static_cast<size_t>(length) < sizeof(digits));
-  return std::string(digits, static_cast<size_t>(length));
+  const auto [end, error] =
+      std::to_chars(digits, digits + sizeof(digits), value, std::chars_format::general, 17);
+  CAIRN_ASSERT(error == std::errc());
+  return std::string(digits, end);
 }
 
 void ReplyWriter::header(char type, uint64_t count) {

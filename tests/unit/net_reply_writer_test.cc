@@ -4,7 +4,10 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdio>
+#include <cstring>
 #include <limits>
+#include <random>
 #include <string>
 
 namespace cairn {
@@ -72,6 +75,22 @@ TEST(ReplyWriterTest, DoublesFormatAsRedis) {
   EXPECT_EQ(format_double(1e20), "1e+20");
   EXPECT_EQ(format_double(-0.0), "-0");
   EXPECT_EQ(std::stod(format_double(1.0 / 3.0)), 1.0 / 3.0);
+  // Any finite double, as Redis 7.0's printf("%.17g") writes it: random bit patterns, so every
+  // exponent and subnormals too, and small integers and halves as scores often are.
+  std::mt19937_64 random(7);
+  for (int i = 0; i < 200000; i++) {
+    double value = 0;
+    if (i % 2 == 0) {
+      const uint64_t bits = random();
+      std::memcpy(&value, &bits, sizeof(value));
+      if (!std::isfinite(value)) continue;
+    } else {
+      value = static_cast<double>(static_cast<int64_t>(random() % 2000001) - 1000000) / 2;
+    }
+    char expected[40];
+    std::snprintf(expected, sizeof(expected), "%.17g", value);
+    ASSERT_EQ(format_double(value), expected);
+  }
   EXPECT_EQ(written(RespVersion::kResp3, [](ReplyWriter& w) {
               w.double_value(-std::numeric_limits<double>::infinity());
             }),
