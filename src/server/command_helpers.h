@@ -21,8 +21,8 @@ namespace cairn {
 // The Redis version Cairn reports (INFO redis_version, HELLO version): a 7.0 release, so that
 // clients' feature checks treat Cairn as the Redis whose commands it implements.
 inline constexpr std::string_view kRedisCompatibleVersion = "7.0.0";
-// Cairn's own version (INFO cairn_version).
-inline constexpr std::string_view kCairnVersion = "0.1.0";
+// Cairn's own version (INFO cairn_version, cairnd's start-up line).
+inline constexpr std::string_view kCairnVersion = "0.4.0";
 
 
 // "<NAME> <subcommand> [<arg> [value] [opt] ...]. Subcommands are:", the lines, then HELP's

@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "net/net_server.h"
+#include "server/command_helpers.h"
 #include "server/config_loader.h"
 #include "server/server.h"
 
@@ -36,8 +37,6 @@ const char* malloc_conf = "thp:always,metadata_thp:auto";
 }
 
 namespace {
-
-constexpr const char* kCairnVersion = "0.4.0";
 
 int fail(const std::string& message) {
   std::fprintf(stderr, "cairnd: %s\n", message.c_str());
@@ -240,7 +239,7 @@ int main(int argc, char** argv) {
   const uint16_t port = net_server.port();
   std::printf(
       "Cairn %s listening on %s:%u (data in %s, fsync %s) — connect with: redis-cli -p %u\n",
-      kCairnVersion, config.bind.c_str(), port, config.dir.c_str(),
+      std::string(cairn::kCairnVersion).c_str(), config.bind.c_str(), port, config.dir.c_str(),
       std::string(cairn::fsync_name(config.fsync)).c_str(), port);
   std::fflush(stdout);
   {
