@@ -353,10 +353,10 @@ Status Database::apply_group(std::unique_lock<std::mutex>& lock, Writer& leader,
   }
   // Release: a reader that sees the sequence sees the memtable and row cache changes above.
   last_sequence_.store(first_sequence + group_count - 1, std::memory_order_release);
-  maybe_schedule_sort(lock);
   stats_.user_bytes_written += group_bytes - kWriteBatchHeaderBytes;
   stats_.wal_bytes_written += group_bytes + kLogHeaderBytes;
   if (sync) last_sync_micros_ = options_.clock->now_micros();
+  maybe_schedule_sort(lock);  // last: it may release the lock for a moment
   return Status::ok();
 }
 
