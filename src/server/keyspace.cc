@@ -400,11 +400,15 @@ Status KeyspaceWrite::put_collection(std::string_view key, RecordType type,
 
 void KeyspaceWrite::put_element(std::string_view key, std::string_view engine_key,
                                 std::string_view value) {
+  // Elements are often new, never looked up before their write: the commit's index probe of a
+  // new key is a cache miss, which this overlaps with the rest of the command.
+  keyspace_.database_->prefetch_for_write(engine_key);
   batch_.put(engine_key, value);
   note_modified(key);
 }
 
 void KeyspaceWrite::remove_element(std::string_view key, std::string_view engine_key) {
+  keyspace_.database_->prefetch_for_write(engine_key);
   batch_.remove(engine_key);
   note_modified(key);
 }

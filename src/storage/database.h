@@ -176,6 +176,14 @@ class Database {
   // A hint that `keys` will be looked up soon (the commands of a pipeline): starts loading their
   // row cache entries, so that the lookups' cache misses overlap. Changes nothing visible.
   void prefetch(std::span<const std::string_view> keys);
+  // A hint that `key` will be written soon, though not read first (a new element of a
+  // collection): starts loading the memtable index slot its write will probe, as a read with
+  // ReadOptions::before_write does. Changes nothing visible.
+  void prefetch_for_write(std::string_view key) const {
+    PointIndex::prefetch({write_prefetch_slots_.load(std::memory_order_relaxed),
+                          write_prefetch_mask_},
+                         key);
+  }
   // A reader over the value of `key`, or nullptr if the key is absent (as get's nullopt). A value
   // in a blob file is streamed, one verified chunk at a time; an inline value is held whole.
   Result<std::unique_ptr<ValueReader>> get_stream(const ReadOptions& options, std::string_view key);
