@@ -104,6 +104,15 @@ class SampleIndexModelTest : public ::testing::Test {
     info.fd = 11;
     session_ = server_->open_session(info, std::make_shared<FakeControl>());
   }
+  // A server on an empty directory, with an empty model, for the run of `seed`.
+  void start_fresh(uint64_t seed) {
+    close();
+    if (!config_.dir.empty()) std::filesystem::remove_all(config_.dir);
+    config_.dir = test::fresh_test_directory("sample_index_");
+    open();
+    rng_.seed(seed);
+    model_.clear();
+  }
   void close() {
     session_.reset();
     if (server_) {
@@ -353,12 +362,7 @@ TEST_F(SampleIndexModelTest, IndexHoldsExactlyTheMembers) {
   for (const uint64_t seed : test::test_seeds(7100, 3, 40)) {
     SCOPED_TRACE("seed " + std::to_string(seed) + " (CAIRN_TEST_SEED=" + std::to_string(seed) +
                  ")");
-    close();
-    if (!config_.dir.empty()) std::filesystem::remove_all(config_.dir);
-    config_.dir = test::fresh_test_directory("sample_index_");
-    open();
-    rng_.seed(seed);
-    model_.clear();
+    start_fresh(seed);
     for (int round = 0; round < 4; round++) {
       for (int step = 0; step < 150; step++) {
         random_step();
@@ -383,11 +387,7 @@ TEST_F(SampleIndexModelTest, SpopRunsEndWhenTheSetChanges) {
   for (const uint64_t seed : test::test_seeds(7200, 3, 30)) {
     SCOPED_TRACE("seed " + std::to_string(seed) + " (CAIRN_TEST_SEED=" + std::to_string(seed) +
                  ")");
-    close();
-    if (!config_.dir.empty()) std::filesystem::remove_all(config_.dir);
-    config_.dir = test::fresh_test_directory("pop_ahead_");
-    open();
-    rng_.seed(seed);
+    start_fresh(seed);
     SetModel set;
     int next_member = 0;
     auto add_new = [&](uint64_t count) {
