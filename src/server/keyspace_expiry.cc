@@ -20,7 +20,7 @@ class ElementRecordMemo final : public CompactionFilter::Job {
 
   bool should_drop(std::string_view engine_key, std::optional<std::string_view> value) override {
     ElementKey element;
-    if (!parse_element_key(engine_key, &element)) return filter_.should_drop(engine_key, value);
+    if (!parse_element_key(engine_key, &element)) return filter_.record_dropped(engine_key, value);
     if (building_.contains(element.generation)) return false;
     if (!has_record_ || element.user_key != user_key_) {
       record_ = filter_.read_record(element.user_key);
