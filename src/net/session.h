@@ -117,7 +117,9 @@ class Session {
   // already complete in its input, in order. A session may start loading what they will read
   // (the caches' entries of their keys) so that the memory latency of a pipeline's commands
   // overlaps rather than adding up. The views are valid only during the call; nothing may depend
-  // on the call being made.
+  // on the call being made. The connection runs every one of `commands` before it sends any
+  // reply (unless it closes first), appending their replies to the same `out`: a session may
+  // hold back the writes of some of them until the last (server/fused_writes.h).
   virtual void prefetch(std::span<const PeekedCommand> commands) { (void)commands; }
 
   // Called when a bulk argument of `length` bytes (at least stream_argument_bytes_min) begins,

@@ -112,6 +112,8 @@ Status write_collection(KeyspaceWrite& write, const Collection& collection,
 
 Result<CollectionBuilder> CollectionBuilder::start(Keyspace& keyspace, std::string_view key,
                                                    RecordType type, uint64_t expiry_ms) {
+  // The builder writes its own batches: they must follow what a run of commands holds.
+  CAIRN_RETURN_IF_ERROR(keyspace.end_fusion());
   CollectionMeta meta;
   CAIRN_ASSIGN_OR_RETURN(meta.generation, keyspace.new_generation());
   if (type == RecordType::kList) meta.list_head = kListInitialHead;

@@ -33,7 +33,7 @@ namespace cairn {
 class KeyspaceSnapshot {
  public:
   explicit KeyspaceSnapshot(Keyspace& keyspace)
-      : keyspace_(keyspace), snapshot_(keyspace.database().get_snapshot()) {}
+      : keyspace_(keyspace), snapshot_(keyspace.get_snapshot()) {}
   ~KeyspaceSnapshot() { keyspace_.database().release_snapshot(snapshot_); }
   KeyspaceSnapshot(const KeyspaceSnapshot&) = delete;
   KeyspaceSnapshot& operator=(const KeyspaceSnapshot&) = delete;

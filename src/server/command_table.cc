@@ -37,6 +37,26 @@ CommandTable::CommandTable(const std::vector<std::span<const CommandSpec>>& grou
             [](const CommandEntry* a, const CommandEntry* b) { return a->spec->name < b->spec->name; });
 }
 
+namespace {
+
+// The commands that may join a run of fused writes (CommandEntry::fusable). Each writes only its
+// first argument's key, and reads it with point lookups; one that reads more (SPOP with a count
+// walks the sample index) ends the run's fusion itself (Keyspace::end_fusion), so the list is a
+// matter of speed, not of correctness.
+constexpr std::string_view kFusableCommands[] = {
+    "set",    "append", "incr",   "decr",  "incrby",  "decrby",       "incrbyfloat",
+    "lpush",  "rpush",  "lpushx", "rpushx", "lpop",   "rpop",         "sadd",
+    "srem",   "spop",   "hset",   "hmset", "hsetnx",  "hdel",         "hincrby",
+    "hincrbyfloat",     "zadd",   "zrem",  "zincrby", "zpopmin",      "zpopmax"};
+
+bool is_fusable(const CommandSpec& spec, const CommandEntry* container) {
+  if (container != nullptr || spec.first_key != 1 || spec.last_key != 1) return false;
+  return std::find(std::begin(kFusableCommands), std::end(kFusableCommands), spec.name) !=
+         std::end(kFusableCommands);
+}
+
+}  // namespace
+
 CommandEntry* CommandTable::add_entry(const CommandSpec& spec, const CommandEntry* container) {
   CAIRN_ASSERT(!spec.name.empty() && spec.name.size() <= kNameBytesMax);
   auto entry = std::make_unique<CommandEntry>();
@@ -46,6 +66,7 @@ CommandEntry* CommandTable::add_entry(const CommandSpec& spec, const CommandEntr
   entry->full_name = container == nullptr
                          ? std::string(spec.name)
                          : std::string(container->spec->name) + "|" + std::string(spec.name);
+  entry->fusable = is_fusable(spec, container);
   CommandEntry* raw = entry.get();
   storage_.push_back(std::move(entry));
   entries_.push_back(raw);

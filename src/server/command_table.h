@@ -23,6 +23,9 @@ struct CommandEntry {
   // Subcommands by lower-case name (empty for a plain command).
   std::unordered_map<std::string_view, const CommandEntry*> subcommands;
   std::vector<const CommandEntry*> subcommand_list;  // in declaration order
+  // May join a run of pipelined commands on one key whose writes are held and written together
+  // (fused_writes.h): a write of its first argument alone, whose reads are point lookups.
+  bool fusable = false;
 };
 
 class CommandTable {

@@ -28,6 +28,8 @@ class KeyLockGuard {
   KeyLockGuard& operator=(const KeyLockGuard&) = delete;
   ~KeyLockGuard();
   void unlock();
+  // Whether it holds any stripe.
+  bool owns() const { return locks_ != nullptr; }
 
  private:
   friend class KeyLocks;

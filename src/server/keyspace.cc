@@ -16,6 +16,7 @@
 #include "model/generation_allocator.h"
 #include "model/keyspace_format.h"
 #include "model/string_number.h"
+#include "server/fused_writes.h"
 #include "server/keyspace_internal.h"
 #include "server/scan_cursors.h"
 #include "storage/limits.h"
@@ -23,6 +24,17 @@
 
 namespace cairn {
 namespace {
+
+// The command this thread runs under a Keyspace::FusedScope, if any (fused_writes.h). A thread
+// runs one command at a time, so the scope of the running command is the thread's. `fusing`
+// turns false when the command did something the held writes cannot answer (end_fusion);
+// `command_locked`: the command took the run's key lock (lock_key), so it keeps it to the end.
+struct ThreadFusion {
+  FusedWrites* fused = nullptr;
+  bool fusing = false;
+  bool command_locked = false;
+};
+thread_local ThreadFusion this_thread_fusion;
 
 // The system's wall clock in unix microseconds: expiry times are absolute unix times.
 class SystemWallClock final : public Clock {
@@ -132,6 +144,79 @@ KeyspaceStats Keyspace::stats() const {
 
 uint64_t Keyspace::now_ms() const { return clock_->now_micros() / 1000; }
 
+// ---- Fused writes ----------------------------------------------------------------------------
+
+Keyspace::FusedScope::FusedScope(FusedWrites& fused) {
+  CAIRN_ASSERT(this_thread_fusion.fused == nullptr);
+  this_thread_fusion = ThreadFusion{&fused, true, false};
+}
+
+Keyspace::FusedScope::~FusedScope() { this_thread_fusion = ThreadFusion(); }
+
+FusedWrites* Keyspace::scope_fused() const {
+  FusedWrites* fused = this_thread_fusion.fused;
+  return fused != nullptr && &fused->keyspace() == this ? fused : nullptr;
+}
+
+FusedWrites* Keyspace::fused() const {
+  return this_thread_fusion.fusing ? scope_fused() : nullptr;
+}
+
+Status Keyspace::end_fusion() {
+  FusedWrites* fused = this->fused();
+  if (fused == nullptr) return Status::ok();
+  this_thread_fusion.fusing = false;
+  return fused->flush();  // the run's lock stays: the command may rely on it
+}
+
+KeyLockGuard Keyspace::lock_key(std::string_view key) {
+  FusedWrites* fused = scope_fused();
+  if (fused != nullptr && key == fused->key()) {
+    if (!fused->holds_lock()) fused->adopt_lock(locks_.lock_one(key));
+    this_thread_fusion.command_locked = true;
+    return KeyLockGuard();  // the run's lock, released after its last command
+  }
+  const std::string_view keys[1] = {key};
+  return lock_keys(keys);
+}
+
+KeyLockGuard Keyspace::lock_keys(std::span<const std::string_view> keys) {
+  if (FusedWrites* fused = scope_fused(); fused != nullptr) {
+    // ZPOPMIN locks its one key as a list of keys, as ZMPOP does.
+    if (!keys.empty() && std::all_of(keys.begin(), keys.end(), [&](std::string_view key) {
+          return key == fused->key();
+        })) {
+      return lock_key(keys.front());
+    }
+    // A fusable command locks its own key only (CommandEntry::fusable); holding the run's lock
+    // while taking others could deadlock.
+    CAIRN_ASSERT(!this_thread_fusion.command_locked);
+    (void)end_fusion();  // a failure is kept for the session, which answers the run with it
+    fused->release_lock();
+  }
+  return locks_.lock(keys);
+}
+
+Result<KeyEntry> Keyspace::held_entry(std::string_view record) {
+  KeyEntry entry;
+  CAIRN_ASSIGN_OR_RETURN(entry.trailer, decode_record_trailer(record));
+  entry.payload_bytes = record.size() - kRecordTrailerBytes;
+  entry.stored = database_->inline_value(std::string(record));
+  return entry;
+}
+
+Status Keyspace::write_fused(const WriteBatch& batch, std::string_view key,
+                             uint64_t earliest_index_expiry_ms) {
+  const Status status = batch.count() == 0 ? Status::ok() : database_->write(batch);
+  if (!status.is_ok()) {
+    // The run's pop-ahead runs were kept as if its writes had landed.
+    pop_ahead_.forget(key);
+    return status;
+  }
+  note_expiry_due(earliest_index_expiry_ms);
+  return Status::ok();
+}
+
 void Keyspace::notify(std::string_view key) {
   pop_ahead_.forget(key);
   for (KeyspaceObserver* observer : observers_) observer->key_modified(key);
@@ -171,13 +256,28 @@ Result<std::optional<KeyEntry>> Keyspace::find(std::string_view key, bool locked
                                                   bool count_lookup) {
   std::optional<KeyEntry> entry;
   if (key.size() <= kUserKeyBytesMax) {
-    ReadOptions options;
-    options.before_write = locked;
-    CAIRN_ASSIGN_OR_RETURN(entry, read_record(data_key(key), options));
+    const std::string engine_key = data_key(key);
+    const FusedWrites* fused = this->fused();
+    const std::optional<FusedWrites::Held> held =
+        fused != nullptr ? fused->lookup(engine_key) : std::nullopt;
+    if (held.has_value()) {
+      if (!held->removed) {
+        CAIRN_ASSIGN_OR_RETURN(entry, held_entry(held->value));
+      }
+    } else {
+      ReadOptions options;
+      options.before_write = locked;
+      CAIRN_ASSIGN_OR_RETURN(entry, read_record(engine_key, options));
+    }
   }
   // Most records have no expiry: no clock read for them.
   if (entry.has_value() && entry->trailer.expiry_ms != 0 &&
       record_expired(entry->trailer.expiry_ms, now_ms())) {
+    // Expiry deletes through the engine, which must hold the run's writes first.
+    if (fused() != nullptr) {
+      CAIRN_RETURN_IF_ERROR(end_fusion());
+      return find(key, locked, count_lookup);
+    }
     const uint64_t expiry_ms = entry->trailer.expiry_ms;
     entry.reset();
     if (locked) {
@@ -324,6 +424,7 @@ Result<std::optional<KeyDescription>> Keyspace::describe(std::string_view key) {
 Result<uint64_t> Keyspace::new_generation() { return generations_->next(); }
 
 Result<std::optional<KeyEntry>> Keyspace::find_at(std::string_view key, const Snapshot* snapshot) {
+  CAIRN_RETURN_IF_ERROR(end_fusion());
   std::optional<KeyEntry> entry;
   if (key.size() <= kUserKeyBytesMax) {
     ReadOptions options;
@@ -340,6 +441,12 @@ Result<std::optional<std::string>> Keyspace::read_element(std::string_view engin
                                                           bool before_write) {
   // An element too large to be stored (kElementBytesMax) is not there.
   if (engine_key.size() > kKeyBytesMax) return std::optional<std::string>();
+  if (const FusedWrites* fused = this->fused(); fused != nullptr && snapshot == nullptr) {
+    if (const std::optional<FusedWrites::Held> held = fused->lookup(engine_key)) {
+      if (held->removed) return std::optional<std::string>();
+      return std::optional<std::string>(held->value);
+    }
+  }
   ReadOptions options;
   options.snapshot = snapshot;
   options.before_write = before_write;
@@ -347,9 +454,15 @@ Result<std::optional<std::string>> Keyspace::read_element(std::string_view engin
 }
 
 std::unique_ptr<Iterator> Keyspace::new_iterator(const Snapshot* snapshot) {
+  (void)end_fusion();  // a failure is kept for the session, which answers the run with it
   ReadOptions options;
   options.snapshot = snapshot;
   return database_->new_iterator(options);
+}
+
+const Snapshot* Keyspace::get_snapshot() {
+  (void)end_fusion();  // a failure is kept for the session, which answers the run with it
+  return database_->get_snapshot();
 }
 
 // ---- KeyspaceWrite -------------------------------------------------------------------------
@@ -424,6 +537,8 @@ Status KeyspaceWrite::put_entry(std::string_view key, const KeyEntry& source, ui
     return put_record(key, source.inline_payload(), source.type(), expiry_ms, old);
   }
   CAIRN_RETURN_IF_ERROR(check_user_key(key));
+  // The stream writes to the engine now: it must come after what the run holds.
+  CAIRN_RETURN_IF_ERROR(keyspace_.end_fusion());
   // A value in a blob file is copied a chunk at a time, never held whole.
   RecordTrailer trailer;
   trailer.expiry_ms = expiry_ms;
@@ -458,9 +573,16 @@ void KeyspaceWrite::keep_pop_run(std::string_view key, PopRun run) {
 }
 
 Status KeyspaceWrite::commit() {
-  if (batch_.count() > 0) CAIRN_RETURN_IF_ERROR(keyspace_.database_->write(batch_));
+  FusedWrites* fused = keyspace_.fused();
+  if (fused != nullptr && fused->can_absorb(batch_, modified_)) {
+    CAIRN_RETURN_IF_ERROR(
+        fused->absorb(batch_, std::exchange(earliest_index_expiry_ms_, UINT64_MAX)));
+  } else {
+    CAIRN_RETURN_IF_ERROR(keyspace_.end_fusion());
+    if (batch_.count() > 0) CAIRN_RETURN_IF_ERROR(keyspace_.database_->write(batch_));
+    keyspace_.note_expiry_due(std::exchange(earliest_index_expiry_ms_, UINT64_MAX));
+  }
   batch_.clear();
-  keyspace_.note_expiry_due(std::exchange(earliest_index_expiry_ms_, UINT64_MAX));
   for (const std::string& key : modified_) keyspace_.notify(key);
   modified_.clear();
   if (pop_run_.has_value()) {

@@ -38,6 +38,7 @@
 namespace cairn {
 
 class Env;
+class FusedWrites;
 class GenerationAllocator;
 class KeyspaceCompactionFilter;
 class ScanCursors;
@@ -190,9 +191,21 @@ class Keyspace {
 
   // Wall-clock unix time in ms, as expiry uses it.
   uint64_t now_ms() const;
-  // Locks the stripes of `keys` (see key_locks.h) until the guard is destroyed.
-  KeyLockGuard lock_keys(std::span<const std::string_view> keys) { return locks_.lock(keys); }
-  KeyLockGuard lock_key(std::string_view key) { return locks_.lock_one(key); }
+  // Locks the stripes of `keys` (see key_locks.h) until the guard is destroyed. Under a
+  // FusedScope, the run's own key is locked once for the whole run and the guard is empty.
+  KeyLockGuard lock_keys(std::span<const std::string_view> keys);
+  KeyLockGuard lock_key(std::string_view key);
+
+  // While a FusedScope lives, this thread's calls to the keyspace are those of one command of a
+  // run whose writes `fused` holds (fused_writes.h): reads see the held writes, commits are held,
+  // and whatever cannot be answered from them flushes them first. Scopes do not nest.
+  class FusedScope {
+   public:
+    explicit FusedScope(FusedWrites& fused);
+    ~FusedScope();
+    FusedScope(const FusedScope&) = delete;
+    FusedScope& operator=(const FusedScope&) = delete;
+  };
 
   // The live entry of `key`, or nullopt when it is absent or expired. `locked`: the caller holds
   // the key's lock, and an expired record is deleted now (counted in expired_keys and told to the
@@ -247,6 +260,12 @@ class Keyspace {
                                                   bool before_write = false);
   // An engine iterator at `snapshot` (or now when null), to walk a generation's elements.
   std::unique_ptr<Iterator> new_iterator(const Snapshot* snapshot);
+  // A snapshot of the engine now (KeyspaceSnapshot); release it with the database.
+  const Snapshot* get_snapshot();
+  // Writes what a FusedScope of this thread holds, and fuses nothing more in this command: for
+  // a caller about to read or write the engine past the keyspace's reads (CollectionBuilder).
+  // The run's key stays locked. A failure is also kept in the FusedWrites for its session.
+  Status end_fusion();
   // The resume points of SCAN and of HSCAN/SSCAN/ZSCAN.
   ScanCursors& scan_cursors() { return *cursors_; }
   // The runs of elements read ahead for repeated pops (pop_ahead.h); every change of a key
@@ -260,6 +279,17 @@ class Keyspace {
  private:
   friend class KeyspaceWrite;
   friend class StreamedValue;
+  friend class FusedWrites;
+
+  // The FusedWrites of this thread's FusedScope when it is this keyspace's (scope_fused), and
+  // when the command still fuses (fused).
+  FusedWrites* scope_fused() const;
+  FusedWrites* fused() const;
+  // A held record, decoded as read_record would.
+  Result<KeyEntry> held_entry(std::string_view record);
+  // FusedWrites::flush: writes `batch`; the held writes were of `key`.
+  Status write_fused(const WriteBatch& batch, std::string_view key,
+                     uint64_t earliest_index_expiry_ms);
 
   Keyspace() = default;
   // Reads and decodes the record of an engine key (no expiry check).

@@ -31,8 +31,9 @@ int64_t Server::now_ms() {
       .count();
 }
 
-Result<std::unique_ptr<Server>> Server::open(const ServerConfig& config) {
-  CAIRN_ASSIGN_OR_RETURN(std::unique_ptr<Keyspace> keyspace, Keyspace::open(config));
+Result<std::unique_ptr<Server>> Server::open(const ServerConfig& config,
+                                             const KeyspaceOptions& options) {
+  CAIRN_ASSIGN_OR_RETURN(std::unique_ptr<Keyspace> keyspace, Keyspace::open(config, options));
   std::unique_ptr<Server> server(new Server(config, std::move(keyspace)));
   server->keyspace_->add_observer(&server->watches_);
   server->keyspace_->add_observer(&server->blocking_);

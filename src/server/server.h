@@ -36,7 +36,9 @@ namespace cairn {
 class Server : public SessionFactory {
  public:
   // Opens the keyspace in config.dir and starts the maintenance thread.
-  static Result<std::unique_ptr<Server>> open(const ServerConfig& config);
+  // `options`: the keyspace's test seams (keyspace.h).
+  static Result<std::unique_ptr<Server>> open(const ServerConfig& config,
+                                              const KeyspaceOptions& options = {});
   ~Server() override;
 
   Keyspace& keyspace();

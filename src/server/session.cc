@@ -5,8 +5,11 @@
 #include <shared_mutex>
 #include <vector>
 
+#include <spdlog/spdlog.h>
+
 #include "common/assert.h"
 #include "server/command_helpers.h"
+#include "server/command_support.h"
 #include "server/command_table.h"
 #include "server/server.h"
 #include "server/streamed_value.h"
@@ -85,7 +88,9 @@ void run_command(Server& server, Client& client, const CommandEntry& entry,
 
 ServerSession::ServerSession(Server& server, const ConnectionInfo& info,
                              std::shared_ptr<ConnectionControl> control)
-    : server_(server), client_(info, std::move(control), Server::now_ms()) {
+    : server_(server),
+      client_(info, std::move(control), Server::now_ms()),
+      fused_(server.keyspace()) {
   server_.clients().register_client(&client_);
 }
 
@@ -94,6 +99,7 @@ ServerSession::~ServerSession() { on_close(); }
 void ServerSession::on_close() {
   if (closed_) return;
   closed_ = true;
+  end_run(nullptr);  // what the run ran stays written, though its replies go nowhere
   server_.watches().unwatch_all(client_);
   if (blocked_.has_value()) server_.blocking().unblock(client_);
   blocked_.reset();
@@ -108,6 +114,76 @@ void ServerSession::prefetch(std::span<const PeekedCommand> commands) {
     if (!command.key.empty()) keys.push_back(command.key);
   }
   server_.keyspace().prefetch(keys);
+  // The connection runs every one of `commands` before it sends a reply (net/session.h), so a
+  // run among them may hold its writes to the last. A run still open here did not see its
+  // commands come: it ends now rather than hold writes past a reply.
+  if (run_remaining_ > 0 || !fused_.empty()) end_run(nullptr);
+  size_t count = 0;
+  for (const PeekedCommand& command : commands) {
+    if (command.key.empty() || command.key != commands[0].key) break;
+    const CommandEntry* entry = server_.table().find(command.name);
+    if (entry == nullptr || !entry->fusable) break;
+    count++;
+  }
+  if (count < 2) return;
+  run_key_.assign(commands[0].key);
+  run_remaining_ = count;
+}
+
+bool ServerSession::joins_run(const CommandEntry& entry, std::span<const std::string_view> argv,
+                              bool streamed) const {
+  return run_remaining_ > 0 && entry.fusable && argv.size() >= 2 && argv[1] == run_key_ &&
+         !streamed && !client_.in_multi() && client_.reply_mode == ReplyMode::kOn;
+}
+
+void ServerSession::run_fused(const CommandEntry& entry, CommandContext& context,
+                              size_t reply_start, std::string& out) {
+  if (fused_.empty()) fused_.set_key(run_key_);
+  if (!fused_.holds_writes()) {
+    held_reply_start_ = reply_start;
+    held_replies_ = 0;
+  }
+  if (!run_execution_.owns_lock()) {
+    run_execution_ = std::shared_lock(server_.execution_mutex());
+  }
+  const uint64_t flushes_before = fused_.flushes();
+  {
+    Keyspace::FusedScope scope(fused_);
+    run_command(server_, client_, entry, context);
+  }
+  held_replies_++;
+  held_reply_end_ = out.size();
+  if (fused_.flushes() != flushes_before && fused_.failure().is_ok()) {
+    // The command wrote what the run held before going on (Keyspace::end_fusion): only its own
+    // writes may be held now.
+    held_reply_start_ = reply_start;
+    held_replies_ = 1;
+  }
+  run_remaining_--;
+  if (run_remaining_ == 0 || !fused_.failure().is_ok()) end_run(&out);
+}
+
+void ServerSession::end_run(std::string* out) {
+  run_remaining_ = 0;
+  (void)fused_.flush();  // a failure is kept in fused_
+  if (fused_.holds_lock()) fused_.release_lock();
+  if (run_execution_.owns_lock()) run_execution_.unlock();
+  const Status failure = fused_.failure();
+  fused_.clear_failure();
+  if (!failure.is_ok()) {
+    spdlog::error("client {}: writing {} pipelined command(s) failed: {}", client_.id(),
+                  held_replies_, failure.to_string());
+    // The replies are still in `out`, unsent: they said the writes were done.
+    // What follows them (a command that ended the run may have replied already) stays.
+    if (out != nullptr && held_reply_start_ <= held_reply_end_ && held_reply_end_ <= out->size()) {
+      const std::string after = out->substr(held_reply_end_);
+      out->resize(held_reply_start_);
+      ReplyWriter reply(out, client_.resp());
+      for (size_t i = 0; i < held_replies_; ++i) reply_status(reply, failure);
+      out->append(after);
+    }
+  }
+  held_replies_ = 0;
 }
 
 bool ServerSession::runs_inside_multi(const CommandEntry& entry) {
@@ -153,6 +229,15 @@ Session::Outcome ServerSession::execute(std::span<const std::string_view> argv, 
 
   const CommandEntry* rejected = nullptr;
   const CommandEntry* entry = resolve(argv, reply, &rejected);
+  if ((run_remaining_ > 0 || !fused_.empty()) &&
+      (entry == nullptr || !streamed_error.is_ok() ||
+       !joins_run(*entry, argv, streamed != nullptr))) {
+    // A command that is not the run's next ends the run before it runs. A failed run's replies,
+    // before this command's, may change length.
+    const size_t from_end = out.size() - start;
+    end_run(&out);
+    start = out.size() - from_end;
+  }
   if (entry == nullptr) {
     if (rejected != nullptr) {
       server_.stats()
@@ -174,7 +259,11 @@ Session::Outcome ServerSession::execute(std::span<const std::string_view> argv, 
   } else {
     CommandContext context{server_, client_, argv, reply, nullptr, nullptr, false, false, false, {}};
     context.streamed_value = streamed.get();
-    if (entry->container == nullptr && entry->spec->name == "exec") {
+    const bool fused = joins_run(*entry, argv, streamed != nullptr);
+    if (fused) {
+      context.may_block = true;
+      run_fused(*entry, context, start, out);
+    } else if (entry->container == nullptr && entry->spec->name == "exec") {
       run_command(server_, client_, *entry, context);  // EXEC takes the lock exclusively itself
     } else {
       context.may_block = true;

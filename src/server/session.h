@@ -8,6 +8,7 @@
 
 #include <memory>
 #include <optional>
+#include <shared_mutex>
 #include <span>
 #include <string>
 #include <string_view>
@@ -16,6 +17,7 @@
 #include "net/session.h"
 #include "server/client.h"
 #include "server/command.h"
+#include "server/fused_writes.h"
 
 namespace cairn {
 
@@ -32,7 +34,8 @@ class ServerSession final : public Session {
   Outcome retry_blocked(std::string& out) override;
   void end_block(std::string& out, ConnectionControl::BlockEnd reason) override;
   // Prefetches each command's argv[1] as a key: most commands name their key first, and for the
-  // others the hint only loads a cache line in vain.
+  // others the hint only loads a cache line in vain. Also plans a run of fused writes when the
+  // first commands are fusable ones on one key (see run_key_).
   void prefetch(std::span<const PeekedCommand> commands) override;
   std::unique_ptr<ByteSink> stream_argument(std::span<const std::string_view> argv_so_far,
                                             size_t index, size_t argc, uint64_t length) override;
@@ -51,6 +54,16 @@ class ServerSession final : public Session {
   // otherwise takes the client off the BlockingRegistry if it was waiting.
   void settle_block(const CommandEntry& entry, std::span<const std::string_view> argv,
                     const CommandContext& context, Outcome* outcome);
+  // Whether the command is the next one of the planned run.
+  bool joins_run(const CommandEntry& entry, std::span<const std::string_view> argv,
+                 bool streamed) const;
+  // Runs a command of the run: its writes are held (fused_writes.h) until the run's last.
+  void run_fused(const CommandEntry& entry, CommandContext& context, size_t reply_start,
+                 std::string& out);
+  // Writes what the run holds and lets go of its locks; if a write of the run failed, replaces
+  // the replies of the commands whose writes were held by that error.
+  // `out` null: the replies go nowhere (the connection closes).
+  void end_run(std::string* out);
 
   Server& server_;
   Client client_;
@@ -65,6 +78,21 @@ class ServerSession final : public Session {
     bool null_array_on_timeout = true;
   };
   std::optional<BlockedCommand> blocked_;
+
+  // A run of fused writes: consecutive fusable commands (CommandEntry::fusable) on one key, all
+  // complete in the connection's input when prefetch saw them, so that the connection sends
+  // none of their replies before the last one ran. Their writes are held in fused_ and written
+  // as one batch after the last (or before any command that is not the run's next).
+  std::string run_key_;
+  size_t run_remaining_ = 0;  // commands of the run still to come
+  FusedWrites fused_;
+  // Taken by the run's first command and kept to its end, as each command would hold it.
+  std::shared_lock<std::shared_mutex> run_execution_;
+  // Where in `out` the replies of the commands whose writes fused_ holds begin and end, and how
+  // many there are.
+  size_t held_reply_start_ = 0;
+  size_t held_reply_end_ = 0;
+  size_t held_replies_ = 0;
 };
 
 // Runs a resolved command's handler and counts it (calls, time, failures); takes no lock.

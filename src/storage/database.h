@@ -173,6 +173,9 @@ class Database {
   Result<std::optional<std::string>> get(const ReadOptions& options, std::string_view key);
   // The value of `key` without reading a blob value: see StoredValue. One lookup.
   Result<StoredValue> get_value(const ReadOptions& options, std::string_view key);
+  // `bytes` as get_value returns an inline value: for a caller's own writes not yet written
+  // (server/fused_writes.h).
+  StoredValue inline_value(std::string bytes);
   // A hint that `keys` will be looked up soon (the commands of a pipeline): starts loading their
   // row cache entries, so that the lookups' cache misses overlap. Changes nothing visible.
   void prefetch(std::span<const std::string_view> keys);

@@ -289,6 +289,15 @@ Result<StoredValue> Database::get_value(const ReadOptions& options, std::string_
   return stored;
 }
 
+StoredValue Database::inline_value(std::string bytes) {
+  StoredValue stored;
+  stored.kind_ = StoredValue::Kind::kInline;
+  stored.size_bytes_ = bytes.size();
+  stored.bytes_ = std::move(bytes);
+  stored.database_ = this;
+  return stored;
+}
+
 std::string_view StoredValue::inline_bytes() const {
   CAIRN_ASSERT(kind_ == Kind::kInline);
   return bytes_;
