@@ -5,7 +5,7 @@
 //
 // Execution: every command runs holding execution_mutex() shared; EXEC holds it exclusively
 // while its queued commands run, so a transaction is atomic with respect to every other
-// command (they never take it shared first and then exclusive).
+// command (they never take it shared first and then exclusive), and so do FLUSHDB and FLUSHALL.
 //
 // Thread-safety: every public method may be called from any loop thread at once.
 #pragma once

@@ -186,6 +186,11 @@ void ServerSession::end_run(std::string* out) {
   held_replies_ = 0;
 }
 
+bool ServerSession::runs_alone(const CommandEntry& entry) {
+  const std::string_view name = entry.spec->name;
+  return entry.container == nullptr && (name == "flushdb" || name == "flushall");
+}
+
 bool ServerSession::runs_inside_multi(const CommandEntry& entry) {
   std::string_view name = entry.spec->name;
   return entry.container == nullptr && (name == "exec" || name == "discard" || name == "multi" ||
@@ -265,6 +270,9 @@ Session::Outcome ServerSession::execute(std::span<const std::string_view> argv, 
       run_fused(*entry, context, start, out);
     } else if (entry->container == nullptr && entry->spec->name == "exec") {
       run_command(server_, client_, *entry, context);  // EXEC takes the lock exclusively itself
+    } else if (runs_alone(*entry)) {
+      std::unique_lock lock(server_.execution_mutex());
+      run_command(server_, client_, *entry, context);
     } else {
       context.may_block = true;
       std::shared_lock lock(server_.execution_mutex());

@@ -50,6 +50,11 @@ class ServerSession final : public Session {
                               const CommandEntry** rejected);
   // Whether argv is run now rather than queued, inside MULTI.
   static bool runs_inside_multi(const CommandEntry& entry);
+  // Whether the command runs holding the execution lock exclusively, as EXEC does: FLUSHDB and
+  // FLUSHALL remove keys without their locks, so no other command may be between its read and
+  // its write of a key meanwhile (a collection rewritten with its old generation would have lost
+  // its elements). Inside EXEC they run under EXEC's lock.
+  static bool runs_alone(const CommandEntry& entry);
   // After a handler ran: if it waits, keeps the command to retry and says so in `outcome`;
   // otherwise takes the client off the BlockingRegistry if it was waiting.
   void settle_block(const CommandEntry& entry, std::span<const std::string_view> argv,
