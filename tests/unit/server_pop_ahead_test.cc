@@ -77,12 +77,13 @@ TEST(PopAheadTest, AChangeOfTheKeyOrOfEveryKeyDropsRuns) {
 TEST(PopAheadTest, ReadsAheadGrowFromNoneToTheCap) {
   PopRun run(PopKind::kMin, 1);
   std::vector<size_t> sizes;
-  for (int i = 0; i < 13; i++) {
+  for (int i = 0; i < 16; i++) {
     sizes.push_back(run.elements_ahead());
     run.refill({});
   }
-  EXPECT_EQ(sizes, (std::vector<size_t>{0, 1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 512, 512}));
-  static_assert(PopRun::kRunElementsMax == 512);
+  EXPECT_EQ(sizes, (std::vector<size_t>{0, 1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048,
+                                        4096, 4096, 4096}));
+  static_assert(PopRun::kRunElementsMax == 4096);
   EXPECT_TRUE(run.full(PopRun::kRunElementsMax, 0));
   EXPECT_FALSE(run.full(PopRun::kRunElementsMax - 1, 0));
   EXPECT_TRUE(run.full(1, PopRun::kRunBytesMax)) << "a run is bounded in bytes too";
