@@ -16,6 +16,7 @@
 #include "server/collection_commands.h"
 #include "server/command_groups.h"
 #include "server/command_support.h"
+#include "server/pop_ahead.h"
 #include "server/server.h"
 
 namespace cairn {
@@ -162,6 +163,37 @@ Result<std::vector<std::string>> pop(Keyspace& keyspace, KeyspaceWrite& batch, C
   return values;
 }
 
+// Pops one element from one end of `list` into `batch` (LPOP and RPOP without a count): taken
+// from the list's pop-ahead run (pop_ahead.h), or read with the next elements of that end, which
+// the batch keeps for the next pop of that end.
+Result<std::string> pop_one(Keyspace& keyspace, KeyspaceWrite& batch, Collection& list, End end) {
+  CollectionMeta& meta = list.meta();
+  CAIRN_ASSERT(meta.count > 0);
+  const PopKind kind = end == End::kLeft ? PopKind::kHead : PopKind::kTail;
+  std::optional<PopRun> kept = keyspace.pop_ahead().take(list.key(), kind, meta);
+  PopRun run = kept.has_value() ? std::move(*kept) : PopRun(kind, meta.generation);
+  std::string value;
+  if (!run.empty()) {
+    value = run.take();
+  } else {
+    const uint64_t wanted = std::min<uint64_t>(1 + run.elements_ahead(), meta.count);
+    const uint64_t offset = end == End::kLeft ? 0 : meta.count - wanted;
+    CAIRN_ASSIGN_OR_RETURN(std::vector<std::string> values,
+                           read_range(keyspace, list, offset, wanted, nullptr));
+    if (end == End::kRight) std::reverse(values.begin(), values.end());  // in pop order
+    value = run.take_first_and_refill(std::move(values));
+  }
+  // The last element goes with the list's record, as in pop().
+  if (meta.count > 1) {
+    list.remove_element(batch, position_at(list, end == End::kLeft ? 0 : meta.count - 1));
+  }
+  if (end == End::kLeft) meta.list_head++;
+  meta.count--;
+  run.set_count(meta.count);
+  if (meta.count > 0) batch.keep_pop_run(list.key(), std::move(run));
+  return value;
+}
+
 // ---- Pushes ----------------------------------------------------------------------------------
 
 // LPUSH / RPUSH / LPUSHX / RPUSHX key element [element ...]: replies the new length.
@@ -209,10 +241,15 @@ void pop_generic(CommandContext& context, End end) {
   }
   if (has_count && count == 0) return context.reply.array_header(0);
   KeyspaceWrite batch(keyspace);
+  if (!has_count) {
+    Result<std::string> value = pop_one(keyspace, batch, *write.collection, end);
+    if (!value.is_ok()) return reply_status(context.reply, value.status());
+    if (!commit_collection(context, batch, write)) return;
+    return context.reply.bulk_string(*value);
+  }
   Result<std::vector<std::string>> values = pop(keyspace, batch, *write.collection, count, end);
   if (!values.is_ok()) return reply_status(context.reply, values.status());
   if (!commit_collection(context, batch, write)) return;
-  if (!has_count) return context.reply.bulk_string(values->front());
   context.reply.array_header(values->size());
   for (const std::string& value : *values) context.reply.bulk_string(value);
 }

@@ -15,6 +15,19 @@ void PopRun::refill(std::vector<std::string> elements) {
   elements_ahead_ = std::clamp<size_t>(elements_ahead_ * 2, 1, kRunElementsMax);
 }
 
+std::string PopRun::take_first_and_refill(std::vector<std::string> read) {
+  CAIRN_ASSERT(!read.empty());
+  std::string first = std::move(read.front());
+  std::vector<std::string> ahead;
+  size_t ahead_bytes = 0;
+  for (size_t i = 1; i < read.size() && !full(ahead.size(), ahead_bytes); i++) {
+    ahead_bytes += read[i].size();
+    ahead.push_back(std::move(read[i]));
+  }
+  refill(std::move(ahead));
+  return first;
+}
+
 std::string PopRun::take() {
   CAIRN_ASSERT(!empty());
   return std::move(elements_[next_++]);

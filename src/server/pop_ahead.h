@@ -17,6 +17,8 @@
 //   a client each pop is as near-uniform as a draw, and a run's members are as good as a random
 //   subset.
 // - ZPOPMIN / ZPOPMAX: the next score-index elements from the low (high) end.
+// - LPOP / RPOP without a count: the next elements from the list's head (tail), read by one walk
+//   where each pop would otherwise look its element up in the tables, cold.
 //
 // A run is true only while nothing else changes its collection. Every committed write of a key,
 // its expiry and FLUSHDB drop the key's run (Keyspace::notify); a run also names the generation
@@ -50,6 +52,8 @@ enum class PopKind : uint8_t {
   kRandom,  // SPOP: members of a set, from its sample index
   kMin,     // ZPOPMIN and the like: score-index elements from the low end
   kMax,     // ZPOPMAX and the like: from the high end
+  kHead,    // LPOP: a list's elements from its head
+  kTail,    // RPOP: from its tail
 };
 
 // Elements read ahead for the next pops of one collection.
@@ -83,6 +87,9 @@ class PopRun {
   // Holds `elements`, read ahead of the pop that read them, for the next pops, in place of what
   // the run held.
   void refill(std::vector<std::string> elements);
+  // Takes the first of `read` (what a pop read: the element it pops, then those after it in pop
+  // order) and refills the run with as many of the rest as fill it. REQUIRES: !read.empty().
+  std::string take_first_and_refill(std::vector<std::string> read);
   // The next element; REQUIRES: !empty().
   std::string take();
 

@@ -339,14 +339,7 @@ Result<std::string> pop_random_member(Keyspace& keyspace, KeyspaceWrite& batch, 
     const size_t wanted =
         static_cast<size_t>(std::min<uint64_t>(1 + run.elements_ahead(), set.meta().count));
     CAIRN_ASSIGN_OR_RETURN(std::vector<std::string> drawn, drawer.draw_run(wanted));
-    member = std::move(drawn.front());
-    std::vector<std::string> ahead;
-    size_t ahead_bytes = 0;
-    for (size_t i = 1; i < drawn.size() && !run.full(ahead.size(), ahead_bytes); i++) {
-      ahead_bytes += drawn[i].size();
-      ahead.push_back(std::move(drawn[i]));
-    }
-    run.refill(std::move(ahead));
+    member = run.take_first_and_refill(std::move(drawn));
   }
   CAIRN_ASSIGN_OR_RETURN(const std::optional<std::string> value,
                          keyspace.read_element(set.element_key(member), nullptr, true));

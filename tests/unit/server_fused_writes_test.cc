@@ -16,38 +16,16 @@
 #include "io/fault_env.h"
 #include "io/random.h"
 #include "server/server.h"
+#include "support/session_client.h"
 #include "support/test_directory.h"
 #include "support/test_seeds.h"
 
 namespace cairn {
 namespace {
 
-using Command = std::vector<std::string>;
-
-class NullControl final : public ConnectionControl {
- public:
-  void close() override {}
-  void wake_blocked() override {}
-  void end_block(BlockEnd) override {}
-  uint64_t query_buffer_bytes() const override { return 0; }
-  uint64_t output_buffer_bytes() const override { return 0; }
-};
-
-std::unique_ptr<Session> connect(Server& server, uint64_t id) {
-  ConnectionInfo info;
-  info.id = id;
-  info.peer = "127.0.0.1:" + std::to_string(40000 + id);
-  info.local = "127.0.0.1:7379";
-  return server.open_session(info, std::make_shared<NullControl>());
-}
-
-std::string execute(Session& session, const Command& command, std::string& out) {
-  const std::vector<std::string_view> argv(command.begin(), command.end());
-  const size_t start = out.size();
-  Session::Outcome outcome = session.execute(argv, out);
-  EXPECT_EQ(outcome.body, nullptr);
-  return out.substr(start);
-}
+using test::Command;
+using test::connect;
+using test::execute;
 
 // Runs `window` as a connection runs the commands complete in one read: announced first when
 // there are two or more, replies appended to one buffer, which is returned.

@@ -21,20 +21,12 @@
 #include "server/collection.h"
 #include "server/server.h"
 #include "server/session.h"
+#include "support/session_client.h"
 #include "support/test_directory.h"
 #include "support/test_seeds.h"
 
 namespace cairn {
 namespace {
-
-class FakeControl final : public ConnectionControl {
- public:
-  void close() override {}
-  void wake_blocked() override {}
-  void end_block(BlockEnd) override {}
-  uint64_t query_buffer_bytes() const override { return 0; }
-  uint64_t output_buffer_bytes() const override { return 0; }
-};
 
 // A RESP reply, parsed: an error or simple string in `text`, an integer, a null, or an array
 // (or set) of bulk strings.
@@ -102,7 +94,7 @@ class SampleIndexModelTest : public ::testing::Test {
     info.peer = "127.0.0.1:40001";
     info.local = "127.0.0.1:7379";
     info.fd = 11;
-    session_ = server_->open_session(info, std::make_shared<FakeControl>());
+    session_ = server_->open_session(info, std::make_shared<test::NullControl>());
   }
   // A server on an empty directory, with an empty model, for the run of `seed`.
   void start_fresh(uint64_t seed) {
