@@ -30,7 +30,7 @@
 #include <string_view>
 #include <vector>
 
-#include "cluster/node_id.h"
+#include "common/node_id.h"
 #include "common/result.h"
 #include "model/slot.h"
 

@@ -1,4 +1,4 @@
-#include "cluster/node_id.h"
+#include "common/node_id.h"
 
 #include <cstdio>
 

@@ -1,0 +1,182 @@
+// KeyState: what one replica knows of one user key in the cluster, as a state-based CRDT.
+// Every write is turned by its coordinator into a small KeyState (a delta) and merged into the
+// replicas' states; reads merge the replicas' answers. merge() is commutative, associative and
+// idempotent, so replicas that saw the same writes in any order, any number of times, hold equal
+// states (operator==), and a duplicated or replayed message changes nothing.
+//
+// The rules (docs/cluster-versions.md):
+// - Every write has a WriteVersion: the coordinator's HLC timestamp and node id. Coordinator
+//   clocks strictly increase, so a version names exactly one write.
+// - Key level: `cleared` is the version of the newest write that replaced the whole key (SET,
+//   DEL, a list replaced whole, a write of another type); everything older than it is gone.
+//   A write of one type to a key holding another makes the newest type win: the older type's
+//   entries are dropped and `cleared` rises to the newest of them.
+// - Strings: last writer wins on the version. The INCR family adds PN-counter shards on top of
+//   the string's base: one shard per (leader node, leader incarnation, base version), holding
+//   the increments and decrements that leader applied, each only growing; merge takes the max of
+//   each. The value is the base (0 when there is none) plus all increments minus all decrements.
+//   A SET replaces base and shards.
+// - Sets: add-wins observed-remove. Each SADD of a member adds a dot (its write version); an SREM
+//   removes the dots its coordinator saw, so a concurrent SADD survives it. A member is present
+//   while it has a dot not removed.
+// - Hashes field by field, sorted sets member by member: last writer wins per field or member,
+//   a delete being a versioned tombstone.
+// - Lists: last writer wins on the whole list (its version is `cleared`).
+// - Expiry: a last-writer-wins attribute (version, unix ms; 0 = none), identical on all
+//   replicas; a key is absent to readers whose clock is past it.
+// - Version vector: per coordinator, the newest version of its writes this state merged. merge()
+//   reports two states as concurrent when neither vector covers the other.
+// - Tombstones (cleared, removed dots, field and member tombstones) stay until purge(), which
+//   drops those older than a grace period.
+//
+// Thread-safety: a value type.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "common/hlc.h"
+#include "common/node_id.h"
+#include "common/result.h"
+
+namespace cairn {
+
+struct WriteVersion {
+  HlcTimestamp timestamp;
+  NodeId node;
+
+  auto operator<=>(const WriteVersion&) const = default;
+};
+
+// The Redis type a reader sees; kNone for an absent, deleted or expired key.
+enum class KeyStateType : uint8_t { kNone, kString, kSet, kHash, kSortedSet, kList };
+
+// A counter shard's identity: the leader that applies its increments, the leader's incarnation
+// (a new one after every restart, so a leader that lost unsynced increments never reuses a
+// total), and the string base version the increments apply to.
+struct CounterShardId {
+  NodeId leader;
+  uint64_t incarnation = 0;
+  WriteVersion base;
+
+  auto operator<=>(const CounterShardId&) const = default;
+};
+
+struct CounterShard {
+  uint64_t increments = 0;  // sum of positive deltas; only grows
+  uint64_t decrements = 0;  // sum of magnitudes of negative deltas; only grows
+  WriteVersion version;     // of the latest change, for the type and cleared rules
+
+  bool operator==(const CounterShard&) const = default;
+};
+
+struct MergeResult {
+  bool changed = false;     // the state differs from before the merge
+  bool concurrent = false;  // neither version vector covered the other (both non-empty)
+};
+
+class KeyState {
+ public:
+  // The state of a key nothing was ever written to.
+  KeyState() = default;
+
+  // ---- Deltas: the state one write produces. `version` is the write's.
+  // SET: replaces the key. expires_at_unix_ms 0 = no expiry.
+  static KeyState string_set(WriteVersion version, std::string value, int64_t expires_at_unix_ms);
+  // DEL (or an expired key's removal): clears everything older.
+  static KeyState deleted(WriteVersion version);
+  // INCRBY on the leader: the leader's shard for the current base of `current` (the leader's
+  // own merged state), with `delta` added. Answers the new value in *value_after. Fails
+  // (invalid_argument, Redis's messages) when the base is not an integer or the result
+  // overflows int64.
+  static Result<KeyState> counter_add(const KeyState& current, NodeId leader, uint64_t incarnation,
+                                      WriteVersion version, int64_t delta, int64_t now_unix_ms,
+                                      int64_t* value_after);
+  // SADD: a dot (the write's version) for each member.
+  static KeyState set_add(WriteVersion version, const std::vector<std::string>& members);
+  // SREM: removes, for each member, the dots `observed` holds for it (observed_dots()).
+  static KeyState set_remove(WriteVersion version, const KeyState& observed,
+                             const std::vector<std::string>& members);
+  static KeyState hash_set(WriteVersion version,
+                           const std::vector<std::pair<std::string, std::string>>& fields);
+  static KeyState hash_delete(WriteVersion version, const std::vector<std::string>& fields);
+  static KeyState sorted_set_add(WriteVersion version,
+                                 const std::vector<std::pair<std::string, double>>& members);
+  static KeyState sorted_set_remove(WriteVersion version, const std::vector<std::string>& members);
+  // A list written whole (any list command, read-modify-write by its coordinator).
+  static KeyState list_replace(WriteVersion version, std::vector<std::string> elements);
+  // EXPIRE/PERSIST: 0 removes the expiry.
+  static KeyState expiry_set(WriteVersion version, int64_t expires_at_unix_ms);
+  // Every delta above also records `version` in its version vector; a coordinator that read the
+  // key first passes what it read as the causal context (with_context).
+  KeyState& with_context(const KeyState& read);
+
+  // ---- Merge.
+  MergeResult merge(const KeyState& other);
+  // Drops tombstones (and removed dots) older than `horizon`. Not part of merge: only a replica
+  // that knows every replica saw them may purge (the grace period, longer than the hint window).
+  void purge(HlcTimestamp horizon);
+
+  // ---- Reads, as a reader whose clock says now_unix_ms.
+  KeyStateType type(int64_t now_unix_ms) const;
+  // The string's bytes (a counter's decimal value). nullopt unless type() is kString.
+  std::optional<std::string> string_value(int64_t now_unix_ms) const;
+  // Members ascending; empty unless type() is kSet.
+  std::vector<std::string> set_members(int64_t now_unix_ms) const;
+  bool set_contains(std::string_view member, int64_t now_unix_ms) const;
+  // Fields ascending with their values; empty unless type() is kHash.
+  std::vector<std::pair<std::string, std::string>> hash_fields(int64_t now_unix_ms) const;
+  // Members with scores, by (score, member); empty unless type() is kSortedSet.
+  std::vector<std::pair<std::string, double>> sorted_set_members(int64_t now_unix_ms) const;
+  std::vector<std::string> list_elements(int64_t now_unix_ms) const;
+  // 0 when the key has no expiry.
+  int64_t expires_at_unix_ms() const;
+  // The newest version this state merged (zero for a never-written key): what read repair and
+  // traces compare.
+  WriteVersion newest_version() const;
+  const std::map<NodeId, HlcTimestamp>& version_vector() const { return version_vector_; }
+
+  // ---- Encoding (docs/cluster-versions.md): self-delimiting, no checksum of its own (the
+  // message or engine record around it has one). decode() rejects anything encode() would not
+  // produce; it never asserts on input.
+  std::string encode() const;
+  static Result<KeyState> decode(std::string_view bytes);
+
+  bool operator==(const KeyState& other) const;
+
+ private:
+  struct SetMember {
+    std::vector<WriteVersion> dots;     // ascending, unique
+    std::vector<WriteVersion> removed;  // ascending, unique; dots removed by SREMs
+  };
+  struct Versioned {  // a hash field's value or a sorted set member's score, or a tombstone
+    WriteVersion version;
+    std::optional<std::string> value;  // nullopt: deleted
+  };
+  // Re-establishes the invariants after entries were added: drops entries older than cleared_
+  // and entries of types other than the newest entry's (raising cleared_ to the newest dropped).
+  void normalize();
+
+  WriteVersion cleared_;  // zero: never cleared
+  // String.
+  std::optional<WriteVersion> string_version_;
+  std::string string_value_;
+  std::map<CounterShardId, CounterShard> counter_shards_;
+  // Set, hash, sorted set (a sorted set's score is kept as the %.17g text of the double).
+  std::map<std::string, SetMember> set_members_;
+  std::map<std::string, Versioned> hash_fields_;
+  std::map<std::string, Versioned> sorted_set_members_;
+  // List: its version is cleared_.
+  std::optional<std::vector<std::string>> list_elements_;
+  // Expiry.
+  WriteVersion expiry_version_;
+  int64_t expires_at_unix_ms_ = 0;
+  std::map<NodeId, HlcTimestamp> version_vector_;
+};
+
+}  // namespace cairn
