@@ -14,8 +14,12 @@
 // - Strings: last writer wins on the version. The INCR family adds PN-counter shards on top of
 //   the string's base: one shard per (leader node, leader incarnation, base version), holding
 //   the increments and decrements that leader applied, each only growing; merge takes the max of
-//   each. The value is the base (0 when there is none) plus all increments minus all decrements.
-//   A SET replaces base and shards.
+//   each. The value is the base (0 when there is none) plus all increments minus all decrements
+//   of the current shards. A SET replaces base and shards. While there is a string, the current
+//   shards are those on its version; without one, a leader's first INCR since the key was
+//   cleared founds its shard on its own version, and the current shards are those founded at or
+//   after `cleared`. Other shards are stale: they no longer count, and stay as string entries
+//   for the type rule until `cleared` passes their version or purge() drops them.
 // - Sets: add-wins observed-remove. Each SADD of a member adds a dot (its write version); an SREM
 //   removes the dots its coordinator saw, so a concurrent SADD survives it. A member is present
 //   while it has a dot not removed.
@@ -32,6 +36,7 @@
 // Thread-safety: a value type.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -91,9 +96,13 @@ class KeyState {
   // DEL (or an expired key's removal): clears everything older.
   static KeyState deleted(WriteVersion version);
   // INCRBY on the leader: the leader's shard for the current base of `current` (the leader's
-  // own merged state), with `delta` added. Answers the new value in *value_after. Fails
-  // (invalid_argument, Redis's messages) when the base is not an integer or the result
-  // overflows int64.
+  // own merged state), with `delta` added; the delta also carries that base (the string and
+  // `cleared`). Answers the new value in *value_after. Fails (invalid_argument, Redis's
+  // messages) when the value is not an integer, the result overflows int64, or the key holds
+  // another type (WRONGTYPE). On a key expired at now_unix_ms, the delta is a SET of `delta`
+  // without expiry, as Redis counts from 0 on a fresh key.
+  // REQUIRES: `current` holds every delta this leader made under `incarnation`, and `version`
+  // is newer than current.newest_version() (the leader's clock absorbed what it read).
   static Result<KeyState> counter_add(const KeyState& current, NodeId leader, uint64_t incarnation,
                                       WriteVersion version, int64_t delta, int64_t now_unix_ms,
                                       int64_t* value_after);
@@ -108,18 +117,23 @@ class KeyState {
   static KeyState sorted_set_add(WriteVersion version,
                                  const std::vector<std::pair<std::string, double>>& members);
   static KeyState sorted_set_remove(WriteVersion version, const std::vector<std::string>& members);
-  // A list written whole (any list command, read-modify-write by its coordinator).
+  // A list written whole (any list command, read-modify-write by its coordinator). An empty list
+  // is a DEL, as Redis removes a list with its last element.
   static KeyState list_replace(WriteVersion version, std::vector<std::string> elements);
   // EXPIRE/PERSIST: 0 removes the expiry.
   static KeyState expiry_set(WriteVersion version, int64_t expires_at_unix_ms);
   // Every delta above also records `version` in its version vector; a coordinator that read the
-  // key first passes what it read as the causal context (with_context).
+  // key first passes what it read as the causal context (with_context). A write to a key the
+  // coordinator reads as expired is merged with deleted(version) first, so that it starts a fresh
+  // key instead of joining the expired one.
   KeyState& with_context(const KeyState& read);
 
-  // ---- Merge.
+  // ---- Merge. Costs O(size of both states): `changed` compares with a copy of the state before.
   MergeResult merge(const KeyState& other);
   // Drops tombstones (and removed dots) older than `horizon`. Not part of merge: only a replica
   // that knows every replica saw them may purge (the grace period, longer than the hint window).
+  // No read view changes. `cleared` goes only where no delta still in flight could be judged
+  // differently for it (docs/cluster-versions.md), so a deleted key keeps it.
   void purge(HlcTimestamp horizon);
 
   // ---- Reads, as a reader whose clock says now_unix_ms.
@@ -150,17 +164,46 @@ class KeyState {
   bool operator==(const KeyState& other) const;
 
  private:
+  friend struct KeyStateCodec;  // key_state_codec.cc: encode() and decode()
+
   struct SetMember {
-    std::vector<WriteVersion> dots;     // ascending, unique
+    std::vector<WriteVersion> dots;     // ascending, unique; the live ones (none in `removed`)
     std::vector<WriteVersion> removed;  // ascending, unique; dots removed by SREMs
+
+    bool operator==(const SetMember&) const = default;
   };
   struct Versioned {  // a hash field's value or a sorted set member's score, or a tombstone
     WriteVersion version;
     std::optional<std::string> value;  // nullopt: deleted
+
+    bool operator==(const Versioned&) const = default;
   };
+  // A sorted set score as kept: %.17g prints every double exactly, so strtod restores it.
+  static std::string score_text(double score);
+  // The newest entry of each type (indexed by KeyStateType; kNone unused), for the type rule.
+  using NewestByType = std::array<std::optional<WriteVersion>, 6>;
+
+  // Merge, in key_state.cc: join() unions the entries (max or last writer per entry), then
+  // normalize() re-establishes the invariants.
+  void join(const KeyState& other);
+  void join_list(const KeyState& other);
+  void join_set_members(const KeyState& other);
   // Re-establishes the invariants after entries were added: drops entries older than cleared_
   // and entries of types other than the newest entry's (raising cleared_ to the newest dropped).
   void normalize();
+  NewestByType newest_by_type() const;
+  void drop_older_than_cleared();
+  void keep_only(KeyStateType type);
+  bool cleared_purgeable() const;
+
+  // Reads, in key_state_reads.cc.
+  bool expired(int64_t now_unix_ms) const;
+  KeyStateType stored_type() const;  // ignoring expiry
+  // Whether the shard counts toward the value (see Strings above).
+  bool shard_is_current(const CounterShardId& id) const;
+  bool has_current_shard() const;
+  // The shard an INCR by (leader, incarnation) at `version` adds to, in key_state_string.cc.
+  CounterShardId own_shard_id(NodeId leader, uint64_t incarnation, WriteVersion version) const;
 
   WriteVersion cleared_;  // zero: never cleared
   // String.
