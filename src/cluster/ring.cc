@@ -47,6 +47,17 @@ std::span<const NodeId> Ring::preference_list(uint32_t partition) const {
   return {preference_lists_.data() + static_cast<size_t>(partition) * list_width_, list_width_};
 }
 
+std::vector<NodeId> Ring::members_clockwise(uint32_t partition) const {
+  CAIRN_ASSERT(!empty() && partition < kPartitionCount);
+  const std::span<const NodeId> list = preference_list(partition);
+  std::vector<NodeId> walk(list.begin(), list.end());
+  for (uint32_t step = 0; step < kPartitionCount && walk.size() < members_.size(); step++) {
+    const NodeId node = owners_[(partition + step) % kPartitionCount];
+    if (std::find(walk.begin(), walk.end(), node) == walk.end()) walk.push_back(node);
+  }
+  return walk;
+}
+
 Ring Ring::with_joined(const RingMember& member) const {
   CAIRN_ASSERT(!contains(member.id));
   CAIRN_ASSERT(members_.size() < kRingMemberCountMax);

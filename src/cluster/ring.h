@@ -75,6 +75,11 @@ class Ring {
     return preference_list(partition_of_slot(slot));
   }
 
+  // Every member, in the order a clockwise walk from `partition` first meets them: the
+  // preference list, then the stand-ins a sloppy write takes for members that are down.
+  // REQUIRES: as owner().
+  std::vector<NodeId> members_clockwise(uint32_t partition) const;
+
   // The next ring, with `member` joined: it takes floor(kPartitionCount / members) partitions
   // (all of them in an empty ring). REQUIRES: !contains(member.id); members < kRingMemberCountMax;
   // member.rack.size() <= kRackNameBytesMax.

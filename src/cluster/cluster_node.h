@@ -1,0 +1,79 @@
+// ClusterNode: one node's replication state machines, wired together: the replica store and hint
+// store on the node's database, the HLC, the replica service, the coordinator and hint delivery.
+// It routes each replication message to the one it is for, syncs the WAL on a fixed interval
+// (for what no ack waits on), and counts the messages it dropped.
+//
+// Membership is the caller's: it passes the view (ring and liveness) in, and routes membership
+// messages itself.
+//
+// Thread-safety: none; the driver (the simulator, or one event loop) calls it from one thread.
+#pragma once
+
+#include <memory>
+#include <string_view>
+
+#include "cluster/cluster_view.h"
+#include "cluster/coordinator.h"
+#include "cluster/hint_delivery.h"
+#include "cluster/hint_store.h"
+#include "cluster/replica_service.h"
+#include "cluster/replica_store.h"
+#include "common/hlc.h"
+#include "io/network.h"
+#include "storage/database.h"
+
+namespace cairn {
+
+struct ClusterNodeConfig {
+  CoordinatorConfig coordinator;
+  HintLimits hint_limits;
+  HintDeliveryConfig hint_delivery;
+  // Replicas sync a write before acking it (replica_service.h); the interval syncs the rest
+  // (read repairs, hints this node stored as coordinator).
+  bool sync_before_ack = true;
+  uint64_t wal_sync_interval_ms = 100;
+};
+
+class ClusterNode {
+ public:
+  // Opens the node's stores on `database` (bumping its counter incarnation). REQUIRES: every
+  // pointer outlives the node.
+  static Result<std::unique_ptr<ClusterNode>> open(NodeId self, Database* database,
+                                                   const ClusterView* view, Network* network,
+                                                   ClusterNodeConfig config = {});
+
+  NodeId id() const { return self_; }
+  // A message on the replication channel; a malformed one is counted and dropped.
+  void on_message(NodeId from, std::string_view bytes, NodeTime now);
+  void submit(const ClusterRequest& request, Consistency consistency, NodeTime now,
+              Coordinator::Completion done) {
+    coordinator_->submit(request, consistency, now, std::move(done));
+  }
+  // Timeouts, hint delivery, the WAL sync.
+  void tick(NodeTime now);
+
+  ReplicaStore& store() { return *store_; }
+  HintStore& hints() { return *hints_; }
+  const Coordinator& coordinator() const { return *coordinator_; }
+  const ReplicaService& replica() const { return *replica_; }
+  uint64_t malformed_messages() const { return malformed_messages_; }
+  // A WAL sync failed (the database stops taking writes after one): the node answers errors.
+  const Status& sync_status() const { return sync_status_; }
+
+ private:
+  ClusterNode(NodeId self, ClusterNodeConfig config) : self_(self), config_(config) {}
+
+  NodeId self_;
+  ClusterNodeConfig config_;
+  HybridClock clock_;
+  std::unique_ptr<ReplicaStore> store_;
+  std::unique_ptr<HintStore> hints_;
+  std::unique_ptr<ReplicaService> replica_;
+  std::unique_ptr<Coordinator> coordinator_;
+  std::unique_ptr<HintDelivery> delivery_;
+  uint64_t next_sync_ms_ = 0;
+  Status sync_status_;
+  uint64_t malformed_messages_ = 0;
+};
+
+}  // namespace cairn

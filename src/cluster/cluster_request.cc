@@ -1,0 +1,44 @@
+#include "cluster/cluster_request.h"
+
+namespace cairn {
+
+const char* request_kind_name(RequestKind kind) {
+  switch (kind) {
+    case RequestKind::kGet:
+      return "GET";
+    case RequestKind::kSet:
+      return "SET";
+    case RequestKind::kDelete:
+      return "DEL";
+    case RequestKind::kIncrBy:
+      return "INCRBY";
+    case RequestKind::kSetAdd:
+      return "SADD";
+    case RequestKind::kSetRemove:
+      return "SREM";
+    case RequestKind::kSetMembers:
+      return "SMEMBERS";
+    case RequestKind::kHashSet:
+      return "HSET";
+    case RequestKind::kHashDelete:
+      return "HDEL";
+    case RequestKind::kHashGetAll:
+      return "HGETALL";
+    case RequestKind::kExpireAt:
+      return "PEXPIREAT";
+  }
+  return "?";
+}
+
+bool is_write(RequestKind kind) {
+  switch (kind) {
+    case RequestKind::kGet:
+    case RequestKind::kSetMembers:
+    case RequestKind::kHashGetAll:
+      return false;
+    default:
+      return true;
+  }
+}
+
+}  // namespace cairn

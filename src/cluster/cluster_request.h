@@ -1,0 +1,56 @@
+// ClusterRequest and ClusterReply: the single-key operations a coordinator runs across a key's
+// replicas, and their answers. The RESP front end (a later issue) maps commands onto them; the
+// simulator's workload issues them directly.
+//
+// Thread-safety: values.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+#include "model/key_state.h"
+
+namespace cairn {
+
+enum class RequestKind : uint8_t {
+  kGet,         // the string value (a counter's decimal), or nil
+  kSet,         // arguments[0] = value; number = expiry, unix ms (0: none)
+  kDelete,      //
+  kIncrBy,      // number = delta; the reply's integer is the value after
+  kSetAdd,      // arguments = members
+  kSetRemove,   // arguments = members (removes the additions the coordinator's read saw)
+  kSetMembers,  // the reply's values: the members, ascending
+  kHashSet,     // arguments = field, value, field, value, ...
+  kHashDelete,  // arguments = fields
+  kHashGetAll,  // the reply's values: field, value, ... by field
+  kExpireAt,    // number = expiry, unix ms (0: remove the expiry)
+};
+
+const char* request_kind_name(RequestKind kind);
+// Whether the request changes the key (and so gets a write version).
+bool is_write(RequestKind kind);
+
+struct ClusterRequest {
+  RequestKind kind = RequestKind::kGet;
+  std::string key;
+  std::vector<std::string> arguments;
+  int64_t number = 0;
+};
+
+struct ClusterReply {
+  Status status;                     // an error names the level and how many replicas replied
+  std::optional<std::string> value;  // kGet
+  int64_t integer = 0;               // kIncrBy
+  std::vector<std::string> values;   // kSetMembers, kHashGetAll
+  // A write's own version; for a read, the newest version in the merge it answered from.
+  WriteVersion version;
+  // For reads (and SREM, of its read): the merge's version vector, which names every write the
+  // answer reflects (a write (t, n) is reflected when seen[n] >= t). Checkers use it.
+  std::map<NodeId, HlcTimestamp> seen;
+};
+
+}  // namespace cairn

@@ -1,0 +1,402 @@
+#include "cluster/coordinator.h"
+
+#include <algorithm>
+
+#include "common/assert.h"
+#include "model/slot.h"
+
+namespace cairn {
+
+namespace {
+
+ClusterReply reply_from_state(const ClusterRequest& request, const KeyState& state,
+                              int64_t now_unix_ms) {
+  ClusterReply reply;
+  switch (request.kind) {
+    case RequestKind::kGet:
+      reply.value = state.string_value(now_unix_ms);
+      if (!reply.value && state.type(now_unix_ms) != KeyStateType::kNone) {
+        reply.status = Status::invalid_argument(
+            "WRONGTYPE Operation against a key holding the wrong kind of value");
+      }
+      break;
+    case RequestKind::kSetMembers:
+      reply.values = state.set_members(now_unix_ms);
+      break;
+    case RequestKind::kHashGetAll:
+      for (auto& [field, value] : state.hash_fields(now_unix_ms)) {
+        reply.values.push_back(field);
+        reply.values.push_back(value);
+      }
+      break;
+    default:
+      CAIRN_ASSERT(false);
+  }
+  reply.version = state.newest_version();
+  reply.seen = state.version_vector();
+  return reply;
+}
+
+}  // namespace
+
+WriteVersion Coordinator::next_version(NodeTime now) {
+  return WriteVersion{clock_->now(static_cast<uint64_t>(now.unix_ms)), self_};
+}
+
+void Coordinator::submit(const ClusterRequest& request, Consistency consistency, NodeTime now,
+                         Completion done) {
+  stats_.requests++;
+  const uint64_t id = next_id_++;
+  CAIRN_ASSERT((id & kHintDeliveryIdBit) == 0);
+  Operation& op = operations_[id];
+  op.id = id;
+  op.request = request;
+  op.consistency = consistency;
+  op.done = std::move(done);
+  op.deadline_ms = now.monotonic_ms + config_.request_timeout_ms;
+  const Ring& ring = view_->ring();
+  if (ring.empty() || operations_.size() > config_.requests_in_flight_max) {
+    answer_error(op, Status::busy(ring.empty() ? "CLUSTERDOWN the cluster has no ring yet"
+                                               : "BUSY too many requests in flight"));
+    operations_.erase(id);
+    return;
+  }
+  const std::span<const NodeId> list = ring.preference_list_of_slot(key_slot(request.key));
+  op.replicas.assign(list.begin(), list.end());
+  op.required = required_replies(consistency.level, op.replicas.size());
+
+  switch (request.kind) {
+    case RequestKind::kGet:
+    case RequestKind::kSetMembers:
+    case RequestKind::kHashGetAll:
+    case RequestKind::kSetRemove:
+      start_read(op, now);
+      return;
+    case RequestKind::kIncrBy:
+      start_counter(op, now);
+      return;
+    default:
+      break;
+  }
+  const WriteVersion version = next_version(now);
+  KeyState delta;
+  const std::vector<std::string>& args = request.arguments;
+  switch (request.kind) {
+    case RequestKind::kSet:
+      CAIRN_ASSERT(args.size() == 1);
+      delta = KeyState::string_set(version, args[0], request.number);
+      break;
+    case RequestKind::kDelete:
+      delta = KeyState::deleted(version);
+      break;
+    case RequestKind::kSetAdd:
+      delta = KeyState::set_add(version, args);
+      break;
+    case RequestKind::kHashSet: {
+      CAIRN_ASSERT(args.size() % 2 == 0);
+      std::vector<std::pair<std::string, std::string>> fields;
+      for (size_t i = 0; i + 1 < args.size(); i += 2) fields.emplace_back(args[i], args[i + 1]);
+      delta = KeyState::hash_set(version, fields);
+      break;
+    }
+    case RequestKind::kHashDelete:
+      delta = KeyState::hash_delete(version, args);
+      break;
+    case RequestKind::kExpireAt:
+      delta = KeyState::expiry_set(version, request.number);
+      break;
+    default:
+      CAIRN_ASSERT(false);
+  }
+  start_write(op, std::move(delta), now);
+}
+
+// ---- Read phase.
+
+void Coordinator::start_read(Operation& op, NodeTime now) {
+  op.phase = Phase::kRead;
+  const uint64_t id = op.id;
+  for (const NodeId replica : op.replicas) {
+    if (replica != self_) {
+      ReplicationMessage read;
+      read.type = ReplicationMessageType::kRead;
+      read.request_id = id;
+      read.key = op.request.key;
+      send(replica, read);
+    }
+  }
+  for (const NodeId replica : op.replicas) {
+    if (replica != self_) continue;
+    Result<KeyState> state = local_->read(op.request.key);
+    if (state.is_ok()) on_read_reply(op, self_, std::move(state).value(), now);
+  }
+}
+
+void Coordinator::on_read_reply(Operation& op, NodeId from, KeyState state, NodeTime now) {
+  for (const auto& [replied, ignored] : op.read_replies) {
+    if (replied == from) return;  // a duplicate
+  }
+  clock_->update(state.newest_version().timestamp, static_cast<uint64_t>(now.unix_ms));
+  op.merged.merge(state);
+  op.read_replies.emplace_back(from, std::move(state));
+  const uint64_t id = op.id;
+  if (op.read_replies.size() == op.required) on_read_quorum(op, now);
+  // on_read_quorum may have answered and moved on, or ended the operation.
+  auto it = operations_.find(id);
+  if (it != operations_.end() && it->second.phase == Phase::kRead &&
+      it->second.read_replies.size() == it->second.replicas.size()) {
+    finish(id, now);
+  }
+}
+
+void Coordinator::on_read_quorum(Operation& op, NodeTime now) {
+  if (op.request.kind != RequestKind::kSetRemove) {
+    answer(op, reply_from_state(op.request, op.merged, now.unix_ms));
+    return;
+  }
+  // SREM removes the additions its read saw; the read is also its causal context.
+  op.read_seen = op.merged.version_vector();
+  read_repair(op, now);
+  KeyState delta = KeyState::set_remove(next_version(now), op.merged, op.request.arguments);
+  delta.with_context(op.merged);
+  start_write(op, std::move(delta), now);
+}
+
+void Coordinator::read_repair(Operation& op, NodeTime now) {
+  for (auto& [replica, state] : op.read_replies) {
+    if (state == op.merged) continue;
+    stats_.read_repairs++;
+    if (replica == self_) {
+      (void)local_->write(op.request.key, op.merged, std::nullopt, now);
+      continue;
+    }
+    ReplicationMessage repair;
+    repair.type = ReplicationMessageType::kWrite;
+    repair.request_id = 0;  // no ack wanted
+    repair.key = op.request.key;
+    repair.state = op.merged;
+    send(replica, repair);
+  }
+  op.read_replies.clear();
+}
+
+// ---- Counter phase.
+
+void Coordinator::start_counter(Operation& op, NodeTime now) {
+  op.phase = Phase::kCounter;
+  op.leader = op.replicas.front();
+  for (const NodeId replica : op.replicas) {
+    if (replica == self_ || view_->is_alive(replica)) {
+      op.leader = replica;
+      break;
+    }
+  }
+  const WriteVersion version = next_version(now);
+  if (op.leader != self_) {
+    ReplicationMessage add;
+    add.type = ReplicationMessageType::kCounterAdd;
+    add.request_id = op.id;
+    add.key = op.request.key;
+    add.version = version;
+    add.delta = op.request.number;
+    add.incarnation = local_->incarnation();
+    add.now_unix_ms = now.unix_ms;
+    send(op.leader, add);
+    return;
+  }
+  Result<KeyState> shard = local_->counter_add(op.request.key, version, op.request.number,
+                                               now.unix_ms, nullptr, &op.counter_value, now);
+  if (!shard.is_ok()) {
+    const uint64_t id = op.id;
+    answer_error(op, shard.status());
+    finish(id, now);
+    return;
+  }
+  start_write(op, std::move(shard).value(), now);
+}
+
+void Coordinator::on_counter_reply(Operation& op, const ReplicationMessage& reply, NodeTime now) {
+  if (!reply.error.empty()) {
+    const uint64_t id = op.id;
+    answer_error(op, Status::invalid_argument(reply.error));
+    finish(id, now);
+    return;
+  }
+  clock_->update(reply.state.newest_version().timestamp, static_cast<uint64_t>(now.unix_ms));
+  op.counter_value = reply.value;
+  start_write(op, reply.state, now);
+}
+
+// ---- Write phase.
+
+std::vector<Coordinator::WriteTarget> Coordinator::write_targets(const Operation& op) const {
+  std::vector<WriteTarget> targets;
+  for (const NodeId replica : op.replicas) targets.push_back(WriteTarget{replica, {}, false});
+  if (!op.consistency.sloppy) return targets;
+  // Each replica seen down is replaced by the next healthy node clockwise past the list.
+  const std::vector<NodeId> walk =
+      view_->ring().members_clockwise(partition_of_slot(key_slot(op.request.key)));
+  size_t next_stand_in = op.replicas.size();
+  for (WriteTarget& target : targets) {
+    if (target.node == self_ || view_->is_alive(target.node)) continue;
+    while (next_stand_in < walk.size() && walk[next_stand_in] != self_ &&
+           !view_->is_alive(walk[next_stand_in])) {
+      next_stand_in++;
+    }
+    if (next_stand_in == walk.size()) break;
+    target.hint_for = target.node;
+    target.node = walk[next_stand_in++];
+  }
+  return targets;
+}
+
+void Coordinator::start_write(Operation& op, KeyState delta, NodeTime now) {
+  op.phase = Phase::kWrite;
+  op.delta = std::move(delta);
+  op.targets = write_targets(op);
+  for (WriteTarget& target : op.targets) {
+    // The counter leader applied the delta already.
+    if (op.request.kind == RequestKind::kIncrBy && target.node == op.leader && !target.hint_for) {
+      target.acked = true;
+      continue;
+    }
+    if (target.node == self_) continue;
+    ReplicationMessage write;
+    write.type = ReplicationMessageType::kWrite;
+    write.request_id = op.id;
+    write.key = op.request.key;
+    write.state = op.delta;
+    write.hint_for = target.hint_for;
+    send(target.node, write);
+  }
+  for (WriteTarget& target : op.targets) {
+    if (target.node == self_ && !target.acked) {
+      target.acked = local_->write(op.request.key, op.delta, target.hint_for, now).is_ok();
+    }
+  }
+  settle_write(op, now);
+}
+
+void Coordinator::on_write_ack(Operation& op, NodeId from, NodeTime now) {
+  for (WriteTarget& target : op.targets) {
+    if (target.node == from && !target.acked) {
+      target.acked = true;
+      settle_write(op, now);
+      return;
+    }
+  }
+}
+
+void Coordinator::settle_write(Operation& op, NodeTime now) {
+  const size_t acks = static_cast<size_t>(std::count_if(
+      op.targets.begin(), op.targets.end(), [](const WriteTarget& t) { return t.acked; }));
+  const size_t needed =
+      config_.testing_ack_one_early && op.required > 1 ? op.required - 1 : op.required;
+  if (acks >= needed && !op.answered) {
+    ClusterReply reply;
+    reply.integer = op.counter_value;
+    reply.version = op.delta.newest_version();
+    if (op.request.kind == RequestKind::kSetRemove) reply.seen = op.read_seen;
+    answer(op, std::move(reply));
+  }
+  if (acks == op.targets.size()) finish(op.id, now);
+}
+
+// ---- Replies, deadlines, endings.
+
+void Coordinator::on_reply(NodeId from, const ReplicationMessage& reply, NodeTime now) {
+  auto it = operations_.find(reply.request_id);
+  if (it == operations_.end()) return;
+  Operation& op = it->second;
+  const bool from_replica =
+      std::find(op.replicas.begin(), op.replicas.end(), from) != op.replicas.end();
+  switch (reply.type) {
+    case ReplicationMessageType::kReadReply:
+      if (op.phase == Phase::kRead && from_replica && reply.error.empty()) {
+        on_read_reply(op, from, reply.state, now);
+      }
+      break;
+    case ReplicationMessageType::kCounterAddReply:
+      if (op.phase == Phase::kCounter && from == op.leader) on_counter_reply(op, reply, now);
+      break;
+    case ReplicationMessageType::kWriteAck:
+      if (op.phase == Phase::kWrite && reply.error.empty()) on_write_ack(op, from, now);
+      break;
+    default:
+      break;
+  }
+}
+
+void Coordinator::tick(NodeTime now) {
+  std::vector<uint64_t> expired;
+  for (const auto& [id, op] : operations_) {
+    if (op.deadline_ms <= now.monotonic_ms) expired.push_back(id);
+  }
+  for (const uint64_t id : expired) finish(id, now);
+}
+
+void Coordinator::finish(uint64_t id, NodeTime now) {
+  auto it = operations_.find(id);
+  if (it == operations_.end()) return;
+  Operation& op = it->second;
+  switch (op.phase) {
+    case Phase::kRead:
+      if (!op.answered) fail_for_replies(op, op.read_replies.size());
+      read_repair(op, now);
+      break;
+    case Phase::kCounter:
+      if (!op.answered) fail_for_replies(op, 0);
+      break;
+    case Phase::kWrite: {
+      size_t acks = 0;
+      for (const WriteTarget& target : op.targets) {
+        if (target.acked) {
+          acks++;
+          continue;
+        }
+        // The replica (or its stand-in) may have the write or not; a hint makes sure.
+        const NodeId owner = target.hint_for.value_or(target.node);
+        if (owner != self_ && hints_->add(owner, op.request.key, op.delta, now.unix_ms).is_ok()) {
+          stats_.hints_stored++;
+        }
+      }
+      if (!op.answered) fail_for_replies(op, acks);
+      break;
+    }
+  }
+  operations_.erase(id);
+}
+
+void Coordinator::fail_for_replies(Operation& op, size_t replied) {
+  const char* what = op.phase == Phase::kWrite ? "write" : "read";
+  answer_error(
+      op, Status::busy("NOQUORUM " + std::string(level_name(op.consistency.level)) + " " + what +
+                       " of " + request_kind_name(op.request.kind) + " needs " +
+                       std::to_string(op.required) + " of " + std::to_string(op.replicas.size()) +
+                       " replicas; " + std::to_string(replied) + " replied"));
+}
+
+void Coordinator::answer(Operation& op, ClusterReply reply) {
+  if (op.answered) return;
+  op.answered = true;
+  if (reply.status.is_ok()) {
+    stats_.succeeded++;
+  } else {
+    stats_.failed++;
+  }
+  // The completion may submit more requests: move it out first.
+  Completion done = std::move(op.done);
+  done(std::move(reply));
+}
+
+void Coordinator::answer_error(Operation& op, const Status& status) {
+  ClusterReply reply;
+  reply.status = status;
+  answer(op, std::move(reply));
+}
+
+void Coordinator::send(NodeId to, const ReplicationMessage& message) {
+  network_->send(to, encode_replication_message(message));
+}
+
+}  // namespace cairn

@@ -1,0 +1,151 @@
+// Coordinator: runs one node's client requests across the replicas of their keys
+// (docs/cluster-replication.md). Any node coordinates any key.
+//
+// A request moves through up to three phases, each a round of messages to the key's preference
+// list (the ring's N replicas):
+// - read: GET, SMEMBERS and HGETALL answer from the merge of the first R replies; SREM reads
+//   first to learn which additions it removes. Replies that arrive later are still merged, and
+//   once all replicas answered (or the request timed out) every replica that answered with less
+//   than the merge is sent the merge (read repair).
+// - counter: INCRBY asks the key's counter leader (the first replica membership sees alive) to
+//   add the delta to its shard; the leader's answer is the delta the others merge.
+// - write: the delta goes to all N replicas; the client is answered after W acks. A sloppy
+//   request sends the writes of replicas membership sees down to the next healthy nodes instead,
+//   as hints, and counts their acks. When the request times out, each replica that did not ack
+//   gets a hint stored here, so it converges once it is back.
+// A request without enough replies by its deadline is answered an error naming the level and
+// how many replicas replied (CP by default); its writes may still land (the client was not told
+// they did not).
+//
+// Versions: each write takes this node's HLC (ReplicaService moves it past every state it sees).
+//
+// Thread-safety: none; one node's state machines run on one thread. Completions run on it too,
+// possibly inside submit() (a request that needs only this node).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "cluster/cluster_request.h"
+#include "cluster/cluster_view.h"
+#include "cluster/consistency.h"
+#include "cluster/hint_delivery.h"
+#include "cluster/hint_store.h"
+#include "cluster/node_time.h"
+#include "cluster/replica_service.h"
+#include "cluster/replication_message.h"
+#include "common/hlc.h"
+#include "io/network.h"
+
+namespace cairn {
+
+struct CoordinatorConfig {
+  // A request without enough replies by then is answered an error.
+  uint64_t request_timeout_ms = 1000;
+  // Requests in flight at once; more are refused with an error.
+  size_t requests_in_flight_max = 10'000;
+  // A planted bug for the simulation test that proves the checkers catch it: writes are
+  // acknowledged one ack early. Never set outside that test.
+  bool testing_ack_one_early = false;
+};
+
+struct CoordinatorStats {
+  uint64_t requests = 0;
+  uint64_t succeeded = 0;
+  uint64_t failed = 0;        // not enough replies, or a replica's error
+  uint64_t read_repairs = 0;  // repair writes sent to replicas that answered a read stale
+  uint64_t hints_stored = 0;  // for replicas that did not ack a write in time
+};
+
+class Coordinator {
+ public:
+  using Completion = std::function<void(ClusterReply)>;
+
+  // REQUIRES: every pointer outlives the coordinator.
+  Coordinator(NodeId self, const ClusterView* view, ReplicaService* local, HintStore* hints,
+              HybridClock* clock, Network* network, CoordinatorConfig config = {})
+      : self_(self),
+        view_(view),
+        local_(local),
+        hints_(hints),
+        clock_(clock),
+        network_(network),
+        config_(config) {}
+
+  void submit(const ClusterRequest& request, Consistency consistency, NodeTime now,
+              Completion done);
+  // A reply (kWriteAck, kReadReply, kCounterAddReply) to one of this coordinator's requests;
+  // late, duplicated and unknown replies are ignored.
+  void on_reply(NodeId from, const ReplicationMessage& reply, NodeTime now);
+  // Fails, hints and repairs the requests whose deadline passed.
+  void tick(NodeTime now);
+
+  size_t in_flight() const { return operations_.size(); }
+  const CoordinatorStats& stats() const { return stats_; }
+
+ private:
+  enum class Phase : uint8_t { kRead, kCounter, kWrite };
+  struct WriteTarget {
+    NodeId node;                     // where the write goes
+    std::optional<NodeId> hint_for;  // a sloppy stand-in holds it for this replica
+    bool acked = false;
+  };
+  struct Operation {
+    uint64_t id = 0;
+    ClusterRequest request;
+    Consistency consistency;
+    Completion done;
+    bool answered = false;
+    uint64_t deadline_ms = 0;
+    Phase phase = Phase::kRead;
+    std::vector<NodeId> replicas;  // the key's preference list
+    size_t required = 0;           // replies the level needs
+    // Read phase: each replica's answer and their merge.
+    std::vector<std::pair<NodeId, KeyState>> read_replies;
+    KeyState merged;
+    std::map<NodeId, HlcTimestamp> read_seen;  // SREM: the version vector its read saw
+    // Counter and write phases.
+    NodeId leader;
+    int64_t counter_value = 0;
+    KeyState delta;
+    std::vector<WriteTarget> targets;
+  };
+
+  WriteVersion next_version(NodeTime now);
+  void start_read(Operation& op, NodeTime now);
+  void start_counter(Operation& op, NodeTime now);
+  void start_write(Operation& op, KeyState delta, NodeTime now);
+  std::vector<WriteTarget> write_targets(const Operation& op) const;
+  void on_read_reply(Operation& op, NodeId from, KeyState state, NodeTime now);
+  void on_read_quorum(Operation& op, NodeTime now);
+  void on_counter_reply(Operation& op, const ReplicationMessage& reply, NodeTime now);
+  void on_write_ack(Operation& op, NodeId from, NodeTime now);
+  // Answers once W targets acked; ends the operation once all did.
+  void settle_write(Operation& op, NodeTime now);
+  // Answers the client once; the operation may live on for repairs and hints.
+  void answer(Operation& op, ClusterReply reply);
+  void answer_error(Operation& op, const Status& status);
+  void fail_for_replies(Operation& op, size_t replied);
+  // Sends the merge to replicas that answered the read with less.
+  void read_repair(Operation& op, NodeTime now);
+  // Ends the operation: repairs, hints, and the error if it was never answered.
+  void finish(uint64_t id, NodeTime now);
+  void send(NodeId to, const ReplicationMessage& message);
+
+  NodeId self_;
+  const ClusterView* view_;
+  ReplicaService* local_;
+  HintStore* hints_;
+  HybridClock* clock_;
+  Network* network_;
+  CoordinatorConfig config_;
+  uint64_t next_id_ = 1;
+  std::map<uint64_t, Operation> operations_;
+  CoordinatorStats stats_;
+};
+
+}  // namespace cairn

@@ -1,0 +1,87 @@
+#include "cluster/replica_service.h"
+
+namespace cairn {
+
+void ReplicaService::absorb(const KeyState& state, NodeTime now) {
+  clock_->update(state.newest_version().timestamp, static_cast<uint64_t>(now.unix_ms));
+}
+
+Status ReplicaService::write(std::string_view key, const KeyState& state,
+                             std::optional<NodeId> hint_for, NodeTime now) {
+  absorb(state, now);
+  if (hint_for.has_value()) {
+    stats_.hints_held++;
+    CAIRN_RETURN_IF_ERROR(hints_->add(*hint_for, key, state, now.unix_ms));
+  } else {
+    CAIRN_ASSIGN_OR_RETURN(const MergeResult merged, store_->apply(key, state));
+    stats_.writes_applied += merged.changed;
+    stats_.concurrent_writes += merged.concurrent;
+  }
+  return sync_before_ack_ ? store_->sync() : Status::ok();
+}
+
+Result<KeyState> ReplicaService::read(std::string_view key) { return store_->read(key); }
+
+Result<KeyState> ReplicaService::counter_add(std::string_view key, WriteVersion coordinator_version,
+                                             int64_t delta, int64_t coordinator_unix_ms,
+                                             const CounterOp* op, int64_t* value_after,
+                                             NodeTime now) {
+  clock_->update(coordinator_version.timestamp, static_cast<uint64_t>(now.unix_ms));
+  if (op != nullptr) {
+    CAIRN_ASSIGN_OR_RETURN(const bool refused, store_->counter_op_refused(*op));
+    if (refused) {
+      stats_.counter_replays++;
+      return Status::invalid_argument("ERR increment already applied or too old to tell");
+    }
+  }
+  CAIRN_ASSIGN_OR_RETURN(KeyState current, store_->read(key));
+  // The increment is versioned by the leader, after everything its shard holds: the
+  // coordinator's clock may be behind the state the leader has.
+  absorb(current, now);
+  const WriteVersion version{clock_->now(static_cast<uint64_t>(now.unix_ms)), self_};
+  CAIRN_ASSIGN_OR_RETURN(
+      KeyState shard, KeyState::counter_add(current, self_, store_->incarnation(), version, delta,
+                                            coordinator_unix_ms, value_after));
+  CAIRN_ASSIGN_OR_RETURN(const MergeResult merged, store_->apply(key, shard, op));
+  stats_.writes_applied += merged.changed;
+  stats_.concurrent_writes += merged.concurrent;
+  if (sync_before_ack_) CAIRN_RETURN_IF_ERROR(store_->sync());
+  return shard;
+}
+
+void ReplicaService::on_request(NodeId from, const ReplicationMessage& request, NodeTime now) {
+  ReplicationMessage reply;
+  reply.request_id = request.request_id;
+  Status status;
+  switch (request.type) {
+    case ReplicationMessageType::kWrite:
+      reply.type = ReplicationMessageType::kWriteAck;
+      status = write(request.key, request.state, request.hint_for, now);
+      break;
+    case ReplicationMessageType::kRead: {
+      reply.type = ReplicationMessageType::kReadReply;
+      Result<KeyState> state = read(request.key);
+      status = state.status();
+      if (state.is_ok()) reply.state = std::move(state).value();
+      break;
+    }
+    case ReplicationMessageType::kCounterAdd: {
+      reply.type = ReplicationMessageType::kCounterAddReply;
+      const CounterOp op{from, request.incarnation, request.request_id};
+      Result<KeyState> shard = counter_add(request.key, request.version, request.delta,
+                                           request.now_unix_ms, &op, &reply.value, now);
+      status = shard.status();
+      if (shard.is_ok()) reply.state = std::move(shard).value();
+      break;
+    }
+    default:
+      return;  // a reply is not a request; the node routes those elsewhere
+  }
+  if (!status.is_ok()) {
+    stats_.failures++;
+    reply.error = std::string(status.message().substr(0, 512));
+  }
+  if (request.request_id != 0) network_->send(from, encode_replication_message(reply));
+}
+
+}  // namespace cairn

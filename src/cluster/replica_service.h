@@ -1,0 +1,79 @@
+// ReplicaService: the replica side of replication. It serves other coordinators' requests for
+// the keys this node holds (merge a write, send the state, apply an increment as the key's
+// counter leader), holds sloppy writes meant for others as hints, and offers the same operations
+// directly to this node's own coordinator, which needs no message to reach itself.
+//
+// A replica acks only what is in its WAL, and with sync_before_ack only what the WAL synced.
+//
+// Every state that arrives moves this node's HLC past its newest version, so writes this node
+// coordinates later order after everything it has seen (the clock absorbs skew).
+//
+// Thread-safety: none; one node's state machines run on one thread.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string_view>
+
+#include "cluster/hint_store.h"
+#include "cluster/node_time.h"
+#include "cluster/replica_store.h"
+#include "cluster/replication_message.h"
+#include "common/hlc.h"
+#include "io/network.h"
+
+namespace cairn {
+
+struct ReplicaStats {
+  uint64_t writes_applied = 0;     // merges that changed a state
+  uint64_t concurrent_writes = 0;  // merges whose version vectors were concurrent
+  uint64_t hints_held = 0;         // sloppy writes stored as hints for another node
+  uint64_t failures = 0;           // errors answered to a coordinator
+  uint64_t counter_replays = 0;    // increments refused as already applied
+};
+
+class ReplicaService {
+ public:
+  // REQUIRES: every pointer outlives the service.
+  // With sync_before_ack, a write (or hint, or increment) is synced to the WAL before it counts
+  // as acknowledged, so a power loss never takes back an ack.
+  ReplicaService(NodeId self, ReplicaStore* store, HintStore* hints, HybridClock* clock,
+                 Network* network, bool sync_before_ack)
+      : self_(self),
+        store_(store),
+        hints_(hints),
+        clock_(clock),
+        network_(network),
+        sync_before_ack_(sync_before_ack) {}
+
+  // A request (kWrite, kRead, kCounterAdd) from `from`; the reply goes back through the network.
+  void on_request(NodeId from, const ReplicationMessage& request, NodeTime now);
+
+  // The same operations for this node's own coordinator.
+  Status write(std::string_view key, const KeyState& state, std::optional<NodeId> hint_for,
+               NodeTime now);
+  Result<KeyState> read(std::string_view key);
+  // As the key's counter leader: adds `delta` to this node's shard, under a version of its own
+  // newer than the key's state and the coordinator's; answers the delta to replicate and the
+  // value after it. `op` names an increment from another coordinator, which
+  // is refused (invalid_argument) if it was applied before; this node's own have none.
+  Result<KeyState> counter_add(std::string_view key, WriteVersion coordinator_version,
+                               int64_t delta, int64_t coordinator_unix_ms, const CounterOp* op,
+                               int64_t* value_after, NodeTime now);
+  uint64_t incarnation() const { return store_->incarnation(); }
+
+  const ReplicaStats& stats() const { return stats_; }
+
+ private:
+  void absorb(const KeyState& state, NodeTime now);
+
+  NodeId self_;
+  ReplicaStore* store_;
+  HintStore* hints_;
+  HybridClock* clock_;
+  Network* network_;
+  bool sync_before_ack_;
+  ReplicaStats stats_;
+};
+
+}  // namespace cairn

@@ -1,0 +1,140 @@
+#include "cluster/replica_store.h"
+
+#include "common/assert.h"
+#include "common/coding.h"
+#include "model/slot.h"
+
+namespace cairn {
+
+namespace {
+
+constexpr char kReplicaStateTag = 0x04;
+constexpr std::string_view kIncarnationKey = "\xFFNincarnation";
+constexpr std::string_view kCounterOpsPrefix =
+    "\xFF"
+    "C";
+constexpr uint64_t kCounterWindowSequences = 64;
+
+std::string counter_ops_key(NodeId coordinator) {
+  std::string key(kCounterOpsPrefix);
+  for (int shift = 56; shift >= 0; shift -= 8) {
+    key.push_back(static_cast<char>(coordinator.value >> shift));
+  }
+  return key;
+}
+
+void replica_key_into(std::string_view user_key, std::string* out) {
+  const uint16_t slot = key_slot(user_key);
+  out->clear();
+  out->push_back(static_cast<char>(slot >> 8));
+  out->push_back(static_cast<char>(slot & 0xFF));
+  out->push_back(kReplicaStateTag);
+  out->append(user_key);
+}
+
+}  // namespace
+
+Result<std::unique_ptr<ReplicaStore>> ReplicaStore::open(Database* database) {
+  CAIRN_ASSIGN_OR_RETURN(std::optional<std::string> stored,
+                         database->get(ReadOptions{}, kIncarnationKey));
+  uint64_t incarnation = 0;
+  if (stored.has_value()) {
+    std::string_view bytes = *stored;
+    if (!get_fixed64(&bytes, &incarnation) || !bytes.empty()) {
+      return Status::corruption("replica store: bad incarnation record");
+    }
+  }
+  incarnation++;
+  std::string encoded;
+  put_fixed64(&encoded, incarnation);
+  CAIRN_RETURN_IF_ERROR(database->put(kIncarnationKey, encoded));
+  CAIRN_RETURN_IF_ERROR(database->sync_wal());
+  return std::unique_ptr<ReplicaStore>(new ReplicaStore(database, incarnation));
+}
+
+Result<KeyState> ReplicaStore::read(std::string_view key) {
+  replica_key_into(key, &engine_key_);
+  CAIRN_ASSIGN_OR_RETURN(std::optional<std::string> stored,
+                         database_->get(ReadOptions{}, engine_key_));
+  if (!stored.has_value()) return KeyState();
+  Result<KeyState> state = KeyState::decode(*stored);
+  if (!state.is_ok()) return state.status().with_context("replica store");
+  return state;
+}
+
+Result<MergeResult> ReplicaStore::apply(std::string_view key, const KeyState& delta,
+                                        const CounterOp* op) {
+  CAIRN_ASSIGN_OR_RETURN(KeyState state, read(key));
+  const MergeResult result = state.merge(delta);
+  WriteBatch batch;
+  if (result.changed) {
+    replica_key_into(key, &engine_key_);
+    batch.put(engine_key_, state.encode());
+  }
+  if (op != nullptr) {
+    CAIRN_ASSIGN_OR_RETURN(CounterWindow window, counter_window(op->coordinator));
+    window = with_applied(window, *op);
+    std::string encoded;
+    put_fixed64(&encoded, window.incarnation);
+    put_fixed64(&encoded, window.highest_sequence);
+    put_fixed64(&encoded, window.applied_bits);
+    batch.put(counter_ops_key(op->coordinator), encoded);
+  }
+  if (batch.count() > 0) CAIRN_RETURN_IF_ERROR(database_->write(batch));
+  return result;
+}
+
+Result<ReplicaStore::CounterWindow> ReplicaStore::counter_window(NodeId coordinator) {
+  CAIRN_ASSIGN_OR_RETURN(std::optional<std::string> stored,
+                         database_->get(ReadOptions{}, counter_ops_key(coordinator)));
+  CounterWindow window;
+  if (!stored.has_value()) return window;
+  std::string_view bytes = *stored;
+  if (!get_fixed64(&bytes, &window.incarnation) || !get_fixed64(&bytes, &window.highest_sequence) ||
+      !get_fixed64(&bytes, &window.applied_bits) || !bytes.empty()) {
+    return Status::corruption("replica store: bad counter window");
+  }
+  return window;
+}
+
+Result<bool> ReplicaStore::counter_op_refused(const CounterOp& op) {
+  CAIRN_ASSIGN_OR_RETURN(CounterWindow window, counter_window(op.coordinator));
+  if (op.incarnation != window.incarnation) return op.incarnation < window.incarnation;
+  if (op.sequence > window.highest_sequence) return false;
+  const uint64_t age = window.highest_sequence - op.sequence;
+  if (age >= kCounterWindowSequences) return true;
+  return (window.applied_bits >> age) & 1;
+}
+
+ReplicaStore::CounterWindow ReplicaStore::with_applied(CounterWindow window, const CounterOp& op) {
+  if (op.incarnation > window.incarnation) return CounterWindow{op.incarnation, op.sequence, 1};
+  CAIRN_ASSERT(op.incarnation == window.incarnation);
+  if (op.sequence > window.highest_sequence) {
+    const uint64_t shift = op.sequence - window.highest_sequence;
+    window.applied_bits = shift >= kCounterWindowSequences ? 1 : (window.applied_bits << shift) | 1;
+    window.highest_sequence = op.sequence;
+  } else {
+    window.applied_bits |= uint64_t{1} << (window.highest_sequence - op.sequence);
+  }
+  return window;
+}
+
+Status ReplicaStore::sync() { return database_->sync_wal(); }
+
+Status ReplicaStore::for_each(
+    const std::function<void(std::string_view key, const KeyState& state)>& visit) {
+  std::unique_ptr<Iterator> it = database_->new_iterator(ReadOptions{});
+  for (it->seek_to_first(); it->valid(); it->next()) {
+    const std::string_view engine_key = it->key();
+    if (engine_key.size() < 3 || static_cast<uint8_t>(engine_key[0]) >= 0x40 ||
+        engine_key[2] != kReplicaStateTag) {
+      continue;
+    }
+    Result<KeyState> state = KeyState::decode(it->value());
+    if (!state.is_ok()) return state.status().with_context("replica store");
+    visit(engine_key.substr(3), *state);
+  }
+  return it->status();
+}
+
+}  // namespace cairn
