@@ -48,8 +48,9 @@ struct ClusterReply {
   std::vector<std::string> values;   // kSetMembers, kHashGetAll
   // A write's own version; for a read, the newest version in the merge it answered from.
   WriteVersion version;
-  // For reads (and SREM, of its read): the merge's version vector, which names every write the
-  // answer reflects (a write (t, n) is reflected when seen[n] >= t). Checkers use it.
+  // For reads (and SREM, of its read, even when the SREM failed after reading): the merge's
+  // version vector, which names every write the answer reflects (a write (t, n) is reflected
+  // when seen[n] >= t). Checkers use it.
   std::map<NodeId, HlcTimestamp> seen;
 };
 

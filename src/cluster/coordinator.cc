@@ -392,6 +392,10 @@ void Coordinator::answer(Operation& op, ClusterReply reply) {
 void Coordinator::answer_error(Operation& op, const Status& status) {
   ClusterReply reply;
   reply.status = status;
+  // A failed SREM may still remove what its read saw: say what that was.
+  if (op.request.kind == RequestKind::kSetRemove && op.phase == Phase::kWrite) {
+    reply.seen = op.read_seen;
+  }
   answer(op, std::move(reply));
 }
 

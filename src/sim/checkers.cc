@@ -13,6 +13,8 @@ bool reflects(const std::map<NodeId, HlcTimestamp>& seen, WriteVersion write) {
   return it != seen.end() && it->second >= write.timestamp;
 }
 
+}  // namespace
+
 std::string describe(const OperationRecord& op) {
   std::string text = "op " + std::to_string(op.id) + " " + request_kind_name(op.request.kind) +
                      " " + op.request.key;
@@ -26,10 +28,22 @@ std::string describe(const OperationRecord& op) {
   return text;
 }
 
+namespace {
+
 std::map<std::string, const FinalKey*> by_key(const std::vector<FinalKey>& keys) {
   std::map<std::string, const FinalKey*> index;
   for (const FinalKey& key : keys) index[key.key] = &key;
   return index;
+}
+
+// Whether SREM `rem` may have removed what SADD `add` added: it saw the SADD (its read's
+// version vector covers it, which a failed SREM's reply also reports once it read), or, when it
+// never said what it saw (no reply, or it failed before reading), it was still running after
+// the SADD began.
+bool may_have_removed(const OperationRecord& rem, const OperationRecord& add) {
+  if (!rem.reply.seen.empty()) return reflects(rem.reply.seen, add.reply.version);
+  if (rem.acknowledged()) return false;
+  return !rem.completed_us.has_value() || *rem.completed_us > add.invoked_us;
 }
 
 bool strict_quorum(const Consistency& consistency) {
@@ -138,11 +152,11 @@ std::vector<Violation> check_sets(const History& history, const std::vector<Fina
       if (std::binary_search(members.begin(), members.end(), member)) continue;
       const bool removed = std::any_of(
           history.records().begin(), history.records().end(), [&](const OperationRecord& rem) {
-            return rem.request.kind == RequestKind::kSetRemove && rem.acknowledged() &&
+            return rem.request.kind == RequestKind::kSetRemove &&
                    rem.request.key == add.request.key &&
                    std::find(rem.request.arguments.begin(), rem.request.arguments.end(), member) !=
                        rem.request.arguments.end() &&
-                   reflects(rem.reply.seen, add.reply.version);
+                   may_have_removed(rem, add);
           });
       if (!removed) {
         violations.push_back(

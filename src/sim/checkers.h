@@ -10,8 +10,9 @@
 //    (sloppy writes excepted: their acks may come from stand-ins);
 // 4. counters: the final value is at least the sum of acknowledged increments and at most that
 //    plus the unacknowledged ones (the workload's increments are positive);
-// 5. sets: a set holds every member of an acknowledged SADD unless an acknowledged SREM of that
-//    member saw the SADD, and holds no member that was never added.
+// 5. sets: a set holds every member of an acknowledged SADD unless an SREM of that member saw
+//    the SADD (a failed SREM may have removed it too: its writes may have landed), and holds no
+//    member that was never added.
 // Determinism (the sixth) is the simulator's: two runs of one seed end with equal trace hashes.
 //
 // "Reflected" uses version vectors: a reply's `seen` names the newest write of each coordinator
@@ -40,6 +41,10 @@ struct Violation {
   std::string checker;  // "durability", "convergence", ...
   std::string detail;
 };
+
+// One line naming an operation: id, command, arguments, coordinator, time, and the version its
+// reply carried.
+std::string describe(const OperationRecord& op);
 
 std::vector<Violation> check_durability(const History& history, const std::vector<FinalKey>& keys);
 std::vector<Violation> check_convergence(const std::vector<FinalKey>& keys);
