@@ -68,6 +68,12 @@ void Membership::join(std::vector<NodeId> seeds, uint64_t now_ms) {
 void Membership::send_join(uint64_t now_ms) {
   // A sync wanting a reply: the seed learns this node from it and answers with its members.
   for (const NodeId seed : seeds_) send_sync(seed, /*reply_wanted=*/true);
+  for (const NodeId inviter : join_invites_) {
+    if (std::find(seeds_.begin(), seeds_.end(), inviter) == seeds_.end()) {
+      send_sync(inviter, /*reply_wanted=*/true);
+    }
+  }
+  join_invites_.clear();
   // Members heard of while joining (a restarted node is pinged by those who remember it) are
   // asked too: the seeds may be down, or joining themselves.
   std::vector<NodeId> others = alive_members();
@@ -92,7 +98,9 @@ void Membership::on_message(NodeId from, std::string_view bytes, uint64_t now_ms
     return;
   }
   handle(from, *message, now_ms);
-  if (ring_.should_push(from, message->ring, now_ms, config_.ring_push_interval_ms)) {
+  // An empty ring (a node still joining) is never worth sending.
+  if (!ring_.ring().empty() &&
+      ring_.should_push(from, message->ring, now_ms, config_.ring_push_interval_ms)) {
     MembershipMessage transfer;
     transfer.type = MembershipMessageType::kRing;
     transfer.ring_bytes = ring_.encoded();
@@ -145,8 +153,18 @@ void Membership::tick(uint64_t now_ms) {
 void Membership::handle_sync(NodeId from, const MembershipMessage& message, uint64_t now_ms) {
   const bool reply_wanted = (message.sync_flags & kSyncReplyWanted) != 0;
   if (phase_ == Phase::kJoining) {
-    // Only an answer admits a joining node; a request it cannot answer yet.
-    if (reply_wanted) return;
+    // Only an answer admits a joining node. A request it cannot answer yet, but its sender may
+    // be a member that remembers this node (its reconnect sync): asking it in return is a join
+    // through a member that is up, when the seeds are not.
+    if (reply_wanted) {
+      // At the next retry, not now: two joining nodes answering each other at once would
+      // never stop.
+      if (join_invites_.size() < kSeedCountMax &&
+          std::find(join_invites_.begin(), join_invites_.end(), from) == join_invites_.end()) {
+        join_invites_.push_back(from);
+      }
+      return;
+    }
     phase_ = Phase::kJoined;
   }
   apply_updates(message.updates, /*from_sync=*/true, now_ms);

@@ -127,7 +127,7 @@ class Membership {
   // REQUIRES: neither found() nor join() was called.
   void found(uint64_t now_ms);
   // Joins through `seeds`, asking them every join_retry_interval_ms until one answers (and
-  // kJoinExtraTargets members it has heard of meanwhile, if any).
+  // kJoinExtraTargets members it has heard of meanwhile, and whoever sent it a sync).
   // REQUIRES: neither found() nor join() was called; 1 <= seeds <= kSeedCountMax.
   void join(std::vector<NodeId> seeds, uint64_t now_ms);
 
@@ -242,6 +242,8 @@ class Membership {
   std::map<uint64_t, Relay> relays_;  // by the seq of this node's ping to the target
 
   std::vector<NodeId> seeds_;
+  // While joining: nodes that sent this node a sync request, asked at the next retry.
+  std::vector<NodeId> join_invites_;
   uint64_t next_join_ms_ = 0;
   uint64_t next_sync_ms_ = 0;
   uint64_t next_reconnect_ms_ = 0;

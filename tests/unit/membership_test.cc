@@ -109,6 +109,34 @@ TEST(MembershipTest, JoinRetriesUntilASeedAnswers) {
   EXPECT_EQ(node.alive_members(), (std::vector<NodeId>{kA, kB, kC}));
 }
 
+// A joining node whose seed is down joins through a member that reaches out to it (a member's
+// reconnect sync), asking it at its next retry rather than at once.
+TEST(MembershipTest, AJoiningNodeAsksWhoeverSentItASync) {
+  CaptureNetwork network;
+  MembershipConfig config;
+  Membership node(kB, "", config, &network, 1);
+  node.join({kA}, 0);
+  network.take();
+  MembershipMessage request;
+  request.type = MembershipMessageType::kSync;
+  request.sync_flags = kSyncReplyWanted;
+  request.updates = {alive(kC), MemberUpdate{kB, MemberState::kDead, 2, kC, "", ""}};
+  node.on_message(kC, encode_membership_message(request), 10);
+  EXPECT_TRUE(network.take().empty());  // not answered: it is not a member yet
+  EXPECT_EQ(node.incarnation(), 0u);    // and it did not merge the request
+  node.tick(config.join_retry_interval_ms);
+  std::vector<NodeId> asked;
+  for (const auto& [to, message] : network.take()) {
+    EXPECT_EQ(message.type, MembershipMessageType::kSync);
+    asked.push_back(to);
+  }
+  EXPECT_EQ(asked, (std::vector<NodeId>{kA, kC}));
+  node.on_message(kC, sync_reply({alive(kC), MemberUpdate{kB, MemberState::kDead, 2, kC, "", ""}}),
+                  config.join_retry_interval_ms + 1);
+  EXPECT_TRUE(node.joined());
+  EXPECT_EQ(node.incarnation(), 3u);
+}
+
 // A restarted node (incarnation 0) told it is dead at 4 refutes at 5.
 TEST(MembershipTest, RefutesAboveTheIncarnationItIsAccusedAt) {
   CaptureNetwork network;
