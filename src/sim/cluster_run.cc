@@ -1,6 +1,7 @@
 #include "sim/cluster_run.h"
 
 #include <cstdio>
+#include <map>
 #include <memory>
 #include <set>
 
@@ -135,6 +136,7 @@ void Run::inject_fault() {
   faults_injected_++;
   switch (random.uniform(7)) {
     case 0:  // crash with power loss, restart later
+      if (!options_.crashes) break;
       cluster_.crash(victim);
       simulation_.schedule_after(
           duration, [this, victim] { cluster_.restart(victim); }, "restart");
@@ -259,7 +261,12 @@ ClusterRunResult Run::run() {
   // A read of every key at ALL repairs every replica; then what a QUORUM read returns is final.
   std::vector<FinalKey> finals;
   const std::vector<NodeId> ids = cluster_.ids();
+  std::map<std::string, std::vector<std::pair<NodeId, KeyState>>> states_before_reads;
   for (const std::string& key : workload_.keys()) {
+    if (!options_.repair_pass) states_before_reads[key] = cluster_.replica_states(key);
+  }
+  for (const std::string& key : workload_.keys()) {
+    if (!options_.repair_pass) break;
     const ClusterRequest read{Workload::final_read_kind(key), key, {}, 0};
     std::optional<ClusterReply> all;
     for (int attempt = 0; attempt < 3 && !(all && all->status.is_ok()); attempt++) {
@@ -283,7 +290,8 @@ ClusterRunResult Run::run() {
       continue;
     }
     final_key.quorum_read = std::move(*quorum);
-    final_key.replica_states = cluster_.replica_states(key);
+    final_key.replica_states =
+        options_.repair_pass ? cluster_.replica_states(key) : states_before_reads[key];
     finals.push_back(std::move(final_key));
   }
   simulation_.run_until(simulation_.now_us() + 2 * kSecond);

@@ -31,6 +31,10 @@ struct ClusterRunOptions {
   uint64_t load_seconds = 60;  // simulated
   size_t client_count = 6;
   bool faults = true;
+  bool crashes = true;  // among the faults
+  // The read of every key at ALL after healing. Without it, the replicas' final states are
+  // taken before any final read, so they converged through hints and the workload's own reads.
+  bool repair_pass = true;
   // A bug kept out of the product: coordinators acknowledge writes one reply early. The
   // simulation test proves the checkers catch it.
   bool plant_early_ack_bug = false;
