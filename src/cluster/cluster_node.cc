@@ -5,11 +5,16 @@ namespace cairn {
 Result<std::unique_ptr<ClusterNode>> ClusterNode::open(NodeId self, Database* database,
                                                        const ClusterView* view, Network* network,
                                                        ClusterNodeConfig config) {
+  if (config.tombstone_grace_ms <= config.hint_limits.window_ms) {
+    return Status::invalid_argument(
+        "cluster: the tombstone grace period must be longer than the hint window");
+  }
   std::unique_ptr<ClusterNode> node(new ClusterNode(self, config));
   CAIRN_ASSIGN_OR_RETURN(node->store_, ReplicaStore::open(database));
   CAIRN_ASSIGN_OR_RETURN(node->hints_, HintStore::open(database, config.hint_limits));
-  node->replica_ = std::make_unique<ReplicaService>(self, node->store_.get(), node->hints_.get(),
-                                                    &node->clock_, network, config.sync_before_ack);
+  node->replica_ =
+      std::make_unique<ReplicaService>(self, node->store_.get(), node->hints_.get(), &node->clock_,
+                                       network, config.sync_before_ack, config.tombstone_grace_ms);
   node->coordinator_ =
       std::make_unique<Coordinator>(self, view, node->replica_.get(), node->hints_.get(),
                                     &node->clock_, network, config.coordinator);

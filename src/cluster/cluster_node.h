@@ -31,13 +31,17 @@ struct ClusterNodeConfig {
   // Replicas sync a write before acking it (replica_service.h); the interval syncs the rest
   // (read repairs, hints this node stored as coordinator).
   bool sync_before_ack = true;
+  // Tombstones older than this are purged when their key is next written. Longer than the hint
+  // window, so no hint can carry a write older than a purged delete; open() refuses less.
+  int64_t tombstone_grace_ms = 4 * 60 * 60 * 1000;
   uint64_t wal_sync_interval_ms = 100;
 };
 
 class ClusterNode {
  public:
-  // Opens the node's stores on `database` (bumping its counter incarnation). REQUIRES: every
-  // pointer outlives the node.
+  // Opens the node's stores on `database` (bumping its counter incarnation). InvalidArgument if
+  // the tombstone grace period is not longer than the hint window. REQUIRES: every pointer
+  // outlives the node.
   static Result<std::unique_ptr<ClusterNode>> open(NodeId self, Database* database,
                                                    const ClusterView* view, Network* network,
                                                    ClusterNodeConfig config = {});

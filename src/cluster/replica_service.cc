@@ -6,6 +6,11 @@ void ReplicaService::absorb(const KeyState& state, NodeTime now) {
   clock_->update(state.newest_version().timestamp, static_cast<uint64_t>(now.unix_ms));
 }
 
+HlcTimestamp ReplicaService::purge_horizon(NodeTime now) const {
+  const int64_t horizon_ms = now.unix_ms - tombstone_grace_ms_;
+  return horizon_ms > 0 ? HlcTimestamp::of(static_cast<uint64_t>(horizon_ms), 0) : HlcTimestamp{};
+}
+
 Status ReplicaService::write(std::string_view key, const KeyState& state,
                              std::optional<NodeId> hint_for, NodeTime now) {
   absorb(state, now);
@@ -13,7 +18,7 @@ Status ReplicaService::write(std::string_view key, const KeyState& state,
     stats_.hints_held++;
     CAIRN_RETURN_IF_ERROR(hints_->add(*hint_for, key, state, now.unix_ms));
   } else {
-    CAIRN_ASSIGN_OR_RETURN(const MergeResult merged, store_->apply(key, state));
+    CAIRN_ASSIGN_OR_RETURN(const MergeResult merged, store_->apply(key, state, purge_horizon(now)));
     stats_.writes_applied += merged.changed;
     stats_.concurrent_writes += merged.concurrent;
   }
@@ -42,7 +47,8 @@ Result<KeyState> ReplicaService::counter_add(std::string_view key, WriteVersion 
   CAIRN_ASSIGN_OR_RETURN(
       KeyState shard, KeyState::counter_add(current, self_, store_->incarnation(), version, delta,
                                             coordinator_unix_ms, value_after));
-  CAIRN_ASSIGN_OR_RETURN(const MergeResult merged, store_->apply(key, shard, op));
+  CAIRN_ASSIGN_OR_RETURN(const MergeResult merged,
+                         store_->apply(key, shard, purge_horizon(now), op));
   stats_.writes_applied += merged.changed;
   stats_.concurrent_writes += merged.concurrent;
   if (sync_before_ack_) CAIRN_RETURN_IF_ERROR(store_->sync());

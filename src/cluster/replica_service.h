@@ -37,14 +37,16 @@ class ReplicaService {
   // REQUIRES: every pointer outlives the service.
   // With sync_before_ack, a write (or hint, or increment) is synced to the WAL before it counts
   // as acknowledged, so a power loss never takes back an ack.
+  // Tombstones older than tombstone_grace_ms go when their key is next written.
   ReplicaService(NodeId self, ReplicaStore* store, HintStore* hints, HybridClock* clock,
-                 Network* network, bool sync_before_ack)
+                 Network* network, bool sync_before_ack, int64_t tombstone_grace_ms)
       : self_(self),
         store_(store),
         hints_(hints),
         clock_(clock),
         network_(network),
-        sync_before_ack_(sync_before_ack) {}
+        sync_before_ack_(sync_before_ack),
+        tombstone_grace_ms_(tombstone_grace_ms) {}
 
   // A request (kWrite, kRead, kCounterAdd) from `from`; the reply goes back through the network.
   void on_request(NodeId from, const ReplicationMessage& request, NodeTime now);
@@ -66,6 +68,7 @@ class ReplicaService {
 
  private:
   void absorb(const KeyState& state, NodeTime now);
+  HlcTimestamp purge_horizon(NodeTime now) const;
 
   NodeId self_;
   ReplicaStore* store_;
@@ -73,6 +76,7 @@ class ReplicaService {
   HybridClock* clock_;
   Network* network_;
   bool sync_before_ack_;
+  int64_t tombstone_grace_ms_;
   ReplicaStats stats_;
 };
 

@@ -63,11 +63,12 @@ Result<KeyState> ReplicaStore::read(std::string_view key) {
 }
 
 Result<MergeResult> ReplicaStore::apply(std::string_view key, const KeyState& delta,
-                                        const CounterOp* op) {
+                                        HlcTimestamp purge_horizon, const CounterOp* op) {
   CAIRN_ASSIGN_OR_RETURN(KeyState state, read(key));
   const MergeResult result = state.merge(delta);
   WriteBatch batch;
   if (result.changed) {
+    if (purge_horizon.value != 0) state.purge(purge_horizon);
     replica_key_into(key, &engine_key_);
     batch.put(engine_key_, state.encode());
   }

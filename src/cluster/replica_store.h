@@ -45,10 +45,13 @@ class ReplicaStore {
 
   // The key's state; an empty KeyState if this replica holds nothing for it.
   Result<KeyState> read(std::string_view key);
-  // Merges `delta` into the key's state, writing it only when the merge changed it. With `op`,
-  // records that increment as applied in the same batch.
+  // Merges `delta` into the key's state, writing it only when the merge changed it. A state
+  // written is first purged of tombstones older than `purge_horizon` (zero: none), which the
+  // caller sets a grace period in the past, longer than the hint window: by then no hint or
+  // replica still carries a write the tombstone must win against. With `op`, records that
+  // increment as applied in the same batch.
   Result<MergeResult> apply(std::string_view key, const KeyState& delta,
-                            const CounterOp* op = nullptr);
+                            HlcTimestamp purge_horizon = {}, const CounterOp* op = nullptr);
   // Whether `op` must not be applied: it was applied, or is too old to tell.
   Result<bool> counter_op_refused(const CounterOp& op);
   // Makes every apply() so far durable.

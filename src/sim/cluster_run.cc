@@ -61,7 +61,7 @@ class Run {
 
 SimClusterOptions Run::cluster_options(const ClusterRunOptions& options) {
   SimClusterOptions cluster;
-  cluster.node_count = options.node_count;
+  cluster.node_count = cluster_node_count(options);
   cluster.membership.replica_count = options.replica_count;
   cluster.node.coordinator.testing_ack_one_early = options.plant_early_ack_bug;
   if (options.faults) {
@@ -302,6 +302,7 @@ ClusterRunResult Run::run() {
   for (Violation& v : check_run(history_, finals, options_.replica_count)) {
     result.violations.push_back(std::move(v));
   }
+  result.node_count = cluster_.size();
   result.trace_hash = simulation_.trace_hash();
   result.operations = history_.records().size();
   for (const OperationRecord& op : history_.records()) result.acknowledged += op.acknowledged();
@@ -317,6 +318,12 @@ ClusterRunResult Run::run() {
 }
 
 }  // namespace
+
+size_t cluster_node_count(const ClusterRunOptions& options) {
+  if (options.node_count != 0) return options.node_count;
+  Random random(options.seed ^ 0x6e6f646573ULL);  // its own stream: the run's is untouched
+  return 3 + random.uniform(7);
+}
 
 ClusterRunResult run_cluster(const ClusterRunOptions& options) {
   Run run(options);

@@ -26,7 +26,8 @@ namespace cairn::sim {
 
 struct ClusterRunOptions {
   uint64_t seed = 1;
-  size_t node_count = 5;
+  // 0: drawn from the seed, 3 to 9.
+  size_t node_count = 0;
   size_t replica_count = 3;
   uint64_t load_seconds = 60;  // simulated
   size_t client_count = 6;
@@ -46,6 +47,7 @@ struct ClusterRunOptions {
 };
 
 struct ClusterRunResult {
+  size_t node_count = 0;
   uint64_t trace_hash = 0;
   std::vector<Violation> violations;
   uint64_t operations = 0;
@@ -58,5 +60,8 @@ struct ClusterRunResult {
 };
 
 ClusterRunResult run_cluster(const ClusterRunOptions& options);
+
+// The node count a run of `options` uses.
+size_t cluster_node_count(const ClusterRunOptions& options);
 
 }  // namespace cairn::sim

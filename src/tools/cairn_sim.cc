@@ -12,7 +12,7 @@ int main(int argc, char** argv) {
   CLI::App app{"cairn-sim: the cluster under the deterministic simulator"};
   uint64_t seed = 1;
   uint64_t count = 1;
-  size_t nodes = 5;
+  size_t nodes = 0;
   uint64_t sim_seconds = 60;
   bool trace = false;
   bool plant_bug = false;
@@ -20,7 +20,8 @@ int main(int argc, char** argv) {
   app.add_option("--seed", seed, "first seed")->check(CLI::NonNegativeNumber);
   app.add_option("--count", count, "seeds to run: seed .. seed+count-1")
       ->check(CLI::Range(uint64_t{1}, uint64_t{10'000'000}));
-  app.add_option("--nodes", nodes, "nodes per cluster")->check(CLI::Range(3, 64));
+  app.add_option("--nodes", nodes, "nodes per cluster (default: 3 to 9, drawn from each seed)")
+      ->check(CLI::Range(3, 64));
   app.add_option("--sim-seconds", sim_seconds, "simulated seconds of load per seed")
       ->check(CLI::Range(uint64_t{1}, uint64_t{3600}));
   app.add_flag("--trace", trace, "print the event trace of each seed (use with --count 1)");

@@ -1,4 +1,4 @@
-// Proves the cluster core under the simulator (src/sim/cluster_run.h): 5-node clusters of real
+// Proves the cluster core under the simulator (src/sim/cluster_run.h): clusters of 3 to 9 real
 // nodes under random faults (crashes with power loss, partitions of every shape, clock skew,
 // drift and jumps, slow disks, message loss, duplication and reordering) pass every checker
 // over many seeds; one seed replays the same trace; a fault-free run answers every request; and a

@@ -58,6 +58,30 @@ TEST_F(ClusterStoresTest, ReplicaStatesMergeAndPersist) {
   EXPECT_EQ(visited, 1u);
 }
 
+// Proves a write purges tombstones older than the horizon from the state it stores, and keeps
+// younger ones.
+TEST_F(ClusterStoresTest, WritesPurgeTombstonesPastTheHorizon) {
+  auto store = ReplicaStore::open(database_.get()).value();
+  ASSERT_TRUE(
+      store->apply("h", KeyState::hash_set(version(10, 1), {{"a", "1"}, {"b", "2"}})).is_ok());
+  ASSERT_TRUE(store->apply("h", KeyState::hash_delete(version(20, 1), {"a"})).is_ok());
+  ASSERT_TRUE(store->apply("h", KeyState::hash_delete(version(40, 1), {"b"})).is_ok());
+  // A write at horizon 30 drops the tombstone of "a" (20) and keeps that of "b" (40).
+  ASSERT_TRUE(
+      store->apply("h", KeyState::hash_set(version(50, 1), {{"c", "3"}}), HlcTimestamp::of(30, 0))
+          .is_ok());
+  KeyState state = *store->read("h");
+  EXPECT_EQ(state.hash_fields(0), (std::vector<std::pair<std::string, std::string>>{{"c", "3"}}));
+  KeyState without_a = KeyState::hash_set(version(10, 1), {{"a", "1"}, {"b", "2"}});
+  without_a.merge(KeyState::hash_delete(version(20, 1), {"a"}));
+  without_a.merge(KeyState::hash_delete(version(40, 1), {"b"}));
+  without_a.merge(KeyState::hash_set(version(50, 1), {{"c", "3"}}));
+  KeyState purged_at_30 = without_a;
+  purged_at_30.purge(HlcTimestamp::of(30, 0));
+  EXPECT_EQ(state, purged_at_30);
+  EXPECT_NE(state, without_a) << "nothing was purged";
+}
+
 // Proves an increment's name is refused once applied, out-of-order names within the window are
 // still accepted once, names older than the window or from an older incarnation are refused,
 // and the window survives a reopen.
@@ -67,7 +91,7 @@ TEST_F(ClusterStoresTest, CounterIncrementsApplyOncePerName) {
   auto apply = [&](uint64_t incarnation, uint64_t sequence) {
     const CounterOp op{coordinator, incarnation, sequence};
     if (*store->counter_op_refused(op)) return false;
-    EXPECT_TRUE(store->apply("c", KeyState(), &op).is_ok());
+    EXPECT_TRUE(store->apply("c", KeyState(), HlcTimestamp{}, &op).is_ok());
     return true;
   };
   EXPECT_TRUE(apply(1, 10));
