@@ -37,6 +37,33 @@ ClusterReply reply_from_state(const ClusterRequest& request, const KeyState& sta
   return reply;
 }
 
+// The delta of a write that needs no read first.
+KeyState write_delta(const ClusterRequest& request, WriteVersion version) {
+  const std::vector<std::string>& args = request.arguments;
+  switch (request.kind) {
+    case RequestKind::kSet:
+      CAIRN_ASSERT(args.size() == 1);
+      return KeyState::string_set(version, args[0], request.number);
+    case RequestKind::kDelete:
+      return KeyState::deleted(version);
+    case RequestKind::kSetAdd:
+      return KeyState::set_add(version, args);
+    case RequestKind::kHashSet: {
+      CAIRN_ASSERT(args.size() % 2 == 0);
+      std::vector<std::pair<std::string, std::string>> fields;
+      for (size_t i = 0; i + 1 < args.size(); i += 2) fields.emplace_back(args[i], args[i + 1]);
+      return KeyState::hash_set(version, fields);
+    }
+    case RequestKind::kHashDelete:
+      return KeyState::hash_delete(version, args);
+    case RequestKind::kExpireAt:
+      return KeyState::expiry_set(version, request.number);
+    default:
+      CAIRN_ASSERT(false);
+      return KeyState();
+  }
+}
+
 }  // namespace
 
 WriteVersion Coordinator::next_version(NodeTime now) {
@@ -78,37 +105,7 @@ void Coordinator::submit(const ClusterRequest& request, Consistency consistency,
     default:
       break;
   }
-  const WriteVersion version = next_version(now);
-  KeyState delta;
-  const std::vector<std::string>& args = request.arguments;
-  switch (request.kind) {
-    case RequestKind::kSet:
-      CAIRN_ASSERT(args.size() == 1);
-      delta = KeyState::string_set(version, args[0], request.number);
-      break;
-    case RequestKind::kDelete:
-      delta = KeyState::deleted(version);
-      break;
-    case RequestKind::kSetAdd:
-      delta = KeyState::set_add(version, args);
-      break;
-    case RequestKind::kHashSet: {
-      CAIRN_ASSERT(args.size() % 2 == 0);
-      std::vector<std::pair<std::string, std::string>> fields;
-      for (size_t i = 0; i + 1 < args.size(); i += 2) fields.emplace_back(args[i], args[i + 1]);
-      delta = KeyState::hash_set(version, fields);
-      break;
-    }
-    case RequestKind::kHashDelete:
-      delta = KeyState::hash_delete(version, args);
-      break;
-    case RequestKind::kExpireAt:
-      delta = KeyState::expiry_set(version, request.number);
-      break;
-    default:
-      CAIRN_ASSERT(false);
-  }
-  start_write(op, std::move(delta), now);
+  start_write(op, write_delta(request, next_version(now)), now);
 }
 
 // ---- Read phase.

@@ -65,6 +65,20 @@ void Membership::join(std::vector<NodeId> seeds, uint64_t now_ms) {
   send_join(now_ms);
 }
 
+void Membership::resume(const Ring& ring, uint64_t now_ms) {
+  CAIRN_ASSERT(phase_ == Phase::kIdle && ring.contains(id_));
+  phase_ = Phase::kJoined;
+  start(now_ms);
+  ring_.adopt(ring);
+  note_ring_change();
+  for (const RingMember& member : ring.members()) {
+    if (member.id == id_) continue;
+    // Its lowest claim: any news the cluster has of the member outranks it.
+    apply_update(MemberUpdate{member.id, MemberState::kAlive, 0, member.id, member.rack, {}},
+                 /*from_sync=*/false, now_ms);
+  }
+}
+
 void Membership::send_join(uint64_t now_ms) {
   // A sync wanting a reply: the seed learns this node from it and answers with its members.
   for (const NodeId seed : seeds_) send_sync(seed, /*reply_wanted=*/true);

@@ -130,6 +130,12 @@ class Membership {
   // kJoinExtraTargets members it has heard of meanwhile, and whoever sent it a sync).
   // REQUIRES: neither found() nor join() was called; 1 <= seeds <= kSeedCountMax.
   void join(std::vector<NodeId> seeds, uint64_t now_ms);
+  // Restarts a member from the ring it last held (ring_store.h): joined at once, with the ring's
+  // other members taken as alive at incarnation 0 until they say otherwise (probes find those
+  // that are not). Unlike join(), this needs no member to be up, so a whole cluster that
+  // restarts together forms again. REQUIRES: neither found() nor join() was called;
+  // ring.contains(id()).
+  void resume(const Ring& ring, uint64_t now_ms);
 
   // A message that arrived from `from`. Malformed bytes are counted and ignored.
   // REQUIRES (for every entry point): now_ms never decreases from call to call.

@@ -241,7 +241,8 @@ std::optional<ClusterReply> Run::request_and_wait(NodeId coordinator, const Clus
 ClusterRunResult Run::run() {
   cluster_.start();
   if (!run_until(kFormationTimeout, [&] { return cluster_.converged(); })) {
-    violation("formation", "the cluster did not converge within 60 s");
+    violation("formation",
+              "the cluster did not converge within 60 s:" + cluster_.convergence_report());
   }
   load_running_ = true;
   for (size_t client = 0; client < options_.client_count; client++) start_client(client);
@@ -254,7 +255,8 @@ ClusterRunResult Run::run() {
 
   heal();
   if (!run_until(simulation_.now_us() + kHealTimeout, [&] { return cluster_.converged(); })) {
-    violation("heal", "membership did not converge within 120 s of healing");
+    violation("heal", "membership did not converge within 120 s of healing:" +
+                          cluster_.convergence_report());
   }
   simulation_.run_until(simulation_.now_us() + kQuiesce);
 

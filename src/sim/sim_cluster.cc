@@ -1,5 +1,6 @@
 #include "sim/sim_cluster.h"
 
+#include "cluster/ring_store.h"
 #include "common/assert.h"
 
 namespace cairn::sim {
@@ -99,6 +100,9 @@ void SimCluster::open_node(Node& node) {
       simulation_->seed() * 1'000'003 + node.id.value * 7919 + node.incarnations++;
   node.membership =
       std::make_unique<Membership>(node.id, "", options_.membership, node.endpoint, seed);
+  Database* database_ptr = node.database.get();
+  node.membership->set_ring_listener(
+      [database_ptr](const Ring& ring) { (void)save_ring(database_ptr, ring); });
   node.view = std::make_unique<View>(node.membership.get());
   Result<std::unique_ptr<ClusterNode>> cluster = ClusterNode::open(
       node.id, node.database.get(), node.view.get(), node.endpoint, options_.node);
@@ -153,6 +157,27 @@ bool SimCluster::converged() const {
   return reference != nullptr;
 }
 
+std::string SimCluster::convergence_report() const {
+  std::string report;
+  for (const auto& n : nodes_) {
+    if (!n->up) continue;
+    const Ring& ring = n->membership->ring();
+    report += "\n    " + to_string(n->id) + (n->membership->joined() ? "" : " (not joined)") +
+              ": ring epoch " + std::to_string(ring.epoch()) + " with " +
+              std::to_string(ring.members().size()) + " members, digest " +
+              std::to_string(ring.digest() % 100000);
+    for (const auto& other : nodes_) {
+      if (!other->up || n->membership->is_alive(other->id)) continue;
+      const std::optional<MemberState> state = n->membership->state(other->id);
+      report += "; sees " + to_string(other->id) + " " +
+                (!state                            ? "unknown"
+                 : *state == MemberState::kSuspect ? "suspect"
+                                                   : "dead");
+    }
+  }
+  return report;
+}
+
 bool SimCluster::is_up(NodeId id) const { return node(id).up; }
 
 void SimCluster::receive(Node& node, NodeId from, std::string_view bytes) {
@@ -192,6 +217,12 @@ void SimCluster::restart(NodeId id) {
   Node& n = node(id);
   if (n.up) return;
   open_node(n);
+  Result<std::optional<Ring>> saved = load_ring(n.database.get());
+  if (saved.is_ok() && saved->has_value() && (*saved)->contains(id)) {
+    n.membership->resume(**saved, time_of(n).monotonic_ms);
+    simulation_->record("restart-resume", id.value);
+    return;
+  }
   std::vector<NodeId> seeds;
   for (size_t i = 0; i < std::min(options_.seed_count, nodes_.size()); i++) {
     if (this->id(i) != id) seeds.push_back(this->id(i));

@@ -60,6 +60,9 @@ class SimCluster {
   // Every up node is joined, sees every other up node alive, and holds the same ring with every
   // node in it.
   bool converged() const;
+  // What keeps converged() false: per up node, whether it joined, its ring, and whom it does not
+  // see alive.
+  std::string convergence_report() const;
 
   size_t size() const { return nodes_.size(); }
   NodeId id(size_t index) const { return NodeId{index + 1}; }

@@ -6,6 +6,7 @@
 
 #include "cluster/hint_store.h"
 #include "cluster/replica_store.h"
+#include "cluster/ring_store.h"
 #include "io/fault_env.h"
 #include "io/scheduler.h"
 #include "support/database_test_helpers.h"
@@ -56,6 +57,20 @@ TEST_F(ClusterStoresTest, ReplicaStatesMergeAndPersist) {
                   })
                   .is_ok());
   EXPECT_EQ(visited, 1u);
+}
+
+// Proves the saved ring comes back after a reopen, and a damaged record is an error.
+TEST_F(ClusterStoresTest, TheSavedRingSurvivesAReopen) {
+  EXPECT_FALSE(load_ring(database_.get())->has_value());
+  Ring ring(3);
+  for (uint64_t id = 1; id <= 4; id++) ring = ring.with_joined(RingMember{NodeId{id}, "r"});
+  ASSERT_TRUE(save_ring(database_.get(), ring).is_ok());
+  reopen();
+  Result<std::optional<Ring>> loaded = load_ring(database_.get());
+  ASSERT_TRUE(loaded.is_ok() && loaded->has_value());
+  EXPECT_EQ(**loaded, ring);
+  ASSERT_TRUE(database_->put("\xFFRring", "garbage").is_ok());
+  EXPECT_TRUE(load_ring(database_.get()).status().is_corruption());
 }
 
 // Proves a write purges tombstones older than the horizon from the state it stores, and keeps
