@@ -32,8 +32,10 @@ void ClusterNode::on_message(NodeId from, std::string_view bytes, NodeTime now) 
   switch (message->type) {
     case ReplicationMessageType::kWrite:
     case ReplicationMessageType::kRead:
-    case ReplicationMessageType::kCounterAdd:
       replica_->on_request(from, *message, now);
+      return;
+    case ReplicationMessageType::kCounterAdd:
+      coordinator_->lead_increment(from, *message, now);
       return;
     default:
       break;

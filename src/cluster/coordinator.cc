@@ -188,21 +188,26 @@ void Coordinator::start_counter(Operation& op, NodeTime now) {
       break;
     }
   }
-  const WriteVersion version = next_version(now);
-  if (op.leader != self_) {
-    ReplicationMessage add;
-    add.type = ReplicationMessageType::kCounterAdd;
-    add.request_id = op.id;
-    add.key = op.request.key;
-    add.version = version;
-    add.delta = op.request.number;
-    add.incarnation = local_->incarnation();
-    add.now_unix_ms = now.unix_ms;
-    send(op.leader, add);
+  if (op.leader == self_) {
+    lead(op, nullptr, now);
     return;
   }
-  Result<KeyState> shard = local_->counter_add(op.request.key, version, op.request.number,
-                                               now.unix_ms, nullptr, &op.counter_value, now);
+  ReplicationMessage add;
+  add.type = ReplicationMessageType::kCounterAdd;
+  add.request_id = op.id;
+  add.key = op.request.key;
+  add.version = next_version(now);
+  add.delta = op.request.number;
+  add.incarnation = local_->incarnation();
+  add.level = op.consistency.level;
+  add.now_unix_ms = now.unix_ms;
+  send(op.leader, add);
+}
+
+void Coordinator::lead(Operation& op, const CounterOp* named, NodeTime now) {
+  op.leader = self_;
+  Result<KeyState> shard = local_->counter_add(op.request.key, next_version(now), op.request.number,
+                                               now.unix_ms, named, &op.counter_value, now);
   if (!shard.is_ok()) {
     const uint64_t id = op.id;
     answer_error(op, shard.status());
@@ -212,16 +217,56 @@ void Coordinator::start_counter(Operation& op, NodeTime now) {
   start_write(op, std::move(shard).value(), now);
 }
 
-void Coordinator::on_counter_reply(Operation& op, const ReplicationMessage& reply, NodeTime now) {
-  if (!reply.error.empty()) {
-    const uint64_t id = op.id;
-    answer_error(op, Status::invalid_argument(reply.error));
-    finish(id, now);
+void Coordinator::lead_increment(NodeId from, const ReplicationMessage& add, NodeTime now) {
+  const CounterOp named{from, add.incarnation, add.request_id};
+  // A copy of an increment this node leads or led: the first copy answers.
+  const Result<bool> refused = local_->counter_op_refused(named);
+  if (!refused.is_ok() || *refused) return;
+  const uint64_t id = next_id_++;
+  Operation& op = operations_[id];
+  op.id = id;
+  op.request = ClusterRequest{RequestKind::kIncrBy, add.key, {}, add.delta};
+  op.consistency = Consistency{add.level, false};
+  op.deadline_ms = now.monotonic_ms + config_.request_timeout_ms;
+  op.phase = Phase::kCounter;
+  // The answer goes back to the coordinator that asked, with the delta it replicated.
+  op.done = [this, id, from, request_id = add.request_id](ClusterReply reply) {
+    ReplicationMessage answer;
+    answer.type = ReplicationMessageType::kCounterAddReply;
+    answer.request_id = request_id;
+    answer.value = reply.integer;
+    answer.error = std::string(reply.status.message().substr(0, 512));
+    const auto it = operations_.find(id);
+    if (it != operations_.end() && reply.status.is_ok()) answer.state = it->second.delta;
+    send(from, answer);
+  };
+  const Ring& ring = view_->ring();
+  if (!ring.empty()) {
+    const std::span<const NodeId> list = ring.preference_list_of_slot(key_slot(add.key));
+    op.replicas.assign(list.begin(), list.end());
+  }
+  if (std::find(op.replicas.begin(), op.replicas.end(), self_) == op.replicas.end()) {
+    answer_error(op, Status::busy("TRYAGAIN this node is not a replica of the key"));
+    operations_.erase(id);
     return;
   }
-  clock_->update(reply.state.newest_version().timestamp, static_cast<uint64_t>(now.unix_ms));
-  op.counter_value = reply.value;
-  start_write(op, reply.state, now);
+  op.required = required_replies(op.consistency.level, op.replicas.size());
+  lead(op, &named, now);
+}
+
+void Coordinator::on_counter_reply(Operation& op, const ReplicationMessage& reply, NodeTime now) {
+  const uint64_t id = op.id;
+  if (!reply.error.empty()) {
+    answer_error(op, Status::invalid_argument(reply.error));
+  } else {
+    // The leader replicated the increment at the request's level before it answered.
+    clock_->update(reply.state.newest_version().timestamp, static_cast<uint64_t>(now.unix_ms));
+    ClusterReply answer;
+    answer.integer = reply.value;
+    answer.version = reply.state.newest_version();
+    this->answer(op, std::move(answer));
+  }
+  finish(id, now);
 }
 
 // ---- Write phase.

@@ -7,8 +7,9 @@
 //   first to learn which additions it removes. Replies that arrive later are still merged, and
 //   once all replicas answered (or the request timed out) every replica that answered with less
 //   than the merge is sent the merge (read repair).
-// - counter: INCRBY asks the key's counter leader (the first replica membership sees alive) to
-//   add the delta to its shard; the leader's answer is the delta the others merge.
+// - counter: INCRBY goes to the key's counter leader (the first replica membership sees alive),
+//   which adds the delta to its shard and replicates that shard at the request's level itself
+//   (lead_increment), then answers. A coordinator that is the leader does this in place.
 // - write: the delta goes to all N replicas; the client is answered after W acks. A sloppy
 //   request sends the writes of replicas membership sees down to the next healthy nodes instead,
 //   as hints, and counts their acks. When the request times out, each replica that did not ack
@@ -81,6 +82,12 @@ class Coordinator {
   // A reply (kWriteAck, kReadReply, kCounterAddReply) to one of this coordinator's requests;
   // late, duplicated and unknown replies are ignored.
   void on_reply(NodeId from, const ReplicationMessage& reply, NodeTime now);
+  // As the key's counter leader, for another coordinator's INCRBY (kCounterAdd from `from`):
+  // applies the increment to this node's shard (once per name), replicates it at the request's
+  // level, then answers `from` with kCounterAddReply. Being the one that replicates, the leader
+  // also leaves the hints for replicas that miss it, so an applied increment reaches every
+  // replica even when its coordinator gave up waiting.
+  void lead_increment(NodeId from, const ReplicationMessage& add, NodeTime now);
   // Fails, hints and repairs the requests whose deadline passed.
   void tick(NodeTime now);
 
@@ -122,6 +129,9 @@ class Coordinator {
   std::vector<WriteTarget> write_targets(const Operation& op) const;
   void on_read_reply(Operation& op, NodeId from, KeyState state, NodeTime now);
   void on_read_quorum(Operation& op, NodeTime now);
+  // Applies op's increment here, as its leader (`named` for another coordinator's, to refuse a
+  // replay), then replicates it.
+  void lead(Operation& op, const CounterOp* named, NodeTime now);
   void on_counter_reply(Operation& op, const ReplicationMessage& reply, NodeTime now);
   void on_write_ack(Operation& op, NodeId from, NodeTime now);
   // Answers once W targets acked; ends the operation once all did.

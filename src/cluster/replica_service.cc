@@ -6,6 +6,12 @@ void ReplicaService::absorb(const KeyState& state, NodeTime now) {
   clock_->update(state.newest_version().timestamp, static_cast<uint64_t>(now.unix_ms));
 }
 
+Result<bool> ReplicaService::counter_op_refused(const CounterOp& op) {
+  CAIRN_ASSIGN_OR_RETURN(const bool refused, store_->counter_op_refused(op));
+  stats_.counter_replays += refused;
+  return refused;
+}
+
 HlcTimestamp ReplicaService::purge_horizon(NodeTime now) const {
   const int64_t horizon_ms = now.unix_ms - tombstone_grace_ms_;
   return horizon_ms > 0 ? HlcTimestamp::of(static_cast<uint64_t>(horizon_ms), 0) : HlcTimestamp{};
@@ -71,17 +77,8 @@ void ReplicaService::on_request(NodeId from, const ReplicationMessage& request, 
       if (state.is_ok()) reply.state = std::move(state).value();
       break;
     }
-    case ReplicationMessageType::kCounterAdd: {
-      reply.type = ReplicationMessageType::kCounterAddReply;
-      const CounterOp op{from, request.incarnation, request.request_id};
-      Result<KeyState> shard = counter_add(request.key, request.version, request.delta,
-                                           request.now_unix_ms, &op, &reply.value, now);
-      status = shard.status();
-      if (shard.is_ok()) reply.state = std::move(shard).value();
-      break;
-    }
     default:
-      return;  // a reply is not a request; the node routes those elsewhere
+      return;  // replies, and increments (the coordinator leads those), go elsewhere
   }
   if (!status.is_ok()) {
     stats_.failures++;

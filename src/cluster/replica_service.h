@@ -48,7 +48,7 @@ class ReplicaService {
         sync_before_ack_(sync_before_ack),
         tombstone_grace_ms_(tombstone_grace_ms) {}
 
-  // A request (kWrite, kRead, kCounterAdd) from `from`; the reply goes back through the network.
+  // A request (kWrite, kRead) from `from`; the reply goes back through the network.
   void on_request(NodeId from, const ReplicationMessage& request, NodeTime now);
 
   // The same operations for this node's own coordinator.
@@ -63,6 +63,8 @@ class ReplicaService {
                                int64_t delta, int64_t coordinator_unix_ms, const CounterOp* op,
                                int64_t* value_after, NodeTime now);
   uint64_t incarnation() const { return store_->incarnation(); }
+  // Whether counter_add would refuse `op` as applied before (counted as a replay when so).
+  Result<bool> counter_op_refused(const CounterOp& op);
 
   const ReplicaStats& stats() const { return stats_; }
 

@@ -36,8 +36,8 @@ bool get_version(std::string_view* in, WriteVersion* version) {
 // Layout after the channel and type bytes: varint64 request id; length-prefixed key (not on
 // replies); length-prefixed encoded state (kWrite, kReadReply, kCounterAddReply); kWrite: a byte
 // 0/1 and, when 1, fixed64 hint target; kCounterAdd: version (2 x fixed64), varint64
-// incarnation, varint64 zigzag delta, varint64 zigzag now; kCounterAddReply: varint64 zigzag value;
-// replies: length-prefixed error; then fixed32 checksum.
+// incarnation, u8 consistency level, varint64 zigzag delta, varint64 zigzag now; kCounterAddReply:
+// varint64 zigzag value; replies: length-prefixed error; then fixed32 checksum.
 std::string encode_replication_message(const ReplicationMessage& message) {
   auto zigzag = [](int64_t v) {
     return (static_cast<uint64_t>(v) << 1) ^ static_cast<uint64_t>(v >> 63);
@@ -58,6 +58,7 @@ std::string encode_replication_message(const ReplicationMessage& message) {
     case ReplicationMessageType::kCounterAdd:
       put_version(&out, message.version);
       put_varint64(&out, message.incarnation);
+      out.push_back(static_cast<char>(message.level));
       put_varint64(&out, zigzag(message.delta));
       put_varint64(&out, zigzag(message.now_unix_ms));
       break;
@@ -123,9 +124,15 @@ Result<ReplicationMessage> decode_replication_message(std::string_view bytes) {
     }
     case ReplicationMessageType::kCounterAdd:
       if (!get_version(&body, &message.version) || !get_varint64(&body, &message.incarnation) ||
-          !get_varint64(&body, &raw)) {
+          body.empty()) {
         return corrupt("truncated counter add");
       }
+      if (static_cast<uint8_t>(body[0]) > static_cast<uint8_t>(ConsistencyLevel::kAll)) {
+        return corrupt("unknown consistency level");
+      }
+      message.level = static_cast<ConsistencyLevel>(body[0]);
+      body.remove_prefix(1);
+      if (!get_varint64(&body, &raw)) return corrupt("truncated counter add");
       message.delta = unzigzag(raw);
       if (!get_varint64(&body, &raw)) return corrupt("truncated counter add");
       message.now_unix_ms = unzigzag(raw);

@@ -15,6 +15,7 @@
 #include <string>
 #include <string_view>
 
+#include "cluster/consistency.h"
 #include "common/node_id.h"
 #include "common/result.h"
 #include "model/key_state.h"
@@ -26,7 +27,7 @@ enum class ReplicationMessageType : uint8_t {
   kWriteAck = 2,         // the write is applied; `error` set if the replica failed it
   kRead = 3,             // send the key's replica state
   kReadReply = 4,        // `state` is the replica's
-  kCounterAdd = 5,       // leader: add `delta` to your shard of the key at `version`
+  kCounterAdd = 5,       // leader: add `delta` to your shard of the key and replicate it
   kCounterAddReply = 6,  // `state` is the leader's delta, `value` the counter after it
 };
 
@@ -44,6 +45,8 @@ struct ReplicationMessage {
   // kCounterAdd: the coordinator's incarnation; with request_id it names the increment once
   // across the coordinator's restarts, so the leader applies it at most once.
   uint64_t incarnation = 0;
+  // kCounterAdd: the level the leader replicates the increment at before it answers.
+  ConsistencyLevel level = ConsistencyLevel::kQuorum;
   int64_t value = 0;        // kCounterAddReply
   int64_t now_unix_ms = 0;  // kCounterAdd: the coordinator's clock, for expiry
   std::string error;        // replies: empty on success, else the replica's error
