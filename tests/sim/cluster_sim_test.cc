@@ -49,7 +49,7 @@ void run_shard(uint64_t first_seed, int fast_count, int long_count) {
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   std::printf(
-      "[figure] %zu seeds of 5 nodes x 60 simulated s: %.3f s real time per seed, %llu "
+      "[figure] %zu seeds of 3-9 nodes x 60 simulated s: %.3f s real time per seed, %llu "
       "operations (%llu acknowledged), %llu faults\n",
       seeds.size(), seconds / static_cast<double>(seeds.size()),
       static_cast<unsigned long long>(operations), static_cast<unsigned long long>(acknowledged),
