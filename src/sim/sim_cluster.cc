@@ -1,24 +1,10 @@
 #include "sim/sim_cluster.h"
 
+#include "cluster/membership_view.h"
 #include "cluster/ring_store.h"
 #include "common/assert.h"
 
 namespace cairn::sim {
-
-// Liveness as the coordinator needs it: a suspect may still be alive (SWIM's suspicion exists
-// for exactly that), so only a member declared dead is treated as down.
-class SimCluster::View final : public ClusterView {
- public:
-  explicit View(const Membership* membership) : membership_(membership) {}
-  const Ring& ring() const override { return membership_->ring(); }
-  bool is_alive(NodeId node) const override {
-    const std::optional<MemberState> state = membership_->state(node);
-    return state.has_value() && *state != MemberState::kDead;
-  }
-
- private:
-  const Membership* membership_;
-};
 
 struct SimCluster::Node {
   NodeId id;
@@ -33,7 +19,7 @@ struct SimCluster::Node {
   // Destroyed in reverse: the node's state machines before the database they use.
   std::unique_ptr<Database> database;
   std::unique_ptr<Membership> membership;
-  std::unique_ptr<View> view;
+  std::unique_ptr<MembershipView> view;
   std::unique_ptr<ClusterNode> cluster;
 };
 
@@ -103,7 +89,7 @@ void SimCluster::open_node(Node& node) {
   Database* database_ptr = node.database.get();
   node.membership->set_ring_listener(
       [database_ptr](const Ring& ring) { (void)save_ring(database_ptr, ring); });
-  node.view = std::make_unique<View>(node.membership.get());
+  node.view = std::make_unique<MembershipView>(node.membership.get());
   Result<std::unique_ptr<ClusterNode>> cluster = ClusterNode::open(
       node.id, node.database.get(), node.view.get(), node.endpoint, options_.node);
   CAIRN_ASSERT(cluster.is_ok());

@@ -88,7 +88,6 @@ class SimCluster {
 
  private:
   struct Node;
-  class View;
 
   void open_node(Node& node);
   void schedule_tick(Node& node);
