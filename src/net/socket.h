@@ -17,6 +17,13 @@ namespace cairn {
 // an IP address.
 Result<int> listen_tcp(const std::string& bind, uint16_t port, int backlog);
 
+// Starts a non-blocking connection to ip:port (an IPv4 or IPv6 literal) with TCP_NODELAY and
+// close-on-exec; the socket becomes writable when the connection is made or has failed, and
+// connect_result() then says which. InvalidArgument when `ip` is not an IP address.
+Result<int> connect_tcp(const std::string& ip, uint16_t port);
+// The outcome of connect_tcp's connection, once its socket is writable.
+Status connect_result(int fd);
+
 // Accepts one connection as a non-blocking, close-on-exec socket with TCP_NODELAY. Returns -1
 // with errno set when none is waiting (EAGAIN) or on error.
 int accept_connection(int listen_fd);

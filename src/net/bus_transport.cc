@@ -1,0 +1,296 @@
+#include "net/bus_transport.h"
+
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+
+#include "common/assert.h"
+#include "net/socket.h"
+
+namespace cairn {
+
+namespace {
+
+constexpr size_t kReadChunkBytes = 64 << 10;
+constexpr int kListenBacklog = 128;
+
+}  // namespace
+
+class BusTransport::Listener final : public EventLoop::Handler {
+ public:
+  explicit Listener(BusTransport* transport) : transport_(transport) {}
+  void on_events(uint32_t) override { transport_->accept_all(); }
+
+ private:
+  BusTransport* transport_;
+};
+
+// A peer's connection to this node: frames in, messages out to the receiver.
+class BusTransport::Inbound final : public EventLoop::Handler {
+ public:
+  Inbound(BusTransport* transport, int fd)
+      : transport_(transport), fd_(fd), decoder_(transport->options_.payload_bytes_max) {}
+  ~Inbound() override { ::close(fd_); }
+  int fd() const { return fd_; }
+
+  void on_events(uint32_t) override {
+    if (closed_) return;
+    char chunk[kReadChunkBytes];
+    for (;;) {
+      const ssize_t n = ::read(fd_, chunk, sizeof(chunk));
+      if (n > 0) {
+        decoder_.feed(std::string_view(chunk, static_cast<size_t>(n)));
+        if (!deliver()) return close();
+        continue;
+      }
+      if (n < 0 && (errno == EAGAIN || errno == EINTR)) return;
+      return close();  // end of stream or an error
+    }
+  }
+
+ private:
+  bool deliver() {
+    for (;;) {
+      switch (decoder_.next()) {
+        case BusFrameDecoder::Step::kFrame:
+          transport_->stats_.messages_received++;
+          transport_->receiver_(decoder_.sender(), decoder_.payload());
+          break;
+        case BusFrameDecoder::Step::kNeedMore:
+          return true;
+        case BusFrameDecoder::Step::kError:
+          transport_->stats_.protocol_errors++;
+          return false;
+      }
+    }
+  }
+  void close() {
+    closed_ = true;
+    transport_->retire_inbound(this);
+  }
+
+  BusTransport* transport_;
+  int fd_;
+  BusFrameDecoder decoder_;
+  bool closed_ = false;
+};
+
+// This node's connection to one peer: a bounded buffer of frames, written as the socket takes
+// them; reconnects with backoff after a failure.
+class BusTransport::Outbound final : public EventLoop::Handler {
+ public:
+  Outbound(BusTransport* transport, std::string ip, uint16_t port)
+      : transport_(transport), ip_(std::move(ip)), port_(port) {}
+  ~Outbound() override {
+    disconnect();
+    if (backoff_timer_ != 0) transport_->loop_->cancel_timer(backoff_timer_);
+  }
+
+  // A new address: the old one's connection and what it held are dropped, and the next message
+  // connects at once.
+  void set_address(const std::string& ip, uint16_t port) {
+    if (ip == ip_ && port == port_) return;
+    ip_ = ip;
+    port_ = port;
+    drop();
+  }
+
+  void send(std::string_view message) {
+    BusStats& stats = transport_->stats_;
+    if (backing_off_) {
+      stats.dropped_backing_off++;
+      return;
+    }
+    const size_t frame_bytes = kBusFrameHeaderBytes + message.size() + kBusFrameTrailerBytes;
+    if (pending_bytes() + frame_bytes > transport_->options_.send_queue_bytes_max) {
+      stats.dropped_queue_full++;
+      return;
+    }
+    append_bus_frame(&buffer_, transport_->self_, message);
+    queued_messages_++;
+    stats.messages_sent++;
+    if (fd_ < 0) {
+      connect();
+    } else if (!connecting_) {
+      flush();
+    }
+  }
+
+  void on_events(uint32_t events) override {
+    if (fd_ < 0) return;
+    if (connecting_) {
+      if (!connect_result(fd_).is_ok()) {
+        transport_->stats_.connect_failures++;
+        return fail();
+      }
+      connecting_ = false;
+      backoff_ms_ = 0;
+    }
+    if ((events & EventLoop::kReadable) != 0 && peer_closed()) return fail();
+    flush();
+  }
+
+ private:
+  size_t pending_bytes() const { return buffer_.size() - written_; }
+
+  void connect() {
+    Result<int> fd = connect_tcp(ip_, port_);
+    transport_->stats_.connects++;
+    if (!fd.is_ok()) {
+      transport_->stats_.connect_failures++;
+      return fail();
+    }
+    fd_ = *fd;
+    connecting_ = true;
+    if (!transport_->loop_->watch(fd_, EventLoop::kReadable | EventLoop::kWritable, this).is_ok()) {
+      fail();
+    }
+  }
+
+  // The peer never sends on this connection: readable means it closed or failed.
+  bool peer_closed() {
+    char byte;
+    const ssize_t n = ::recv(fd_, &byte, 1, MSG_PEEK);
+    return n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR);
+  }
+
+  void flush() {
+    while (pending_bytes() > 0) {
+      const ssize_t n = ::send(fd_, buffer_.data() + written_, pending_bytes(), MSG_NOSIGNAL);
+      if (n > 0) {
+        written_ += static_cast<size_t>(n);
+        continue;
+      }
+      if (n < 0 && (errno == EAGAIN || errno == EINTR)) break;
+      return fail();
+    }
+    if (pending_bytes() == 0) {
+      buffer_.clear();
+      written_ = 0;
+      queued_messages_ = 0;
+    }
+    // Writable interest only while something waits to be written.
+    (void)transport_->loop_->change(
+        fd_, EventLoop::kReadable | (pending_bytes() > 0 ? EventLoop::kWritable : 0), this);
+  }
+
+  // Drops the connection and what it held; the next message reconnects after the backoff.
+  void fail() {
+    drop();
+    const BusTransportOptions& options = transport_->options_;
+    backoff_ms_ = backoff_ms_ == 0 ? options.reconnect_backoff_min_ms
+                                   : std::min(backoff_ms_ * 2, options.reconnect_backoff_max_ms);
+    backing_off_ = true;
+    if (backoff_timer_ != 0) transport_->loop_->cancel_timer(backoff_timer_);
+    backoff_timer_ = transport_->loop_->add_timer(backoff_ms_, [this] {
+      backing_off_ = false;
+      backoff_timer_ = 0;
+    });
+  }
+
+  void drop() {
+    transport_->stats_.dropped_connection_lost += queued_messages_;
+    disconnect();
+    buffer_.clear();
+    written_ = 0;
+    queued_messages_ = 0;
+  }
+
+  void disconnect() {
+    if (fd_ < 0) return;
+    transport_->loop_->unwatch(fd_);
+    ::close(fd_);
+    fd_ = -1;
+    connecting_ = false;
+  }
+
+  BusTransport* transport_;
+  std::string ip_;
+  uint16_t port_;
+  int fd_ = -1;
+  bool connecting_ = false;
+  bool backing_off_ = false;
+  uint64_t backoff_ms_ = 0;
+  EventLoop::TimerId backoff_timer_ = 0;
+  std::string buffer_;  // frames; the first written_ bytes are sent
+  size_t written_ = 0;
+  uint64_t queued_messages_ = 0;  // frames in buffer_, for the drop count
+};
+
+BusTransport::BusTransport(EventLoop* loop, NodeId self, BusTransportOptions options,
+                           Receiver receiver)
+    : loop_(loop), self_(self), options_(std::move(options)), receiver_(std::move(receiver)) {}
+
+Result<std::unique_ptr<BusTransport>> BusTransport::start(EventLoop* loop, NodeId self,
+                                                          BusTransportOptions options,
+                                                          Receiver receiver) {
+  std::unique_ptr<BusTransport> transport(
+      new BusTransport(loop, self, std::move(options), std::move(receiver)));
+  CAIRN_ASSIGN_OR_RETURN(
+      transport->listen_fd_,
+      listen_tcp(transport->options_.bind, transport->options_.port, kListenBacklog));
+  transport->port_ = local_port(transport->listen_fd_);
+  transport->listener_ = std::make_unique<Listener>(transport.get());
+  CAIRN_RETURN_IF_ERROR(
+      loop->watch(transport->listen_fd_, EventLoop::kReadable, transport->listener_.get()));
+  return transport;
+}
+
+BusTransport::~BusTransport() {
+  if (retire_timer_ != 0) loop_->cancel_timer(retire_timer_);
+  outbound_.clear();
+  for (auto& [raw, inbound] : inbound_) loop_->unwatch(inbound->fd());
+  inbound_.clear();
+  if (listen_fd_ >= 0) {
+    loop_->unwatch(listen_fd_);
+    ::close(listen_fd_);
+  }
+}
+
+void BusTransport::accept_all() {
+  for (;;) {
+    const int fd = accept_connection(listen_fd_);
+    if (fd < 0) return;
+    auto inbound = std::make_unique<Inbound>(this, fd);
+    if (!loop_->watch(fd, EventLoop::kReadable, inbound.get()).is_ok()) continue;
+    Inbound* raw = inbound.get();
+    inbound_[raw] = std::move(inbound);
+  }
+}
+
+void BusTransport::retire_inbound(Inbound* inbound) {
+  auto it = inbound_.find(inbound);
+  if (it == inbound_.end()) return;
+  loop_->unwatch(inbound->fd());
+  retired_.push_back(std::move(it->second));
+  inbound_.erase(it);
+  // Timers run after the iteration's whole event batch, which may still name the handler.
+  if (retire_timer_ == 0) {
+    retire_timer_ = loop_->add_timer(0, [this] {
+      retired_.clear();
+      retire_timer_ = 0;
+    });
+  }
+}
+
+void BusTransport::set_peer_address(NodeId peer, std::string ip, uint16_t port) {
+  std::unique_ptr<Outbound>& outbound = outbound_[peer];
+  if (outbound == nullptr) {
+    outbound = std::make_unique<Outbound>(this, std::move(ip), port);
+  } else {
+    outbound->set_address(ip, port);
+  }
+}
+
+void BusTransport::send(NodeId to, std::string message) {
+  auto it = outbound_.find(to);
+  if (it == outbound_.end()) {
+    stats_.dropped_unknown_peer++;
+    return;
+  }
+  it->second->send(message);
+}
+
+}  // namespace cairn

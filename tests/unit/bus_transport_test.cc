@@ -1,0 +1,206 @@
+// Proves the cluster bus over real TCP on 127.0.0.1: messages arrive whole, in order, with their
+// sender (small and 1 MiB ones); a peer that is not there costs failed connects and dropped
+// messages, then gets messages once it listens (after the backoff); a peer that never reads
+// holds at most the send queue's bound; a client speaking anything but bus frames is cut off
+// without disturbing real peers; and a message to a peer without an address is dropped.
+#include "net/bus_transport.h"
+
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <future>
+#include <thread>
+
+#include "net/socket.h"
+
+namespace cairn {
+namespace {
+
+using namespace std::chrono_literals;
+
+// An event loop on its own thread; tests act on it through on_loop(), which waits for the result.
+// Transports are destroyed only once it stopped (Node's destructor stops it first): a handler
+// must outlive the loop iteration that may still name it.
+class LoopThread {
+ public:
+  LoopThread() : loop_(EventLoop::create().value()), thread_([this] { loop_->run(); }) {}
+  ~LoopThread() { stop(); }
+  void stop() {
+    if (!thread_.joinable()) return;
+    loop_->stop();
+    thread_.join();
+  }
+  EventLoop* loop() { return loop_.get(); }
+
+  template <typename F>
+  auto on_loop(F f) {
+    std::promise<decltype(f())> promise;
+    loop_->post([&] {
+      if constexpr (std::is_void_v<decltype(f())>) {
+        f();
+        promise.set_value();
+      } else {
+        promise.set_value(f());
+      }
+    });
+    return promise.get_future().get();
+  }
+  // Polls `condition` on the loop every 5 ms until it holds or `timeout` passes.
+  template <typename F>
+  bool wait_for(F condition, std::chrono::milliseconds timeout = 10s) {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (std::chrono::steady_clock::now() < deadline) {
+      if (on_loop(condition)) return true;
+      std::this_thread::sleep_for(5ms);
+    }
+    return false;
+  }
+
+ private:
+  std::unique_ptr<EventLoop> loop_;
+  std::thread thread_;
+};
+
+struct Received {
+  NodeId from;
+  std::string message;
+};
+
+// A transport on the loop whose received messages are kept (read them on the loop).
+struct Node {
+  Node(LoopThread& thread_in, NodeId id, BusTransportOptions options = {}) : thread(thread_in) {
+    transport = thread.on_loop([&] {
+      return BusTransport::start(thread.loop(), id, options,
+                                 [this](NodeId from, std::string_view message) {
+                                   received.push_back({from, std::string(message)});
+                                 })
+          .value();
+    });
+  }
+  ~Node() { thread.stop(); }
+  LoopThread& thread;
+  std::unique_ptr<BusTransport> transport;
+  std::vector<Received> received;
+};
+
+// A port that was free a moment ago.
+uint16_t free_port() {
+  const int fd = listen_tcp("127.0.0.1", 0, 1).value();
+  const uint16_t port = local_port(fd);
+  ::close(fd);
+  return port;
+}
+
+// Proves many messages, and a large one, arrive in order with their sender's id.
+TEST(BusTransportTest, MessagesArriveWholeInOrderWithTheirSender) {
+  LoopThread thread;
+  Node a(thread, NodeId{1});
+  Node b(thread, NodeId{2});
+  const uint16_t b_port = b.transport->port();
+  const std::string big(1 << 20, 'x');
+  thread.on_loop([&] {
+    a.transport->set_peer_address(NodeId{2}, "127.0.0.1", b_port);
+    for (int i = 0; i < 1000; i++) a.transport->send(NodeId{2}, "m" + std::to_string(i));
+    a.transport->send(NodeId{2}, big);
+  });
+  ASSERT_TRUE(thread.wait_for([&] { return b.received.size() == 1001; }));
+  thread.on_loop([&] {
+    for (int i = 0; i < 1000; i++) {
+      EXPECT_EQ(b.received[i].from, NodeId{1});
+      EXPECT_EQ(b.received[i].message, "m" + std::to_string(i));
+    }
+    EXPECT_EQ(b.received[1000].message, big);
+    EXPECT_EQ(a.transport->stats().messages_sent, 1001u);
+    EXPECT_EQ(b.transport->stats().messages_received, 1001u);
+  });
+}
+
+// Proves a peer that is not listening costs failed connects and dropped messages, and that once
+// it listens, messages sent after the backoff arrive.
+TEST(BusTransportTest, AnAbsentPeerIsReachedOnceItListens) {
+  LoopThread thread;
+  Node a(thread, NodeId{1});
+  const uint16_t port = free_port();
+  thread.on_loop([&] {
+    a.transport->set_peer_address(NodeId{2}, "127.0.0.1", port);
+    a.transport->send(NodeId{2}, "lost");
+  });
+  ASSERT_TRUE(thread.wait_for([&] { return a.transport->stats().connect_failures >= 1; }));
+  BusTransportOptions options;
+  options.port = port;
+  Node b(thread, NodeId{2}, options);
+  // Keep sending until one arrives: those sent while backing off are dropped.
+  ASSERT_TRUE(thread.wait_for([&] {
+    a.transport->send(NodeId{2}, "hello");
+    return !b.received.empty();
+  }));
+  thread.on_loop([&] {
+    EXPECT_EQ(b.received.front().message, "hello");
+    const BusStats& stats = a.transport->stats();
+    EXPECT_GE(stats.dropped_connection_lost + stats.dropped_backing_off, 1u);
+  });
+}
+
+// Proves a peer that accepts but never reads holds at most the send queue's bound: past it,
+// messages are dropped and counted.
+TEST(BusTransportTest, ASlowPeerCostsBoundedMemory) {
+  LoopThread thread;
+  BusTransportOptions options;
+  options.send_queue_bytes_max = 4 << 20;
+  Node a(thread, NodeId{1}, options);
+  const int silent = listen_tcp("127.0.0.1", 0, 4).value();  // never accepts, never reads
+  const uint16_t port = local_port(silent);
+  const std::string message(1 << 20, 'y');
+  thread.on_loop([&] {
+    a.transport->set_peer_address(NodeId{2}, "127.0.0.1", port);
+    for (int i = 0; i < 100; i++) a.transport->send(NodeId{2}, message);
+  });
+  ASSERT_TRUE(thread.wait_for([&] { return a.transport->stats().dropped_queue_full > 0; }));
+  thread.on_loop([&] {
+    // Sent or queued: what the bound and the kernel's socket buffers hold, far from 100 MiB.
+    EXPECT_LT(a.transport->stats().messages_sent, 40u);
+  });
+  thread.stop();
+  ::close(silent);
+}
+
+// Proves a client that speaks anything but bus frames is cut off, counted, and a real peer
+// keeps being served.
+TEST(BusTransportTest, AForeignClientIsCutOff) {
+  LoopThread thread;
+  Node a(thread, NodeId{1});
+  Node b(thread, NodeId{2});
+  const uint16_t b_port = b.transport->port();
+  const int client = connect_tcp("127.0.0.1", b_port).value();
+  // Wait for the connection, then write a RESP command.
+  for (int i = 0; i < 200 && !connect_result(client).is_ok(); i++) std::this_thread::sleep_for(5ms);
+  const std::string resp = "*1\r\n$4\r\nPING\r\n";
+  ASSERT_EQ(::send(client, resp.data(), resp.size(), MSG_NOSIGNAL),
+            static_cast<ssize_t>(resp.size()));
+  ASSERT_TRUE(thread.wait_for([&] { return b.transport->stats().protocol_errors == 1; }));
+  // The bus closed it: a read ends (0) rather than waiting.
+  char byte;
+  ssize_t n = -1;
+  for (int i = 0; i < 400 && n != 0; i++) {
+    n = ::recv(client, &byte, 1, MSG_DONTWAIT);
+    if (n != 0) std::this_thread::sleep_for(5ms);
+  }
+  EXPECT_EQ(n, 0);
+  ::close(client);
+  thread.on_loop([&] {
+    a.transport->set_peer_address(NodeId{2}, "127.0.0.1", b_port);
+    a.transport->send(NodeId{2}, "still here");
+  });
+  ASSERT_TRUE(thread.wait_for([&] { return b.received.size() == 1; }));
+  thread.on_loop([&] {
+    a.transport->send(NodeId{3}, "nobody");
+    EXPECT_EQ(a.transport->stats().dropped_unknown_peer, 1u);
+  });
+}
+
+}  // namespace
+}  // namespace cairn
