@@ -170,6 +170,10 @@ class BusTransport::Outbound final : public EventLoop::Handler {
       buffer_.clear();
       written_ = 0;
       queued_messages_ = 0;
+    } else if (written_ * 2 >= buffer_.size()) {
+      // Give back what is sent, so the buffer stays within twice the bound.
+      buffer_.erase(0, written_);
+      written_ = 0;
     }
     // Writable interest only while something waits to be written.
     (void)transport_->loop_->change(
