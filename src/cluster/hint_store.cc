@@ -11,16 +11,6 @@ namespace {
 constexpr std::string_view kHintPrefix = "\xFFH";
 constexpr size_t kHintKeyBytes = 2 + 8 + 8;
 
-void put_big_endian64(std::string* out, uint64_t value) {
-  for (int shift = 56; shift >= 0; shift -= 8) out->push_back(static_cast<char>(value >> shift));
-}
-
-uint64_t get_big_endian64(std::string_view bytes) {
-  uint64_t value = 0;
-  for (size_t i = 0; i < 8; i++) value = (value << 8) | static_cast<uint8_t>(bytes[i]);
-  return value;
-}
-
 std::string target_prefix(NodeId target) {
   std::string key(kHintPrefix);
   put_big_endian64(&key, target.value);
@@ -35,8 +25,8 @@ std::string hint_key(NodeId target, uint64_t sequence) {
 
 Result<Hint> decode_hint(std::string_view engine_key, std::string_view value) {
   Hint hint;
-  hint.target = NodeId{get_big_endian64(engine_key.substr(2))};
-  hint.sequence = get_big_endian64(engine_key.substr(10));
+  hint.target = NodeId{decode_big_endian64(engine_key.data() + 2)};
+  hint.sequence = decode_big_endian64(engine_key.data() + 10);
   uint64_t created = 0;
   std::string_view key;
   std::string_view state;
@@ -63,10 +53,10 @@ Result<std::unique_ptr<HintStore>> HintStore::open(Database* database, HintLimit
   std::unique_ptr<Iterator> it = database->new_iterator(ReadOptions{});
   for (it->seek(kHintPrefix); it->valid() && it->key().starts_with(kHintPrefix); it->next()) {
     if (!is_hint_key(it->key())) return Status::corruption("hint store: malformed hint key");
-    const NodeId target{get_big_endian64(it->key().substr(2))};
+    const NodeId target{decode_big_endian64(it->key().data() + 2)};
     store->counts_[target]++;
     store->next_sequence_ =
-        std::max(store->next_sequence_, get_big_endian64(it->key().substr(10)) + 1);
+        std::max(store->next_sequence_, decode_big_endian64(it->key().data() + 10) + 1);
   }
   CAIRN_RETURN_IF_ERROR(it->status());
   return store;

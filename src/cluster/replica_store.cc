@@ -17,9 +17,7 @@ constexpr uint64_t kCounterWindowSequences = 64;
 
 std::string counter_ops_key(NodeId coordinator) {
   std::string key(kCounterOpsPrefix);
-  for (int shift = 56; shift >= 0; shift -= 8) {
-    key.push_back(static_cast<char>(coordinator.value >> shift));
-  }
+  put_big_endian64(&key, coordinator.value);
   return key;
 }
 

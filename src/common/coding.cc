@@ -40,6 +40,18 @@ void put_varint64(std::string* destination, uint64_t value) {
   destination->append(buffer, static_cast<size_t>(encode_varint64(buffer, value)));
 }
 
+void put_big_endian64(std::string* destination, uint64_t value) {
+  for (int shift = 56; shift >= 0; shift -= 8) {
+    destination->push_back(static_cast<char>((value >> shift) & 0xFF));
+  }
+}
+
+uint64_t decode_big_endian64(const char* source) {
+  uint64_t value = 0;
+  for (int i = 0; i < 8; i++) value = (value << 8) | static_cast<uint8_t>(source[i]);
+  return value;
+}
+
 void put_length_prefixed(std::string* destination, std::string_view value) {
   put_varint32(destination, static_cast<uint32_t>(value.size()));
   destination->append(value);

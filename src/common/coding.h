@@ -38,6 +38,11 @@ void put_varint64(std::string* destination, uint64_t value);
 // A varint32 length followed by the bytes.
 void put_length_prefixed(std::string* destination, std::string_view value);
 
+// Big-endian u64, for engine keys: their byte order is their numeric order.
+void put_big_endian64(std::string* destination, uint64_t value);
+// REQUIRES: at least 8 bytes at `source`.
+uint64_t decode_big_endian64(const char* source);
+
 // Writes the varint to `destination` (room for kVarint64LengthMax bytes) and returns its length.
 int encode_varint64(char* destination, uint64_t value);
 int varint_length(uint64_t value);

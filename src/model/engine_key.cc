@@ -13,12 +13,6 @@ constexpr char kIndexByte0 = static_cast<char>(0xFF);
 constexpr char kIndexByte1 = 'E';
 constexpr size_t kIndexHeaderBytes = 2 + 8;
 
-void put_big_endian64(std::string* out, uint64_t value) {
-  for (int shift = 56; shift >= 0; shift -= 8) {
-    out->push_back(static_cast<char>((value >> shift) & 0xFF));
-  }
-}
-
 }  // namespace
 
 void data_key_into(std::string_view user_key, std::string* out) {
@@ -164,7 +158,8 @@ bool parse_expiry_index_key(std::string_view engine_key, uint64_t* expiry_ms,
     return false;
   }
   uint64_t value = 0;
-  for (size_t i = 2; i < kIndexHeaderBytes; i++) value = (value << 8) | static_cast<uint8_t>(engine_key[i]);
+  for (size_t i = 2; i < kIndexHeaderBytes; i++)
+    value = (value << 8) | static_cast<uint8_t>(engine_key[i]);
   *expiry_ms = value;
   *user_key = engine_key.substr(kIndexHeaderBytes);
   return true;
