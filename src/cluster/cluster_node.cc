@@ -14,7 +14,7 @@ Result<std::unique_ptr<ClusterNode>> ClusterNode::open(NodeId self, Database* da
   CAIRN_ASSIGN_OR_RETURN(node->hints_, HintStore::open(database, config.hint_limits));
   node->replica_ =
       std::make_unique<ReplicaService>(self, node->store_.get(), node->hints_.get(), &node->clock_,
-                                       network, config.sync_before_ack, config.tombstone_grace_ms);
+                                       network, config.ack_durability, config.tombstone_grace_ms);
   node->coordinator_ =
       std::make_unique<Coordinator>(self, view, node->replica_.get(), node->hints_.get(),
                                     &node->clock_, network, config.coordinator);

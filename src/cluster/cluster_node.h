@@ -28,9 +28,9 @@ struct ClusterNodeConfig {
   CoordinatorConfig coordinator;
   HintLimits hint_limits;
   HintDeliveryConfig hint_delivery;
-  // Replicas sync a write before acking it (replica_service.h); the interval syncs the rest
-  // (read repairs, hints this node stored as coordinator).
-  bool sync_before_ack = true;
+  // When replicas ack a write (replica_service.h); the interval syncs the rest (read repairs,
+  // hints this node stored as coordinator, and with kFlushed every write).
+  AckDurability ack_durability = AckDurability::kSynced;
   // Tombstones older than this are purged when their key is next written. Longer than the hint
   // window, so no hint can carry a write older than a purged delete; open() refuses less.
   int64_t tombstone_grace_ms = 4 * 60 * 60 * 1000;

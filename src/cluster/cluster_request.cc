@@ -26,6 +26,10 @@ const char* request_kind_name(RequestKind kind) {
       return "HGETALL";
     case RequestKind::kExpireAt:
       return "PEXPIREAT";
+    case RequestKind::kReadState:
+      return "read";
+    case RequestKind::kWriteState:
+      return "write";
   }
   return "?";
 }
@@ -35,6 +39,7 @@ bool is_write(RequestKind kind) {
     case RequestKind::kGet:
     case RequestKind::kSetMembers:
     case RequestKind::kHashGetAll:
+    case RequestKind::kReadState:
       return false;
     default:
       return true;

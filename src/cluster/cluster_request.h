@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -28,6 +29,8 @@ enum class RequestKind : uint8_t {
   kHashDelete,  // arguments = fields
   kHashGetAll,  // the reply's values: field, value, ... by field
   kExpireAt,    // number = expiry, unix ms (0: remove the expiry)
+  kReadState,   // the reply's state: the merge of R replicas' states (a front end computes on it)
+  kWriteState,  // write_delta(version) is the delta: a front end's change, computed on a read
 };
 
 const char* request_kind_name(RequestKind kind);
@@ -39,6 +42,13 @@ struct ClusterRequest {
   std::string key;
   std::vector<std::string> arguments;
   int64_t number = 0;
+  // kWriteState: the delta, given the version the coordinator assigned the write (newer than
+  // every state this node has seen, so newer than what the front end read). A delta built on a
+  // read takes that read as its causal context (KeyState::with_context).
+  std::function<KeyState(WriteVersion version)> write_delta = nullptr;
+  // The client's command, for error messages ("NOQUORUM QUORUM write of LPUSH ..."); empty:
+  // request_kind_name(kind).
+  std::string command_name = {};
 };
 
 struct ClusterReply {
@@ -46,6 +56,7 @@ struct ClusterReply {
   std::optional<std::string> value;  // kGet
   int64_t integer = 0;               // kIncrBy
   std::vector<std::string> values;   // kSetMembers, kHashGetAll
+  KeyState state;                    // kReadState
   // A write's own version; for a read, the newest version in the merge it answered from.
   WriteVersion version;
   // For reads (and SREM, of its read, even when the SREM failed after reading): the merge's

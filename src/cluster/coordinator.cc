@@ -29,6 +29,9 @@ ClusterReply reply_from_state(const ClusterRequest& request, const KeyState& sta
         reply.values.push_back(value);
       }
       break;
+    case RequestKind::kReadState:
+      reply.state = state;
+      break;
     default:
       CAIRN_ASSERT(false);
   }
@@ -58,6 +61,8 @@ KeyState write_delta(const ClusterRequest& request, WriteVersion version) {
       return KeyState::hash_delete(version, args);
     case RequestKind::kExpireAt:
       return KeyState::expiry_set(version, request.number);
+    case RequestKind::kWriteState:
+      return request.write_delta(version);
     default:
       CAIRN_ASSERT(false);
       return KeyState();
@@ -97,6 +102,7 @@ void Coordinator::submit(const ClusterRequest& request, Consistency consistency,
     case RequestKind::kSetMembers:
     case RequestKind::kHashGetAll:
     case RequestKind::kSetRemove:
+    case RequestKind::kReadState:
       start_read(op, now);
       return;
     case RequestKind::kIncrBy:
@@ -411,11 +417,13 @@ void Coordinator::finish(uint64_t id, NodeTime now) {
 
 void Coordinator::fail_for_replies(Operation& op, size_t replied) {
   const char* what = op.phase == Phase::kWrite ? "write" : "read";
-  answer_error(
-      op, Status::busy("NOQUORUM " + std::string(level_name(op.consistency.level)) + " " + what +
-                       " of " + request_kind_name(op.request.kind) + " needs " +
-                       std::to_string(op.required) + " of " + std::to_string(op.replicas.size()) +
-                       " replicas; " + std::to_string(replied) + " replied"));
+  const std::string command = op.request.command_name.empty()
+                                  ? std::string(request_kind_name(op.request.kind))
+                                  : op.request.command_name;
+  answer_error(op, Status::busy("NOQUORUM " + std::string(level_name(op.consistency.level)) + " " +
+                                what + " of " + command + " needs " + std::to_string(op.required) +
+                                " of " + std::to_string(op.replicas.size()) + " replicas; " +
+                                std::to_string(replied) + " replied"));
 }
 
 void Coordinator::answer(Operation& op, ClusterReply reply) {

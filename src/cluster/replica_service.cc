@@ -28,7 +28,11 @@ Status ReplicaService::write(std::string_view key, const KeyState& state,
     stats_.writes_applied += merged.changed;
     stats_.concurrent_writes += merged.concurrent;
   }
-  return sync_before_ack_ ? store_->sync() : Status::ok();
+  return make_durable();
+}
+
+Status ReplicaService::make_durable() {
+  return durability_ == AckDurability::kSynced ? store_->sync() : store_->flush();
 }
 
 Result<KeyState> ReplicaService::read(std::string_view key) { return store_->read(key); }
@@ -57,7 +61,7 @@ Result<KeyState> ReplicaService::counter_add(std::string_view key, WriteVersion 
                          store_->apply(key, shard, purge_horizon(now), op));
   stats_.writes_applied += merged.changed;
   stats_.concurrent_writes += merged.concurrent;
-  if (sync_before_ack_) CAIRN_RETURN_IF_ERROR(store_->sync());
+  CAIRN_RETURN_IF_ERROR(make_durable());
   return shard;
 }
 

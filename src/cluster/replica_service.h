@@ -3,7 +3,8 @@
 // counter leader), holds sloppy writes meant for others as hints, and offers the same operations
 // directly to this node's own coordinator, which needs no message to reach itself.
 //
-// A replica acks only what is in its WAL, and with sync_before_ack only what the WAL synced.
+// A replica acks only what its WAL holds: synced, or handed to the operating system
+// (AckDurability).
 //
 // Every state that arrives moves this node's HLC past its newest version, so writes this node
 // coordinates later order after everything it has seen (the clock absorbs skew).
@@ -24,6 +25,11 @@
 
 namespace cairn {
 
+// When a replica's write counts as acknowledged: after its WAL record is synced (it survives a
+// power loss), or after the record is handed to the operating system (it survives a crash of the
+// process; a power loss may take back what the periodic sync had not reached yet).
+enum class AckDurability : uint8_t { kSynced, kFlushed };
+
 struct ReplicaStats {
   uint64_t writes_applied = 0;     // merges that changed a state
   uint64_t concurrent_writes = 0;  // merges whose version vectors were concurrent
@@ -35,17 +41,16 @@ struct ReplicaStats {
 class ReplicaService {
  public:
   // REQUIRES: every pointer outlives the service.
-  // With sync_before_ack, a write (or hint, or increment) is synced to the WAL before it counts
-  // as acknowledged, so a power loss never takes back an ack.
+  // A write (or hint, or increment) counts as acknowledged once `durability` holds for it.
   // Tombstones older than tombstone_grace_ms go when their key is next written.
   ReplicaService(NodeId self, ReplicaStore* store, HintStore* hints, HybridClock* clock,
-                 Network* network, bool sync_before_ack, int64_t tombstone_grace_ms)
+                 Network* network, AckDurability durability, int64_t tombstone_grace_ms)
       : self_(self),
         store_(store),
         hints_(hints),
         clock_(clock),
         network_(network),
-        sync_before_ack_(sync_before_ack),
+        durability_(durability),
         tombstone_grace_ms_(tombstone_grace_ms) {}
 
   // A request (kWrite, kRead) from `from`; the reply goes back through the network.
@@ -69,6 +74,8 @@ class ReplicaService {
   const ReplicaStats& stats() const { return stats_; }
 
  private:
+  // Makes what this replica wrote as durable as an ack promises.
+  Status make_durable();
   void absorb(const KeyState& state, NodeTime now);
   HlcTimestamp purge_horizon(NodeTime now) const;
 
@@ -77,7 +84,7 @@ class ReplicaService {
   HintStore* hints_;
   HybridClock* clock_;
   Network* network_;
-  bool sync_before_ack_;
+  AckDurability durability_;
   int64_t tombstone_grace_ms_;
   ReplicaStats stats_;
 };

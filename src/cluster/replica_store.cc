@@ -120,6 +120,8 @@ ReplicaStore::CounterWindow ReplicaStore::with_applied(CounterWindow window, con
 
 Status ReplicaStore::sync() { return database_->sync_wal(); }
 
+Status ReplicaStore::flush() { return database_->flush_wal(); }
+
 Status ReplicaStore::for_each(
     const std::function<void(std::string_view key, const KeyState& state)>& visit) {
   std::unique_ptr<Iterator> it = database_->new_iterator(ReadOptions{});

@@ -56,6 +56,8 @@ class ReplicaStore {
   Result<bool> counter_op_refused(const CounterOp& op);
   // Makes every apply() so far durable.
   Status sync();
+  // Hands every apply() so far to the operating system, so a crash of the process keeps it.
+  Status flush();
 
   // Every key held, ascending by engine key (slot order), with its state.
   Status for_each(const std::function<void(std::string_view key, const KeyState& state)>& visit);

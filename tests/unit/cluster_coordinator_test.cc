@@ -65,6 +65,44 @@ TEST(CoordinatorTest, TooFewReplicasAnswerAnErrorNamingTheLevel) {
           .status.is_ok());
 }
 
+// Proves the front end's generic pair: kReadState answers the merge of the replicas' states, and
+// kWriteState writes the delta built from the version the coordinator assigned, which is newer
+// than the state read (so a read-modify-write never loses to what it read), with the command's
+// name in its errors.
+TEST(CoordinatorTest, ReadStateAndWriteStateCarryAFrontEndsChange) {
+  ReplicationHarness harness(5);
+  const std::string key = "list";
+  const size_t coordinator = harness.non_replica_of(key);
+  ASSERT_TRUE(harness.run(coordinator, set_request(key, "v1")).status.is_ok());
+  const ClusterReply read =
+      harness.run(coordinator, ClusterRequest{RequestKind::kReadState, key, {}, 0});
+  ASSERT_TRUE(read.status.is_ok()) << read.status.to_string();
+  EXPECT_EQ(read.state.string_value(harness.now().unix_ms), "v1");
+
+  WriteVersion assigned;
+  ClusterRequest write{RequestKind::kWriteState, key, {}, 0};
+  write.write_delta = [&](WriteVersion version) {
+    assigned = version;
+    KeyState delta = KeyState::list_replace(version, {"a", "b"});
+    delta.with_context(read.state);
+    return delta;
+  };
+  write.command_name = "RPUSH";
+  ASSERT_TRUE(harness.run(coordinator, write).status.is_ok());
+  EXPECT_GT(assigned, read.state.newest_version());
+  for (const size_t replica : harness.replicas_of(key)) {
+    EXPECT_EQ(harness.stored(replica, key).list_elements(harness.now().unix_ms),
+              (std::vector<std::string>{"a", "b"}))
+        << "replica " << replica;
+  }
+
+  const std::vector<size_t> replicas = harness.replicas_of(key);
+  harness.set_down(replicas[1], true);
+  harness.set_down(replicas[2], true);
+  EXPECT_EQ(harness.run(coordinator, write).status.message(),
+            "NOQUORUM QUORUM write of RPUSH needs 2 of 3 replicas; 1 replied");
+}
+
 // Proves a replica that was down during an acknowledged write gets it from the coordinator's
 // hint once it is back, and the hint is then gone.
 TEST(CoordinatorTest, MissedWritesArriveAsHintsWhenTheReplicaIsBack) {

@@ -73,6 +73,20 @@ TEST_F(ClusterStoresTest, TheSavedRingSurvivesAReopen) {
   EXPECT_TRUE(load_ring(database_.get()).status().is_corruption());
 }
 
+// Proves the saved member addresses come back after a reopen, and a damaged record is an error.
+TEST_F(ClusterStoresTest, TheSavedMemberAddressesSurviveAReopen) {
+  EXPECT_TRUE(load_member_addresses(database_.get())->empty());
+  const std::map<NodeId, std::string> addresses = {{NodeId{1}, "127.0.0.1:7379@17379"},
+                                                   {NodeId{9}, "10.0.0.2:7000@17000"}};
+  ASSERT_TRUE(save_member_addresses(database_.get(), addresses).is_ok());
+  reopen();
+  Result<std::map<NodeId, std::string>> loaded = load_member_addresses(database_.get());
+  ASSERT_TRUE(loaded.is_ok()) << loaded.status().to_string();
+  EXPECT_EQ(*loaded, addresses);
+  ASSERT_TRUE(database_->put("\xFFRaddresses", "\x02garbage").is_ok());
+  EXPECT_TRUE(load_member_addresses(database_.get()).status().is_corruption());
+}
+
 // Proves a write purges tombstones older than the horizon from the state it stores, and keeps
 // younger ones.
 TEST_F(ClusterStoresTest, WritesPurgeTombstonesPastTheHorizon) {
