@@ -5,7 +5,7 @@ BUILD_DIR ?= build
 JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?=
 
-.PHONY: all deps configure build run test test-long clean bench-engine bench-redis bench-collections
+.PHONY: all deps configure build run run-single test test-long clean bench-engine bench-redis bench-collections
 
 all: build
 
@@ -18,8 +18,13 @@ configure: deps
 build: configure
 	@cmake --build $(BUILD_DIR) -j $(JOBS)
 
-# One node in the foreground on 127.0.0.1:7379 with its data in ./data; Ctrl-C stops it cleanly.
+# A local 3-node cluster in the foreground on 127.0.0.1:7379-7381 with its data in
+# ./data/node-1..3 (scripts/run-cluster.sh); Ctrl-C stops every node cleanly.
+# `make run-single`: one node (no cluster) on 127.0.0.1:7379 with its data in ./data.
 run: build
+	@bash scripts/run-cluster.sh $(BUILD_DIR)/cairnd
+
+run-single: build
 	@echo "Starting cairnd on 127.0.0.1:7379 (data in ./data). Connect with: redis-cli -p 7379   (Ctrl-C stops)"
 	@$(BUILD_DIR)/cairnd --dir ./data
 

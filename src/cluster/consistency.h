@@ -11,6 +11,8 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
+#include <string>
 #include <string_view>
 
 namespace cairn {
@@ -46,5 +48,12 @@ inline std::string_view level_name(ConsistencyLevel level) {
   }
   return "?";
 }
+
+// "ONE", "QUORUM", "ALL", or one of them prefixed "SLOPPY-" for a sloppy request (any case);
+// nullopt for anything else. Clients choose with CAIRN CONSISTENCY, the config with
+// `consistency`.
+std::optional<Consistency> parse_consistency(std::string_view name);
+// The name parse_consistency reads: "QUORUM", "SLOPPY-QUORUM".
+std::string consistency_name(Consistency consistency);
 
 }  // namespace cairn

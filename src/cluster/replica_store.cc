@@ -122,6 +122,23 @@ Status ReplicaStore::sync() { return database_->sync_wal(); }
 
 Status ReplicaStore::flush() { return database_->flush_wal(); }
 
+Result<uint64_t> count_replica_keys_in_slot(Database* database, uint16_t slot,
+                                            int64_t now_unix_ms) {
+  std::string prefix;
+  prefix.push_back(static_cast<char>(slot >> 8));
+  prefix.push_back(static_cast<char>(slot & 0xFF));
+  prefix.push_back(kReplicaStateTag);
+  uint64_t count = 0;
+  std::unique_ptr<Iterator> it = database->new_iterator(ReadOptions{});
+  for (it->seek(prefix); it->valid() && it->key().starts_with(prefix); it->next()) {
+    Result<KeyState> state = KeyState::decode(it->value());
+    if (!state.is_ok()) return state.status().with_context("replica store");
+    count += state->type(now_unix_ms) != KeyStateType::kNone;
+  }
+  CAIRN_RETURN_IF_ERROR(it->status());
+  return count;
+}
+
 Status ReplicaStore::for_each(
     const std::function<void(std::string_view key, const KeyState& state)>& visit) {
   std::unique_ptr<Iterator> it = database_->new_iterator(ReadOptions{});

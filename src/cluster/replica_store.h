@@ -82,4 +82,8 @@ class ReplicaStore {
   std::string engine_key_;  // reused buffer
 };
 
+// The keys of `slot` whose replicas `database` holds and that a reader at now_unix_ms sees
+// (neither deleted nor expired). Reads the engine only, so any thread may call it.
+Result<uint64_t> count_replica_keys_in_slot(Database* database, uint16_t slot, int64_t now_unix_ms);
+
 }  // namespace cairn

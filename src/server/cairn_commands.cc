@@ -1,5 +1,5 @@
 // CAIRN: the container of Cairn's own administrative commands (as Dragonfly's DFLY), so that
-// later ones fit beside the first: COMPACT and HELP.
+// later ones fit beside the first: COMPACT, CONSISTENCY and HELP.
 //
 // CAIRN COMPACT runs a full manual compaction on the CompactionRunner's thread
 // (compaction_runner.h): its client blocks, as BLPOP's does (the connection runs none of its
@@ -11,8 +11,10 @@
 #include <string>
 
 #include "common/assert.h"
+#include "server/client.h"
 #include "server/command_groups.h"
 #include "server/command_helpers.h"
+#include "server/command_support.h"
 #include "server/compaction_runner.h"
 #include "server/server.h"
 
@@ -57,33 +59,79 @@ void cairn_compact(CommandContext& context) {
   context.reply.ok();
 }
 
+// CAIRN CONSISTENCY [level]: the connection's consistency level in cluster mode, read or set.
+void cairn_consistency(CommandContext& context) {
+  if (context.server.cluster() == nullptr) {
+    context.reply.error("ERR This instance has cluster support disabled");
+    return;
+  }
+  if (context.argv.size() > 3) return reply_wrong_arity(context, "cairn|consistency");
+  if (context.argv.size() == 2) {
+    context.reply.bulk_string(consistency_name(context.client.consistency));
+    return;
+  }
+  const std::optional<Consistency> consistency = parse_consistency(context.argv[2]);
+  if (!consistency.has_value()) {
+    context.reply.error(
+        "ERR consistency must be ONE, QUORUM, ALL, SLOPPY-ONE, SLOPPY-QUORUM or SLOPPY-ALL");
+    return;
+  }
+  context.client.consistency = *consistency;
+  context.reply.ok();
+}
+
 void cairn_help(CommandContext& context) {
   help_reply(context.reply, "CAIRN",
-             {"COMPACT",
-              "    Compact the whole database now, reclaiming the space of deleted and",
+             {"COMPACT", "    Compact the whole database now, reclaiming the space of deleted and",
               "    overwritten data (deleted collections' elements, expired keys included).",
-              "    Answers when done; other clients are served meanwhile."});
+              "    Answers when done; other clients are served meanwhile.",
+              "CONSISTENCY [ONE|QUORUM|ALL|SLOPPY-ONE|SLOPPY-QUORUM|SLOPPY-ALL]",
+              "    In cluster mode: how many of a key's replicas must answer this",
+              "    connection's commands (SLOPPY: down replicas' writes go to stand-ins as",
+              "    hints). Without an argument, the current level."});
 }
 
 constexpr std::array kCairnSubcommands = {
-    CommandSpec{.name = "compact", .arity = 2,
+    CommandSpec{.name = "compact",
+                .arity = 2,
                 .flags = kCommandAdmin | kCommandNoScript | kCommandNoMulti | kCommandBlocking,
-                .group = "server", .since = kCairnVersion,
+                .group = "server",
+                .since = kCairnVersion,
                 .summary = "Compacts the whole database now and answers when done "
                            "(Cairn-specific).",
                 .complexity = "O(N) where N is the size of the data on disk",
-                .handler = cairn_compact, .subcommands = {}},
-    CommandSpec{.name = "help", .arity = 2, .flags = kCommandLoading | kCommandStale,
-                .group = "server", .since = kCairnVersion,
+                .handler = cairn_compact,
+                .subcommands = {}},
+    CommandSpec{.name = "consistency",
+                .arity = -2,
+                .flags = kCommandFast | kCommandLoading | kCommandStale,
+                .group = "server",
+                .since = kCairnVersion,
+                .summary = "Reads or sets the connection's consistency level in cluster mode "
+                           "(Cairn-specific).",
+                .complexity = "O(1)",
+                .handler = cairn_consistency,
+                .subcommands = {}},
+    CommandSpec{.name = "help",
+                .arity = 2,
+                .flags = kCommandLoading | kCommandStale,
+                .group = "server",
+                .since = kCairnVersion,
                 .summary = "Returns helpful text about the different subcommands.",
-                .complexity = "O(1)", .handler = cairn_help, .subcommands = {}},
+                .complexity = "O(1)",
+                .handler = cairn_help,
+                .subcommands = {}},
 };
 
 const std::array kCairnCommands = {
-    CommandSpec{.name = "cairn", .arity = -2, .flags = 0, .group = "server",
+    CommandSpec{.name = "cairn",
+                .arity = -2,
+                .flags = 0,
+                .group = "server",
                 .since = kCairnVersion,
                 .summary = "A container for Cairn's administrative commands (Cairn-specific).",
-                .complexity = "Depends on subcommand.", .handler = nullptr,
+                .complexity = "Depends on subcommand.",
+                .handler = nullptr,
                 .subcommands = kCairnSubcommands},
 };
 

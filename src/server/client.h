@@ -14,10 +14,13 @@
 #include <string>
 #include <vector>
 
+#include "cluster/consistency.h"
 #include "net/reply_writer.h"
 #include "net/session.h"
 
 namespace cairn {
+
+struct ClusterCall;
 
 struct CommandEntry;
 struct CompactionWait;  // cairn_commands.cc
@@ -65,7 +68,9 @@ class Client {
 
   // Times (ms of the wall clock) and the last command, for CLIENT LIST age/idle/cmd.
   int64_t created_ms() const { return created_ms_; }
-  int64_t last_interaction_ms() const { return last_interaction_ms_.load(std::memory_order_relaxed); }
+  int64_t last_interaction_ms() const {
+    return last_interaction_ms_.load(std::memory_order_relaxed);
+  }
   const CommandEntry* last_command() const { return last_command_.load(std::memory_order_relaxed); }
   void note_command(const CommandEntry* entry, int64_t now_ms) {
     last_command_.store(entry, std::memory_order_relaxed);
@@ -90,6 +95,11 @@ class Client {
 
   // The CAIRN COMPACT this client's blocked command waits for (the runner's thread fills it in).
   std::shared_ptr<CompactionWait> compaction_wait;
+
+  // Cluster mode: the level the client's commands run at (CAIRN CONSISTENCY), and the command
+  // waiting on the cluster (cluster_call.h).
+  Consistency consistency;
+  std::shared_ptr<ClusterCall> cluster_call;
 
   // WATCH state: the keys (owned here; watch_registry.h indexes them) and the dirty flag that
   // another thread sets when one of them changes.

@@ -21,5 +21,6 @@ std::span<const CommandSpec> connection_commands();   // connection_commands.cc
 std::span<const CommandSpec> server_commands();       // server_commands.cc
 std::span<const CommandSpec> transaction_commands();  // transaction_commands.cc
 std::span<const CommandSpec> cairn_commands();        // cairn_commands.cc
+std::span<const CommandSpec> cluster_admin_commands();  // cluster_admin_commands.cc
 
 }  // namespace cairn

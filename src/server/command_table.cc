@@ -4,6 +4,7 @@
 #include <memory>
 
 #include "common/assert.h"
+#include "server/cluster_commands.h"
 #include "server/command_groups.h"
 
 namespace cairn {
@@ -33,8 +34,9 @@ CommandTable::CommandTable(const std::vector<std::span<const CommandSpec>>& grou
       }
     }
   }
-  std::sort(commands_.begin(), commands_.end(),
-            [](const CommandEntry* a, const CommandEntry* b) { return a->spec->name < b->spec->name; });
+  std::sort(commands_.begin(), commands_.end(), [](const CommandEntry* a, const CommandEntry* b) {
+    return a->spec->name < b->spec->name;
+  });
 }
 
 namespace {
@@ -44,10 +46,10 @@ namespace {
 // walks the sample index) ends the run's fusion itself (Keyspace::end_fusion), so the list is a
 // matter of speed, not of correctness.
 constexpr std::string_view kFusableCommands[] = {
-    "set",    "append", "incr",   "decr",  "incrby",  "decrby",       "incrbyfloat",
-    "lpush",  "rpush",  "lpushx", "rpushx", "lpop",   "rpop",         "sadd",
-    "srem",   "spop",   "hset",   "hmset", "hsetnx",  "hdel",         "hincrby",
-    "hincrbyfloat",     "zadd",   "zrem",  "zincrby", "zpopmin",      "zpopmax"};
+    "set",          "append", "incr",   "decr",    "incrby",  "decrby", "incrbyfloat",
+    "lpush",        "rpush",  "lpushx", "rpushx",  "lpop",    "rpop",   "sadd",
+    "srem",         "spop",   "hset",   "hmset",   "hsetnx",  "hdel",   "hincrby",
+    "hincrbyfloat", "zadd",   "zrem",   "zincrby", "zpopmin", "zpopmax"};
 
 bool is_fusable(const CommandSpec& spec, const CommandEntry* container) {
   if (container != nullptr || spec.first_key != 1 || spec.last_key != 1) return false;
@@ -67,6 +69,7 @@ CommandEntry* CommandTable::add_entry(const CommandSpec& spec, const CommandEntr
                          ? std::string(spec.name)
                          : std::string(container->spec->name) + "|" + std::string(spec.name);
   entry->fusable = is_fusable(spec, container);
+  entry->cluster_handler = cluster_handler_for(entry->full_name, spec);
   CommandEntry* raw = entry.get();
   storage_.push_back(std::move(entry));
   entries_.push_back(raw);
@@ -74,12 +77,11 @@ CommandEntry* CommandTable::add_entry(const CommandSpec& spec, const CommandEntr
 }
 
 const CommandTable& CommandTable::standard() {
-  static const CommandTable table({string_commands(), key_commands(), hash_commands(),
-                                   set_commands(), list_commands(), sorted_set_commands(),
-                                   sorted_set_range_commands(), sorted_set_algebra_commands(),
-                                   expire_commands(),
-                                   connection_commands(), server_commands(),
-                                   transaction_commands(), cairn_commands()});
+  static const CommandTable table(
+      {string_commands(), key_commands(), hash_commands(), set_commands(), list_commands(),
+       sorted_set_commands(), sorted_set_range_commands(), sorted_set_algebra_commands(),
+       expire_commands(), connection_commands(), server_commands(), transaction_commands(),
+       cairn_commands(), cluster_admin_commands()});
   return table;
 }
 

@@ -26,7 +26,14 @@ struct CommandEntry {
   // May join a run of pipelined commands on one key whose writes are held and written together
   // (fused_writes.h): a write of its first argument alone, whose reads are point lookups.
   bool fusable = false;
+  // The handler in cluster mode (cluster_commands.h): a cluster version of the command, the
+  // spec's own handler when the command touches no key, or one that says it is not available.
+  CommandHandler cluster_handler = nullptr;
 };
+
+class Server;
+// The handler `entry` runs with on `server`: the cluster one in cluster mode.
+CommandHandler handler_of(Server& server, const CommandEntry& entry);
 
 class CommandTable {
  public:

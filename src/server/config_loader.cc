@@ -8,6 +8,10 @@
 #include <sstream>
 #include <string>
 
+#include "cluster/consistency.h"
+#include "cluster/ring.h"
+#include "server/cluster_seeds.h"
+
 namespace cairn {
 namespace {
 
@@ -84,6 +88,18 @@ Status set_string(const std::string& path, std::string_view key, const toml::nod
   return read_string(path, key, node, config.*member);
 }
 
+Status set_bool(const std::string& path, std::string_view key, const toml::node& node, bool& out) {
+  const auto* value = node.as_boolean();
+  if (value == nullptr) return wrong_type(path, key, node, "a boolean");
+  out = value->get();
+  return Status::ok();
+}
+
+Status set_cluster_enabled(const std::string& path, std::string_view key, const toml::node& node,
+                           ServerConfig& config) {
+  return set_bool(path, key, node, config.cluster_enabled);
+}
+
 Status set_port(const std::string& path, std::string_view key, const toml::node& node,
                 ServerConfig& config) {
   uint64_t port = 0;
@@ -130,6 +146,12 @@ constexpr std::array kFields = {
     Field{"blob_threshold_bytes", &set_unsigned<&ServerConfig::blob_threshold_bytes>},
     Field{"expiry_cycle_interval_ms", &set_unsigned<&ServerConfig::expiry_cycle_interval_ms>},
     Field{"expiry_cycle_budget_ms", &set_unsigned<&ServerConfig::expiry_cycle_budget_ms>},
+    Field{"cluster_enabled", &set_cluster_enabled},
+    Field{"seeds", &set_string<&ServerConfig::seeds>},
+    Field{"bus_port", &set_unsigned<&ServerConfig::bus_port>},
+    Field{"rack", &set_string<&ServerConfig::rack>},
+    Field{"replicas", &set_unsigned<&ServerConfig::replicas>},
+    Field{"consistency", &set_string<&ServerConfig::consistency>},
 };
 
 const Field* find_field(std::string_view key) {
@@ -142,6 +164,35 @@ const Field* find_field(std::string_view key) {
 Status out_of_range(std::string_view field, uint64_t value, std::string_view range) {
   return Status::invalid_argument(std::string(field) + " = " + std::to_string(value) +
                                   " is out of range " + std::string(range));
+}
+
+Status validate_cluster_config(const ServerConfig& config) {
+  if (config.replicas < 1 || config.replicas > kReplicaCountMax) {
+    return out_of_range("replicas", config.replicas, "1..7");
+  }
+  if (config.bus_port > 65535) return out_of_range("bus_port", config.bus_port, "0..65535");
+  // Members announce their client port to the cluster.
+  if (config.cluster_mode() && config.port == 0) {
+    return Status::invalid_argument("port must not be 0 in cluster mode");
+  }
+  if (config.cluster_mode() && config.bus_port == 0 && config.port + 10000 > 65535) {
+    return Status::invalid_argument("bus_port must be set when port + 10000 is above 65535");
+  }
+  if (config.cluster_mode() && config.effective_bus_port() == config.port) {
+    return Status::invalid_argument("bus_port must differ from port");
+  }
+  if (config.rack.size() > kRackNameBytesMax) {
+    return Status::invalid_argument("rack must be at most 255 bytes");
+  }
+  if (!parse_consistency(config.consistency).has_value()) {
+    return Status::invalid_argument(
+        "consistency must be one, quorum, all, sloppy-one, sloppy-quorum or sloppy-all, not '" +
+        config.consistency + "'");
+  }
+  if (!config.seeds.empty()) {
+    CAIRN_RETURN_IF_ERROR(parse_seeds(config.seeds).status());
+  }
+  return Status::ok();
 }
 
 }  // namespace
@@ -233,7 +284,7 @@ Status validate_config(const ServerConfig& config) {
     return out_of_range("expiry_cycle_budget_ms", config.expiry_cycle_budget_ms,
                         "1..expiry_cycle_interval_ms");
   }
-  return Status::ok();
+  return validate_cluster_config(config);
 }
 
 }  // namespace cairn

@@ -6,6 +6,7 @@
 #include <sstream>
 #include <vector>
 
+#include "cluster/node_identity.h"
 #include "server/command.h"
 #include "server/command_helpers.h"
 #include "server/config_loader.h"
@@ -14,10 +15,9 @@
 namespace cairn {
 namespace {
 
-constexpr std::string_view kDefaultSections[] = {"server",      "clients",    "memory",
-                                                 "persistence", "stats",      "replication",
-                                                 "cpu",         "modules",    "errorstats",
-                                                 "cluster",     "keyspace"};
+constexpr std::string_view kDefaultSections[] = {
+    "server", "clients", "memory",     "persistence", "stats",   "replication",
+    "cpu",    "modules", "errorstats", "cluster",     "keyspace"};
 
 // Process facts from /proc (Linux): resident bytes, pid, CPU seconds (user, system).
 struct ProcessFacts {
@@ -204,6 +204,44 @@ void cpu_section(InfoWriter& out, const ProcessFacts& facts) {
   out.field("used_cpu_user", std::string_view(buffer));
 }
 
+// The bytes of the files in the data directory (the engine's tables, WAL and blob files).
+uint64_t data_directory_bytes(const std::string& dir) {
+  std::error_code error;
+  uint64_t total = 0;
+  for (auto it = std::filesystem::recursive_directory_iterator(dir, error);
+       !error && it != std::filesystem::recursive_directory_iterator(); it.increment(error)) {
+    if (it->is_regular_file(error)) total += it->file_size(error);
+  }
+  return total;
+}
+
+void cluster_section(Server& server, InfoWriter& out) {
+  ClusterRuntime* cluster = server.cluster();
+  out.field("cluster_enabled", cluster != nullptr ? 1 : 0);
+  out.field("cairn_disk_bytes", data_directory_bytes(server.config().dir));
+  if (cluster == nullptr) return;
+  const auto snapshot = cluster->snapshot();
+  const ClusterMemberInfo* self = snapshot->member(snapshot->self);
+  out.field("cairn_node_id", cluster_node_name(snapshot->self));
+  out.field("cairn_rack", self != nullptr ? self->rack : std::string());
+  out.field("cairn_joined", snapshot->joined ? 1 : 0);
+  out.field("cairn_ring_epoch", snapshot->ring.epoch());
+  out.field("cairn_ring_members", snapshot->ring.members().size());
+  out.field("cairn_replicas", snapshot->ring.replica_count());
+  out.field("cairn_requests", snapshot->coordinator.requests);
+  out.field("cairn_requests_failed", snapshot->coordinator.failed);
+  out.field("cairn_read_repairs", snapshot->coordinator.read_repairs);
+  out.field("cairn_hints_stored", snapshot->coordinator.hints_stored);
+  out.field("cairn_hints_pending", snapshot->hints_pending);
+  out.field("cairn_replica_writes_applied", snapshot->replica.writes_applied);
+  out.field("cairn_concurrent_writes", snapshot->replica.concurrent_writes);
+  out.field("cairn_bus_messages_sent", snapshot->bus.messages_sent);
+  out.field("cairn_bus_messages_received", snapshot->bus.messages_received);
+  out.field("cairn_bus_messages_dropped",
+            snapshot->bus.dropped_queue_full + snapshot->bus.dropped_unknown_peer +
+                snapshot->bus.dropped_connection_lost + snapshot->bus.dropped_backing_off);
+}
+
 void keyspace_section(Server& server, InfoWriter& out) {
   out.section("Keyspace");
   Result<KeyspaceCounts> counts = server.keyspace().counts();
@@ -274,7 +312,7 @@ std::string build_info(Server& server, std::span<const std::string_view> section
   if (wants(requested, "errorstats")) out.section("Errorstats");
   if (wants(requested, "cluster")) {
     out.section("Cluster");
-    out.field("cluster_enabled", 0);
+    cluster_section(server, out);
   }
   if (wants(requested, "keyspace")) keyspace_section(server, out);
   return out.take();

@@ -4,8 +4,10 @@
 
 #include <chrono>
 #include <cstdlib>
+#include <random>
 #include <utility>
 
+#include "server/cluster_seeds.h"
 #include "server/session.h"
 
 namespace cairn {
@@ -23,6 +25,24 @@ void fill_limits(const ServerConfig& config, ProtocolLimits& limits) {
   limits.stream_argument_bytes_min = config.blob_threshold_bytes;
 }
 
+ClusterRuntimeOptions cluster_options(const ServerConfig& config) {
+  ClusterRuntimeOptions options;
+  options.ip = config.bind;
+  options.port = config.port;
+  options.bus_port = config.effective_bus_port();
+  options.rack = config.rack;
+  options.replicas = config.replicas;
+  // validate_config checked the seeds.
+  if (!config.seeds.empty()) options.seeds = parse_seeds(config.seeds).value();
+  // As the single node: `always` acks only what is synced; otherwise a crash of the process
+  // loses nothing acked, and the WAL is synced about once a second.
+  options.ack_durability =
+      config.fsync == ServerFsync::kAlways ? AckDurability::kSynced : AckDurability::kFlushed;
+  options.wal_sync_interval_ms = kEverySecIntervalMs;
+  options.random_seed = std::random_device{}() | (uint64_t{std::random_device{}()} << 32);
+  return options;
+}
+
 }  // namespace
 
 int64_t Server::now_ms() {
@@ -38,6 +58,15 @@ Result<std::unique_ptr<Server>> Server::open(const ServerConfig& config,
   server->keyspace_->add_observer(&server->watches_);
   server->keyspace_->add_observer(&server->blocking_);
   server->synced_sequence_ = server->keyspace_->database().last_sequence();
+  if (config.cluster_mode()) {
+    Result<std::unique_ptr<ClusterRuntime>> cluster =
+        ClusterRuntime::start(cluster_options(config), &server->keyspace_->database());
+    if (!cluster.is_ok()) {
+      (void)server->keyspace_->database().close();
+      return cluster.status().with_context("cluster");
+    }
+    server->cluster_ = std::move(cluster).value();
+  }
   server->maintenance_ = std::thread([raw = server.get()] { raw->maintenance_loop(); });
   return server;
 }
@@ -167,6 +196,8 @@ Status Server::close() {
   }
   maintenance_wake_.notify_all();
   if (maintenance_.joinable()) maintenance_.join();
+  // The cluster thread writes to the database: it stops first.
+  if (cluster_ != nullptr) cluster_->stop();
   keyspace_->database().disable_manual_compaction();
   compactions_.stop();
   Status status = keyspace_->database().sync_wal();

@@ -23,6 +23,7 @@
 #include "net/session.h"
 #include "server/blocking_registry.h"
 #include "server/client_registry.h"
+#include "server/cluster_runtime.h"
 #include "server/command_table.h"
 #include "server/compaction_runner.h"
 #include "server/config_registry.h"
@@ -42,6 +43,8 @@ class Server : public SessionFactory {
   ~Server() override;
 
   Keyspace& keyspace();
+  // The node's part of the cluster; null for a single node (cluster mode off).
+  ClusterRuntime* cluster() { return cluster_.get(); }
   // The limits the network layer enforces; CONFIG SET changes them.
   ProtocolLimits& limits();
 
@@ -92,6 +95,7 @@ class Server : public SessionFactory {
   const ServerConfig config_;
   ProtocolLimits limits_;
   std::unique_ptr<Keyspace> keyspace_;
+  std::unique_ptr<ClusterRuntime> cluster_;
   CompactionRunner compactions_;  // CAIRN COMPACT's thread
   const CommandTable& table_;
   ClientRegistry clients_;

@@ -40,9 +40,9 @@ struct ServerConfig {
   // the tables, answered again with one hash probe: a GET served from the block cache spent
   // half its CPU walking memtables, filters, index and block. 160 MiB holds about 910 K keys of
   // 100-byte values (when it held 870 K, 85% of GETs over 1 M keys after 3 M SETs hit it; with
-  // every key cached, GET at pipeline 16 was about 55% faster once warm). The block cache holds uncompressed
-  // blocks for the reads the row cache misses and for scans. 0 turns a cache off. Apache
-  // Kvrocks, a Redis protocol server on RocksDB, defaults to a 4 GiB block cache.
+  // every key cached, GET at pipeline 16 was about 55% faster once warm). The block cache holds
+  // uncompressed blocks for the reads the row cache misses and for scans. 0 turns a cache off.
+  // Apache Kvrocks, a Redis protocol server on RocksDB, defaults to a 4 GiB block cache.
   uint64_t block_cache_bytes = 64u << 20;
   uint64_t row_cache_bytes = 160u << 20;
   uint64_t write_buffer_bytes = 64u << 20;
@@ -52,6 +52,23 @@ struct ServerConfig {
   // Active expiry: how often the cycle runs and the share of one core it may use.
   uint64_t expiry_cycle_interval_ms = 100;
   uint64_t expiry_cycle_budget_ms = 25;
+
+  // Cluster mode (docs/cluster-operations.md). Off: a single node, as before the cluster.
+  bool cluster_enabled = false;
+  // Client addresses ("host:port,host:port") of nodes to join the cluster through; a node given
+  // none (or only itself) founds a new cluster. Setting seeds turns cluster mode on.
+  std::string seeds;
+  uint64_t bus_port = 0;  // the cluster bus; 0: port + 10000, as Redis Cluster
+  std::string rack;       // placement: replicas go to distinct racks first
+  uint64_t replicas = 3;  // N, cluster-wide: taken from the ring of the cluster joined
+  // A connection's consistency level until it picks one (CAIRN CONSISTENCY): one, quorum, all,
+  // or sloppy-one / sloppy-quorum / sloppy-all.
+  std::string consistency = "quorum";
+
+  bool cluster_mode() const { return cluster_enabled || !seeds.empty(); }
+  uint16_t effective_bus_port() const {
+    return static_cast<uint16_t>(bus_port != 0 ? bus_port : port + 10000);
+  }
 };
 
 }  // namespace cairn

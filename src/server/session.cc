@@ -1,11 +1,11 @@
 #include "server/session.h"
 
+#include <spdlog/spdlog.h>
+
 #include <chrono>
 #include <mutex>
 #include <shared_mutex>
 #include <vector>
-
-#include <spdlog/spdlog.h>
 
 #include "common/assert.h"
 #include "server/command_helpers.h"
@@ -67,13 +67,17 @@ std::string unknown_subcommand_message(std::string_view container, std::string_v
          "'. Try " + upper(container) + " HELP.";
 }
 
+CommandHandler handler_of(Server& server, const CommandEntry& entry) {
+  return server.cluster() != nullptr ? entry.cluster_handler : entry.spec->handler;
+}
+
 void run_command(Server& server, Client& client, const CommandEntry& entry,
                  CommandContext& context) {
   auto start = std::chrono::steady_clock::now();
   std::string& out = context.reply.buffer();
   size_t reply_start = out.size();
   client.note_command(&entry, coarse_unix_time_ms());
-  entry.spec->handler(context);
+  handler_of(server, entry)(context);
   auto elapsed = std::chrono::steady_clock::now() - start;
   CommandCounters& counters = server.stats().command(entry.index);
   counters.calls.fetch_add(1, std::memory_order_relaxed);
@@ -91,6 +95,9 @@ ServerSession::ServerSession(Server& server, const ConnectionInfo& info,
     : server_(server),
       client_(info, std::move(control), Server::now_ms()),
       fused_(server.keyspace()) {
+  if (server.cluster() != nullptr) {
+    client_.consistency = parse_consistency(server.config().consistency).value();
+  }
   server_.clients().register_client(&client_);
 }
 
@@ -108,6 +115,8 @@ void ServerSession::on_close() {
 }
 
 void ServerSession::prefetch(std::span<const PeekedCommand> commands) {
+  // In cluster mode the keys live in replicas' states, and no write is fused.
+  if (server_.cluster() != nullptr) return;
   std::vector<std::string_view> keys;
   keys.reserve(commands.size());
   for (const PeekedCommand& command : commands) {
@@ -234,9 +243,8 @@ Session::Outcome ServerSession::execute(std::span<const std::string_view> argv, 
 
   const CommandEntry* rejected = nullptr;
   const CommandEntry* entry = resolve(argv, reply, &rejected);
-  if ((run_remaining_ > 0 || !fused_.empty()) &&
-      (entry == nullptr || !streamed_error.is_ok() ||
-       !joins_run(*entry, argv, streamed != nullptr))) {
+  if ((run_remaining_ > 0 || !fused_.empty()) && (entry == nullptr || !streamed_error.is_ok() ||
+                                                  !joins_run(*entry, argv, streamed != nullptr))) {
     // A command that is not the run's next ends the run before it runs. A failed run's replies,
     // before this command's, may change length.
     const size_t from_end = out.size() - start;
@@ -262,7 +270,8 @@ Session::Outcome ServerSession::execute(std::span<const std::string_view> argv, 
       reply.error("ERR too many commands queued in this transaction");
     }
   } else {
-    CommandContext context{server_, client_, argv, reply, nullptr, nullptr, false, false, false, {}};
+    CommandContext context{server_, client_, argv,  reply, nullptr,
+                           nullptr, false,   false, false, {}};
     context.streamed_value = streamed.get();
     const bool fused = joins_run(*entry, argv, streamed != nullptr);
     if (fused) {
@@ -318,7 +327,7 @@ Session::Outcome ServerSession::retry_blocked(std::string& out) {
   context.retrying_block = true;
   {
     std::shared_lock lock(server_.execution_mutex());
-    blocked_->entry->spec->handler(context);
+    handler_of(server_, *blocked_->entry)(context);
   }
   outcome.close_after_reply = context.close_connection;
   outcome.body = std::move(context.reply_body);
@@ -344,7 +353,10 @@ void ServerSession::end_block(std::string& out, ConnectionControl::BlockEnd reas
 std::unique_ptr<ByteSink> ServerSession::stream_argument(
     std::span<const std::string_view> argv_so_far, size_t index, size_t argc, uint64_t length) {
   (void)argc;
-  if (index != 2 || argv_so_far.size() < 2 || client_.in_multi()) return nullptr;
+  // In cluster mode a value travels whole to the replicas: it is buffered.
+  if (index != 2 || argv_so_far.size() < 2 || client_.in_multi() || server_.cluster() != nullptr) {
+    return nullptr;
+  }
   if (!equals_ignore_case(argv_so_far[0], "set")) return nullptr;
   Result<std::unique_ptr<StreamedValue>> value =
       StreamedValue::start(server_.keyspace(), argv_so_far[1], length);

@@ -22,6 +22,7 @@
 #include <thread>
 #include <vector>
 
+#include "cluster/node_identity.h"
 #include "net/net_server.h"
 #include "server/command_helpers.h"
 #include "server/config_loader.h"
@@ -53,6 +54,14 @@ class FlagSet {
   void add(const std::string& name, T cairn::ServerConfig::*member, const std::string& help) {
     CLI::Option* option = app_.add_option(name, flags_.*member, help);
     option->capture_default_str();
+    appliers_.push_back([this, option, member](cairn::ServerConfig& config) {
+      if (option->count() > 0) config.*member = flags_.*member;
+    });
+  }
+
+  void add_flag(const std::string& name, bool cairn::ServerConfig::*member,
+                const std::string& help) {
+    CLI::Option* option = app_.add_flag(name, flags_.*member, help);
     appliers_.push_back([this, option, member](cairn::ServerConfig& config) {
       if (option->count() > 0) config.*member = flags_.*member;
     });
@@ -179,6 +188,17 @@ int main(int argc, char** argv) {
             "How often the active expiry cycle runs");
   flags.add("--expiry-cycle-budget-ms", &cairn::ServerConfig::expiry_cycle_budget_ms,
             "CPU time one expiry cycle may use");
+  flags.add_flag("--cluster-enabled", &cairn::ServerConfig::cluster_enabled,
+                 "Run as a cluster node (founds a cluster unless --seeds names others)");
+  flags.add("--seeds", &cairn::ServerConfig::seeds,
+            "Client addresses HOST:PORT[,HOST:PORT...] of nodes to join through (cluster mode)");
+  flags.add("--bus-port", &cairn::ServerConfig::bus_port,
+            "Cluster bus port (0: the client port + 10000)");
+  flags.add("--rack", &cairn::ServerConfig::rack, "This node's rack or zone, for placement");
+  flags.add("--replicas", &cairn::ServerConfig::replicas,
+            "Replicas of each key, N (cluster-wide: set by the node that founds the cluster)");
+  flags.add("--consistency", &cairn::ServerConfig::consistency,
+            "Default consistency: one, quorum, all, or sloppy-one/-quorum/-all");
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& help) {
@@ -237,6 +257,11 @@ int main(int argc, char** argv) {
   (*server)->set_shutdown_handler([&net_server] { net_server.stop(); });
 
   const uint16_t port = net_server.port();
+  if (cairn::ClusterRuntime* cluster = (*server)->cluster(); cluster != nullptr) {
+    std::printf("Cairn cluster node %s, bus on %s:%u\n",
+                cairn::cluster_node_name(cluster->self()).c_str(), config.bind.c_str(),
+                config.effective_bus_port());
+  }
   std::printf(
       "Cairn %s listening on %s:%u (data in %s, fsync %s) — connect with: redis-cli -p %u\n",
       std::string(cairn::kCairnVersion).c_str(), config.bind.c_str(), port, config.dir.c_str(),

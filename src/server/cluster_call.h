@@ -1,0 +1,45 @@
+// ClusterCall: a cluster-mode command waiting on the cluster. A command handler submits its
+// requests to the ClusterRuntime and blocks its client, as BLPOP or CAIRN COMPACT do (the
+// connection runs none of the client's later commands; the event loop serves the others); the
+// last reply, arriving on the cluster thread, wakes the connection and the handler runs again
+// (context.retrying_block) to take the replies, and to reply or submit its next step.
+//
+// A handler's steps:
+//   ClusterCall& call = cluster_call(context);       // fresh on the first run
+//   if (call.step == 0) return submit_and_wait(context, {request, ...});
+//   const std::vector<ClusterReply>& replies = call.replies;   // in submission order
+// Each submit_and_wait() advances call.step; what a step learned and a later one needs goes in
+// call.states.
+//
+// Thread-safety: the client's thread owns the call between steps; while a step is out, only the
+// cluster thread's completions touch it (under the mutex), and the wake-up orders the two.
+#pragma once
+
+#include <cstddef>
+#include <mutex>
+#include <vector>
+
+#include "cluster/cluster_request.h"
+#include "server/command.h"
+
+namespace cairn {
+
+struct ClusterCall {
+  int step = 0;
+  std::vector<ClusterReply> replies;  // of the last step, in submission order
+  std::vector<KeyState> states;       // what earlier steps learned, for later ones
+
+  std::mutex mutex;
+  size_t outstanding = 0;  // guarded by mutex while a step is out
+};
+
+// The client's call: a fresh one when the command starts (not a retry).
+ClusterCall& cluster_call(CommandContext& context);
+// Submits `requests` (at the client's consistency level) and blocks the client until all have
+// answered. Inside MULTI, where nothing may block, replies an error instead.
+void submit_and_wait(CommandContext& context, std::vector<ClusterRequest> requests);
+// A request's error as the client sees it: Redis-style, its first word the error code
+// ("NOQUORUM ...", "WRONGTYPE ...", "ERR ...").
+void reply_cluster_error(CommandContext& context, const Status& status);
+
+}  // namespace cairn

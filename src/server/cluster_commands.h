@@ -1,0 +1,23 @@
+// Commands in cluster mode. A command that reads or writes keys runs through the cluster: its
+// node coordinates it across the replicas of each key (cluster_call.h), whichever node the client
+// is connected to. The table entry of every command carries the handler it runs with in cluster
+// mode (CommandEntry::cluster_handler), chosen here once when the table is built.
+//
+// Thread-safety: pure functions.
+#pragma once
+
+#include <string_view>
+
+#include "server/command.h"
+
+namespace cairn {
+
+// The cluster version of the command named `full_name` ("get", "cluster|slots"); for a command
+// without one: the spec's handler when the command touches no key and no keyspace-wide state,
+// else a handler that answers that the command is not available in cluster mode yet.
+CommandHandler cluster_handler_for(std::string_view full_name, const CommandSpec& spec);
+
+// The cluster versions of the key commands (cluster_key_commands.cc), by name; null when none.
+CommandHandler cluster_key_command(std::string_view name);
+
+}  // namespace cairn

@@ -1,0 +1,307 @@
+// Key commands in cluster mode, each run by this node as the coordinator of its keys' replicas
+// (cluster_call.h): GET, SET (and its NX, XX, GET and KEEPTTL forms, which read first), DEL,
+// UNLINK, EXISTS, MGET, MSET, and the INCR family as PN-counters through the key's counter
+// leader, so that increments on different nodes are never lost (docs/cluster-versions.md).
+// Multi-key commands split into one request per key; they need no atomicity across keys.
+// Replies are Redis's; a request the replicas could not serve answers its error (NOQUORUM ...).
+#include <algorithm>
+#include <cctype>
+#include <limits>
+#include <string>
+
+#include "server/client.h"
+#include "server/cluster_call.h"
+#include "server/cluster_commands.h"
+#include "server/command_helpers.h"
+#include "server/command_support.h"
+#include "server/server.h"
+
+namespace cairn {
+namespace {
+
+ClusterRequest request(RequestKind kind, std::string_view key, std::string_view command) {
+  ClusterRequest made;
+  made.kind = kind;
+  made.key = std::string(key);
+  made.command_name = std::string(command);
+  return made;
+}
+
+// The first failed reply's error, replied; false when every reply succeeded.
+bool reply_failure(CommandContext& context, const std::vector<ClusterReply>& replies) {
+  for (const ClusterReply& reply : replies) {
+    if (!reply.status.is_ok()) {
+      reply_cluster_error(context, reply.status);
+      return true;
+    }
+  }
+  return false;
+}
+
+void get_command(CommandContext& context) {
+  ClusterCall& call = cluster_call(context);
+  if (call.step == 0) {
+    return submit_and_wait(context, {request(RequestKind::kGet, context.argv[1], "GET")});
+  }
+  if (reply_failure(context, call.replies)) return;
+  const std::optional<std::string>& value = call.replies[0].value;
+  if (value.has_value()) {
+    context.reply.bulk_string(*value);
+  } else {
+    context.reply.null();
+  }
+}
+
+// SET key value [NX | XX] [GET] [EX s | PX ms | EXAT s | PXAT ms | KEEPTTL]. A plain SET is one
+// blind write; the other forms read the key first, and write (or not) what Redis would.
+void set_command(CommandContext& context) {
+  const std::optional<StringOptions> options =
+      parse_string_options(context, 3, StringCommandKind::kSet);
+  if (!options.has_value()) return;
+  ClusterCall& call = cluster_call(context);
+  const std::string_view key = context.argv[1];
+  const bool plain = !options->nx && !options->xx && !options->get && !options->keepttl;
+  if (call.step == 0) {
+    const std::optional<uint64_t> expiry = resolve_expiry(context, *options, "set");
+    if (!expiry.has_value()) return;
+    if (plain) {
+      ClusterRequest write = request(RequestKind::kSet, key, "SET");
+      write.arguments = {std::string(context.argv[2])};
+      write.number = static_cast<int64_t>(*expiry);
+      return submit_and_wait(context, {std::move(write)});
+    }
+    call.states = {KeyState(), KeyState()};
+    call.states[1] = KeyState::expiry_set(WriteVersion{}, static_cast<int64_t>(*expiry));
+    return submit_and_wait(context, {request(RequestKind::kReadState, key, "SET")});
+  }
+  if (reply_failure(context, call.replies)) return;
+  if (plain) return context.reply.ok();
+  const int64_t now_ms = Server::now_ms();
+  if (call.step == 1) {
+    call.states[0] = call.replies[0].state;
+    const KeyState& old = call.states[0];
+    const KeyStateType type = old.type(now_ms);
+    if (options->get && type != KeyStateType::kNone && type != KeyStateType::kString) {
+      return context.reply.error(kWrongTypeError);
+    }
+    const bool exists = type != KeyStateType::kNone;
+    if ((options->nx && exists) || (options->xx && !exists)) {
+      if (options->get && exists) return context.reply.bulk_string(*old.string_value(now_ms));
+      return context.reply.null();
+    }
+    const int64_t expiry =
+        options->keepttl && exists ? old.expires_at_unix_ms() : call.states[1].expires_at_unix_ms();
+    ClusterRequest write = request(RequestKind::kWriteState, key, "SET");
+    write.write_delta = [old, value = std::string(context.argv[2]), expiry](WriteVersion version) {
+      KeyState delta = KeyState::string_set(version, value, expiry);
+      delta.with_context(old);
+      return delta;
+    };
+    return submit_and_wait(context, {std::move(write)});
+  }
+  const std::optional<std::string> old_value = call.states[0].string_value(now_ms);
+  if (!options->get) return context.reply.ok();
+  if (old_value.has_value()) return context.reply.bulk_string(*old_value);
+  context.reply.null();
+}
+
+void setnx_command(CommandContext& context) {
+  ClusterCall& call = cluster_call(context);
+  const std::string_view key = context.argv[1];
+  if (call.step == 0) {
+    return submit_and_wait(context, {request(RequestKind::kReadState, key, "SETNX")});
+  }
+  if (reply_failure(context, call.replies)) return;
+  if (call.step == 1) {
+    const KeyState old = call.replies[0].state;
+    if (old.type(Server::now_ms()) != KeyStateType::kNone) return context.reply.integer(0);
+    ClusterRequest write = request(RequestKind::kWriteState, key, "SETNX");
+    write.write_delta = [old, value = std::string(context.argv[2])](WriteVersion version) {
+      KeyState delta = KeyState::string_set(version, value, 0);
+      delta.with_context(old);
+      return delta;
+    };
+    return submit_and_wait(context, {std::move(write)});
+  }
+  context.reply.integer(1);
+}
+
+// DEL and UNLINK: reads every key, deletes those that exist, replies how many did.
+void delete_keys(CommandContext& context, std::string_view name) {
+  ClusterCall& call = cluster_call(context);
+  const std::span<const std::string_view> keys = context.argv.subspan(1);
+  if (call.step == 0) {
+    std::vector<ClusterRequest> reads;
+    for (const std::string_view key : keys) {
+      reads.push_back(request(RequestKind::kReadState, key, name));
+    }
+    return submit_and_wait(context, std::move(reads));
+  }
+  if (reply_failure(context, call.replies)) return;
+  if (call.step == 1) {
+    const int64_t now_ms = Server::now_ms();
+    std::vector<ClusterRequest> deletes;
+    for (size_t i = 0; i < keys.size(); i++) {
+      const KeyState& state = call.replies[i].state;
+      if (state.type(now_ms) == KeyStateType::kNone) continue;
+      // A key named twice is deleted once, and counted once.
+      if (std::find(keys.begin(), keys.begin() + static_cast<std::ptrdiff_t>(i), keys[i]) !=
+          keys.begin() + static_cast<std::ptrdiff_t>(i)) {
+        continue;
+      }
+      ClusterRequest remove = request(RequestKind::kWriteState, keys[i], name);
+      remove.write_delta = [state](WriteVersion version) {
+        KeyState delta = KeyState::deleted(version);
+        delta.with_context(state);
+        return delta;
+      };
+      deletes.push_back(std::move(remove));
+    }
+    if (deletes.empty()) return context.reply.integer(0);
+    return submit_and_wait(context, std::move(deletes));
+  }
+  context.reply.integer(static_cast<int64_t>(call.replies.size()));
+}
+
+void del_command(CommandContext& context) { delete_keys(context, "DEL"); }
+void unlink_command(CommandContext& context) { delete_keys(context, "UNLINK"); }
+
+void exists_command(CommandContext& context) {
+  ClusterCall& call = cluster_call(context);
+  if (call.step == 0) {
+    std::vector<ClusterRequest> reads;
+    for (const std::string_view key : context.argv.subspan(1)) {
+      reads.push_back(request(RequestKind::kReadState, key, "EXISTS"));
+    }
+    return submit_and_wait(context, std::move(reads));
+  }
+  if (reply_failure(context, call.replies)) return;
+  const int64_t now_ms = Server::now_ms();
+  int64_t count = 0;
+  for (const ClusterReply& reply : call.replies) {
+    count += reply.state.type(now_ms) != KeyStateType::kNone;
+  }
+  context.reply.integer(count);
+}
+
+void mget_command(CommandContext& context) {
+  ClusterCall& call = cluster_call(context);
+  if (call.step == 0) {
+    std::vector<ClusterRequest> reads;
+    for (const std::string_view key : context.argv.subspan(1)) {
+      reads.push_back(request(RequestKind::kReadState, key, "MGET"));
+    }
+    return submit_and_wait(context, std::move(reads));
+  }
+  if (reply_failure(context, call.replies)) return;
+  const int64_t now_ms = Server::now_ms();
+  context.reply.array_header(call.replies.size());
+  for (const ClusterReply& reply : call.replies) {
+    // MGET answers nil for a key of another type, as Redis does.
+    const std::optional<std::string> value = reply.state.string_value(now_ms);
+    if (value.has_value()) {
+      context.reply.bulk_string(*value);
+    } else {
+      context.reply.null();
+    }
+  }
+}
+
+void mset_command(CommandContext& context) {
+  if (context.argv.size() % 2 == 0) return reply_wrong_arity(context, "mset");
+  ClusterCall& call = cluster_call(context);
+  if (call.step == 0) {
+    std::vector<ClusterRequest> writes;
+    for (size_t i = 1; i + 1 < context.argv.size(); i += 2) {
+      ClusterRequest write = request(RequestKind::kSet, context.argv[i], "MSET");
+      write.arguments = {std::string(context.argv[i + 1])};
+      writes.push_back(std::move(write));
+    }
+    return submit_and_wait(context, std::move(writes));
+  }
+  if (reply_failure(context, call.replies)) return;
+  context.reply.ok();
+}
+
+void increment(CommandContext& context, std::optional<int64_t> delta, std::string_view name) {
+  ClusterCall& call = cluster_call(context);
+  if (call.step == 0) {
+    if (!delta.has_value()) {
+      delta = parse_integer_argument(context.reply, context.argv[2]);
+      if (!delta.has_value()) return;
+      if (name == "DECRBY") {
+        if (*delta == std::numeric_limits<int64_t>::min()) {
+          return context.reply.error("ERR decrement would overflow");
+        }
+        *delta = -*delta;
+      }
+    }
+    ClusterRequest add = request(RequestKind::kIncrBy, context.argv[1], name);
+    add.number = *delta;
+    return submit_and_wait(context, {std::move(add)});
+  }
+  if (reply_failure(context, call.replies)) return;
+  context.reply.integer(call.replies[0].integer);
+}
+
+void incr_command(CommandContext& context) { increment(context, 1, "INCR"); }
+void decr_command(CommandContext& context) { increment(context, -1, "DECR"); }
+void incrby_command(CommandContext& context) { increment(context, std::nullopt, "INCRBY"); }
+void decrby_command(CommandContext& context) { increment(context, std::nullopt, "DECRBY"); }
+
+// A command this release does not run in cluster mode yet.
+void unavailable_command(CommandContext& context) {
+  std::string name(context.argv[0]);
+  std::transform(name.begin(), name.end(), name.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
+  context.reply.error("ERR " + name + " is not available in cluster mode yet");
+}
+
+struct NamedHandler {
+  std::string_view name;
+  CommandHandler handler;
+};
+
+constexpr NamedHandler kClusterKeyCommands[] = {
+    {"get", get_command},   {"set", set_command},       {"setnx", setnx_command},
+    {"del", del_command},   {"unlink", unlink_command}, {"exists", exists_command},
+    {"mget", mget_command}, {"mset", mset_command},     {"incr", incr_command},
+    {"decr", decr_command}, {"incrby", incrby_command}, {"decrby", decrby_command},
+};
+
+// Keyless commands that read or change the whole keyspace: in cluster mode they must span every
+// node, which they do not yet; nor do transactions.
+constexpr std::string_view kKeyspaceWideCommands[] = {
+    "dbsize", "keys",  "scan", "randomkey", "flushdb", "flushall",
+    "swapdb", "multi", "exec", "discard",   "watch",   "unwatch",
+};
+
+// The groups of the data commands: each runs through the cluster, or is not available.
+constexpr std::string_view kDataGroups[] = {"string", "generic", "hash",
+                                            "set",    "list",    "sorted_set"};
+
+}  // namespace
+
+CommandHandler cluster_key_command(std::string_view name) {
+  for (const NamedHandler& named : kClusterKeyCommands) {
+    if (named.name == name) return named.handler;
+  }
+  return nullptr;
+}
+
+CommandHandler cluster_handler_for(std::string_view full_name, const CommandSpec& spec) {
+  if (const CommandHandler handler = cluster_key_command(full_name); handler != nullptr) {
+    return handler;
+  }
+  if (std::find(std::begin(kKeyspaceWideCommands), std::end(kKeyspaceWideCommands), full_name) !=
+      std::end(kKeyspaceWideCommands)) {
+    return unavailable_command;
+  }
+  if (spec.first_key > 0 || std::find(std::begin(kDataGroups), std::end(kDataGroups), spec.group) !=
+                                std::end(kDataGroups)) {
+    return unavailable_command;
+  }
+  return spec.handler;
+}
+
+}  // namespace cairn

@@ -1,0 +1,144 @@
+// ClusterRuntime: one cairnd node's part of the cluster, running on a thread of its own: the
+// cluster bus (net/bus_transport.h) on an event loop, the node's Membership and its ClusterNode
+// (coordinator, replica, hints) on the node's database, driven by a 10 ms tick. The same state
+// machines the simulator proves, now between processes (docs/cluster-operations.md).
+//
+// Start-up: a node that holds a saved ring resumes from it (ring_store.h) with the members'
+// saved bus addresses; otherwise a node with seeds asks them (cluster_seeds.h) until one
+// answers, then joins through those that did; a node without seeds founds a new cluster.
+//
+// Client threads talk to it through submit() (the request runs on the cluster thread; its
+// completion too) and snapshot(): an immutable copy of the ring, the members and the counters,
+// republished on every change and every 100 ms, which CLUSTER, INFO and routing read without
+// waiting on the cluster thread.
+//
+// Each member's address, as gossiped, is "ip:port@busport" (Redis Cluster's form): the client
+// port for CLUSTER SLOTS and NODES, the bus port for the transport.
+//
+// Thread-safety: submit(), snapshot(), self() and stop() may be called from any thread. The
+// completions run on the cluster thread and must not block it.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "cluster/cluster_node.h"
+#include "cluster/consistency.h"
+#include "cluster/membership.h"
+#include "cluster/membership_view.h"
+#include "common/result.h"
+#include "net/bus_transport.h"
+#include "net/event_loop.h"
+#include "net/resp_client.h"
+#include "storage/database.h"
+
+namespace cairn {
+
+struct ClusterRuntimeOptions {
+  std::string ip = "127.0.0.1";  // the address clients and peers reach this node at
+  uint16_t port = 0;             // the client (RESP) port, announced to the cluster
+  uint16_t bus_port = 0;
+  std::string rack;
+  size_t replicas = 3;
+  std::vector<HostPort> seeds;
+  AckDurability ack_durability = AckDurability::kFlushed;
+  uint64_t wal_sync_interval_ms = 1000;
+  uint64_t random_seed = 0;  // membership's randomness, and a new node's id
+  MembershipConfig membership;
+  ClusterNodeConfig node;
+};
+
+// What a member looks like to the client side.
+struct ClusterMemberInfo {
+  NodeId id;
+  MemberState state = MemberState::kAlive;
+  std::string rack;
+  std::string ip;  // empty while the address is unknown
+  uint16_t port = 0;
+  uint16_t bus_port = 0;
+};
+
+struct ClusterSnapshot {
+  NodeId self;
+  bool joined = false;
+  Ring ring{1};
+  std::vector<ClusterMemberInfo> members;  // ascending by id, this node included
+  CoordinatorStats coordinator;
+  ReplicaStats replica;
+  MembershipStats membership;
+  BusStats bus;
+  uint64_t hints_pending = 0;
+
+  const ClusterMemberInfo* member(NodeId id) const;
+};
+
+class ClusterRuntime {
+ public:
+  using Completion = Coordinator::Completion;
+
+  // Starts the bus (listening on options.ip:options.bus_port) and the cluster thread on
+  // `database`. REQUIRES: database outlives the runtime.
+  static Result<std::unique_ptr<ClusterRuntime>> start(ClusterRuntimeOptions options,
+                                                       Database* database);
+  ~ClusterRuntime();
+  ClusterRuntime(const ClusterRuntime&) = delete;
+  ClusterRuntime& operator=(const ClusterRuntime&) = delete;
+
+  NodeId self() const { return self_; }
+  // Runs `request` on the cluster thread; `done` runs there too. From the cluster thread itself
+  // (a completion starting its next step) it runs at once.
+  void submit(ClusterRequest request, Consistency consistency, Completion done);
+  std::shared_ptr<const ClusterSnapshot> snapshot() const;
+  // Stops the cluster thread and syncs what the node wrote. Idempotent.
+  void stop();
+
+  // "ip:port@busport", and back (nullopt when malformed).
+  static std::string member_address(const std::string& ip, uint16_t port, uint16_t bus_port);
+  static std::optional<ClusterMemberInfo> parse_member_address(std::string_view address);
+
+ private:
+  ClusterRuntime(ClusterRuntimeOptions options, Database* database, NodeId self);
+  Status open_state_machines();
+  void begin_membership();
+  void resolve_seeds_loop();
+  void on_bus_message(NodeId from, std::string_view message);
+  void tick();
+  // After membership may have changed: peer addresses, the saved ring and addresses.
+  void refresh_members();
+  void publish_snapshot();
+  static NodeTime now();
+
+  const ClusterRuntimeOptions options_;
+  Database* const database_;
+  const NodeId self_;
+
+  std::unique_ptr<EventLoop> loop_;
+  std::unique_ptr<BusTransport> bus_;
+  std::unique_ptr<Membership> membership_;
+  std::unique_ptr<MembershipView> view_;
+  std::unique_ptr<ClusterNode> node_;
+  std::thread thread_;
+  std::thread seed_resolver_;
+  std::atomic<bool> stopping_{false};
+  bool stopped_ = false;
+
+  // Cluster thread only (and start(), before the thread runs).
+  bool membership_started_ = false;  // found(), join() or resume() was called
+  bool members_changed_ = true;
+  uint64_t next_publish_ms_ = 0;
+  uint64_t saved_ring_epoch_ = 0;
+  std::map<NodeId, std::string> saved_addresses_;
+
+  mutable std::mutex snapshot_mutex_;
+  std::shared_ptr<const ClusterSnapshot> snapshot_;
+};
+
+}  // namespace cairn

@@ -1,0 +1,232 @@
+"""A real 3-node Cairn cluster on 127.0.0.1 (cairnd processes on ports the test picked, each on
+its own directory, stopped by PID): the cluster forms through a seed; the Redis Cluster commands
+describe it so that cluster clients (redis-cli -c, redis-py's RedisCluster, redis-benchmark
+--cluster) work; any node coordinates any key at QUORUM; with one node SIGKILLed QUORUM keeps
+working, the restarted node rejoins as itself and gets the writes it missed (hints), and with
+two of three down a QUORUM request answers NOQUORUM."""
+
+import os
+import random
+import subprocess
+import time
+
+import pytest
+import redis
+from redis.cluster import RedisCluster
+
+from conftest import HOST, free_port, start_cairnd, stop_server, target_name
+from node_support import make_seed
+
+pytestmark = pytest.mark.skipif(target_name() != "cairnd", reason="Cairn's own cluster")
+
+FORM_TIMEOUT_S = 20.0
+
+
+class Cluster:
+    """Three cairnd nodes: node 0 founds the cluster, the others join through it."""
+
+    def __init__(self, tmp_path, size=3):
+        self.tmp_path = tmp_path
+        self.ports = [free_port() for _ in range(size)]
+        self.bus_ports = [free_port() for _ in range(size)]
+        self.procs = [None] * size
+        for i in range(size):
+            self.start(i)
+
+    def args(self, i):
+        args = ["--bus-port", str(self.bus_ports[i])]
+        if i == 0:
+            return args + ["--cluster-enabled"]
+        return args + ["--seeds", "%s:%d" % (HOST, self.ports[0])]
+
+    def start(self, i):
+        self.procs[i] = start_cairnd(self.args(i), dir=str(self.tmp_path / ("node-%d" % i)),
+                                     port=self.ports[i])
+
+    def stop(self, i, kill=False):
+        stop_server(self.procs[i], kill=kill)
+        self.procs[i] = None
+
+    def client(self, i, **kwargs):
+        return redis.Redis(host=HOST, port=self.ports[i], socket_timeout=10, **kwargs)
+
+    def up(self):
+        return [i for i, proc in enumerate(self.procs) if proc is not None]
+
+    def close(self):
+        for i in self.up():
+            self.stop(i)
+
+
+def cluster_info(client):
+    text = client.execute_command("CLUSTER", "INFO")
+    text = text.decode() if isinstance(text, bytes) else text
+    return dict(line.split(":", 1) for line in text.split("\r\n") if ":" in line)
+
+
+def wait_formed(cluster, nodes=None, members=3):
+    """Waits until every node in `nodes` (default: those up) has joined, holds a ring of
+    `members` and sees `members` live nodes."""
+    deadline = time.monotonic() + FORM_TIMEOUT_S
+    nodes = cluster.up() if nodes is None else nodes
+    while True:
+        infos = [cluster_info(cluster.client(i)) for i in nodes]
+        if all(info["cluster_state"] == "ok" and info["cluster_size"] == str(members) and
+               info["cluster_known_nodes"] == str(members) for info in infos):
+            return
+        if time.monotonic() > deadline:
+            raise AssertionError("cluster did not form: %r" % infos)
+        time.sleep(0.2)
+
+
+@pytest.fixture
+def cluster(tmp_path):
+    made = Cluster(tmp_path)
+    try:
+        wait_formed(made)
+        yield made
+    finally:
+        made.close()
+
+
+def test_cluster_commands_describe_the_ring(cluster):
+    """Proves CLUSTER INFO/MYID/NODES/SLOTS/SHARDS/KEYSLOT agree with each other on every node:
+    three masters, slot ranges covering 0..16383 once, each with three distinct replicas."""
+    ids = set()
+    for i in cluster.up():
+        client = cluster.client(i)
+        my_id = client.execute_command("CLUSTER", "MYID").decode()
+        assert len(my_id) == 40
+        ids.add(my_id)
+        nodes = client.execute_command("CLUSTER", "NODES")
+        nodes = nodes.decode() if isinstance(nodes, bytes) else nodes
+        lines = [line.split() for line in nodes.strip().split("\n")]
+        assert len(lines) == 3
+        myself = [line for line in lines if "myself" in line[2]]
+        assert len(myself) == 1 and myself[0][0] == my_id
+        assert myself[0][1] == "%s:%d@%d" % (HOST, cluster.ports[i], cluster.bus_ports[i])
+        info = client.info("cluster")
+        assert info["cluster_enabled"] == 1
+    assert len(ids) == 3
+
+    slots = cluster.client(1).execute_command("CLUSTER", "SLOTS")
+    slots.sort(key=lambda entry: entry[0])
+    expected_start = 0
+    for entry in slots:
+        assert entry[0] == expected_start
+        replicas = entry[2:]
+        assert len(replicas) == 3
+        assert len({replica[2] for replica in replicas}) == 3
+        assert {replica[1] for replica in replicas} == set(cluster.ports)
+        expected_start = entry[1] + 1
+    assert expected_start == 16384
+
+    shards = cluster.client(2).execute_command("CLUSTER", "SHARDS")
+    assert shards and all(len(shard[3]) == 3 for shard in shards)
+    assert cluster.client(0).execute_command("CLUSTER", "KEYSLOT", "foo") == 12182
+    assert cluster.client(0).execute_command("CLUSTER", "KEYSLOT", "{user1000}.following") == \
+        cluster.client(0).execute_command("CLUSTER", "KEYSLOT", "{user1000}.followers")
+
+
+def test_any_node_serves_any_key(cluster):
+    """Proves QUORUM writes through random nodes are read back through every other node, the
+    INCR family loses no increment across coordinators, and multi-key commands span slots."""
+    rng = random.Random(make_seed("test_any_node_serves_any_key"))
+    clients = [cluster.client(i) for i in cluster.up()]
+    expected = {}
+    for n in range(300):
+        key = "key:%d" % rng.randrange(100)
+        value = "v%d" % n
+        assert rng.choice(clients).set(key, value)
+        expected[key] = value.encode()
+    for client in clients:
+        for key, value in expected.items():
+            assert client.get(key) == value
+    for n in range(60):
+        clients[n % 3].incr("counter")
+    assert all(client.get("counter") == b"60" for client in clients)
+    keys = sorted(expected)[:10]
+    assert clients[0].mget(keys) == [expected[key] for key in keys]
+    assert clients[1].exists(*keys) == len(keys)
+    assert clients[2].delete(*keys, "never-set") == len(keys)
+    assert clients[0].mget(keys) == [None] * len(keys)
+    assert clients[1].set("nx-key", "a", nx=True)
+    assert clients[2].set("nx-key", "b", nx=True) is None
+    assert clients[0].get("nx-key") == b"a"
+
+
+def test_cluster_clients_work(cluster):
+    """Proves redis-py's RedisCluster, redis-cli -c and redis-benchmark --cluster work against
+    the cluster through any node."""
+    rc = RedisCluster(host=HOST, port=cluster.ports[1], socket_timeout=10)
+    for n in range(100):
+        rc.set("rc:%d" % n, n)
+    assert all(rc.get("rc:%d" % n) == str(n).encode() for n in range(100))
+    rc.close()
+
+    out = subprocess.run(["redis-cli", "-c", "-p", str(cluster.ports[2]), "SET", "cli-key", "x"],
+                         capture_output=True, text=True, timeout=30)
+    assert out.stdout.strip() == "OK", out
+    out = subprocess.run(["redis-cli", "-c", "-p", str(cluster.ports[0]), "GET", "cli-key"],
+                         capture_output=True, text=True, timeout=30)
+    assert out.stdout.strip() == "x", out
+
+    out = subprocess.run(["redis-benchmark", "--cluster", "-p", str(cluster.ports[0]), "-t",
+                          "set,get", "-n", "2000", "-c", "10", "-q", "--csv"],
+                         capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out
+    rows = [line for line in out.stdout.splitlines() if line.startswith('"SET"') or
+            line.startswith('"GET"')]
+    assert len(rows) == 2, out.stdout
+
+
+def test_a_killed_node_rejoins_and_catches_up(cluster):
+    """Proves that with one node SIGKILLed, QUORUM writes and reads keep working through the
+    others; the restarted node rejoins as itself (same id, from its saved ring) and the writes it
+    missed reach it (hints), so a read at ONE through it alone sees them; with two of three down,
+    QUORUM answers NOQUORUM naming the count."""
+    victim = 2
+    old_id = cluster.client(victim).execute_command("CLUSTER", "MYID")
+    cluster.stop(victim, kill=True)
+    live = [cluster.client(i) for i in cluster.up()]
+    for n in range(50):
+        assert live[n % 2].set("missed:%d" % n, n)
+    assert all(live[0].get("missed:%d" % n) == str(n).encode() for n in range(50))
+
+    cluster.start(victim)
+    wait_formed(cluster)
+    restarted = cluster.client(victim)
+    assert restarted.execute_command("CLUSTER", "MYID") == old_id
+    restarted.execute_command("CAIRN", "CONSISTENCY", "ONE")
+    assert restarted.execute_command("CAIRN", "CONSISTENCY") == b"ONE"
+    deadline = time.monotonic() + 20
+    while True:
+        # With N = 3 on three nodes every node is a replica of every key, and a read at ONE is
+        # answered by the coordinator's own replica first.
+        missing = [n for n in range(50) if restarted.get("missed:%d" % n) != str(n).encode()]
+        if not missing:
+            break
+        assert time.monotonic() < deadline, "hints not delivered for %r" % missing[:10]
+        time.sleep(0.2)
+
+    cluster.stop(1, kill=True)
+    cluster.stop(2, kill=True)
+    with pytest.raises(redis.exceptions.ResponseError,
+                       match="NOQUORUM QUORUM write of SET needs 2 of 3 replicas; 1 replied"):
+        cluster.client(0).set("lonely", "x")
+
+
+def test_cluster_mode_flags_are_checked(tmp_path):
+    """Proves bad cluster flags are refused with a clear message before anything starts."""
+    binary = os.environ.get("CAIRND")
+    ports = ["--port", str(free_port()), "--bus-port", str(free_port())]
+    for args, message in [
+        (ports + ["--seeds", "nohostport"], "seeds"),
+        (ports + ["--cluster-enabled", "--replicas", "9"], "replicas = 9 is out of range 1..7"),
+        (ports + ["--cluster-enabled", "--consistency", "most"], "consistency must be one"),
+        (["--cluster-enabled", "--bus-port", "7000", "--port", "0"], "port must not be 0"),
+    ]:
+        out = subprocess.run([binary or "build/cairnd", "--dir", str(tmp_path / "d")] + args,
+                             capture_output=True, text=True, timeout=30)
+        assert out.returncode == 1, out
+        assert message in out.stderr, out.stderr
