@@ -18,8 +18,9 @@ packages=(
   libzstd-dev       # block compression (src/storage)
   libspdlog-dev     # logging (src/server, src/tools)
   libtomlplusplus-dev  # cairnd's config file (src/server)
-  libcli11-dev      # cairnd's command line (src/tools)
+  libcli11-dev      # the command lines of cairnd and cairnctl (src/tools)
   libjemalloc-dev   # cairnd's allocator, which backs the caches and memtables with huge pages
+  nlohmann-json3-dev  # cairnctl's --json output (src/admin)
   redis-server      # tests/integration: the differential test's reference server
   redis-tools       # tests/integration: redis-cli and redis-benchmark against cairnd
   python3-redis     # tests/integration: the client the integration tests drive cairnd with

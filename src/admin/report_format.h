@@ -1,0 +1,22 @@
+// The reports of cluster_reports.h as cairnctl prints them: aligned text tables for people, and
+// JSON for scripts (the shapes are documented in docs/cairnctl.md and stay stable: fields are
+// added, never renamed or removed). Every function returns the whole output, ending in a newline.
+//
+// Thread-safety: pure functions over values.
+#pragma once
+
+#include <string>
+
+#include "admin/cluster_reports.h"
+
+namespace cairn {
+
+std::string status_text(const StatusReport& report);
+std::string ring_text(const RingReport& report);
+std::string slot_text(const SlotReport& report);
+
+std::string status_json(const StatusReport& report);
+std::string ring_json(const RingReport& report);
+std::string slot_json(const SlotReport& report);
+
+}  // namespace cairn

@@ -1,0 +1,175 @@
+// The text forms of the reports: a summary line, then a table whose columns are as wide as
+// their widest cell; a row shorter than the header ends with one cell that spans the rest.
+#include <algorithm>
+#include <string_view>
+#include <vector>
+
+#include "admin/report_format.h"
+#include "model/slot.h"
+#include "net/resp_value.h"
+
+namespace cairn {
+
+namespace {
+
+enum class Align { kLeft, kRight };
+
+struct Column {
+  std::string title;
+  Align align;
+};
+
+using Row = std::vector<std::string>;
+
+constexpr std::string_view kColumnGap = "  ";
+// Node ids in ring listings: as many leading hex digits as git shows of a commit.
+constexpr size_t kShortIdChars = 8;
+
+std::string render_table(const std::vector<Column>& columns, const std::vector<Row>& rows) {
+  std::vector<size_t> widths;
+  for (const Column& column : columns) widths.push_back(column.title.size());
+  for (const Row& row : rows) {
+    CAIRN_ASSERT(!row.empty() && row.size() <= columns.size());
+    // A short row's last cell spans the rest and sets no width.
+    const size_t sized = row.size() == columns.size() ? row.size() : row.size() - 1;
+    for (size_t i = 0; i < sized; i++) widths[i] = std::max(widths[i], row[i].size());
+  }
+  std::string out;
+  const auto append_row = [&](const Row& row) {
+    std::string line;
+    for (size_t i = 0; i < row.size(); i++) {
+      if (i > 0) line.append(kColumnGap);
+      const bool spans = i + 1 == row.size();
+      const size_t pad = row[i].size() < widths[i] ? widths[i] - row[i].size() : 0;
+      if (columns[i].align == Align::kRight && !(spans && row.size() < columns.size())) {
+        line.append(pad, ' ').append(row[i]);
+      } else {
+        line.append(row[i]).append(spans ? 0 : pad, ' ');
+      }
+    }
+    line.erase(line.find_last_not_of(' ') + 1);
+    out.append(line).push_back('\n');
+  };
+  Row header;
+  for (const Column& column : columns) header.push_back(column.title);
+  append_row(header);
+  for (const Row& row : rows) append_row(row);
+  return out;
+}
+
+std::string span_text(const SlotSpan& span) {
+  if (span.start == span.end) return std::to_string(span.start);
+  return std::to_string(span.start) + "-" + std::to_string(span.end);
+}
+
+// A key as typed when it is printable ASCII, else quoted with escapes.
+std::string printable_key(const std::string& key) {
+  const bool plain = !key.empty() && std::all_of(key.begin(), key.end(), [](char c) {
+    return c > 0x20 && c < 0x7f && c != '"';
+  });
+  return plain ? key : RespValue::bulk_string(key).to_string();
+}
+
+// Why a node gave no INFO, without the address the row already shows.
+std::string unreachable_text(const NodeStatus& status) {
+  std::string_view why = status.error;
+  const std::string prefix = status.address.to_string() + ": ";
+  if (why.substr(0, prefix.size()) == prefix) why.remove_prefix(prefix.size());
+  return "unreachable (" + std::string(why) + ")";
+}
+
+std::string replica_text(const Replica& replica, size_t id_chars) {
+  std::string text = replica.address.to_string();
+  if (!replica.id.empty()) text += " " + replica.id.substr(0, id_chars);
+  return text;
+}
+
+uint32_t assigned_slots(const std::vector<SlotRange>& ranges) {
+  uint32_t count = 0;
+  for (const SlotRange& range : ranges) count += range.span.count();
+  return count;
+}
+
+}  // namespace
+
+std::string status_text(const StatusReport& report) {
+  size_t alive = 0;
+  uint32_t owned = 0;
+  std::vector<Row> rows;
+  for (const NodeStatus& status : report.nodes) {
+    const ClusterNode& node = status.node;
+    if (node.state == NodeState::kAlive) alive++;
+    owned += node.slot_count();
+    Row row = {node.id, node.address.to_string() + (node.myself ? " (myself)" : ""),
+               std::string(node_state_name(node.state)), std::to_string(node.slot_count())};
+    if (!status.reachable) {
+      row.push_back(unreachable_text(status));
+    } else {
+      const NodeStats& stats = status.stats;
+      row.push_back(stats.rack.value_or("-"));
+      row.push_back(stats.keys ? std::to_string(*stats.keys) : "-");
+      row.push_back(stats.ops_per_sec ? std::to_string(*stats.ops_per_sec) : "-");
+      row.push_back(stats.disk_bytes ? human_bytes(*stats.disk_bytes) : "-");
+    }
+    rows.push_back(std::move(row));
+  }
+  std::string out = std::to_string(report.nodes.size()) + " nodes (" + std::to_string(alive) +
+                    " alive), " + std::to_string(owned) + " of " + std::to_string(kSlotCount) +
+                    " slots owned; asked " + report.asked.to_string() + "\n";
+  out += render_table({{"ID", Align::kLeft},
+                       {"ADDRESS", Align::kLeft},
+                       {"STATE", Align::kLeft},
+                       {"SLOTS", Align::kRight},
+                       {"RACK", Align::kLeft},
+                       {"KEYS", Align::kRight},
+                       {"OPS/S", Align::kRight},
+                       {"DISK", Align::kRight}},
+                      rows);
+  return out;
+}
+
+std::string ring_text(const RingReport& report) {
+  // The ranges and the gaps between them, in slot order.
+  std::vector<std::pair<SlotSpan, const SlotRange*>> spans;
+  for (const SlotRange& range : report.ranges) spans.emplace_back(range.span, &range);
+  for (const SlotSpan& gap : unassigned_spans(report.ranges)) spans.emplace_back(gap, nullptr);
+  std::sort(spans.begin(), spans.end(),
+            [](const auto& a, const auto& b) { return a.first.start < b.first.start; });
+  std::vector<Row> rows;
+  for (const auto& [span, range] : spans) {
+    std::string replicas = "(unassigned)";
+    if (range != nullptr) {
+      replicas.clear();
+      for (const Replica& replica : range->replicas) {
+        if (!replicas.empty()) replicas += ", ";
+        replicas += replica_text(replica, kShortIdChars);
+      }
+      if (replicas.empty()) replicas = "(no replicas)";
+    }
+    rows.push_back({span_text(span), std::to_string(span.count()), replicas});
+  }
+  std::string out = std::to_string(report.ranges.size()) + " ranges, " +
+                    std::to_string(assigned_slots(report.ranges)) + " of " +
+                    std::to_string(kSlotCount) + " slots assigned; asked " +
+                    report.asked.to_string() + "\n";
+  out += render_table(
+      {{"SLOTS", Align::kLeft}, {"COUNT", Align::kRight}, {"REPLICAS", Align::kLeft}}, rows);
+  return out;
+}
+
+std::string slot_text(const SlotReport& report) {
+  std::string out;
+  out += "key       " + printable_key(report.key) + "\n";
+  out += "slot      " + std::to_string(report.slot) + "\n";
+  if (report.replicas.empty()) {
+    out += "replicas  none: no node owns this slot\n";
+  }
+  for (size_t i = 0; i < report.replicas.size(); i++) {
+    out += (i == 0 ? "replicas  " : "          ") +
+           replica_text(report.replicas[i], std::string::npos) + "\n";
+  }
+  out += "asked     " + report.asked.to_string() + "\n";
+  return out;
+}
+
+}  // namespace cairn

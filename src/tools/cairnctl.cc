@@ -1,0 +1,105 @@
+// cairnctl: the admin command line of a Cairn cluster (docs/cairnctl.md).
+//
+//   cairnctl [--host H] [--port P] [--nodes H:P,...] [--json] [--timeout-ms N] status|ring|slot KEY
+//
+// Asks the first node that answers (--host/--port, then --nodes in order) and prints a table, or
+// JSON with --json. The work is in src/admin (cluster_reports.h, report_format.h); this file
+// parses the flags and picks the report. Exit code 0 on success; 1 with one line on stderr
+// ("cairnctl: no node answered (tried ...)") when no node answered or a flag is wrong.
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "admin/cluster_reports.h"
+#include "admin/report_format.h"
+
+namespace {
+
+int fail(const std::string& message) {
+  std::fprintf(stderr, "cairnctl: %s\n", message.c_str());
+  return 1;
+}
+
+struct Flags {
+  std::string host = "127.0.0.1";
+  uint16_t port = 7379;
+  std::vector<std::string> nodes;
+  bool json = false;
+  int64_t timeout_ms = 2000;
+  std::string key;
+};
+
+// The seeds in the order they are asked. The default --host/--port is left out when --nodes is
+// given and neither was: a cluster named by --nodes is not to be mixed up with whatever happens
+// to listen on 127.0.0.1:7379.
+cairn::Result<std::vector<cairn::HostPort>> seeds_of(const Flags& flags, bool address_given) {
+  std::vector<cairn::HostPort> seeds;
+  if (address_given || flags.nodes.empty()) seeds.push_back({flags.host, flags.port});
+  for (const std::string& text : flags.nodes) {
+    CAIRN_ASSIGN_OR_RETURN(cairn::HostPort seed, cairn::parse_host_port(text));
+    seeds.push_back(std::move(seed));
+  }
+  return seeds;
+}
+
+template <typename Report>
+int print(const cairn::Result<Report>& report, bool json, std::string (*text_of)(const Report&),
+          std::string (*json_of)(const Report&)) {
+  if (!report.is_ok()) return fail(std::string(report.status().message()));
+  const std::string out = json ? json_of(*report) : text_of(*report);
+  std::fwrite(out.data(), 1, out.size(), stdout);
+  return std::fflush(stdout) == 0 ? 0 : 1;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"cairnctl: the admin command line of a Cairn cluster"};
+  app.require_subcommand(1);
+  app.fallthrough();  // the global flags may also follow the command
+  Flags flags;
+  CLI::Option* host =
+      app.add_option("--host", flags.host, "Node to ask first")->capture_default_str();
+  CLI::Option* port = app.add_option("--port", flags.port, "Its port")
+                          ->check(CLI::Range(1, 65535))
+                          ->capture_default_str();
+  app.add_option("--nodes", flags.nodes, "More nodes to ask, in order: HOST:PORT,...")
+      ->delimiter(',');
+  app.add_flag("--json", flags.json, "Print JSON for scripts");
+  app.add_option("--timeout-ms", flags.timeout_ms, "Connect and reply time-out per node")
+      ->check(CLI::Range(int64_t{1}, int64_t{3'600'000}))
+      ->capture_default_str();
+  CLI::App* status =
+      app.add_subcommand("status", "Every node: state, rack, slots, keys, ops/s, disk");
+  CLI::App* ring = app.add_subcommand("ring", "Each slot range and its preference list");
+  CLI::App* slot = app.add_subcommand("slot", "The slot of a key and its preference list");
+  slot->add_option("KEY", flags.key, "The key")->required();
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& help) {
+    return app.exit(help);
+  } catch (const CLI::CallForAllHelp& help) {
+    return app.exit(help);
+  } catch (const CLI::ParseError& error) {
+    return fail(error.what());
+  }
+
+  cairn::Result<std::vector<cairn::HostPort>> seeds =
+      seeds_of(flags, host->count() > 0 || port->count() > 0);
+  if (!seeds.is_ok()) return fail(std::string(seeds.status().message()));
+  cairn::ClusterTarget target;
+  target.seeds = *seeds;
+  target.client.connect_timeout_ms = flags.timeout_ms;
+  target.client.io_timeout_ms = flags.timeout_ms;
+
+  if (status->parsed()) {
+    return print(cairn::gather_status(target), flags.json, cairn::status_text, cairn::status_json);
+  }
+  if (ring->parsed()) {
+    return print(cairn::gather_ring(target), flags.json, cairn::ring_text, cairn::ring_json);
+  }
+  CAIRN_ASSERT(slot->parsed());
+  return print(cairn::gather_slot(target, flags.key), flags.json, cairn::slot_text,
+               cairn::slot_json);
+}
