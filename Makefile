@@ -68,7 +68,7 @@ bench-collections: deps
 SYSTEMS ?= cairn,redis,etcd
 bench-cluster:
 	@bash scripts/install-deps.sh bench
-	@$(MAKE) --no-print-directory build-bench-redis/etcd_put_load
+	@$(MAKE) --no-print-directory -s build-bench-redis/etcd_put_load
 	@$(if $(findstring cairn,$(SYSTEMS)),cmake -S . -B build-bench-redis -G Ninja -DCMAKE_BUILD_TYPE=Release -DCAIRN_SANITIZERS=OFF >/dev/null && cmake --build build-bench-redis -j $(JOBS) --target cairnd,true)
 	@/usr/bin/python3 bench/cluster_bench.py --cairnd build-bench-redis/cairnd --etcd-load build-bench-redis/etcd_put_load --systems $(SYSTEMS) $(if $(QUICK),--quick,)
 

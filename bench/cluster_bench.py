@@ -129,10 +129,14 @@ class Cluster:
     def entry_port(self):
         return self.ports[0]
 
-    def start(self, name, argv):
+    def node_directory(self, name):
+        """The directory of node `name` (made here), where its log goes and its data may."""
         directory = os.path.join(self.root, name)
-        os.makedirs(directory)
-        process = Process("%s %s" % (self.system, name), argv(directory), directory)
+        os.makedirs(directory, exist_ok=True)
+        return directory
+
+    def start(self, name, argv):
+        process = Process("%s %s" % (self.system, name), argv, self.node_directory(name))
         self.processes.append(process)
         return process
 
@@ -240,11 +244,12 @@ def start_cairn(args, workdir):
         ports = free_ports(6)
         cluster.ports, bus_ports = ports[:3], ports[3:]
         for i, (port, bus_port) in enumerate(zip(cluster.ports, bus_ports)):
+            name = "node%d" % (i + 1)
             join = ["--cluster-enabled"] if i == 0 else ["--seeds", "%s:%d" % (HOST, ports[0])]
-            cluster.start("node%d" % (i + 1), lambda d, port=port, bus_port=bus_port, join=join: [
+            cluster.start(name, [
                 args.cairnd, "--port", str(port), "--bus-port", str(bus_port),
-                "--dir", os.path.join(d, "data"), *join, "--replicas", "3",
-                "--fsync", "everysec", "--bind", HOST, "--log-level", "warn"])
+                "--dir", os.path.join(cluster.node_directory(name), "data"), *join,
+                "--replicas", "3", "--fsync", "everysec", "--bind", HOST, "--log-level", "warn"])
         wait_until(cluster, lambda: all(cluster_info_ok(p, 3, 3) for p in cluster.ports),
                    "cluster_state:ok, cluster_size:3 and cluster_known_nodes:3 on every node",
                    state=lambda: cluster_info_state(cluster.ports))
@@ -263,9 +268,10 @@ def start_redis_cluster(args, workdir):
         ports = free_ports(12)
         cluster.ports, bus_ports = ports[:6], ports[6:]
         for i, (port, bus_port) in enumerate(zip(cluster.ports, bus_ports)):
-            cluster.start("node%d" % (i + 1), lambda d, port=port, bus_port=bus_port: [
+            name = "node%d" % (i + 1)
+            cluster.start(name, [
                 args.redis_server, "--port", str(port), "--cluster-port", str(bus_port),
-                "--bind", HOST, "--dir", d, "--cluster-enabled", "yes",
+                "--bind", HOST, "--dir", cluster.node_directory(name), "--cluster-enabled", "yes",
                 "--cluster-config-file", "nodes.conf", "--appendonly", "yes",
                 "--appendfsync", "everysec", "--save", ""])
         wait_until(cluster, lambda: all(resp_command(p, "PING") == "+PONG" for p in cluster.ports),
@@ -307,8 +313,9 @@ def start_etcd(args, workdir):
         names = ["m%d" % (i + 1) for i in range(3)]
         initial = ",".join("%s=http://%s:%d" % (n, HOST, p) for n, p in zip(names, peer_ports))
         for name, port, peer_port in zip(names, cluster.ports, peer_ports):
-            cluster.start(name, lambda d, name=name, port=port, peer_port=peer_port: [
-                args.etcd, "--name", name, "--data-dir", os.path.join(d, "data"),
+            cluster.start(name, [
+                args.etcd, "--name", name,
+                "--data-dir", os.path.join(cluster.node_directory(name), "data"),
                 "--listen-client-urls", "http://%s:%d" % (HOST, port),
                 "--advertise-client-urls", "http://%s:%d" % (HOST, port),
                 "--listen-peer-urls", "http://%s:%d" % (HOST, peer_port),
