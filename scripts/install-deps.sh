@@ -30,6 +30,7 @@ if [ "${1:-}" = "bench" ]; then
   packages+=(
     librocksdb-dev  # bench/: the engine beside RocksDB
     libleveldb-dev  # bench/: the engine beside LevelDB
+    etcd-server     # bench/: the cluster beside a 3-member etcd (make bench-cluster); etcd 3.4
   )
 fi
 
