@@ -28,6 +28,8 @@ struct ClusterCall {
   int step = 0;
   std::vector<ClusterReply> replies;  // of the last step, in submission order
   std::vector<KeyState> states;       // what earlier steps learned, for later ones
+  std::vector<std::string> keys;      // the keys the command reads and writes
+  std::string reply;                  // a reply computed before the writes it waits on
 
   std::mutex mutex;
   size_t outstanding = 0;  // guarded by mutex while a step is out

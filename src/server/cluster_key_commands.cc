@@ -1,23 +1,38 @@
-// Key commands in cluster mode, each run by this node as the coordinator of its keys' replicas
-// (cluster_call.h): GET, SET (and its NX, XX, GET and KEEPTTL forms, which read first), DEL,
-// UNLINK, EXISTS, MGET, MSET, and the INCR family as PN-counters through the key's counter
-// leader, so that increments on different nodes are never lost (docs/cluster-versions.md).
-// Multi-key commands split into one request per key; they need no atomicity across keys.
-// Replies are Redis's; a request the replicas could not serve answers its error (NOQUORUM ...).
+// Data commands in cluster mode, each run by this node as the coordinator of its keys' replicas
+// (cluster_call.h). Fast paths of their own: GET, SET (and its NX, XX, GET and KEEPTTL forms,
+// which read first), SETNX, DEL, UNLINK, EXISTS, MGET, MSET, and the INCR family as PN-counters
+// through the key's counter leader, so that increments on different nodes are never lost
+// (docs/cluster-versions.md); their multi-key forms split into one request per key. Every other
+// data command reads its keys, runs the single node's handler on them in the scratch keyspace
+// and writes what changed (generic_command). Replies are Redis's; a request the replicas could
+// not serve answers its error (NOQUORUM ...).
 #include <algorithm>
 #include <cctype>
 #include <limits>
 #include <string>
 
+#include "common/assert.h"
+#include "model/key_image.h"
+#include "model/slot.h"
 #include "server/client.h"
 #include "server/cluster_call.h"
 #include "server/cluster_commands.h"
+#include "server/cluster_scratch.h"
 #include "server/command_helpers.h"
+#include "server/command_keys.h"
 #include "server/command_support.h"
 #include "server/server.h"
 
 namespace cairn {
 namespace {
+
+std::string upper_name(const CommandEntry& entry) {
+  std::string name = entry.full_name;
+  std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) {
+    return c == '|' ? ' ' : static_cast<char>(std::toupper(c));
+  });
+  return name;
+}
 
 ClusterRequest request(RequestKind kind, std::string_view key, std::string_view command) {
   ClusterRequest made;
@@ -249,6 +264,79 @@ void decr_command(CommandContext& context) { increment(context, -1, "DECR"); }
 void incrby_command(CommandContext& context) { increment(context, std::nullopt, "INCRBY"); }
 void decrby_command(CommandContext& context) { increment(context, std::nullopt, "DECRBY"); }
 
+// The table entry argv runs (a subcommand's for a container).
+const CommandEntry& entry_of(CommandContext& context) {
+  const CommandEntry* entry = context.server.table().find(context.argv[0]);
+  CAIRN_ASSERT(entry != nullptr);
+  if (!entry->subcommand_list.empty()) {
+    entry = CommandTable::find_subcommand(*entry, context.argv[1]);
+    CAIRN_ASSERT(entry != nullptr);
+  }
+  return *entry;
+}
+
+// Multi-key commands that need no atomicity across their keys, whose keys may lie in any slots.
+constexpr std::string_view kSplittableCommands[] = {"touch"};
+
+// Any other data command: reads its keys' merged states, runs the single node's handler on them
+// in the scratch keyspace (cluster_scratch.h), writes each key it changed as a delta, and replies
+// what the handler replied once the writes succeeded. Keys of one command must share a slot, as
+// in Redis Cluster, unless the command is splittable.
+void generic_command(CommandContext& context) {
+  ClusterCall& call = cluster_call(context);
+  const CommandEntry& entry = entry_of(context);
+  if (call.step == 0) {
+    for (const std::string_view key : command_keys(entry, context.argv)) {
+      if (std::find(call.keys.begin(), call.keys.end(), key) == call.keys.end()) {
+        call.keys.emplace_back(key);
+      }
+    }
+    const bool splittable =
+        std::find(std::begin(kSplittableCommands), std::end(kSplittableCommands),
+                  entry.full_name) != std::end(kSplittableCommands);
+    for (const std::string& key : call.keys) {
+      if (!splittable && key_slot(key) != key_slot(call.keys.front())) {
+        return context.reply.error("CROSSSLOT Keys in request don't hash to the same slot");
+      }
+    }
+    if (!call.keys.empty()) {
+      std::vector<ClusterRequest> reads;
+      for (const std::string& key : call.keys) {
+        reads.push_back(request(RequestKind::kReadState, key, upper_name(entry)));
+      }
+      return submit_and_wait(context, std::move(reads));
+    }
+    call.step = 1;  // nothing to read (a malformed key count): the handler answers the error
+  }
+  if (reply_failure(context, call.replies)) return;
+  if (call.step == 1) {
+    const int64_t now_ms = Server::now_ms();
+    std::vector<KeyState> states;
+    std::vector<KeyImage> before;
+    for (ClusterReply& reply : call.replies) {
+      before.push_back(image_of(reply.state, now_ms));
+      states.push_back(std::move(reply.state));
+    }
+    Result<ClusterScratch::Outcome> outcome = context.server.cluster_scratch()->run(
+        entry, context.argv, call.keys, before, context.client.resp());
+    if (!outcome.is_ok()) return reply_status(context.reply, outcome.status());
+    std::vector<ClusterRequest> writes;
+    for (size_t i = 0; i < call.keys.size(); i++) {
+      if (outcome->keys[i] == before[i]) continue;
+      ClusterRequest write = request(RequestKind::kWriteState, call.keys[i], upper_name(entry));
+      write.write_delta = [state = std::move(states[i]), after = std::move(outcome->keys[i]),
+                           now_ms](WriteVersion version) {
+        return change_delta(state, now_ms, after, version).value_or(KeyState());
+      };
+      writes.push_back(std::move(write));
+    }
+    if (writes.empty()) return context.reply.raw(outcome->reply);
+    call.reply = std::move(outcome->reply);
+    return submit_and_wait(context, std::move(writes));
+  }
+  context.reply.raw(call.reply);
+}
+
 // A command this release does not run in cluster mode yet.
 void unavailable_command(CommandContext& context) {
   std::string name(context.argv[0]);
@@ -297,11 +385,13 @@ CommandHandler cluster_handler_for(std::string_view full_name, const CommandSpec
       std::end(kKeyspaceWideCommands)) {
     return unavailable_command;
   }
-  if (spec.first_key > 0 || std::find(std::begin(kDataGroups), std::end(kDataGroups), spec.group) !=
-                                std::end(kDataGroups)) {
-    return unavailable_command;
-  }
-  return spec.handler;
+  const bool data_command =
+      spec.first_key > 0 || std::find(std::begin(kDataGroups), std::end(kDataGroups), spec.group) !=
+                                std::end(kDataGroups);
+  if (!data_command) return spec.handler;
+  // A blocking command would wait on the scratch keyspace, which no other client writes.
+  if ((spec.flags & kCommandBlocking) != 0) return unavailable_command;
+  return generic_command;
 }
 
 }  // namespace cairn

@@ -63,8 +63,8 @@ std::string Collection::sample_key(std::string_view member) const {
   return out;
 }
 
-void Collection::put_element(KeyspaceWrite& batch, std::string_view element,
-                             std::string_view value, char tag) const {
+void Collection::put_element(KeyspaceWrite& batch, std::string_view element, std::string_view value,
+                             char tag) const {
   CAIRN_ASSERT(tag == kElementTag || tag == kScoreTag);
   batch.put_element(key_, element_key(element, tag), value);
   if (tag == kElementTag && sampled()) batch.put_element(key_, sample_key(element), "");
@@ -81,8 +81,8 @@ void Collection::remove_element(KeyspaceWrite& batch, std::string_view element, 
   if (tag == kElementTag && sampled()) batch.remove_element(key_, sample_key(element));
 }
 
-Result<FoundCollection> find_collection(Keyspace& keyspace, std::string_view key,
-                                        RecordType type, bool locked) {
+Result<FoundCollection> find_collection(Keyspace& keyspace, std::string_view key, RecordType type,
+                                        bool locked) {
   // A write path does not count keyspace hits and misses (Redis counts reads only).
   CAIRN_ASSIGN_OR_RETURN(std::optional<KeyEntry> entry, keyspace.find(key, locked, !locked));
   return decode_found(key, type, std::move(entry));
@@ -243,7 +243,11 @@ Result<ElementScanPage> scan_elements(Keyspace& keyspace, const Collection& coll
   bool after = false;
   if (cursor != 0) resume = keyspace.scan_cursors().resume_point(cursor, &after);
   ElementIterator it(keyspace, collection, &snapshot);
-  if (resume.starts_with(prefix)) {
+  // The prefix ends with the generation (u64). A cursor of another generation of the same key
+  // (the collection was deleted and made again, as cluster mode's scratch keyspace does for
+  // every command) resumes at its element too.
+  const std::string_view key_prefix = std::string_view(prefix).substr(0, prefix.size() - 8);
+  if (resume.starts_with(key_prefix) && resume.size() >= prefix.size()) {
     it.seek(std::string_view(resume).substr(prefix.size()));
     if (after && it.valid() && it.element() == std::string_view(resume).substr(prefix.size())) {
       it.next();

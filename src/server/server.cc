@@ -66,6 +66,13 @@ Result<std::unique_ptr<Server>> Server::open(const ServerConfig& config,
       return cluster.status().with_context("cluster");
     }
     server->cluster_ = std::move(cluster).value();
+    Result<std::unique_ptr<ClusterScratch>> scratch = ClusterScratch::open();
+    if (!scratch.is_ok()) {
+      server->cluster_->stop();
+      (void)server->keyspace_->database().close();
+      return scratch.status().with_context("cluster scratch keyspace");
+    }
+    server->cluster_scratch_ = std::move(scratch).value();
   }
   server->maintenance_ = std::thread([raw = server.get()] { raw->maintenance_loop(); });
   return server;

@@ -24,6 +24,7 @@
 #include "server/blocking_registry.h"
 #include "server/client_registry.h"
 #include "server/cluster_runtime.h"
+#include "server/cluster_scratch.h"
 #include "server/command_table.h"
 #include "server/compaction_runner.h"
 #include "server/config_registry.h"
@@ -45,6 +46,9 @@ class Server : public SessionFactory {
   Keyspace& keyspace();
   // The node's part of the cluster; null for a single node (cluster mode off).
   ClusterRuntime* cluster() { return cluster_.get(); }
+  // Where cluster-mode commands run on their keys' merged states (cluster_scratch.h); null for a
+  // single node.
+  ClusterScratch* cluster_scratch() { return cluster_scratch_.get(); }
   // The limits the network layer enforces; CONFIG SET changes them.
   ProtocolLimits& limits();
 
@@ -96,6 +100,7 @@ class Server : public SessionFactory {
   ProtocolLimits limits_;
   std::unique_ptr<Keyspace> keyspace_;
   std::unique_ptr<ClusterRuntime> cluster_;
+  std::unique_ptr<ClusterScratch> cluster_scratch_;
   CompactionRunner compactions_;  // CAIRN COMPACT's thread
   const CommandTable& table_;
   ClientRegistry clients_;

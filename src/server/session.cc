@@ -325,9 +325,17 @@ Session::Outcome ServerSession::retry_blocked(std::string& out) {
   CommandContext context{server_, client_, argv, reply, nullptr, nullptr, false, false, false, {}};
   context.may_block = true;
   context.retrying_block = true;
+  const size_t reply_start = out.size();
   {
     std::shared_lock lock(server_.execution_mutex());
     handler_of(server_, *blocked_->entry)(context);
+  }
+  // The call was counted when it first ran; a failure shows only now (a cluster command's
+  // NOQUORUM), and counts as INFO commandstats' failed_calls.
+  if (out.size() > reply_start && out[reply_start] == '-') {
+    server_.stats()
+        .command(blocked_->entry->index)
+        .failed_calls.fetch_add(1, std::memory_order_relaxed);
   }
   outcome.close_after_reply = context.close_connection;
   outcome.body = std::move(context.reply_body);
