@@ -34,6 +34,33 @@ if [ "${1:-}" = "bench" ]; then
   )
 fi
 
+# tests/compat: Node.js client libraries (ioredis) from the npm registry, pinned by
+# tests/compat/package-lock.json. Node.js and npm come from the machine, or from Debian's
+# packages when the machine has none.
+install_node_clients() {
+  local compat
+  compat="$(cd "$(dirname "$0")/.." && pwd)/tests/compat"
+  if [ -f "$compat/node_modules/ioredis/package.json" ]; then
+    return
+  fi
+  if ! command -v npm >/dev/null 2>&1; then
+    apt_install nodejs npm
+  fi
+  echo "install-deps: installing the Node.js clients of tests/compat (npm ci)"
+  npm ci --prefix "$compat" --no-audit --no-fund --loglevel=error >/dev/null
+}
+
+apt_install() {
+  echo "install-deps: installing $*"
+  local sudo_cmd=()
+  if [ "$(id -u)" -ne 0 ]; then
+    sudo_cmd=(sudo)
+  fi
+  export DEBIAN_FRONTEND=noninteractive
+  "${sudo_cmd[@]}" apt-get update -qq
+  "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "$@" >/dev/null
+}
+
 missing=()
 for package in "${packages[@]}"; do
   if ! dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q 'install ok installed'; then
@@ -41,15 +68,7 @@ for package in "${packages[@]}"; do
   fi
 done
 
-if [ ${#missing[@]} -eq 0 ]; then
-  exit 0
+if [ ${#missing[@]} -gt 0 ]; then
+  apt_install "${missing[@]}"
 fi
-
-echo "install-deps: installing ${missing[*]}"
-sudo_cmd=()
-if [ "$(id -u)" -ne 0 ]; then
-  sudo_cmd=(sudo)
-fi
-export DEBIAN_FRONTEND=noninteractive
-"${sudo_cmd[@]}" apt-get update -qq
-"${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+install_node_clients

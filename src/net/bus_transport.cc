@@ -55,6 +55,10 @@ class BusTransport::Inbound final : public EventLoop::Handler {
     for (;;) {
       switch (decoder_.next()) {
         case BusFrameDecoder::Step::kFrame:
+          if (transport_->partitioned_.contains(decoder_.sender())) {
+            transport_->stats_.dropped_partitioned++;
+            break;
+          }
           transport_->stats_.messages_received++;
           transport_->receiver_(decoder_.sender(), decoder_.payload());
           break;
@@ -288,7 +292,13 @@ void BusTransport::set_peer_address(NodeId peer, std::string ip, uint16_t port) 
   }
 }
 
+void BusTransport::set_partitioned(std::set<NodeId> peers) { partitioned_ = std::move(peers); }
+
 void BusTransport::send(NodeId to, std::string message) {
+  if (partitioned_.contains(to)) {
+    stats_.dropped_partitioned++;
+    return;
+  }
   auto it = outbound_.find(to);
   if (it == outbound_.end()) {
     stats_.dropped_unknown_peer++;

@@ -23,6 +23,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -53,7 +54,8 @@ struct BusStats {
   uint64_t dropped_backing_off = 0;      // sent while the peer's reconnect waited
   uint64_t connects = 0;
   uint64_t connect_failures = 0;
-  uint64_t protocol_errors = 0;  // inbound connections closed for a malformed frame
+  uint64_t protocol_errors = 0;      // inbound connections closed for a malformed frame
+  uint64_t dropped_partitioned = 0;  // to or from a peer set_partitioned() names
 };
 
 class BusTransport final : public Network {
@@ -74,6 +76,9 @@ class BusTransport final : public Network {
   uint16_t port() const { return port_; }
   void set_peer_address(NodeId peer, std::string ip, uint16_t port);
   void send(NodeId to, std::string message) override;
+  // A fault for tests of network partitions between real processes: messages to and from
+  // `peers` are dropped (counted) until the set changes. Empty: none.
+  void set_partitioned(std::set<NodeId> peers);
   const BusStats& stats() const { return stats_; }
 
  private:
@@ -96,6 +101,7 @@ class BusTransport final : public Network {
   std::unique_ptr<Listener> listener_;
   std::map<Inbound*, std::unique_ptr<Inbound>> inbound_;
   std::map<NodeId, std::unique_ptr<Outbound>> outbound_;
+  std::set<NodeId> partitioned_;
   std::vector<std::unique_ptr<EventLoop::Handler>> retired_;
   EventLoop::TimerId retire_timer_ = 0;
   BusStats stats_;

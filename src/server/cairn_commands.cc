@@ -1,5 +1,5 @@
 // CAIRN: the container of Cairn's own administrative commands (as Dragonfly's DFLY), so that
-// later ones fit beside the first: COMPACT, CONSISTENCY and HELP.
+// later ones fit beside the first: COMPACT, CONSISTENCY, FAULT and HELP.
 //
 // CAIRN COMPACT runs a full manual compaction on the CompactionRunner's thread
 // (compaction_runner.h): its client blocks, as BLPOP's does (the connection runs none of its
@@ -8,8 +8,10 @@
 #include <array>
 #include <atomic>
 #include <memory>
+#include <set>
 #include <string>
 
+#include "cluster/node_identity.h"
 #include "common/assert.h"
 #include "server/client.h"
 #include "server/command_groups.h"
@@ -80,6 +82,38 @@ void cairn_consistency(CommandContext& context) {
   context.reply.ok();
 }
 
+// CAIRN FAULT PARTITION <node-id> [<node-id> ...] | CAIRN FAULT HEAL: drops this node's bus
+// messages to and from the nodes named (tests of partitions between real processes), or stops.
+void cairn_fault(CommandContext& context) {
+  if (!context.server.config().enable_fault_commands) {
+    context.reply.error(
+        "ERR CAIRN FAULT is off: start cairnd with --enable-fault-commands to allow it");
+    return;
+  }
+  ClusterRuntime* cluster = context.server.cluster();
+  if (cluster == nullptr) {
+    context.reply.error("ERR This instance has cluster support disabled");
+    return;
+  }
+  const std::string_view what = context.argv[2];
+  std::set<NodeId> peers;
+  if (equals_ignore_case(what, "partition") && context.argv.size() > 3) {
+    for (const std::string_view name : context.argv.subspan(3)) {
+      const std::optional<NodeId> id = parse_cluster_node_name(name);
+      if (!id.has_value()) {
+        context.reply.error("ERR not a node id: " + std::string(name));
+        return;
+      }
+      peers.insert(*id);
+    }
+  } else if (!equals_ignore_case(what, "heal") || context.argv.size() != 3) {
+    context.reply.error("ERR syntax: CAIRN FAULT PARTITION <node-id> [<node-id> ...] | HEAL");
+    return;
+  }
+  cluster->set_partitioned(std::move(peers));
+  context.reply.ok();
+}
+
 void cairn_help(CommandContext& context) {
   help_reply(context.reply, "CAIRN",
              {"COMPACT", "    Compact the whole database now, reclaiming the space of deleted and",
@@ -88,7 +122,10 @@ void cairn_help(CommandContext& context) {
               "CONSISTENCY [ONE|QUORUM|ALL|SLOPPY-ONE|SLOPPY-QUORUM|SLOPPY-ALL]",
               "    In cluster mode: how many of a key's replicas must answer this",
               "    connection's commands (SLOPPY: down replicas' writes go to stand-ins as",
-              "    hints). Without an argument, the current level."});
+              "    hints). Without an argument, the current level.",
+              "FAULT PARTITION <node-id> [<node-id> ...] | FAULT HEAL",
+              "    Tests only (--enable-fault-commands): drop this node's cluster bus",
+              "    messages to and from the nodes named, or stop dropping."});
 }
 
 constexpr std::array kCairnSubcommands = {
@@ -111,6 +148,16 @@ constexpr std::array kCairnSubcommands = {
                            "(Cairn-specific).",
                 .complexity = "O(1)",
                 .handler = cairn_consistency,
+                .subcommands = {}},
+    CommandSpec{.name = "fault",
+                .arity = -3,
+                .flags = kCommandAdmin | kCommandNoScript,
+                .group = "server",
+                .since = kCairnVersion,
+                .summary = "Injects a test-only fault, such as a cluster bus partition "
+                           "(Cairn-specific; needs --enable-fault-commands).",
+                .complexity = "O(N) where N is the number of nodes named",
+                .handler = cairn_fault,
                 .subcommands = {}},
     CommandSpec{.name = "help",
                 .arity = 2,

@@ -282,6 +282,11 @@ void ClusterRuntime::submit(ClusterRequest request, Consistency consistency, Com
   });
 }
 
+void ClusterRuntime::set_partitioned(std::set<NodeId> peers) {
+  loop_->post(
+      [this, peers = std::move(peers)]() mutable { bus_->set_partitioned(std::move(peers)); });
+}
+
 void ClusterRuntime::stop() {
   if (stopped_) return;
   stopped_ = true;

@@ -26,6 +26,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -97,6 +98,8 @@ class ClusterRuntime {
   // (a completion starting its next step) it runs at once.
   void submit(ClusterRequest request, Consistency consistency, Completion done);
   std::shared_ptr<const ClusterSnapshot> snapshot() const;
+  // Test fault: drops bus messages to and from `peers` (none when empty). CAIRN FAULT sets it.
+  void set_partitioned(std::set<NodeId> peers);
   // Stops the cluster thread and syncs what the node wrote. Idempotent.
   void stop();
 

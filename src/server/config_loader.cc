@@ -100,6 +100,11 @@ Status set_cluster_enabled(const std::string& path, std::string_view key, const 
   return set_bool(path, key, node, config.cluster_enabled);
 }
 
+Status set_enable_fault_commands(const std::string& path, std::string_view key,
+                                 const toml::node& node, ServerConfig& config) {
+  return set_bool(path, key, node, config.enable_fault_commands);
+}
+
 Status set_port(const std::string& path, std::string_view key, const toml::node& node,
                 ServerConfig& config) {
   uint64_t port = 0;
@@ -152,6 +157,7 @@ constexpr std::array kFields = {
     Field{"rack", &set_string<&ServerConfig::rack>},
     Field{"replicas", &set_unsigned<&ServerConfig::replicas>},
     Field{"consistency", &set_string<&ServerConfig::consistency>},
+    Field{"enable_fault_commands", &set_enable_fault_commands},
 };
 
 const Field* find_field(std::string_view key) {

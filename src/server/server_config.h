@@ -64,6 +64,9 @@ struct ServerConfig {
   // A connection's consistency level until it picks one (CAIRN CONSISTENCY): one, quorum, all,
   // or sloppy-one / sloppy-quorum / sloppy-all.
   std::string consistency = "quorum";
+  // CAIRN FAULT (test-only faults such as a bus partition) is refused unless this is set, as
+  // Redis refuses DEBUG without enable-debug-command.
+  bool enable_fault_commands = false;
 
   bool cluster_mode() const { return cluster_enabled || !seeds.empty(); }
   uint16_t effective_bus_port() const {

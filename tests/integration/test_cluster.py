@@ -8,6 +8,7 @@ sequences answer through a cluster node exactly as through redis-server."""
 
 import os
 import random
+import signal
 import subprocess
 import time
 
@@ -35,7 +36,7 @@ class Cluster:
             self.start(i)
 
     def args(self, i):
-        args = ["--bus-port", str(self.bus_ports[i])]
+        args = ["--bus-port", str(self.bus_ports[i]), "--enable-fault-commands"]
         if i == 0:
             return args + ["--cluster-enabled"]
         return args + ["--seeds", "%s:%d" % (HOST, self.ports[0])]
@@ -181,6 +182,15 @@ def test_cluster_clients_work(cluster):
     assert len(rows) == 2, out.stdout
 
 
+def test_ioredis_cluster_client_works(cluster):
+    """Proves ioredis's Cluster client (npm, installed by scripts/install-deps.sh) works against
+    the cluster: it reads CLUSTER SLOTS, routes keys, pipelines per node (tests/compat)."""
+    script = os.path.join(os.path.dirname(__file__), "..", "compat", "ioredis_cluster.js")
+    out = subprocess.run(["node", script, str(cluster.ports[0])], capture_output=True, text=True,
+                         timeout=120)
+    assert out.returncode == 0 and out.stdout.strip() == "ok", out
+
+
 def test_a_killed_node_rejoins_and_catches_up(cluster):
     """Proves that with one node SIGKILLed, QUORUM writes and reads keep working through the
     others; the restarted node rejoins as itself (same id, from its saved ring) and the writes it
@@ -215,6 +225,97 @@ def test_a_killed_node_rejoins_and_catches_up(cluster):
     with pytest.raises(redis.exceptions.ResponseError,
                        match="NOQUORUM QUORUM write of SET needs 2 of 3 replicas; 1 replied"):
         cluster.client(0).set("lonely", "x")
+
+
+def node_ids(cluster):
+    return [cluster.client(i).execute_command("CLUSTER", "MYID").decode() for i in range(3)]
+
+
+def member_flags(client, node_id):
+    """The CLUSTER NODES flags `client` shows for `node_id`."""
+    nodes = client.execute_command("CLUSTER", "NODES")
+    nodes = nodes.decode() if isinstance(nodes, bytes) else nodes
+    for line in nodes.strip().split("\n"):
+        fields = line.split()
+        if fields[0] == node_id:
+            return fields[2]
+    return None
+
+
+def wait_until(predicate, timeout_s, what):
+    deadline = time.monotonic() + timeout_s
+    while not predicate():
+        assert time.monotonic() < deadline, "timed out waiting for " + what
+        time.sleep(0.2)
+
+
+def read_at_one(cluster, i, keys):
+    """Reads `keys` through node i at ONE: with N = 3 on three nodes, node i's own replica
+    answers first, so this shows what node i holds."""
+    client = cluster.client(i)
+    client.execute_command("CAIRN", "CONSISTENCY", "ONE")
+    return [client.get(key) for key in keys]
+
+
+def test_a_paused_node_is_suspected_and_rejoins(cluster):
+    """Proves a node paused (SIGSTOP) past the failure detector's timeout is suspected by the
+    others while QUORUM requests keep succeeding through them, and once resumed (SIGCONT) it is
+    alive again and holds the writes made meanwhile."""
+    victim = 2
+    victim_id = node_ids(cluster)[victim]
+    os.kill(cluster.procs[victim].pid, signal.SIGSTOP)
+    try:
+        live = [cluster.client(0), cluster.client(1)]
+        for n in range(40):
+            assert live[n % 2].set("paused:%d" % n, n)
+        wait_until(lambda: "fail" in member_flags(live[0], victim_id), 30,
+                   "the paused node to be suspected")
+        assert all(live[1].get("paused:%d" % n) == str(n).encode() for n in range(40))
+    finally:
+        os.kill(cluster.procs[victim].pid, signal.SIGCONT)
+    wait_until(lambda: "fail" not in member_flags(cluster.client(0), victim_id), 30,
+               "the resumed node to be alive")
+    keys = ["paused:%d" % n for n in range(40)]
+    wait_until(lambda: read_at_one(cluster, victim, keys) == [str(n).encode() for n in range(40)],
+               30, "the resumed node to catch up")
+
+
+def test_a_partitioned_minority_refuses_quorum_and_converges_after(cluster):
+    """Proves a partition of the cluster bus (CAIRN FAULT PARTITION on both sides) leaves the
+    minority node answering QUORUM requests with NOQUORUM while the majority keeps serving, and
+    after the partition heals the minority holds the majority's writes."""
+    ids = node_ids(cluster)
+    cluster.client(2).execute_command("CAIRN", "FAULT", "PARTITION", ids[0], ids[1])
+    cluster.client(0).execute_command("CAIRN", "FAULT", "PARTITION", ids[2])
+    cluster.client(1).execute_command("CAIRN", "FAULT", "PARTITION", ids[2])
+    try:
+        with pytest.raises(redis.exceptions.ResponseError,
+                           match="NOQUORUM QUORUM write of SET needs 2 of 3 replicas; 1 replied"):
+            cluster.client(2).set("minority", "x")
+        with pytest.raises(redis.exceptions.ResponseError, match="NOQUORUM QUORUM read"):
+            cluster.client(2).get("minority")
+        for n in range(30):
+            assert cluster.client(n % 2).set("majority:%d" % n, n)
+        assert all(cluster.client(1).get("majority:%d" % n) == str(n).encode()
+                   for n in range(30))
+    finally:
+        for i in range(3):
+            cluster.client(i).execute_command("CAIRN", "FAULT", "HEAL")
+    keys = ["majority:%d" % n for n in range(30)]
+    wait_until(lambda: read_at_one(cluster, 2, keys) == [str(n).encode() for n in range(30)],
+               30, "the healed minority to converge")
+
+
+def test_fault_commands_need_their_flag(tmp_path):
+    """Proves CAIRN FAULT is refused, with the flag to use named, on a node started without
+    --enable-fault-commands."""
+    node = start_cairnd(["--cluster-enabled", "--bus-port", str(free_port())],
+                        dir=str(tmp_path / "node"), port=free_port())
+    try:
+        with pytest.raises(redis.exceptions.ResponseError, match="--enable-fault-commands"):
+            node.client().execute_command("CAIRN", "FAULT", "HEAL")
+    finally:
+        stop_server(node)
 
 
 def test_cluster_mode_flags_are_checked(tmp_path):

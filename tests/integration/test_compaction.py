@@ -184,7 +184,8 @@ def test_command_docs_describe_cairn(node):
         entry = dict(zip(docs[1][::2], docs[1][1::2]))
         assert b"Cairn" in entry[b"summary"]
         subcommands = dict(zip(entry[b"subcommands"][::2], entry[b"subcommands"][1::2]))
-        assert set(subcommands) == {b"cairn|compact", b"cairn|consistency", b"cairn|help"}
+        assert set(subcommands) == {b"cairn|compact", b"cairn|consistency", b"cairn|fault",
+                                    b"cairn|help"}
         compact = dict(zip(subcommands[b"cairn|compact"][::2],
                            subcommands[b"cairn|compact"][1::2]))
         assert b"ompact" in compact[b"summary"]

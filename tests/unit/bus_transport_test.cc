@@ -121,6 +121,36 @@ TEST(BusTransportTest, MessagesArriveWholeInOrderWithTheirSender) {
 
 // Proves a peer that is not listening costs failed connects and dropped messages, and that once
 // it listens, messages sent after the backoff arrive.
+// Proves a partition (the test fault) drops messages both ways, counted, and healing it lets
+// them through again.
+TEST(BusTransportTest, APartitionDropsBothWaysUntilHealed) {
+  LoopThread thread;
+  Node a(thread, NodeId{1});
+  Node b(thread, NodeId{2});
+  const uint16_t a_port = a.transport->port();
+  const uint16_t b_port = b.transport->port();
+  thread.on_loop([&] {
+    a.transport->set_peer_address(NodeId{2}, "127.0.0.1", b_port);
+    b.transport->set_peer_address(NodeId{1}, "127.0.0.1", a_port);
+    a.transport->set_partitioned({NodeId{2}});
+    a.transport->send(NodeId{2}, "lost on the way out");
+    b.transport->send(NodeId{1}, "lost on the way in");
+  });
+  ASSERT_TRUE(thread.wait_for([&] { return a.transport->stats().dropped_partitioned == 2; }));
+  thread.on_loop([&] {
+    EXPECT_TRUE(a.received.empty());
+    EXPECT_TRUE(b.received.empty());
+    a.transport->set_partitioned({});
+    a.transport->send(NodeId{2}, "after");
+    b.transport->send(NodeId{1}, "healed");
+  });
+  ASSERT_TRUE(thread.wait_for([&] { return a.received.size() == 1 && b.received.size() == 1; }));
+  thread.on_loop([&] {
+    EXPECT_EQ(a.received[0].message, "healed");
+    EXPECT_EQ(b.received[0].message, "after");
+  });
+}
+
 TEST(BusTransportTest, AnAbsentPeerIsReachedOnceItListens) {
   LoopThread thread;
   Node a(thread, NodeId{1});
