@@ -12,9 +12,9 @@ Result<std::unique_ptr<ClusterNode>> ClusterNode::open(NodeId self, Database* da
   std::unique_ptr<ClusterNode> node(new ClusterNode(self, config));
   CAIRN_ASSIGN_OR_RETURN(node->store_, ReplicaStore::open(database));
   CAIRN_ASSIGN_OR_RETURN(node->hints_, HintStore::open(database, config.hint_limits));
-  node->replica_ =
-      std::make_unique<ReplicaService>(self, node->store_.get(), node->hints_.get(), &node->clock_,
-                                       network, config.ack_durability, config.tombstone_grace_ms);
+  node->replica_ = std::make_unique<ReplicaService>(
+      self, node->store_.get(), node->hints_.get(), &node->clock_, network, config.ack_durability,
+      config.grouped_durability, config.tombstone_grace_ms);
   node->coordinator_ =
       std::make_unique<Coordinator>(self, view, node->replica_.get(), node->hints_.get(),
                                     &node->clock_, network, config.coordinator);

@@ -31,6 +31,9 @@ struct ClusterNodeConfig {
   // When replicas ack a write (replica_service.h); the interval syncs the rest (read repairs,
   // hints this node stored as coordinator, and with kFlushed every write).
   AckDurability ack_durability = AckDurability::kSynced;
+  // The driver calls make_durable() once per batch of work (ClusterRuntime: per event loop
+  // iteration) instead of every write making itself durable: one flush or sync for many acks.
+  bool grouped_durability = false;
   // Tombstones older than this are purged when their key is next written. Longer than the hint
   // window, so no hint can carry a write older than a purged delete; open() refuses less.
   int64_t tombstone_grace_ms = 4 * 60 * 60 * 1000;
@@ -55,6 +58,9 @@ class ClusterNode {
   }
   // Timeouts, hint delivery, the WAL sync.
   void tick(NodeTime now);
+  // With grouped_durability: makes the writes of the batch durable. The driver calls it before
+  // it sends the batch's messages or answers its clients; an error means none may go.
+  Status make_durable() { return replica_->make_writes_durable(); }
 
   ReplicaStore& store() { return *store_; }
   HintStore& hints() { return *hints_; }

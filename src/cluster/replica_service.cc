@@ -32,6 +32,13 @@ Status ReplicaService::write(std::string_view key, const KeyState& state,
 }
 
 Status ReplicaService::make_durable() {
+  written_ = true;
+  return grouped_ ? Status::ok() : make_writes_durable();
+}
+
+Status ReplicaService::make_writes_durable() {
+  if (!written_) return Status::ok();
+  written_ = false;
   return durability_ == AckDurability::kSynced ? store_->sync() : store_->flush();
 }
 

@@ -41,16 +41,20 @@ struct ReplicaStats {
 class ReplicaService {
  public:
   // REQUIRES: every pointer outlives the service.
-  // A write (or hint, or increment) counts as acknowledged once `durability` holds for it.
+  // A write (or hint, or increment) counts as acknowledged once `durability` holds for it: each
+  // write makes itself durable, or, with `grouped`, the driver calls make_writes_durable() once
+  // per batch of work, before any message of the batch is sent and any client is answered.
   // Tombstones older than tombstone_grace_ms go when their key is next written.
   ReplicaService(NodeId self, ReplicaStore* store, HintStore* hints, HybridClock* clock,
-                 Network* network, AckDurability durability, int64_t tombstone_grace_ms)
+                 Network* network, AckDurability durability, bool grouped,
+                 int64_t tombstone_grace_ms)
       : self_(self),
         store_(store),
         hints_(hints),
         clock_(clock),
         network_(network),
         durability_(durability),
+        grouped_(grouped),
         tombstone_grace_ms_(tombstone_grace_ms) {}
 
   // A request (kWrite, kRead) from `from`; the reply goes back through the network.
@@ -71,6 +75,10 @@ class ReplicaService {
   // Whether counter_add would refuse `op` as applied before (counted as a replay when so).
   Result<bool> counter_op_refused(const CounterOp& op);
 
+  // Makes the writes since the last call durable (a sync or a flush, per the AckDurability);
+  // nothing to do when none was made.
+  Status make_writes_durable();
+
   const ReplicaStats& stats() const { return stats_; }
 
  private:
@@ -85,6 +93,8 @@ class ReplicaService {
   HybridClock* clock_;
   Network* network_;
   AckDurability durability_;
+  bool grouped_;
+  bool written_ = false;  // since the last make_writes_durable()
   int64_t tombstone_grace_ms_;
   ReplicaStats stats_;
 };

@@ -118,8 +118,29 @@ class BusTransport::Outbound final : public EventLoop::Handler {
     if (fd_ < 0) {
       connect();
     } else if (!connecting_) {
-      flush();
+      if (transport_->options_.deferred_flush) {
+        want_flush();
+      } else {
+        flush();
+      }
     }
+  }
+
+  // Deferred flush: queues this connection for BusTransport::flush_queued(), once.
+  void want_flush() {
+    if (flush_wanted_) return;
+    flush_wanted_ = true;
+    transport_->flush_wanted_.push_back(this);
+  }
+
+  void flush_queued() {
+    flush_wanted_ = false;
+    if (fd_ >= 0 && !connecting_) flush();
+  }
+
+  void discard_queued() {
+    flush_wanted_ = false;
+    drop();
   }
 
   void on_events(uint32_t events) override {
@@ -148,6 +169,7 @@ class BusTransport::Outbound final : public EventLoop::Handler {
     }
     fd_ = *fd;
     connecting_ = true;
+    writable_interest_ = true;
     if (!transport_->loop_->watch(fd_, EventLoop::kReadable | EventLoop::kWritable, this).is_ok()) {
       fail();
     }
@@ -180,8 +202,12 @@ class BusTransport::Outbound final : public EventLoop::Handler {
       written_ = 0;
     }
     // Writable interest only while something waits to be written.
-    (void)transport_->loop_->change(
-        fd_, EventLoop::kReadable | (pending_bytes() > 0 ? EventLoop::kWritable : 0), this);
+    const bool writable = pending_bytes() > 0;
+    if (writable != writable_interest_) {
+      writable_interest_ = writable;
+      (void)transport_->loop_->change(
+          fd_, EventLoop::kReadable | (writable ? EventLoop::kWritable : 0), this);
+    }
   }
 
   // Drops the connection and what it held; the next message reconnects after the backoff.
@@ -212,6 +238,7 @@ class BusTransport::Outbound final : public EventLoop::Handler {
     ::close(fd_);
     fd_ = -1;
     connecting_ = false;
+    writable_interest_ = false;
   }
 
   BusTransport* transport_;
@@ -225,6 +252,8 @@ class BusTransport::Outbound final : public EventLoop::Handler {
   std::string buffer_;  // frames; the first written_ bytes are sent
   size_t written_ = 0;
   uint64_t queued_messages_ = 0;  // frames in buffer_, for the drop count
+  bool flush_wanted_ = false;     // deferred_flush: in the transport's list
+  bool writable_interest_ = false;
 };
 
 BusTransport::BusTransport(EventLoop* loop, NodeId self, BusTransportOptions options,
@@ -293,6 +322,18 @@ void BusTransport::set_peer_address(NodeId peer, std::string ip, uint16_t port) 
 }
 
 void BusTransport::set_partitioned(std::set<NodeId> peers) { partitioned_ = std::move(peers); }
+
+void BusTransport::flush_queued() {
+  std::vector<Outbound*> wanted;
+  wanted.swap(flush_wanted_);
+  for (Outbound* outbound : wanted) outbound->flush_queued();
+}
+
+void BusTransport::discard_queued() {
+  std::vector<Outbound*> wanted;
+  wanted.swap(flush_wanted_);
+  for (Outbound* outbound : wanted) outbound->discard_queued();
+}
 
 void BusTransport::send(NodeId to, std::string message) {
   if (partitioned_.contains(to)) {

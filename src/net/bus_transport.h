@@ -43,6 +43,10 @@ struct BusTransportOptions {
   uint64_t reconnect_backoff_min_ms = 50;
   uint64_t reconnect_backoff_max_ms = 5'000;
   uint32_t payload_bytes_max = kBusFramePayloadBytesMax;
+  // Messages wait in their connection's buffer until flush_queued(), which the owner calls once
+  // per loop iteration: one write per peer for all of an iteration's messages, sent after the
+  // owner made what they acknowledge durable. Off: every send() writes at once.
+  bool deferred_flush = false;
 };
 
 struct BusStats {
@@ -76,6 +80,11 @@ class BusTransport final : public Network {
   uint16_t port() const { return port_; }
   void set_peer_address(NodeId peer, std::string ip, uint16_t port);
   void send(NodeId to, std::string message) override;
+  // With deferred_flush: writes what send() queued since the last call.
+  void flush_queued();
+  // With deferred_flush: drops, counted as lost, the connections holding what send() queued
+  // since the last flush (the owner could not make what it acknowledges durable).
+  void discard_queued();
   // A fault for tests of network partitions between real processes: messages to and from
   // `peers` are dropped (counted) until the set changes. Empty: none.
   void set_partitioned(std::set<NodeId> peers);
@@ -102,6 +111,7 @@ class BusTransport final : public Network {
   std::map<Inbound*, std::unique_ptr<Inbound>> inbound_;
   std::map<NodeId, std::unique_ptr<Outbound>> outbound_;
   std::set<NodeId> partitioned_;
+  std::vector<Outbound*> flush_wanted_;  // deferred_flush: connections with queued messages
   std::vector<std::unique_ptr<EventLoop::Handler>> retired_;
   EventLoop::TimerId retire_timer_ = 0;
   BusStats stats_;

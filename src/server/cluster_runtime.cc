@@ -91,6 +91,7 @@ Status ClusterRuntime::open_state_machines() {
   BusTransportOptions bus_options;
   bus_options.bind = options_.ip;
   bus_options.port = options_.bus_port;
+  bus_options.deferred_flush = true;
   CAIRN_ASSIGN_OR_RETURN(bus_, BusTransport::start(loop_.get(), self_, bus_options,
                                                    [this](NodeId from, std::string_view message) {
                                                      on_bus_message(from, message);
@@ -107,12 +108,11 @@ Status ClusterRuntime::open_state_machines() {
   ClusterNodeConfig node_config = options_.node;
   node_config.ack_durability = options_.ack_durability;
   node_config.wal_sync_interval_ms = options_.wal_sync_interval_ms;
+  node_config.grouped_durability = true;
   CAIRN_ASSIGN_OR_RETURN(node_,
                          ClusterNode::open(self_, database_, view_.get(), bus_.get(), node_config));
   loop_->add_periodic_timer(kTickIntervalMs, [this] { tick(); });
-  loop_->set_iteration_hook([this] {
-    if (members_changed_) refresh_members();
-  });
+  loop_->set_iteration_hook([this] { end_iteration(); });
   return Status::ok();
 }
 
@@ -141,6 +141,27 @@ void ClusterRuntime::begin_membership() {
     membership_started_ = true;
     spdlog::info("cluster: {} founded a new cluster", cluster_node_name(self_));
   }
+}
+
+// Group commit for the cluster: the iteration's writes are made durable once, then the
+// iteration's messages (acks among them) go out with one write per peer, then its clients are
+// answered.
+void ClusterRuntime::end_iteration() {
+  if (members_changed_) refresh_members();
+  const Status durable = node_->make_durable();
+  std::vector<std::pair<Completion, ClusterReply>> completions;
+  completions.swap(completions_);
+  if (durable.is_ok()) {
+    bus_->flush_queued();
+  } else {
+    spdlog::error("cluster: cannot make writes durable, dropping their acks: {}",
+                  durable.to_string());
+    bus_->discard_queued();
+    for (auto& [done, reply] : completions) {
+      if (reply.status.is_ok()) reply.status = durable.with_context("the write is not durable");
+    }
+  }
+  for (auto& [done, reply] : completions) done(std::move(reply));
 }
 
 void ClusterRuntime::resolve_seeds_loop() {
@@ -273,13 +294,18 @@ std::shared_ptr<const ClusterSnapshot> ClusterRuntime::snapshot() const {
 }
 
 void ClusterRuntime::submit(ClusterRequest request, Consistency consistency, Completion done) {
+  auto run = [this, request = std::move(request), consistency, done = std::move(done)]() mutable {
+    // Answered at the end of the iteration, once what the reply acknowledges is durable.
+    node_->submit(request, consistency, now(),
+                  [this, done = std::move(done)](ClusterReply reply) mutable {
+                    completions_.emplace_back(std::move(done), std::move(reply));
+                  });
+  };
   if (loop_->in_loop_thread()) {
-    node_->submit(request, consistency, now(), std::move(done));
-    return;
+    run();
+  } else {
+    loop_->post(std::move(run));
   }
-  loop_->post([this, request = std::move(request), consistency, done = std::move(done)]() mutable {
-    node_->submit(request, consistency, now(), std::move(done));
-  });
 }
 
 void ClusterRuntime::set_partitioned(std::set<NodeId> peers) {

@@ -7,10 +7,13 @@
 // saved bus addresses; otherwise a node with seeds asks them (cluster_seeds.h) until one
 // answers, then joins through those that did; a node without seeds founds a new cluster.
 //
+// Group commit: each loop iteration's writes are made durable once at its end, before its
+// messages go out (one write per peer) and before its completions run.
+//
 // Client threads talk to it through submit() (the request runs on the cluster thread; its
-// completion too) and snapshot(): an immutable copy of the ring, the members and the counters,
-// republished on every change and every 100 ms, which CLUSTER, INFO and routing read without
-// waiting on the cluster thread.
+// completion too, at the end of the iteration that finished it) and snapshot(): an immutable copy
+// of the ring, the members and the counters, republished on every change and every 100 ms, which
+// CLUSTER, INFO and routing read without waiting on the cluster thread.
 //
 // Each member's address, as gossiped, is "ip:port@busport" (Redis Cluster's form): the client
 // port for CLUSTER SLOTS and NODES, the bus port for the transport.
@@ -114,6 +117,7 @@ class ClusterRuntime {
   void resolve_seeds_loop();
   void on_bus_message(NodeId from, std::string_view message);
   void tick();
+  void end_iteration();
   // After membership may have changed: peer addresses, the saved ring and addresses.
   void refresh_members();
   void publish_snapshot();
@@ -139,6 +143,8 @@ class ClusterRuntime {
   uint64_t next_publish_ms_ = 0;
   uint64_t saved_ring_epoch_ = 0;
   std::map<NodeId, std::string> saved_addresses_;
+  // Completions of this iteration, run at its end (end_iteration).
+  std::vector<std::pair<Completion, ClusterReply>> completions_;
 
   mutable std::mutex snapshot_mutex_;
   std::shared_ptr<const ClusterSnapshot> snapshot_;

@@ -121,6 +121,36 @@ TEST(BusTransportTest, MessagesArriveWholeInOrderWithTheirSender) {
 
 // Proves a peer that is not listening costs failed connects and dropped messages, and that once
 // it listens, messages sent after the backoff arrive.
+// Proves that with deferred_flush nothing leaves before flush_queued() (an owner makes its
+// writes durable first), everything queued then arrives in order, and discard_queued() drops
+// what was queued, counted as lost.
+TEST(BusTransportTest, DeferredMessagesWaitForTheFlush) {
+  LoopThread thread;
+  BusTransportOptions deferred;
+  deferred.deferred_flush = true;
+  Node a(thread, NodeId{1}, deferred);
+  Node b(thread, NodeId{2});
+  const uint16_t b_port = b.transport->port();
+  thread.on_loop([&] {
+    a.transport->set_peer_address(NodeId{2}, "127.0.0.1", b_port);
+    a.transport->send(NodeId{2}, "connects");
+  });
+  ASSERT_TRUE(thread.wait_for([&] { return b.received.size() == 1; }));
+  thread.on_loop([&] {
+    for (int i = 0; i < 10; i++) a.transport->send(NodeId{2}, "m" + std::to_string(i));
+  });
+  EXPECT_FALSE(thread.wait_for([&] { return b.received.size() > 1; }, 300ms));
+  thread.on_loop([&] { a.transport->flush_queued(); });
+  ASSERT_TRUE(thread.wait_for([&] { return b.received.size() == 11; }));
+  thread.on_loop([&] {
+    for (int i = 0; i < 10; i++) EXPECT_EQ(b.received[1 + i].message, "m" + std::to_string(i));
+    a.transport->send(NodeId{2}, "never");
+    a.transport->discard_queued();
+    EXPECT_EQ(a.transport->stats().dropped_connection_lost, 1u);
+  });
+  EXPECT_FALSE(thread.wait_for([&] { return b.received.size() > 11; }, 300ms));
+}
+
 // Proves a partition (the test fault) drops messages both ways, counted, and healing it lets
 // them through again.
 TEST(BusTransportTest, APartitionDropsBothWaysUntilHealed) {
