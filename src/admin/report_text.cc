@@ -80,8 +80,14 @@ std::string unreachable_text(const NodeStatus& status) {
 
 std::string replica_text(const Replica& replica, size_t id_chars) {
   std::string text = replica.address.to_string();
-  if (!replica.id.empty()) text += " " + replica.id.substr(0, id_chars);
-  return text;
+  if (replica.id.empty()) return text;
+  // Cairn's ids are 64 bits shown as 40 hex digits, the first 24 zeros: skip those.
+  const size_t significant = replica.id.find_first_not_of('0');
+  const size_t start = significant != std::string::npos && replica.id.size() - significant <= 16 &&
+                               replica.id.size() >= id_chars + 16
+                           ? replica.id.size() - 16
+                           : 0;
+  return text + " " + replica.id.substr(start, id_chars);
 }
 
 uint32_t assigned_slots(const std::vector<SlotRange>& ranges) {

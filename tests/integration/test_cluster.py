@@ -182,6 +182,30 @@ def test_cluster_clients_work(cluster):
     assert len(rows) == 2, out.stdout
 
 
+def test_cairnctl_describes_the_cluster(cluster):
+    """Proves cairnctl's status, ring and slot describe a Cairn cluster: three alive nodes with
+    their racks and disk use, every slot owned, and a key's preference list of three nodes."""
+    import json
+    binary = os.environ.get("CAIRNCTL") or os.path.join(
+        os.path.dirname(__file__), "..", "..", "build", "cairnctl")
+
+    def cairnctl(*args):
+        out = subprocess.run([binary, "--port", str(cluster.ports[1]), "--json"] + list(args),
+                             capture_output=True, text=True, timeout=60)
+        assert out.returncode == 0, out
+        return json.loads(out.stdout)
+
+    status = cairnctl("status")
+    nodes = status["nodes"]
+    assert len(nodes) == 3 and all(node["state"] == "alive" for node in nodes)
+    assert sum(node["slots"] for node in nodes) == 16384
+    assert all(node["disk_bytes"] > 0 for node in nodes)
+    ring = cairnctl("ring")
+    assert sum(r["end"] - r["start"] + 1 for r in ring["ranges"]) == 16384
+    slot = cairnctl("slot", "foo")
+    assert slot["slot"] == 12182 and len(slot["replicas"]) == 3
+
+
 def test_ioredis_cluster_client_works(cluster):
     """Proves ioredis's Cluster client (npm, installed by scripts/install-deps.sh) works against
     the cluster: it reads CLUSTER SLOTS, routes keys, pipelines per node (tests/compat)."""
