@@ -17,7 +17,4 @@ namespace cairn {
 // else a handler that answers that the command is not available in cluster mode yet.
 CommandHandler cluster_handler_for(std::string_view full_name, const CommandSpec& spec);
 
-// The cluster versions of the key commands (cluster_key_commands.cc), by name; null when none.
-CommandHandler cluster_key_command(std::string_view name);
-
 }  // namespace cairn

@@ -368,17 +368,18 @@ constexpr std::string_view kKeyspaceWideCommands[] = {
 constexpr std::string_view kDataGroups[] = {"string", "generic", "hash",
                                             "set",    "list",    "sorted_set"};
 
-}  // namespace
-
-CommandHandler cluster_key_command(std::string_view name) {
+// The fast path of the command named `name`; null when it has none.
+CommandHandler fast_path(std::string_view name) {
   for (const NamedHandler& named : kClusterKeyCommands) {
     if (named.name == name) return named.handler;
   }
   return nullptr;
 }
 
+}  // namespace
+
 CommandHandler cluster_handler_for(std::string_view full_name, const CommandSpec& spec) {
-  if (const CommandHandler handler = cluster_key_command(full_name); handler != nullptr) {
+  if (const CommandHandler handler = fast_path(full_name); handler != nullptr) {
     return handler;
   }
   if (std::find(std::begin(kKeyspaceWideCommands), std::end(kKeyspaceWideCommands), full_name) !=
