@@ -44,11 +44,11 @@ struct ProtocolLimits {
 
 // What the server knows of the connection a session serves.
 struct ConnectionInfo {
-  uint64_t id = 0;         // unique in the process, from 1 (CLIENT ID)
-  int fd = -1;             // for CLIENT LIST
-  std::string peer;        // "ip:port" (CLIENT LIST addr)
-  std::string local;       // "ip:port" (CLIENT LIST laddr)
-  size_t loop_index = 0;   // which event loop owns the connection
+  uint64_t id = 0;        // unique in the process, from 1 (CLIENT ID)
+  int fd = -1;            // for CLIENT LIST
+  std::string peer;       // "ip:port" (CLIENT LIST addr)
+  std::string local;      // "ip:port" (CLIENT LIST laddr)
+  size_t loop_index = 0;  // which event loop owns the connection
 };
 
 // The connection as the server may act on it from any thread (CLIENT KILL, CLIENT LIST).
@@ -68,6 +68,17 @@ class ConnectionControl {
   // Sizes for CLIENT LIST (approximate when read from another thread).
   virtual uint64_t query_buffer_bytes() const = 0;
   virtual uint64_t output_buffer_bytes() const = 0;
+};
+
+// A ConnectionControl for a session without a connection (the cluster's scratch keyspace,
+// tests): nothing to close or wake.
+class NullConnectionControl final : public ConnectionControl {
+ public:
+  void close() override {}
+  void wake_blocked() override {}
+  void end_block(BlockEnd) override {}
+  uint64_t query_buffer_bytes() const override { return 0; }
+  uint64_t output_buffer_bytes() const override { return 0; }
 };
 
 // A command waiting complete in a connection's input, seen ahead of its turn (RespParser::peek).

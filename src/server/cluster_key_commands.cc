@@ -85,15 +85,13 @@ void set_command(CommandContext& context) {
       write.number = static_cast<int64_t>(*expiry);
       return submit_and_wait(context, {std::move(write)});
     }
-    call.states = {KeyState(), KeyState()};
-    call.states[1] = KeyState::expiry_set(WriteVersion{}, static_cast<int64_t>(*expiry));
     return submit_and_wait(context, {request(RequestKind::kReadState, key, "SET")});
   }
   if (reply_failure(context, call.replies)) return;
   if (plain) return context.reply.ok();
   const int64_t now_ms = Server::now_ms();
   if (call.step == 1) {
-    call.states[0] = call.replies[0].state;
+    call.states = {call.replies[0].state};
     const KeyState& old = call.states[0];
     const KeyStateType type = old.type(now_ms);
     if (options->get && type != KeyStateType::kNone && type != KeyStateType::kString) {
@@ -104,8 +102,11 @@ void set_command(CommandContext& context) {
       if (options->get && exists) return context.reply.bulk_string(*old.string_value(now_ms));
       return context.reply.null();
     }
+    // The expiry counts from when the write is made, as Redis counts from when SET runs.
+    const std::optional<uint64_t> requested = resolve_expiry(context, *options, "set");
+    if (!requested.has_value()) return;
     const int64_t expiry =
-        options->keepttl && exists ? old.expires_at_unix_ms() : call.states[1].expires_at_unix_ms();
+        options->keepttl && exists ? old.expires_at_unix_ms() : static_cast<int64_t>(*requested);
     ClusterRequest write = request(RequestKind::kWriteState, key, "SET");
     write.write_delta = [old, value = std::string(context.argv[2]), expiry](WriteVersion version) {
       KeyState delta = KeyState::string_set(version, value, expiry);

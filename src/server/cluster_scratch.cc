@@ -13,16 +13,6 @@ namespace cairn {
 
 namespace {
 
-// The scratch's connection: there is none, so there is nothing to close or wake.
-class NoConnection final : public ConnectionControl {
- public:
-  void close() override {}
-  void wake_blocked() override {}
-  void end_block(BlockEnd) override {}
-  uint64_t query_buffer_bytes() const override { return 0; }
-  uint64_t output_buffer_bytes() const override { return 0; }
-};
-
 // Reads a reply from bytes in memory.
 class StringReplySource final : public ReplyByteSource {
  public:
@@ -79,8 +69,8 @@ Result<std::unique_ptr<ClusterScratch>> ClusterScratch::open() {
   KeyspaceOptions options;
   options.env = &scratch->env_;
   CAIRN_ASSIGN_OR_RETURN(scratch->server_, Server::open(scratch_config(), options));
-  scratch->client_ = std::make_unique<Client>(ConnectionInfo{}, std::make_shared<NoConnection>(),
-                                              Server::now_ms());
+  scratch->client_ = std::make_unique<Client>(
+      ConnectionInfo{}, std::make_shared<NullConnectionControl>(), Server::now_ms());
   return scratch;
 }
 

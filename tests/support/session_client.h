@@ -16,14 +16,7 @@ namespace cairn::test {
 
 using Command = std::vector<std::string>;
 
-class NullControl final : public ConnectionControl {
- public:
-  void close() override {}
-  void wake_blocked() override {}
-  void end_block(BlockEnd) override {}
-  uint64_t query_buffer_bytes() const override { return 0; }
-  uint64_t output_buffer_bytes() const override { return 0; }
-};
+using NullControl = NullConnectionControl;
 
 inline std::unique_ptr<Session> connect(Server& server, uint64_t id) {
   ConnectionInfo info;
