@@ -183,9 +183,11 @@ size_t RespParser::peek(std::span<PeekedCommand> out) const {
       const std::string_view bytes(buffer_ + position, static_cast<size_t>(length));
       if (arg == 0) command.name = bytes;
       if (arg == 1) command.key = bytes;
+      if (arg == 2) command.value = bytes;
       position += static_cast<size_t>(length) + 2;
     }
     if (arg < argc) break;  // incomplete or malformed
+    command.argc = static_cast<size_t>(argc);
     out[count++] = command;
   }
   return count;

@@ -83,8 +83,10 @@ class NullConnectionControl final : public ConnectionControl {
 
 // A command waiting complete in a connection's input, seen ahead of its turn (RespParser::peek).
 struct PeekedCommand {
-  std::string_view name;  // argv[0]
-  std::string_view key;   // argv[1], or empty when the command has one argument
+  std::string_view name = {};   // argv[0]
+  std::string_view key = {};    // argv[1], or empty when the command has one argument
+  std::string_view value = {};  // argv[2], or empty when the command has fewer than three
+  size_t argc = 0;              // how many arguments the command has, its name included
 };
 
 class Session {

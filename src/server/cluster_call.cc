@@ -30,6 +30,35 @@ ClusterCall& cluster_call(CommandContext& context) {
   return *client.cluster_call;
 }
 
+namespace {
+
+// Submits `requests` as the call's next step.
+void submit_step(ClusterRuntime& runtime, Client& client, const std::shared_ptr<ClusterCall>& call,
+                 std::vector<ClusterRequest> requests, bool waited) {
+  call->step++;
+  call->replies.assign(requests.size(), ClusterReply());
+  {
+    std::lock_guard lock(call->mutex);
+    call->outstanding = requests.size();
+    call->waited = waited;
+  }
+  for (size_t i = 0; i < requests.size(); i++) {
+    runtime.submit(std::move(requests[i]), client.consistency,
+                   [call, i, control = client.shared_control()](ClusterReply reply) {
+                     bool wake = false;
+                     {
+                       std::lock_guard lock(call->mutex);
+                       call->replies[i] = std::move(reply);
+                       wake = --call->outstanding == 0 && call->waited;
+                     }
+                     // Posted to the client's loop: it arrives after the command blocked.
+                     if (wake) control->wake_blocked();
+                   });
+  }
+}
+
+}  // namespace
+
 void submit_and_wait(CommandContext& context, std::vector<ClusterRequest> requests) {
   CAIRN_ASSERT(!requests.empty());
   if (!context.may_block) {
@@ -37,29 +66,24 @@ void submit_and_wait(CommandContext& context, std::vector<ClusterRequest> reques
     return;
   }
   Client& client = context.client;
-  std::shared_ptr<ClusterCall> call = client.cluster_call;
-  CAIRN_ASSERT(call != nullptr);
-  call->step++;
-  call->replies.assign(requests.size(), ClusterReply());
-  {
-    std::lock_guard lock(call->mutex);
-    call->outstanding = requests.size();
-  }
-  ClusterRuntime& runtime = *context.server.cluster();
-  for (size_t i = 0; i < requests.size(); i++) {
-    runtime.submit(std::move(requests[i]), client.consistency,
-                   [call, i, control = client.shared_control()](ClusterReply reply) {
-                     bool last = false;
-                     {
-                       std::lock_guard lock(call->mutex);
-                       call->replies[i] = std::move(reply);
-                       last = --call->outstanding == 0;
-                     }
-                     // Posted to the client's loop: it arrives after the command blocked.
-                     if (last) control->wake_blocked();
-                   });
-  }
+  CAIRN_ASSERT(client.cluster_call != nullptr);
+  submit_step(*context.server.cluster(), client, client.cluster_call, std::move(requests), true);
   context.block.requested = true;  // no timeout: every request answers by its deadline
+}
+
+std::shared_ptr<ClusterCall> submit_ahead(Server& server, Client& client,
+                                          std::vector<ClusterRequest> requests) {
+  CAIRN_ASSERT(!requests.empty());
+  auto call = std::make_shared<ClusterCall>();
+  submit_step(*server.cluster(), client, call, std::move(requests), false);
+  return call;
+}
+
+bool replies_ready(ClusterCall& call) {
+  std::lock_guard lock(call.mutex);
+  if (call.outstanding == 0) return true;
+  call.waited = true;
+  return false;
 }
 
 void reply_cluster_error(CommandContext& context, const Status& status) {

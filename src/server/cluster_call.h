@@ -11,6 +11,9 @@
 // Each submit_and_wait() advances call.step; what a step learned and a later one needs goes in
 // call.states.
 //
+// A pipelined GET or SET may have its call submitted before its turn (cluster_pipeline.h): the
+// handler then starts at step 1, and the session runs it only once the replies are in.
+//
 // Thread-safety: the client's thread owns the call between steps; while a step is out, only the
 // cluster thread's completions touch it (under the mutex), and the wake-up orders the two.
 #pragma once
@@ -33,6 +36,8 @@ struct ClusterCall {
 
   std::mutex mutex;
   size_t outstanding = 0;  // guarded by mutex while a step is out
+  // Guarded by mutex: the client waits on the step, so its last reply wakes the connection.
+  bool waited = false;
 };
 
 // The client's call: a fresh one when the command starts (not a retry).
@@ -40,6 +45,13 @@ ClusterCall& cluster_call(CommandContext& context);
 // Submits `requests` (at the client's consistency level) and blocks the client until all have
 // answered. Inside MULTI, where nothing may block, replies an error instead.
 void submit_and_wait(CommandContext& context, std::vector<ClusterRequest> requests);
+// Submits `requests` ahead of the command's turn, waited on by no one yet: the call is at step
+// 1 when the command runs (see replies_ready).
+std::shared_ptr<ClusterCall> submit_ahead(Server& server, Client& client,
+                                          std::vector<ClusterRequest> requests);
+// Whether every reply of the call's step is in; if not, the call's last reply will wake the
+// client's connection (which must then be blocked, or block before its loop runs again).
+bool replies_ready(ClusterCall& call);
 // A request's error as the client sees it: Redis-style, its first word the error code
 // ("NOQUORUM ...", "WRONGTYPE ...", "ERR ...").
 void reply_cluster_error(CommandContext& context, const Status& status);

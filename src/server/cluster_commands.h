@@ -8,6 +8,7 @@
 
 #include <string_view>
 
+#include "cluster/cluster_request.h"
 #include "server/command.h"
 
 namespace cairn {
@@ -16,5 +17,10 @@ namespace cairn {
 // without one: the spec's handler when the command touches no key and no keyspace-wide state,
 // else a handler that answers that the command is not available in cluster mode yet.
 CommandHandler cluster_handler_for(std::string_view full_name, const CommandSpec& spec);
+
+// What GET `key` and a SET of `key` to `value` without options submit first: the same requests
+// their handlers make, for a pipeline to submit ahead of their turn (cluster_pipeline.h).
+ClusterRequest cluster_get_request(std::string_view key);
+ClusterRequest cluster_set_request(std::string_view key, std::string_view value);
 
 }  // namespace cairn

@@ -55,9 +55,7 @@ bool reply_failure(CommandContext& context, const std::vector<ClusterReply>& rep
 
 void get_command(CommandContext& context) {
   ClusterCall& call = cluster_call(context);
-  if (call.step == 0) {
-    return submit_and_wait(context, {request(RequestKind::kGet, context.argv[1], "GET")});
-  }
+  if (call.step == 0) return submit_and_wait(context, {cluster_get_request(context.argv[1])});
   if (reply_failure(context, call.replies)) return;
   const std::optional<std::string>& value = call.replies[0].value;
   if (value.has_value()) {
@@ -80,8 +78,7 @@ void set_command(CommandContext& context) {
     const std::optional<uint64_t> expiry = resolve_expiry(context, *options, "set");
     if (!expiry.has_value()) return;
     if (plain) {
-      ClusterRequest write = request(RequestKind::kSet, key, "SET");
-      write.arguments = {std::string(context.argv[2])};
+      ClusterRequest write = cluster_set_request(key, context.argv[2]);
       write.number = static_cast<int64_t>(*expiry);
       return submit_and_wait(context, {std::move(write)});
     }
@@ -394,6 +391,16 @@ CommandHandler cluster_handler_for(std::string_view full_name, const CommandSpec
   // A blocking command would wait on the scratch keyspace, which no other client writes.
   if ((spec.flags & kCommandBlocking) != 0) return unavailable_command;
   return generic_command;
+}
+
+ClusterRequest cluster_get_request(std::string_view key) {
+  return request(RequestKind::kGet, key, "GET");
+}
+
+ClusterRequest cluster_set_request(std::string_view key, std::string_view value) {
+  ClusterRequest write = request(RequestKind::kSet, key, "SET");
+  write.arguments = {std::string(value)};
+  return write;
 }
 
 }  // namespace cairn

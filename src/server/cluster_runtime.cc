@@ -318,8 +318,9 @@ void ClusterRuntime::stop() {
   stopped_ = true;
   stopping_.store(true);
   if (seed_resolver_.joinable()) seed_resolver_.join();
-  loop_->stop();
+  if (loop_ != nullptr) loop_->stop();
   if (thread_.joinable()) thread_.join();
+  if (node_ == nullptr) return;  // start() failed before the node opened
   const Status synced = node_->store().sync();
   if (!synced.is_ok()) spdlog::error("cluster: final sync failed: {}", synced.to_string());
 }

@@ -233,6 +233,7 @@ void cluster_section(Server& server, InfoWriter& out) {
   out.field("cairn_read_repairs", snapshot->coordinator.read_repairs);
   out.field("cairn_hints_stored", snapshot->coordinator.hints_stored);
   out.field("cairn_hints_pending", snapshot->hints_pending);
+  out.field("cairn_calls_submitted_ahead", server.stats().calls_submitted_ahead());
   out.field("cairn_replica_writes_applied", snapshot->replica.writes_applied);
   out.field("cairn_concurrent_writes", snapshot->replica.concurrent_writes);
   out.field("cairn_bus_messages_sent", snapshot->bus.messages_sent);

@@ -63,7 +63,9 @@ Result<std::unique_ptr<Server>> Server::open(const ServerConfig& config,
         ClusterRuntime::start(cluster_options(config), &server->keyspace_->database());
     if (!cluster.is_ok()) {
       (void)server->keyspace_->database().close();
-      return cluster.status().with_context("cluster");
+      // Not the keyspace's error: a busy bus port is not a locked directory.
+      return Status::io_error(std::string(kClusterStartFailed) + ": " +
+                              std::string(cluster.status().message()));
     }
     server->cluster_ = std::move(cluster).value();
     Result<std::unique_ptr<ClusterScratch>> scratch = ClusterScratch::open();

@@ -37,8 +37,10 @@ namespace cairn {
 
 class Server : public SessionFactory {
  public:
-  // Opens the keyspace in config.dir and starts the maintenance thread.
+  // Opens the keyspace in config.dir and starts the maintenance thread (and, in cluster mode,
+  // the cluster: a failure there has a message that begins with kClusterStartFailed).
   // `options`: the keyspace's test seams (keyspace.h).
+  static constexpr std::string_view kClusterStartFailed = "cannot start the cluster";
   static Result<std::unique_ptr<Server>> open(const ServerConfig& config,
                                               const KeyspaceOptions& options = {});
   ~Server() override;

@@ -34,6 +34,7 @@ void ServerStats::reset() {
     commands_[i].failed_calls = 0;
   }
   commands_processed_ = 0;
+  calls_submitted_ahead_ = 0;
   std::lock_guard lock(sample_mutex_);
   last_sample_commands_ = 0;
   rates_.fill(0);

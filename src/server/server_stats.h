@@ -31,10 +31,21 @@ class ServerStats {
   size_t entry_count() const { return entry_count_; }
 
   void add_command_processed() { commands_processed_.fetch_add(1, std::memory_order_relaxed); }
-  uint64_t commands_processed() const { return commands_processed_.load(std::memory_order_relaxed); }
+  uint64_t commands_processed() const {
+    return commands_processed_.load(std::memory_order_relaxed);
+  }
 
   void add_wal_sync() { wal_syncs_.fetch_add(1, std::memory_order_relaxed); }
   uint64_t wal_syncs() const { return wal_syncs_.load(std::memory_order_relaxed); }
+
+  // Cluster mode: pipelined commands whose calls went to the cluster ahead of their turn
+  // (cluster_pipeline.h).
+  void add_calls_submitted_ahead(uint64_t count) {
+    calls_submitted_ahead_.fetch_add(count, std::memory_order_relaxed);
+  }
+  uint64_t calls_submitted_ahead() const {
+    return calls_submitted_ahead_.load(std::memory_order_relaxed);
+  }
 
   // The maintenance thread samples commands_processed about every 100 ms; the rate is the
   // mean over the last samples (Redis's instantaneous_ops_per_sec).
@@ -51,6 +62,7 @@ class ServerStats {
   std::unique_ptr<CommandCounters[]> commands_;
   std::atomic<uint64_t> commands_processed_{0};
   std::atomic<uint64_t> wal_syncs_{0};
+  std::atomic<uint64_t> calls_submitted_ahead_{0};
 
   mutable std::mutex sample_mutex_;
   uint64_t last_sample_ms_ = 0;

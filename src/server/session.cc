@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "common/assert.h"
+#include "server/cluster_call.h"
 #include "server/command_helpers.h"
 #include "server/command_support.h"
 #include "server/command_table.h"
@@ -71,13 +72,13 @@ CommandHandler handler_of(Server& server, const CommandEntry& entry) {
   return server.cluster() != nullptr ? entry.cluster_handler : entry.spec->handler;
 }
 
-void run_command(Server& server, Client& client, const CommandEntry& entry,
-                 CommandContext& context) {
+void run_command(Server& server, Client& client, const CommandEntry& entry, CommandContext& context,
+                 CommandHandler handler) {
   auto start = std::chrono::steady_clock::now();
   std::string& out = context.reply.buffer();
   size_t reply_start = out.size();
   client.note_command(&entry, coarse_unix_time_ms());
-  handler_of(server, entry)(context);
+  (handler != nullptr ? handler : handler_of(server, entry))(context);
   auto elapsed = std::chrono::steady_clock::now() - start;
   CommandCounters& counters = server.stats().command(entry.index);
   counters.calls.fetch_add(1, std::memory_order_relaxed);
@@ -107,6 +108,7 @@ void ServerSession::on_close() {
   if (closed_) return;
   closed_ = true;
   end_run(nullptr);  // what the run ran stays written, though its replies go nowhere
+  pipeline_.clear();
   server_.watches().unwatch_all(client_);
   if (blocked_.has_value()) server_.blocking().unblock(client_);
   blocked_.reset();
@@ -115,8 +117,8 @@ void ServerSession::on_close() {
 }
 
 void ServerSession::prefetch(std::span<const PeekedCommand> commands) {
-  // In cluster mode the keys live in replicas' states, and no write is fused.
-  if (server_.cluster() != nullptr) return;
+  // In cluster mode the keys live in replicas' states, and no write is fused; calls may go ahead.
+  if (server_.cluster() != nullptr) return pipeline_.prepare(server_, client_, commands);
   std::vector<std::string_view> keys;
   keys.reserve(commands.size());
   for (const PeekedCommand& command : commands) {
@@ -274,7 +276,11 @@ Session::Outcome ServerSession::execute(std::span<const std::string_view> argv, 
                            nullptr, false,   false, false, {}};
     context.streamed_value = streamed.get();
     const bool fused = joins_run(*entry, argv, streamed != nullptr);
-    if (fused) {
+    std::shared_ptr<ClusterCall> prepared =
+        server_.cluster() != nullptr ? pipeline_.take(argv) : nullptr;
+    if (prepared != nullptr) {
+      run_prepared(*entry, context, std::move(prepared));
+    } else if (fused) {
       context.may_block = true;
       run_fused(*entry, context, start, out);
     } else if (entry->container == nullptr && entry->spec->name == "exec") {
@@ -299,6 +305,24 @@ Session::Outcome ServerSession::execute(std::span<const std::string_view> argv, 
   return outcome;
 }
 
+namespace {
+
+// Stands in for a handler whose prepared call is still out: the command waits for it.
+void wait_for_cluster_call(CommandContext& context) { context.block.requested = true; }
+
+}  // namespace
+
+void ServerSession::run_prepared(const CommandEntry& entry, CommandContext& context,
+                                 std::shared_ptr<ClusterCall> call) {
+  client_.cluster_call = std::move(call);
+  context.may_block = true;
+  context.retrying_block = true;  // the handler takes up the call at its step 1 (cluster_call.h)
+  const CommandHandler handler =
+      replies_ready(*client_.cluster_call) ? nullptr : &wait_for_cluster_call;
+  std::shared_lock lock(server_.execution_mutex());
+  run_command(server_, client_, entry, context, handler);
+}
+
 void ServerSession::settle_block(const CommandEntry& entry, std::span<const std::string_view> argv,
                                  const CommandContext& context, Outcome* outcome) {
   if (!context.block.requested) {
@@ -319,6 +343,11 @@ void ServerSession::settle_block(const CommandEntry& entry, std::span<const std:
 Session::Outcome ServerSession::retry_blocked(std::string& out) {
   CAIRN_ASSERT(blocked_.has_value());
   Outcome outcome;
+  if (server_.cluster() != nullptr && client_.cluster_call != nullptr &&
+      !replies_ready(*client_.cluster_call)) {
+    outcome.blocked = true;  // a wake-up before the call is answered: it waits on
+    return outcome;
+  }
   ReplyWriter reply(&out, client_.resp());
   // The views point into blocked_, which settle_block keeps until the command is done.
   const std::vector<std::string_view> argv(blocked_->argv.begin(), blocked_->argv.end());

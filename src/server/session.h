@@ -16,6 +16,7 @@
 
 #include "net/session.h"
 #include "server/client.h"
+#include "server/cluster_pipeline.h"
 #include "server/command.h"
 #include "server/fused_writes.h"
 
@@ -65,6 +66,10 @@ class ServerSession final : public Session {
   // Runs a command of the run: its writes are held (fused_writes.h) until the run's last.
   void run_fused(const CommandEntry& entry, CommandContext& context, size_t reply_start,
                  std::string& out);
+  // Runs a command whose cluster call was submitted ahead (pipeline_): at once if its replies
+  // are in, else once they are (the connection blocks meanwhile).
+  void run_prepared(const CommandEntry& entry, CommandContext& context,
+                    std::shared_ptr<ClusterCall> call);
   // Writes what the run holds and lets go of its locks; if a write of the run failed, replaces
   // the replies of the commands whose writes were held by that error.
   // `out` null: the replies go nowhere (the connection closes).
@@ -83,6 +88,8 @@ class ServerSession final : public Session {
     bool null_array_on_timeout = true;
   };
   std::optional<BlockedCommand> blocked_;
+  // Cluster mode: the pipelined commands whose calls went ahead of their turn.
+  ClusterPipeline pipeline_;
 
   // A run of fused writes: consecutive fusable commands (CommandEntry::fusable) on one key, all
   // complete in the connection's input when prefetch saw them, so that the connection sends
@@ -100,11 +107,11 @@ class ServerSession final : public Session {
   size_t held_replies_ = 0;
 };
 
-// Runs a resolved command's handler and counts it (calls, time, failures); takes no lock.
-// The session calls it under the execution lock; EXEC, which holds the lock exclusively, for
-// each queued command.
-void run_command(Server& server, Client& client, const CommandEntry& entry,
-                 CommandContext& context);
+// Runs a resolved command's handler (or `handler` in its place) and counts it (calls, time,
+// failures); takes no lock. The session calls it under the execution lock; EXEC, which holds the
+// lock exclusively, for each queued command.
+void run_command(Server& server, Client& client, const CommandEntry& entry, CommandContext& context,
+                 CommandHandler handler = nullptr);
 
 // Wrong-arity and unknown-command messages, exactly as Redis 7 words them.
 std::string unknown_command_message(std::span<const std::string_view> argv);

@@ -237,6 +237,9 @@ int main(int argc, char** argv) {
 
   auto server = cairn::Server::open(config);
   if (!server.is_ok()) {
+    if (server.status().message().starts_with(cairn::Server::kClusterStartFailed)) {
+      return fail(std::string(server.status().message()));
+    }
     if (server.status().is_busy()) {
       return fail("data directory " + config.dir + " is locked by another cairnd (" +
                   std::string(server.status().message()) + ")");

@@ -9,6 +9,7 @@ sequences answer through a cluster node exactly as through redis-server."""
 import os
 import random
 import signal
+import socket
 import subprocess
 import time
 
@@ -155,6 +156,39 @@ def test_any_node_serves_any_key(cluster):
     assert clients[1].set("nx-key", "a", nx=True)
     assert clients[2].set("nx-key", "b", nx=True) is None
     assert clients[0].get("nx-key") == b"a"
+
+
+def test_pipelined_commands_answer_in_order_as_if_run_in_turn(cluster):
+    """Proves a pipeline's GETs and SETs, which go to the replicas together when their keys
+    differ (server/cluster_pipeline.h), answer in order exactly what running them one by one
+    answers: a GET after a SET of its key sees the SET, other commands between them included."""
+    rng = random.Random(make_seed("test_pipelined_commands_answer_in_order"))
+    clients = [cluster.client(i) for i in cluster.up()]
+    ahead_before = sum(client.info("cluster")["cairn_calls_submitted_ahead"] for client in clients)
+    model = {}
+    for _ in range(40):
+        pipe = rng.choice(clients).pipeline(transaction=False)
+        expected = []
+        for n in range(rng.randrange(2, 40)):
+            key = "p:%d" % rng.randrange(12)
+            roll = rng.random()
+            if roll < 0.4:
+                value = "v%d" % rng.randrange(1000)
+                pipe.set(key, value)
+                model[key] = value.encode()
+                expected.append(True)
+            elif roll < 0.8:
+                pipe.get(key)
+                expected.append(model.get(key))
+            elif roll < 0.9:
+                pipe.delete(key)
+                expected.append(1 if model.pop(key, None) is not None else 0)
+            else:
+                pipe.exists(key)
+                expected.append(1 if key in model else 0)
+        assert pipe.execute() == expected
+    ahead = sum(client.info("cluster")["cairn_calls_submitted_ahead"] for client in clients)
+    assert ahead - ahead_before >= 100  # the pipelines did go ahead
 
 
 def test_cluster_clients_work(cluster):
@@ -357,6 +391,23 @@ def test_cluster_mode_flags_are_checked(tmp_path):
                              capture_output=True, text=True, timeout=30)
         assert out.returncode == 1, out
         assert message in out.stderr, out.stderr
+
+
+def test_a_busy_bus_port_is_refused_clearly(tmp_path):
+    """Proves a node whose bus port is taken exits with that error (it once crashed instead)."""
+    taken = socket.socket()
+    taken.bind((HOST, 0))
+    taken.listen(1)
+    try:
+        args = [os.environ.get("CAIRND") or "build/cairnd", "--dir", str(tmp_path / "d"),
+                "--cluster-enabled", "--port", str(free_port()),
+                "--bus-port", str(taken.getsockname()[1])]
+        out = subprocess.run(args, capture_output=True, text=True, timeout=30)
+    finally:
+        taken.close()
+    assert out.returncode == 1, out
+    assert "cannot start the cluster" in out.stderr, out.stderr
+    assert "address already in use" in out.stderr, out.stderr
 
 
 # ---------------------------------------------------------------------------------------------

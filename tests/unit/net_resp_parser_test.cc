@@ -338,6 +338,21 @@ TEST(RespParserTest, PeekShowsEachCompleteCommandAtEverySplitWithoutConsumingIt)
   }
 }
 
+TEST(RespParserTest, PeekShowsTheThirdArgumentAndHowManyArgumentsACommandHas) {
+  ProtocolLimits limits;
+  RespParser parser(limits);
+  append(parser, "*1\r\n$4\r\nPING\r\n*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$5\r\nvalue\r\n"
+                 "*4\r\n$3\r\nSET\r\n$1\r\nk\r\n$1\r\nv\r\n$2\r\nNX\r\n");
+  std::vector<PeekedCommand> out(8);
+  ASSERT_EQ(parser.peek(out), 3u);
+  EXPECT_EQ(out[0].argc, 1u);
+  EXPECT_EQ(out[0].value, "");
+  EXPECT_EQ(out[1].argc, 3u);
+  EXPECT_EQ(out[1].value, "value");
+  EXPECT_EQ(out[2].argc, 4u);
+  EXPECT_EQ(out[2].value, "v");
+}
+
 TEST(RespParserTest, PeekStopsAtWhatItCannotShowAndAtTheOutputsEnd) {
   ProtocolLimits limits;
   const std::string get = "*2\r\n$3\r\nGET\r\n$1\r\na\r\n";
