@@ -84,14 +84,29 @@ Status EventLoop::change(int fd, uint32_t interest, Handler* handler) {
 void EventLoop::unwatch(int fd) { epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, fd, nullptr); }
 
 void EventLoop::post(std::function<void()> task) {
+  const bool local = in_loop_thread();
   bool need_wake = false;
   {
     std::lock_guard lock(tasks_mutex_);
     tasks_.push_back(std::move(task));
-    need_wake = !wake_pending_;
-    wake_pending_ = true;
+    if (local) {
+      local_tasks_ = true;  // run() looks before it waits: no wake-up needed
+    } else {
+      need_wake = !wake_pending_;
+      wake_pending_ = true;
+    }
   }
   if (need_wake) wake();
+}
+
+EventLoop::HookId EventLoop::add_iteration_hook(std::function<void()> hook) {
+  const HookId id = next_hook_id_++;
+  hooks_.emplace_back(id, std::move(hook));
+  return id;
+}
+
+void EventLoop::remove_iteration_hook(HookId id) {
+  std::erase_if(hooks_, [id](const auto& entry) { return entry.first == id; });
 }
 
 void EventLoop::wake() {
@@ -101,12 +116,11 @@ void EventLoop::wake() {
 }
 
 void EventLoop::run_tasks() {
-  uint64_t counter = 0;
-  [[maybe_unused]] ssize_t n = ::read(wake_fd_, &counter, sizeof(counter));
   {
     std::lock_guard lock(tasks_mutex_);
     running_tasks_.swap(tasks_);
     wake_pending_ = false;
+    local_tasks_ = false;
   }
   for (auto& task : running_tasks_) task();
   running_tasks_.clear();
@@ -153,7 +167,8 @@ void EventLoop::run_timers() {
       fn();
     } else {
       // Next deadline from the scheduled one, so a periodic timer does not drift.
-      timer_heap_.push(HeapItem{item.deadline_ms + it->second.period_ms, next_sequence_++, item.id});
+      timer_heap_.push(
+          HeapItem{item.deadline_ms + it->second.period_ms, next_sequence_++, item.id});
       std::function<void()> fn = it->second.fn;  // copy: fn may cancel its own timer
       fn();
     }
@@ -164,11 +179,13 @@ void EventLoop::run() {
   thread_id_.store(std::this_thread::get_id());
   epoll_event events[kEventBatch];
   while (!stop_.load(std::memory_order_acquire)) {
-    const int n = epoll_wait(epoll_fd_, events, kEventBatch, timeout_ms());
+    const int n = epoll_wait(epoll_fd_, events, kEventBatch, local_tasks_ ? 0 : timeout_ms());
     if (n < 0 && errno != EINTR) CAIRN_ASSERT(false && "epoll_wait failed");
     for (int i = 0; i < n; i++) {
       auto* handler = static_cast<Handler*>(events[i].data.ptr);
       if (handler == nullptr) {
+        uint64_t counter = 0;
+        [[maybe_unused]] ssize_t read = ::read(wake_fd_, &counter, sizeof(counter));
         run_tasks();
         continue;
       }
@@ -177,8 +194,12 @@ void EventLoop::run() {
       if (events[i].events & EPOLLOUT) ready |= kWritable;
       handler->on_events(ready);
     }
+    if (local_tasks_) run_tasks();
     run_timers();
-    if (hook_) hook_();
+    // By index: a hook may add another (which runs from the next iteration on).
+    for (size_t i = 0, count = hooks_.size(); i < count && i < hooks_.size(); i++) {
+      hooks_[i].second();
+    }
   }
   thread_id_.store(std::thread::id());
 }

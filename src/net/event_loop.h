@@ -1,9 +1,13 @@
 // EventLoop: one epoll instance driven by one thread. It owns the readiness wait, a queue of
 // tasks posted from other threads (woken through an eventfd), one-shot and periodic timers (a
-// min-heap whose earliest deadline is epoll_wait's timeout) and a hook run once at the end of
-// every iteration, after that iteration's events, tasks and timers. The network server uses the
+// min-heap whose earliest deadline is epoll_wait's timeout) and hooks run once at the end of
+// every iteration, after that iteration's events, tasks and timers. The network server uses a
 // hook for group commit: run every command read in the iteration, call
-// SessionFactory::before_replies once, then write each connection's replies with one write.
+// SessionFactory::before_replies once, then write each connection's replies with one write; a
+// cluster node sharing the loop adds its own (server/cluster_runtime.h).
+//
+// A task posted from the loop's own thread costs no syscall: the loop runs it after the current
+// iteration's events without waiting in epoll_wait.
 //
 // Why epoll and not io_uring for now: with readiness notification each connection costs one
 // read and one write per iteration (pipelined commands and their replies are batched), so the
@@ -70,8 +74,11 @@ class EventLoop {
   // Cancels a timer; unknown or fired one-shot ids are ignored. May be called from a timer.
   void cancel_timer(TimerId id);
 
-  // Called at the end of every iteration.
-  void set_iteration_hook(std::function<void()> hook) { hook_ = std::move(hook); }
+  // Adds a hook called at the end of every iteration, after those added before it; the id
+  // removes it.
+  using HookId = uint64_t;
+  HookId add_iteration_hook(std::function<void()> hook);
+  void remove_iteration_hook(HookId id);
 
   // Runs until stop(). Returns at once if stop() was already called.
   void run();
@@ -105,11 +112,13 @@ class EventLoop {
   const int wake_fd_;
   std::atomic<bool> stop_{false};
   std::atomic<std::thread::id> thread_id_{};
-  std::function<void()> hook_;
+  std::vector<std::pair<HookId, std::function<void()>>> hooks_;
+  HookId next_hook_id_ = 1;
 
   std::mutex tasks_mutex_;
   std::vector<std::function<void()>> tasks_;  // guarded by tasks_mutex_
   bool wake_pending_ = false;                 // guarded by tasks_mutex_
+  bool local_tasks_ = false;  // loop thread only: a task was posted from the loop's own thread
   std::vector<std::function<void()>> running_tasks_;
 
   std::priority_queue<HeapItem, std::vector<HeapItem>, std::greater<HeapItem>> timer_heap_;

@@ -6,13 +6,15 @@
 
 namespace cairn {
 
-LoopContext::LoopContext(std::unique_ptr<EventLoop> event_loop, size_t loop_index,
-                         SessionFactory& session_factory, ProtocolLimits& protocol_limits)
-    : loop(std::move(event_loop)),
+LoopContext::LoopContext(std::unique_ptr<EventLoop> event_loop, EventLoop* shared,
+                         size_t loop_index, SessionFactory& session_factory,
+                         ProtocolLimits& protocol_limits)
+    : owned_loop(std::move(event_loop)),
+      loop(shared != nullptr ? shared : owned_loop.get()),
       index(loop_index),
       factory(session_factory),
       limits(protocol_limits) {
-  loop->set_iteration_hook([this] { end_iteration(); });
+  hook_ = loop->add_iteration_hook([this] { end_iteration(); });
 }
 
 LoopContext::~LoopContext() {
@@ -20,6 +22,7 @@ LoopContext::~LoopContext() {
   for (auto& [id, connection] : connections) open.push_back(connection.get());
   for (Connection* connection : open) connection->close("server destroyed");
   closed.clear();
+  loop->remove_iteration_hook(hook_);  // a shared loop lives on
 }
 
 void LoopContext::end_iteration() {

@@ -20,8 +20,10 @@ namespace cairn {
 class Connection;
 
 struct LoopContext {
-  LoopContext(std::unique_ptr<EventLoop> event_loop, size_t index, SessionFactory& factory,
-              ProtocolLimits& limits);
+  // `event_loop`: the loop, owned here unless `shared` (a loop the caller owns, which must
+  // outlive the context).
+  LoopContext(std::unique_ptr<EventLoop> event_loop, EventLoop* shared, size_t index,
+              SessionFactory& factory, ProtocolLimits& limits);
   ~LoopContext();
 
   // The per-iteration hook: before_replies once if commands ran, then one flush per connection
@@ -35,7 +37,8 @@ struct LoopContext {
   // Closes the connection `id` if it is still open (ConnectionControl::close).
   void close_connection(uint64_t id);
 
-  std::unique_ptr<EventLoop> loop;
+  std::unique_ptr<EventLoop> owned_loop;
+  EventLoop* const loop;
   const size_t index;
   SessionFactory& factory;
   ProtocolLimits& limits;
@@ -45,6 +48,9 @@ struct LoopContext {
   std::vector<std::unique_ptr<Connection>> closed;
   bool commands_ran = false;
   bool draining = false;
+
+ private:
+  EventLoop::HookId hook_ = 0;
 };
 
 }  // namespace cairn

@@ -1,9 +1,8 @@
 #include "net/net_server.h"
 
+#include <spdlog/spdlog.h>
 #include <sys/socket.h>
 #include <unistd.h>
-
-#include <spdlog/spdlog.h>
 
 #include <atomic>
 #include <cerrno>
@@ -38,12 +37,16 @@ class NetServerImpl final : public NetServer, public EventLoop::Handler {
     contexts_.clear();
   }
 
-  Status init(int threads, ProtocolLimits& limits) {
+  Status init(int threads, EventLoop* first_loop, ProtocolLimits& limits) {
     CAIRN_ASSERT(threads >= 1);
     for (int i = 0; i < threads; i++) {
-      CAIRN_ASSIGN_OR_RETURN(std::unique_ptr<EventLoop> loop, EventLoop::create());
-      contexts_.push_back(
-          std::make_unique<LoopContext>(std::move(loop), static_cast<size_t>(i), sessions_, limits));
+      EventLoop* shared = i == 0 ? first_loop : nullptr;
+      std::unique_ptr<EventLoop> loop;
+      if (shared == nullptr) {
+        CAIRN_ASSIGN_OR_RETURN(loop, EventLoop::create());
+      }
+      contexts_.push_back(std::make_unique<LoopContext>(std::move(loop), shared,
+                                                        static_cast<size_t>(i), sessions_, limits));
     }
     return contexts_[0]->loop->watch(listen_fd_, EventLoop::kReadable, this);
   }
@@ -82,8 +85,7 @@ class NetServerImpl final : public NetServer, public EventLoop::Handler {
     for (int i = 0; i < kAcceptsPerEvent && listen_fd_ >= 0; i++) {
       const int fd = accept_connection(listen_fd_);
       if (fd < 0) {
-        if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR &&
-            errno != ECONNABORTED) {
+        if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR && errno != ECONNABORTED) {
           spdlog::warn("accept failed: {}", std::strerror(errno));
         }
         if (errno == EINTR || errno == ECONNABORTED) continue;
@@ -123,7 +125,7 @@ Result<std::unique_ptr<NetServer>> NetServer::listen(const NetOptions& options,
   if (options.threads < 1) return Status::invalid_argument("threads must be at least 1");
   CAIRN_ASSIGN_OR_RETURN(const int fd, listen_tcp(options.bind, options.port, kListenBacklog));
   auto server = std::make_unique<NetServerImpl>(fd, sessions);
-  CAIRN_RETURN_IF_ERROR(server->init(options.threads, limits));
+  CAIRN_RETURN_IF_ERROR(server->init(options.threads, options.first_loop, limits));
   return std::unique_ptr<NetServer>(std::move(server));
 }
 

@@ -11,6 +11,7 @@
 #include <string>
 
 #include "common/result.h"
+#include "net/event_loop.h"
 #include "net/session.h"
 
 namespace cairn {
@@ -19,6 +20,10 @@ struct NetOptions {
   std::string bind = "127.0.0.1";
   uint16_t port = 7379;  // 0 picks a free port (tests); port() tells which
   int threads = 2;       // event loops, REQUIRES >= 1
+  // Loop 0, if not null: a loop the caller owns (a cluster node's, which then runs its cluster
+  // work on the thread that serves these clients, without a hop between threads). It must
+  // outlive the server and not run except through run().
+  EventLoop* first_loop = nullptr;
 };
 
 class NetServer {

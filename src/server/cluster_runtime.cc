@@ -79,7 +79,7 @@ Result<std::unique_ptr<ClusterRuntime>> ClusterRuntime::start(ClusterRuntimeOpti
   runtime->begin_membership();
   runtime->publish_snapshot();
   ClusterRuntime* raw = runtime.get();
-  raw->thread_ = std::thread([raw] { raw->loop_->run(); });
+  if (raw->options_.own_thread) raw->thread_ = std::thread([raw] { raw->loop_->run(); });
   if (!raw->membership_started_) {
     raw->seed_resolver_ = std::thread([raw] { raw->resolve_seeds_loop(); });
   }
@@ -112,7 +112,7 @@ Status ClusterRuntime::open_state_machines() {
   CAIRN_ASSIGN_OR_RETURN(node_,
                          ClusterNode::open(self_, database_, view_.get(), bus_.get(), node_config));
   loop_->add_periodic_timer(kTickIntervalMs, [this] { tick(); });
-  loop_->set_iteration_hook([this] { end_iteration(); });
+  loop_->add_iteration_hook([this] { end_iteration(); });
   return Status::ok();
 }
 

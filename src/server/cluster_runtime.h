@@ -18,6 +18,10 @@
 // Each member's address, as gossiped, is "ip:port@busport" (Redis Cluster's form): the client
 // port for CLUSTER SLOTS and NODES, the bus port for the transport.
 //
+// The cluster thread is the runtime's own, or (options.own_thread false) the thread that runs
+// loop(): cairnd hands it to the network server as the loop of its first client thread, so that
+// a command and the cluster work it starts run on one thread, without hops between threads.
+//
 // Thread-safety: submit(), snapshot(), self() and stop() may be called from any thread. The
 // completions run on the cluster thread and must not block it.
 #pragma once
@@ -58,6 +62,8 @@ struct ClusterRuntimeOptions {
   uint64_t random_seed = 0;  // membership's randomness, and a new node's id
   MembershipConfig membership;
   ClusterNodeConfig node;
+  // Whether the runtime runs its loop on a thread of its own; if not, the caller runs loop().
+  bool own_thread = true;
 };
 
 // What a member looks like to the client side.
@@ -97,6 +103,9 @@ class ClusterRuntime {
   ClusterRuntime& operator=(const ClusterRuntime&) = delete;
 
   NodeId self() const { return self_; }
+  // The cluster's event loop; with options.own_thread false, the caller runs it (and must not
+  // after stop()).
+  EventLoop* loop() const { return loop_.get(); }
   // Runs `request` on the cluster thread; `done` runs there too. From the cluster thread itself
   // (a completion starting its next step) it runs at once.
   void submit(ClusterRequest request, Consistency consistency, Completion done);

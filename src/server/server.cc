@@ -40,6 +40,7 @@ ClusterRuntimeOptions cluster_options(const ServerConfig& config) {
       config.fsync == ServerFsync::kAlways ? AckDurability::kSynced : AckDurability::kFlushed;
   options.wal_sync_interval_ms = kEverySecIntervalMs;
   options.random_seed = std::random_device{}() | (uint64_t{std::random_device{}()} << 32);
+  options.own_thread = !config.cluster_on_client_loop;
   return options;
 }
 

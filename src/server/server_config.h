@@ -67,6 +67,9 @@ struct ServerConfig {
   // CAIRN FAULT (test-only faults such as a bus partition) is refused unless this is set, as
   // Redis refuses DEBUG without enable-debug-command.
   bool enable_fault_commands = false;
+  // Not a setting: whether the caller runs the cluster's loop itself, as the loop of its first
+  // client thread (cairnd does; ClusterRuntimeOptions::own_thread).
+  bool cluster_on_client_loop = false;
 
   bool cluster_mode() const { return cluster_enabled || !seeds.empty(); }
   uint16_t effective_bus_port() const {

@@ -235,6 +235,8 @@ int main(int argc, char** argv) {
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   signal(SIGPIPE, SIG_IGN);
 
+  // A command and the cluster work it starts run on one thread (cluster_runtime.h).
+  config.cluster_on_client_loop = true;
   auto server = cairn::Server::open(config);
   if (!server.is_ok()) {
     if (server.status().message().starts_with(cairn::Server::kClusterStartFailed)) {
@@ -251,6 +253,9 @@ int main(int argc, char** argv) {
   net_options.bind = config.bind;
   net_options.port = config.port;
   net_options.threads = config.threads;
+  if ((*server)->cluster() != nullptr && config.cluster_on_client_loop) {
+    net_options.first_loop = (*server)->cluster()->loop();
+  }
   auto net = cairn::NetServer::listen(net_options, **server, (*server)->limits());
   if (!net.is_ok()) {
     (void)(*server)->close();

@@ -1,13 +1,14 @@
 // EventLoop: posted tasks from many threads, timer order, periodic and cancelled timers, the
 // iteration hook, and fd readiness callbacks.
-#include "net/event_loop.h"
-
 #include <gtest/gtest.h>
 #include <unistd.h>
 
 #include <atomic>
+#include <chrono>
 #include <thread>
 #include <vector>
+
+#include "net/event_loop.h"
 
 namespace cairn {
 namespace {
@@ -63,7 +64,7 @@ TEST(EventLoopTest, TimersFireInDeadlineOrderAndCancelledOnesDoNot) {
 TEST(EventLoopTest, HookRunsAfterEachIterationsEvents) {
   auto loop = make_loop();
   std::vector<std::string> log;
-  loop->set_iteration_hook([&] { log.push_back("hook"); });
+  loop->add_iteration_hook([&] { log.push_back("hook"); });
   loop->post([&] {
     log.push_back("task");
     loop->stop();
@@ -72,6 +73,46 @@ TEST(EventLoopTest, HookRunsAfterEachIterationsEvents) {
   ASSERT_GE(log.size(), 2u);
   EXPECT_EQ(log[0], "task");
   EXPECT_EQ(log[1], "hook");
+}
+
+TEST(EventLoopTest, HooksRunInTheOrderAddedAndARemovedOneNoMore) {
+  auto loop = make_loop();
+  std::vector<std::string> log;
+  loop->add_iteration_hook([&] { log.push_back("first"); });
+  const EventLoop::HookId second = loop->add_iteration_hook([&] { log.push_back("second"); });
+  int iterations = 0;
+  loop->add_iteration_hook([&] {
+    log.push_back("third");
+    if (++iterations == 1) loop->remove_iteration_hook(second);
+    if (iterations == 2) loop->stop();
+  });
+  loop->post([] {});
+  loop->add_timer(1, [] {});  // a second iteration
+  loop->run();
+  EXPECT_EQ(log, (std::vector<std::string>{"first", "second", "third", "first", "third"}));
+}
+
+// A task posted from the loop's thread (here by an iteration hook, as a cluster completion wakes
+// its client) is run without a wake-up through the eventfd: it must not wait in epoll_wait for
+// the loop's next event (a timer five seconds away).
+TEST(EventLoopTest, ATaskPostedFromTheLoopThreadDoesNotWaitForTheNextEvent) {
+  auto loop = make_loop();
+  bool posted = false;
+  bool ran = false;
+  loop->add_iteration_hook([&] {
+    if (posted) return;
+    posted = true;
+    loop->post([&] {
+      ran = true;
+      loop->stop();
+    });
+  });
+  loop->add_timer(0, [] {});  // the first iteration
+  loop->add_timer(5000, [&] { loop->stop(); });
+  const auto start = std::chrono::steady_clock::now();
+  loop->run();
+  EXPECT_TRUE(ran);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(2500));
 }
 
 TEST(EventLoopTest, ReadinessCallsTheHandler) {
