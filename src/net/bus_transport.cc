@@ -60,6 +60,7 @@ class BusTransport::Inbound final : public EventLoop::Handler {
             break;
           }
           transport_->stats_.messages_received++;
+          transport_->heard_from(decoder_.sender());
           transport_->receiver_(decoder_.sender(), decoder_.payload());
           break;
         case BusFrameDecoder::Step::kNeedMore:
@@ -99,6 +100,14 @@ class BusTransport::Outbound final : public EventLoop::Handler {
     ip_ = ip;
     port_ = port;
     drop();
+  }
+
+  // The peer sent us a message, so it is up: a reconnect waiting out its backoff goes at once.
+  void heard_from() {
+    if (!backing_off_) return;
+    transport_->loop_->cancel_timer(std::exchange(backoff_timer_, 0));
+    backing_off_ = false;
+    backoff_ms_ = 0;
   }
 
   void send(std::string_view message) {
@@ -255,6 +264,11 @@ class BusTransport::Outbound final : public EventLoop::Handler {
   bool flush_wanted_ = false;     // deferred_flush: in the transport's list
   bool writable_interest_ = false;
 };
+
+void BusTransport::heard_from(NodeId peer) {
+  auto it = outbound_.find(peer);
+  if (it != outbound_.end()) it->second->heard_from();
+}
 
 BusTransport::BusTransport(EventLoop* loop, NodeId self, BusTransportOptions options,
                            Receiver receiver)

@@ -6,7 +6,8 @@
 //   a message is dropped (and counted), so a slow or gone peer costs bounded memory. When a
 //   connection fails, its buffer is dropped with it (the protocols above resend what matters)
 //   and the next message reconnects, no sooner than a backoff that doubles from
-//   reconnect_backoff_min_ms to reconnect_backoff_max_ms while connections keep failing.
+//   reconnect_backoff_min_ms to reconnect_backoff_max_ms while connections keep failing, or as
+//   soon as a message arrives from the peer (a restarted peer is reached at once).
 // - Receiving: a listener accepts the peers' outbound connections; each inbound connection
 //   decodes frames and hands every message, with the sender its frame names, to the receiver.
 //   A protocol error closes that connection only.
@@ -100,6 +101,8 @@ class BusTransport final : public Network {
   // Closes and forgets a connection at the end of the loop iteration (its handler may still be
   // named by the iteration's events).
   void retire_inbound(Inbound* inbound);
+  // A message from `peer` arrived: its outbound connection stops backing off.
+  void heard_from(NodeId peer);
 
   EventLoop* loop_;
   NodeId self_;

@@ -207,6 +207,40 @@ TEST(BusTransportTest, AnAbsentPeerIsReachedOnceItListens) {
 
 // Proves a peer that accepts but never reads holds at most the send queue's bound: past it,
 // messages are dropped and counted.
+// Proves a peer that comes back is reached as soon as it speaks, not after the backoff: a
+// restarted node's first requests would otherwise fail for up to reconnect_backoff_max_ms.
+TEST(BusTransportTest, AMessageFromAPeerEndsTheBackoffToIt) {
+  LoopThread thread;
+  BusTransportOptions slow;
+  slow.reconnect_backoff_min_ms = 60'000;  // longer than the test may wait
+  slow.reconnect_backoff_max_ms = 60'000;
+  Node a(thread, NodeId{1}, slow);
+  const uint16_t port = free_port();
+  thread.on_loop([&] {
+    a.transport->set_peer_address(NodeId{2}, "127.0.0.1", port);
+    a.transport->send(NodeId{2}, "lost");
+  });
+  ASSERT_TRUE(thread.wait_for([&] { return a.transport->stats().connect_failures >= 1; }));
+  thread.on_loop([&] {
+    a.transport->send(NodeId{2}, "dropped while backing off");
+    EXPECT_EQ(a.transport->stats().dropped_backing_off, 1u);
+  });
+  BusTransportOptions options;
+  options.port = port;
+  Node b(thread, NodeId{2}, options);
+  thread.on_loop([&] {
+    b.transport->set_peer_address(NodeId{1}, "127.0.0.1", a.transport->port());
+    b.transport->send(NodeId{1}, "back");
+  });
+  ASSERT_TRUE(thread.wait_for([&] { return !a.received.empty(); }));
+  thread.on_loop([&] { a.transport->send(NodeId{2}, "reached"); });
+  ASSERT_TRUE(thread.wait_for([&] { return !b.received.empty(); }));
+  thread.on_loop([&] {
+    EXPECT_EQ(b.received.front().message, "reached");
+    EXPECT_EQ(a.transport->stats().dropped_backing_off, 1u);
+  });
+}
+
 TEST(BusTransportTest, ASlowPeerCostsBoundedMemory) {
   LoopThread thread;
   BusTransportOptions options;
