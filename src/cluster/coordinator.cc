@@ -118,20 +118,62 @@ void Coordinator::submit(const ClusterRequest& request, Consistency consistency,
 
 void Coordinator::start_read(Operation& op, NodeTime now) {
   op.phase = Phase::kRead;
-  const uint64_t id = op.id;
-  for (const NodeId replica : op.replicas) {
-    if (replica != self_) {
-      ReplicationMessage read;
-      read.type = ReplicationMessageType::kRead;
-      read.request_id = id;
-      read.key = op.request.key;
-      send(replica, read);
+  std::vector<NodeId> first;
+  if (config_.read_widen_after_ms == 0) {
+    first = op.replicas;
+  } else {
+    if (std::find(op.replicas.begin(), op.replicas.end(), self_) != op.replicas.end()) {
+      first.push_back(self_);
+    }
+    for (const NodeId replica : op.replicas) {
+      if (first.size() == op.required) break;
+      if (replica != self_ && view_->is_alive(replica)) first.push_back(replica);
+    }
+    for (const NodeId replica : op.replicas) {  // too few alive: the read fails or widens
+      if (first.size() == op.required) break;
+      if (std::find(first.begin(), first.end(), replica) == first.end()) first.push_back(replica);
     }
   }
+  if (first.size() < op.replicas.size()) {
+    op.widen_at_ms = now.monotonic_ms + config_.read_widen_after_ms;
+  }
+  // Remote reads go out before the local one answers, which may end the read.
+  for (const NodeId replica : first) {
+    if (replica != self_) send_read(op, replica, now);
+  }
+  for (const NodeId replica : first) {
+    if (replica == self_) send_read(op, replica, now);
+  }
+}
+
+void Coordinator::widen_read(Operation& op, NodeTime now) {
+  op.widen_at_ms = 0;
   for (const NodeId replica : op.replicas) {
-    if (replica != self_) continue;
-    Result<KeyState> state = local_->read(op.request.key);
-    if (state.is_ok()) on_read_reply(op, self_, std::move(state).value(), now);
+    if (std::find(op.read_from.begin(), op.read_from.end(), replica) != op.read_from.end()) {
+      continue;
+    }
+    const uint64_t id = op.id;
+    send_read(op, replica, now);
+    // A local read may have ended the operation.
+    if (operations_.find(id) == operations_.end()) return;
+  }
+}
+
+void Coordinator::send_read(Operation& op, NodeId replica, NodeTime now) {
+  op.read_from.push_back(replica);
+  if (replica != self_) {
+    ReplicationMessage read;
+    read.type = ReplicationMessageType::kRead;
+    read.request_id = op.id;
+    read.key = op.request.key;
+    send(replica, read);
+    return;
+  }
+  Result<KeyState> state = local_->read(op.request.key);
+  if (state.is_ok()) {
+    on_read_reply(op, self_, std::move(state).value(), now);
+  } else if (op.widen_at_ms != 0) {
+    widen_read(op, now);
   }
 }
 
@@ -143,11 +185,15 @@ void Coordinator::on_read_reply(Operation& op, NodeId from, KeyState state, Node
   op.merged.merge(state);
   op.read_replies.emplace_back(from, std::move(state));
   const uint64_t id = op.id;
-  if (op.read_replies.size() == op.required) on_read_quorum(op, now);
+  if (op.read_replies.size() == op.required) {
+    op.widen_at_ms = 0;  // answered: the replicas not asked need not be
+    on_read_quorum(op, now);
+  }
   // on_read_quorum may have answered and moved on, or ended the operation.
   auto it = operations_.find(id);
   if (it != operations_.end() && it->second.phase == Phase::kRead &&
-      it->second.read_replies.size() == it->second.replicas.size()) {
+      it->second.read_replies.size() == it->second.read_from.size() &&
+      it->second.widen_at_ms == 0) {  // else the read is still to widen
     finish(id, now);
   }
 }
@@ -360,8 +406,11 @@ void Coordinator::on_reply(NodeId from, const ReplicationMessage& reply, NodeTim
       std::find(op.replicas.begin(), op.replicas.end(), from) != op.replicas.end();
   switch (reply.type) {
     case ReplicationMessageType::kReadReply:
-      if (op.phase == Phase::kRead && from_replica && reply.error.empty()) {
+      if (op.phase != Phase::kRead || !from_replica) break;
+      if (reply.error.empty()) {
         on_read_reply(op, from, reply.state, now);
+      } else if (op.widen_at_ms != 0) {
+        widen_read(op, now);
       }
       break;
     case ReplicationMessageType::kCounterAddReply:
@@ -377,8 +426,18 @@ void Coordinator::on_reply(NodeId from, const ReplicationMessage& reply, NodeTim
 
 void Coordinator::tick(NodeTime now) {
   std::vector<uint64_t> expired;
+  std::vector<uint64_t> to_widen;
   for (const auto& [id, op] : operations_) {
-    if (op.deadline_ms <= now.monotonic_ms) expired.push_back(id);
+    if (op.deadline_ms <= now.monotonic_ms) {
+      expired.push_back(id);
+    } else if (op.phase == Phase::kRead && op.widen_at_ms != 0 &&
+               op.widen_at_ms <= now.monotonic_ms) {
+      to_widen.push_back(id);
+    }
+  }
+  for (const uint64_t id : to_widen) {
+    auto it = operations_.find(id);
+    if (it != operations_.end()) widen_read(it->second, now);
   }
   for (const uint64_t id : expired) finish(id, now);
 }

@@ -49,6 +49,11 @@ struct CoordinatorConfig {
   uint64_t request_timeout_ms = 1000;
   // Requests in flight at once; more are refused with an error.
   size_t requests_in_flight_max = 10'000;
+  // A read goes first to as many replicas as its level needs: this node if it is one, then the
+  // live ones in preference order. If they have not all answered after this long, or one fails,
+  // it goes to the others too (Cassandra's speculative retry). A busy cluster so spends a
+  // QUORUM read's work on 2 replicas instead of 3. 0: every read goes to every replica at once.
+  uint64_t read_widen_after_ms = 20;
   // A planted bug for the simulation test that proves the checkers catch it: writes are
   // acknowledged one ack early. Never set outside that test.
   bool testing_ack_one_early = false;
@@ -111,7 +116,9 @@ class Coordinator {
     Phase phase = Phase::kRead;
     std::vector<NodeId> replicas;  // the key's preference list
     size_t required = 0;           // replies the level needs
-    // Read phase: each replica's answer and their merge.
+    // Read phase: the replicas asked so far, each one's answer and their merge.
+    std::vector<NodeId> read_from;
+    uint64_t widen_at_ms = 0;  // when the read goes to the other replicas too; 0: it did
     std::vector<std::pair<NodeId, KeyState>> read_replies;
     KeyState merged;
     std::map<NodeId, HlcTimestamp> read_seen;  // SREM: the version vector its read saw
@@ -124,6 +131,9 @@ class Coordinator {
 
   WriteVersion next_version(NodeTime now);
   void start_read(Operation& op, NodeTime now);
+  // Sends the read to the replicas it has not gone to yet.
+  void widen_read(Operation& op, NodeTime now);
+  void send_read(Operation& op, NodeId replica, NodeTime now);
   void start_counter(Operation& op, NodeTime now);
   void start_write(Operation& op, KeyState delta, NodeTime now);
   std::vector<WriteTarget> write_targets(const Operation& op) const;

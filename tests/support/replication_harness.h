@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include <deque>
+#include <map>
 #include <memory>
 #include <optional>
 #include <set>
@@ -100,7 +101,21 @@ class ReplicationHarness {
       view_.dead_.erase(NodeId{id});
     }
   }
+  // A silent node drops every message, as a down one, while the view still holds it alive (a
+  // crash not detected yet).
+  void set_silent(size_t id, bool silent) {
+    if (silent) {
+      down_.insert(NodeId{id});
+    } else {
+      down_.erase(NodeId{id});
+    }
+  }
   void set_duplicate(bool duplicate) { duplicate_ = duplicate; }
+  // Messages sent to node `id` so far.
+  size_t messages_to(size_t id) const {
+    auto it = sent_to_.find(NodeId{id});
+    return it == sent_to_.end() ? 0 : it->second;
+  }
 
   // What node `id` stores for `key`, as the reader at the harness's time sees it.
   KeyState stored(size_t id, const std::string& key) {
@@ -151,6 +166,7 @@ class ReplicationHarness {
       cluster = std::move(opened).value();
     }
     void send(NodeId to, std::string message) override {
+      harness->sent_to_[to]++;
       harness->queue_.push_back(Envelope{id, to, std::move(message)});
     }
     ReplicationHarness* harness;
@@ -168,6 +184,7 @@ class ReplicationHarness {
   std::deque<Envelope> queue_;
   std::vector<Envelope> delivered_;
   std::set<NodeId> down_;
+  std::map<NodeId, size_t> sent_to_;
   bool duplicate_ = false;
   NodeTime now_{1, 1'700'000'000'000};
   std::shared_ptr<std::optional<ClusterReply>> reply_ =

@@ -162,6 +162,29 @@ TEST(CoordinatorTest, ReadRepairUpdatesStaleReplicas) {
   EXPECT_GE(harness.cluster(1).coordinator().stats().read_repairs, 1u);
 }
 
+// Proves a QUORUM read asks only as many replicas as it needs (this node and the next live one),
+// and goes to the third once one of them stays silent past read_widen_after_ms.
+TEST(CoordinatorTest, AQuorumReadAsksTwoReplicasAndWidensWhenOneIsSilent) {
+  ReplicationHarness harness(3);
+  const std::string key = "widen";
+  const std::vector<size_t> replicas = harness.replicas_of(key);
+  ASSERT_TRUE(harness.run(replicas[0], set_request(key, "v")).status.is_ok());
+  const size_t third_before = harness.messages_to(replicas[2]);
+  const ClusterReply read = harness.run(replicas[0], get_request(key));
+  ASSERT_EQ(read.value, "v");
+  EXPECT_EQ(harness.messages_to(replicas[2]), third_before);  // not asked
+
+  harness.set_silent(replicas[1], true);
+  ASSERT_FALSE(harness.start(replicas[0], get_request(key)).has_value());
+  harness.deliver_all();
+  EXPECT_FALSE(harness.last_reply().has_value());  // waits on the silent replica
+  harness.advance_ms(CoordinatorConfig{}.read_widen_after_ms);
+  harness.deliver_all();
+  ASSERT_TRUE(harness.last_reply().has_value());
+  EXPECT_EQ(harness.last_reply()->value, "v");
+  EXPECT_GT(harness.messages_to(replicas[2]), third_before);
+}
+
 // Proves increments coordinated by different nodes, interleaved, all count.
 TEST(CoordinatorTest, CountersOnManyCoordinatorsLoseNoIncrement) {
   ReplicationHarness harness(5);
