@@ -100,6 +100,15 @@ class ReplicationHarness {
       view_.dead_.erase(NodeId{id});
     }
   }
+  // Drops node `id`'s messages while the view still sees it alive: a crash membership has not
+  // noticed yet.
+  void set_unreachable(size_t id, bool unreachable) {
+    if (unreachable) {
+      down_.insert(NodeId{id});
+    } else {
+      down_.erase(NodeId{id});
+    }
+  }
   void set_duplicate(bool duplicate) { duplicate_ = duplicate; }
 
   // What node `id` stores for `key`, as the reader at the harness's time sees it.
