@@ -50,6 +50,9 @@ void KeyspaceCoordinator::submit(const ClusterRequest& request, NodeTime now, Co
   if (operations_.size() > config_.requests_in_flight_max) {
     return fail(id, Status::busy("BUSY too many keyspace-wide requests in flight"));
   }
+  if (request.query.start.slot >= kSlotCount) {
+    return fail(id, Status::invalid_argument("ERR invalid cursor"));
+  }
   if (request.query.pattern.size() > kScanPatternBytesMax) {
     return fail(id, Status::invalid_argument("ERR a pattern is at most " +
                                              std::to_string(kScanPatternBytesMax) +
@@ -66,6 +69,7 @@ void KeyspaceCoordinator::submit(const ClusterRequest& request, NodeTime now, Co
     case RequestKind::kRandomKey:
       op.random_first_slot =
           static_cast<uint16_t>(static_cast<uint64_t>(request.number) % kSlotCount);
+      op.random_page_records = config_.random_key_records;
       start_reads(op, ScanPosition{op.random_first_slot, std::nullopt}, kLastSlot, now);
       break;
     default:
@@ -174,8 +178,8 @@ SlotScan KeyspaceCoordinator::scan_of(const Operation& op, const Walk& walk, Nod
       scan.keys_max = std::min(scan.records_max, kSlotScanKeysMax);
       break;
     case RequestKind::kRandomKey:
-      scan.records_max = config_.random_key_records;
-      scan.keys_max = config_.random_key_records;
+      scan.records_max = op.random_page_records;
+      scan.keys_max = op.random_page_records;
       break;
     default:
       CAIRN_ASSERT(false);
@@ -303,6 +307,8 @@ void KeyspaceCoordinator::on_page(Operation& op, NodeTime now) {
     reply.value = std::move(*found[(number / kSlotCount) % found.size()].after);
     return finish(op.id, std::move(reply));
   }
+  // Pages of deleted or expired keys only: each next page visits twice as many records.
+  op.random_page_records = std::min(op.random_page_records * 2, kSlotScanRecordsMax);
   const uint16_t last_slot = op.wrapped ? op.random_first_slot - 1 : kSlotCount - 1;
   if (frontier.has_value()) return start_reads(op, *frontier, last_slot, now);
   if (!op.wrapped && op.random_first_slot > 0) {

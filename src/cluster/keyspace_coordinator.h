@@ -61,7 +61,8 @@ struct KeyspaceCoordinatorConfig {
   size_t requests_in_flight_max = 1'000;
   // KEYS answers an error rather than gather more names than this.
   uint64_t listed_keys_max = 1'000'000;
-  // RANDOMKEY: records each node visits per page when looking for a key.
+  // RANDOMKEY: records each node visits for its first page; each page without a live key
+  // doubles it (up to kSlotScanRecordsMax), so a keyspace of tombstones costs few rounds.
   uint64_t random_key_records = 64;
 };
 
@@ -106,12 +107,13 @@ class KeyspaceCoordinator {
     ClusterRequest request;
     Completion done;
     std::vector<Walk> walks;
-    uint64_t count = 0;               // kCountKeys
-    std::vector<std::string> keys;    // kListKeys
-    uint16_t random_first_slot = 0;   // kRandomKey: the slot the first page started at
-    bool wrapped = false;             // kRandomKey: past the last slot to slot 0
-    WriteVersion flush_version;       // kFlushAll
-    std::vector<NodeId> passed_over;  // nodes that did not answer a slot scan in time
+    uint64_t count = 0;                // kCountKeys
+    std::vector<std::string> keys;     // kListKeys
+    uint16_t random_first_slot = 0;    // kRandomKey: the slot the first page started at
+    bool wrapped = false;              // kRandomKey: past the last slot to slot 0
+    uint64_t random_page_records = 0;  // kRandomKey: records each node visits for this page
+    WriteVersion flush_version;        // kFlushAll
+    std::vector<NodeId> passed_over;   // nodes that did not answer a slot scan in time
   };
 
   // Appends walks covering `ranges` from `from` (in the first range), each slot with its first

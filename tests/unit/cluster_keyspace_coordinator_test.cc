@@ -125,6 +125,16 @@ TEST(KeyspaceCoordinatorTest, RandomKeyAnswersALiveKey) {
     answers.insert(reply.value.value_or("(nil)"));
   }
   EXPECT_EQ(answers, std::set<std::string>{"only"});
+  // Nothing but tombstones: every page is empty, and the answer is nil.
+  for (const std::string& key : populate(harness, 300)) {
+    ASSERT_TRUE(harness.run(3, ClusterRequest{RequestKind::kDelete, key, {}, 0}).status.is_ok());
+  }
+  ASSERT_TRUE(harness.run(3, ClusterRequest{RequestKind::kDelete, "only", {}, 0}).status.is_ok());
+  random.number = 12'345;
+  const ClusterReply none = harness.run(4, random);
+  ASSERT_TRUE(none.status.is_ok()) << none.status.to_string();
+  EXPECT_FALSE(none.value.has_value());
+  EXPECT_EQ(harness.run(5, keyspace(RequestKind::kCountKeys)).integer, 0);
 }
 
 // Proves a slot whose replicas are all down fails a read with CLUSTERDOWN naming the slots, and
