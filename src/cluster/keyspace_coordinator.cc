@@ -23,9 +23,9 @@ bool all_done(const Walks& walks) {
 // Whether a node's resume point lies after where its walk started and inside its ranges: one
 // that does not would make the walk go back or run forever.
 bool resume_is_ahead(const ScanPosition& resume, const ScanPosition& start,
-                     const std::vector<SlotRange>& ranges) {
+                     const std::vector<ScanRange>& ranges) {
   if (!(start < resume) || !resume.after.has_value()) return false;
-  return std::any_of(ranges.begin(), ranges.end(), [&](const SlotRange& range) {
+  return std::any_of(ranges.begin(), ranges.end(), [&](const ScanRange& range) {
     return resume.slot >= range.first && resume.slot <= range.last;
   });
 }
@@ -81,7 +81,7 @@ void KeyspaceCoordinator::submit(const ClusterRequest& request, NodeTime now, Co
 
 // ---- Reads.
 
-Status KeyspaceCoordinator::add_walks(Operation& op, const std::vector<SlotRange>& ranges,
+Status KeyspaceCoordinator::add_walks(Operation& op, const std::vector<ScanRange>& ranges,
                                       const ScanPosition& from) const {
   CAIRN_ASSERT(!ranges.empty() && from.slot >= ranges.front().first &&
                from.slot <= ranges.front().last);
@@ -96,7 +96,7 @@ Status KeyspaceCoordinator::add_walks(Operation& op, const std::vector<SlotRange
     }
     return std::nullopt;
   };
-  for (const SlotRange& range : ranges) {
+  for (const ScanRange& range : ranges) {
     const uint32_t range_start = &range == &ranges.front() ? from.slot : range.first;
     for (uint32_t slot = range_start; slot <= range.last;) {
       const uint32_t partition = partition_of_slot(static_cast<uint16_t>(slot));
@@ -114,11 +114,11 @@ Status KeyspaceCoordinator::add_walks(Operation& op, const std::vector<SlotRange
         op.walks.back().node = *reader;
         op.walks.back().start = ScanPosition{static_cast<uint16_t>(slot), std::nullopt};
       }
-      std::vector<SlotRange>& walk_ranges = op.walks[found->second].ranges;
+      std::vector<ScanRange>& walk_ranges = op.walks[found->second].ranges;
       if (!walk_ranges.empty() && walk_ranges.back().last + 1u == slot) {
         walk_ranges.back().last = static_cast<uint16_t>(end);
       } else {
-        walk_ranges.push_back(SlotRange{static_cast<uint16_t>(slot), static_cast<uint16_t>(end)});
+        walk_ranges.push_back(ScanRange{static_cast<uint16_t>(slot), static_cast<uint16_t>(end)});
       }
       slot = end + 1;
     }
@@ -132,7 +132,7 @@ void KeyspaceCoordinator::start_reads(Operation& op, const ScanPosition& from, u
                                       NodeTime now) {
   CAIRN_ASSERT(from.slot <= last_slot && last_slot < kSlotCount);
   op.walks.clear();
-  const Status planned = add_walks(op, {SlotRange{from.slot, last_slot}}, from);
+  const Status planned = add_walks(op, {ScanRange{from.slot, last_slot}}, from);
   if (!planned.is_ok()) return fail(op.id, planned);
   for (size_t i = 0; i < op.walks.size(); i++) send_step(op, i, now);
 }
@@ -143,7 +143,7 @@ void KeyspaceCoordinator::pass_over(Operation& op, size_t index, NodeTime now) {
   late.message_id = 0;
   late.done = true;  // its slots are read by the walks added now
   op.passed_over.push_back(late.node);
-  const std::vector<SlotRange> ranges = std::move(late.ranges);
+  const std::vector<ScanRange> ranges = std::move(late.ranges);
   const ScanPosition from = std::move(late.start);
   late.ranges.clear();
   const size_t first_added = op.walks.size();
@@ -264,7 +264,7 @@ void KeyspaceCoordinator::on_scan_result(Operation& op, size_t index, SlotScanRe
   if (result.resume.has_value()) {
     // Resume where the node stopped: the ranges it finished are dropped.
     const uint16_t slot = result.resume->slot;
-    std::erase_if(walk.ranges, [slot](const SlotRange& range) { return range.last < slot; });
+    std::erase_if(walk.ranges, [slot](const ScanRange& range) { return range.last < slot; });
     walk.start = std::move(*result.resume);
     return send_step(op, index, now);
   }

@@ -93,7 +93,7 @@ class KeyspaceCoordinator {
   // One node's part of a request: the slot ranges it serves that are left (a flush has none).
   struct Walk {
     NodeId node;
-    std::vector<SlotRange> ranges;
+    std::vector<ScanRange> ranges;
     ScanPosition start;
     bool done = false;         // reached the end of its ranges (a flush: acked)
     bool local_due = false;    // this node serves the walk's next step (serve_local)
@@ -118,7 +118,7 @@ class KeyspaceCoordinator {
 
   // Appends walks covering `ranges` from `from` (in the first range), each slot with its first
   // live replica not passed over; an error when a slot has none.
-  Status add_walks(Operation& op, const std::vector<SlotRange>& ranges,
+  Status add_walks(Operation& op, const std::vector<ScanRange>& ranges,
                    const ScanPosition& from) const;
   void start_reads(Operation& op, const ScanPosition& from, uint16_t last_slot, NodeTime now);
   void start_flush(Operation& op, NodeTime now);

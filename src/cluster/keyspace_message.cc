@@ -78,7 +78,7 @@ bool get_position(std::string_view* in, ScanPosition* position) {
 
 void put_scan(std::string* out, const SlotScan& scan) {
   put_varint32(out, static_cast<uint32_t>(scan.ranges.size()));
-  for (const SlotRange& range : scan.ranges) {
+  for (const ScanRange& range : scan.ranges) {
     put_u16(out, range.first);
     put_u16(out, range.last);
   }
@@ -96,7 +96,7 @@ Status get_scan(std::string_view* in, SlotScan* scan) {
   uint32_t ranges = 0;
   if (!get_varint32(in, &ranges) || ranges == 0 || ranges > kSlotScanRangesMax) return corrupt;
   scan->ranges.resize(ranges);
-  for (SlotRange& range : scan->ranges) {
+  for (ScanRange& range : scan->ranges) {
     if (!get_u16(in, &range.first) || !get_u16(in, &range.last)) return corrupt;
   }
   uint8_t type = 0;

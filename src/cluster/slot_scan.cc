@@ -16,7 +16,7 @@ bool slot_scan_is_valid(const SlotScan& scan) {
   if (scan.ranges.empty() || scan.ranges.size() > kSlotScanRangesMax) return false;
   if (scan.pattern.size() > kScanPatternBytesMax) return false;
   for (size_t i = 0; i < scan.ranges.size(); i++) {
-    const SlotRange& range = scan.ranges[i];
+    const ScanRange& range = scan.ranges[i];
     if (range.first > range.last || range.last >= kSlotCount) return false;
     if (i > 0 && range.first <= scan.ranges[i - 1].last) return false;
   }

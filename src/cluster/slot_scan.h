@@ -34,11 +34,11 @@ constexpr size_t kSlotScanRangesMax = kSlotCount;
 constexpr size_t kScanPatternBytesMax = 64 * 1024;
 
 // Slots first..last, inclusive.
-struct SlotRange {
+struct ScanRange {
   uint16_t first = 0;
   uint16_t last = 0;
 
-  bool operator==(const SlotRange&) const = default;
+  bool operator==(const ScanRange&) const = default;
 };
 
 // A point in the key order: the start of `slot` (no key), or just after key `after` in it.
@@ -54,7 +54,7 @@ struct ScanPosition {
 struct SlotScan {
   // Ascending, disjoint, within [0, kSlotCount). The walk starts at start (which lies in the
   // first range) and ends at the end of the last range.
-  std::vector<SlotRange> ranges;
+  std::vector<ScanRange> ranges;
   ScanPosition start;
   std::string pattern = "*";             // glob (common/glob_match.h); "*" matches every key
   std::optional<KeyStateType> type;      // only keys of this type; kNone matches none

@@ -15,7 +15,7 @@ std::vector<KeyspaceMessage> samples() {
   KeyspaceMessage scan;
   scan.type = KeyspaceMessageType::kSlotScan;
   scan.request_id = 7;
-  scan.scan.ranges = {SlotRange{8, 15}, SlotRange{100, 100}, SlotRange{16000, 16383}};
+  scan.scan.ranges = {ScanRange{8, 15}, ScanRange{100, 100}, ScanRange{16000, 16383}};
   scan.scan.start = ScanPosition{12, std::string("user:\x00\xFF", 7)};
   scan.scan.now_unix_ms = 1'700'000'000'000;
   messages.push_back(scan);

@@ -27,7 +27,7 @@ WriteVersion version(uint64_t ms, uint64_t node = 1) {
 
 SlotScan whole_keyspace() {
   SlotScan scan;
-  scan.ranges = {SlotRange{0, kSlotCount - 1}};
+  scan.ranges = {ScanRange{0, kSlotCount - 1}};
   scan.now_unix_ms = kNowMs;
   return scan;
 }
@@ -69,7 +69,7 @@ class ReplicaScanTest : public ::testing::Test {
       keys.insert(keys.end(), page->keys.begin(), page->keys.end());
       if (!page->resume) return keys;
       scan.start = *page->resume;
-      std::erase_if(scan.ranges, [&](const SlotRange& r) { return r.last < scan.start.slot; });
+      std::erase_if(scan.ranges, [&](const ScanRange& r) { return r.last < scan.start.slot; });
     }
   }
 
@@ -152,7 +152,7 @@ TEST_F(ReplicaScanTest, RangesPatternAndTypeFilter) {
   ASSERT_TRUE(store_->apply("h1", KeyState::hash_set(version(10), {{"f", "v"}})).is_ok());
   ASSERT_TRUE(store_->apply("s1", KeyState::set_add(version(10), {"m"})).is_ok());
   SlotScan scan = whole_keyspace();
-  scan.ranges = {SlotRange{4000, 6000}, SlotRange{6001, 9000}};
+  scan.ranges = {ScanRange{4000, 6000}, ScanRange{6001, 9000}};
   scan.start = ScanPosition{4000, std::nullopt};
   const Result<SlotScanResult> ranged = store_->scan(scan);
   ASSERT_TRUE(ranged.is_ok());
