@@ -18,12 +18,44 @@ Result<std::unique_ptr<ClusterNode>> ClusterNode::open(NodeId self, Database* da
   node->coordinator_ =
       std::make_unique<Coordinator>(self, view, node->replica_.get(), node->hints_.get(),
                                     &node->clock_, network, config.coordinator);
+  node->keyspace_ = std::make_unique<KeyspaceCoordinator>(self, view, node->replica_.get(),
+                                                          &node->clock_, network, config.keyspace);
   node->delivery_ =
       std::make_unique<HintDelivery>(view, node->hints_.get(), network, config.hint_delivery);
   return node;
 }
 
+void ClusterNode::submit(const ClusterRequest& request, Consistency consistency, NodeTime now,
+                         Coordinator::Completion done) {
+  if (is_keyspace_wide(request.kind)) {
+    keyspace_->submit(request, now, std::move(done));
+  } else {
+    coordinator_->submit(request, consistency, now, std::move(done));
+  }
+}
+
+void ClusterNode::on_keyspace_message(NodeId from, std::string_view bytes, NodeTime now) {
+  Result<KeyspaceMessage> message = decode_keyspace_message(bytes);
+  if (!message.is_ok()) {
+    malformed_messages_++;
+    return;
+  }
+  switch (message->type) {
+    case KeyspaceMessageType::kSlotScan:
+    case KeyspaceMessageType::kFlush:
+      replica_->on_keyspace_request(from, *message, now);
+      return;
+    default:
+      keyspace_->on_reply(from, *message, now);
+      return;
+  }
+}
+
 void ClusterNode::on_message(NodeId from, std::string_view bytes, NodeTime now) {
+  if (!bytes.empty() &&
+      static_cast<uint8_t>(bytes[0]) == static_cast<uint8_t>(MessageChannel::kKeyspace)) {
+    return on_keyspace_message(from, bytes, now);
+  }
   Result<ReplicationMessage> message = decode_replication_message(bytes);
   if (!message.is_ok()) {
     malformed_messages_++;
@@ -49,6 +81,7 @@ void ClusterNode::on_message(NodeId from, std::string_view bytes, NodeTime now) 
 
 void ClusterNode::tick(NodeTime now) {
   coordinator_->tick(now);
+  keyspace_->tick(now);
   delivery_->tick(now);
   if (now.monotonic_ms >= next_sync_ms_) {
     next_sync_ms_ = now.monotonic_ms + config_.wal_sync_interval_ms;

@@ -1,7 +1,8 @@
 // ClusterNode: one node's replication state machines, wired together: the replica store and hint
-// store on the node's database, the HLC, the replica service, the coordinator and hint delivery.
-// It routes each replication message to the one it is for, syncs the WAL on a fixed interval
-// (for what no ack waits on), and counts the messages it dropped.
+// store on the node's database, the HLC, the replica service, the coordinator of single-key
+// requests, the keyspace coordinator of keyspace-wide ones, and hint delivery. It routes each
+// replication or keyspace message to the one it is for, syncs the WAL on a fixed interval (for
+// what no ack waits on), and counts the messages it dropped.
 //
 // Membership is the caller's: it passes the view (ring and liveness) in, and routes membership
 // messages itself.
@@ -16,6 +17,7 @@
 #include "cluster/coordinator.h"
 #include "cluster/hint_delivery.h"
 #include "cluster/hint_store.h"
+#include "cluster/keyspace_coordinator.h"
 #include "cluster/replica_service.h"
 #include "cluster/replica_store.h"
 #include "common/hlc.h"
@@ -26,6 +28,7 @@ namespace cairn {
 
 struct ClusterNodeConfig {
   CoordinatorConfig coordinator;
+  KeyspaceCoordinatorConfig keyspace;
   HintLimits hint_limits;
   HintDeliveryConfig hint_delivery;
   // When replicas ack a write (replica_service.h); the interval syncs the rest (read repairs,
@@ -50,12 +53,12 @@ class ClusterNode {
                                                    ClusterNodeConfig config = {});
 
   NodeId id() const { return self_; }
-  // A message on the replication channel; a malformed one is counted and dropped.
+  // A message on the replication or keyspace channel; a malformed one is counted and dropped.
   void on_message(NodeId from, std::string_view bytes, NodeTime now);
+  // A keyspace-wide request (is_keyspace_wide) goes to the keyspace coordinator, which reads
+  // one replica per slot whatever the consistency; any other to the coordinator.
   void submit(const ClusterRequest& request, Consistency consistency, NodeTime now,
-              Coordinator::Completion done) {
-    coordinator_->submit(request, consistency, now, std::move(done));
-  }
+              Coordinator::Completion done);
   // Timeouts, hint delivery, the WAL sync.
   void tick(NodeTime now);
   // With grouped_durability: makes the writes of the batch durable. The driver calls it before
@@ -65,6 +68,7 @@ class ClusterNode {
   ReplicaStore& store() { return *store_; }
   HintStore& hints() { return *hints_; }
   const Coordinator& coordinator() const { return *coordinator_; }
+  const KeyspaceCoordinator& keyspace() const { return *keyspace_; }
   const ReplicaService& replica() const { return *replica_; }
   uint64_t malformed_messages() const { return malformed_messages_; }
   // A WAL sync failed (the database stops taking writes after one): the node answers errors.
@@ -72,6 +76,7 @@ class ClusterNode {
 
  private:
   ClusterNode(NodeId self, ClusterNodeConfig config) : self_(self), config_(config) {}
+  void on_keyspace_message(NodeId from, std::string_view bytes, NodeTime now);
 
   NodeId self_;
   ClusterNodeConfig config_;
@@ -80,6 +85,7 @@ class ClusterNode {
   std::unique_ptr<HintStore> hints_;
   std::unique_ptr<ReplicaService> replica_;
   std::unique_ptr<Coordinator> coordinator_;
+  std::unique_ptr<KeyspaceCoordinator> keyspace_;
   std::unique_ptr<HintDelivery> delivery_;
   uint64_t next_sync_ms_ = 0;
   Status sync_status_;

@@ -30,6 +30,16 @@ const char* request_kind_name(RequestKind kind) {
       return "read";
     case RequestKind::kWriteState:
       return "write";
+    case RequestKind::kCountKeys:
+      return "DBSIZE";
+    case RequestKind::kListKeys:
+      return "KEYS";
+    case RequestKind::kScanKeys:
+      return "SCAN";
+    case RequestKind::kRandomKey:
+      return "RANDOMKEY";
+    case RequestKind::kFlushAll:
+      return "FLUSHALL";
   }
   return "?";
 }
@@ -40,9 +50,26 @@ bool is_write(RequestKind kind) {
     case RequestKind::kSetMembers:
     case RequestKind::kHashGetAll:
     case RequestKind::kReadState:
+    case RequestKind::kCountKeys:
+    case RequestKind::kListKeys:
+    case RequestKind::kScanKeys:
+    case RequestKind::kRandomKey:
       return false;
     default:
       return true;
+  }
+}
+
+bool is_keyspace_wide(RequestKind kind) {
+  switch (kind) {
+    case RequestKind::kCountKeys:
+    case RequestKind::kListKeys:
+    case RequestKind::kScanKeys:
+    case RequestKind::kRandomKey:
+    case RequestKind::kFlushAll:
+      return true;
+    default:
+      return false;
   }
 }
 

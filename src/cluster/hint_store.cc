@@ -115,6 +115,24 @@ Status HintStore::remove_delivered(NodeId target, uint64_t sequence) {
   return Status::ok();
 }
 
+Status HintStore::drop_older_than(WriteVersion version) {
+  std::vector<std::pair<NodeId, uint64_t>> flushed;
+  {
+    std::unique_ptr<Iterator> it = database_->new_iterator(ReadOptions{});
+    for (it->seek(kHintPrefix); it->valid() && it->key().starts_with(kHintPrefix); it->next()) {
+      if (!is_hint_key(it->key())) return Status::corruption("hint store: malformed hint key");
+      CAIRN_ASSIGN_OR_RETURN(const Hint hint, decode_hint(it->key(), it->value()));
+      if (hint.state.newest_version() < version) flushed.emplace_back(hint.target, hint.sequence);
+    }
+    CAIRN_RETURN_IF_ERROR(it->status());
+  }
+  for (const auto& [target, sequence] : flushed) {
+    CAIRN_RETURN_IF_ERROR(remove(target, sequence));
+    stats_.dropped_flushed++;
+  }
+  return Status::ok();
+}
+
 Status HintStore::remove(NodeId target, uint64_t sequence) {
   CAIRN_RETURN_IF_ERROR(database_->remove(hint_key(target, sequence)));
   auto it = counts_.find(target);

@@ -46,6 +46,7 @@ struct HintStats {
   uint64_t delivered = 0;
   uint64_t dropped_full = 0;     // refused: the target had hints_per_target_max already
   uint64_t dropped_expired = 0;  // older than the window when their turn came
+  uint64_t dropped_flushed = 0;  // older than a FLUSHALL
 };
 
 class HintStore {
@@ -59,6 +60,9 @@ class HintStore {
   Result<std::vector<Hint>> oldest(NodeId target, size_t limit, int64_t now_unix_ms);
   // Removes a delivered hint (nothing if it is already gone, as after a duplicate ack).
   Status remove_delivered(NodeId target, uint64_t sequence);
+  // FLUSHALL: removes every hint whose writes are all older than `version` (the flush's), which
+  // its target would drop anyway. Hints with a newer write stay whole: the target filters them.
+  Status drop_older_than(WriteVersion version);
 
   // Targets with at least one hint, ascending.
   std::vector<NodeId> targets() const;

@@ -98,4 +98,38 @@ void ReplicaService::on_request(NodeId from, const ReplicationMessage& request, 
   if (request.request_id != 0) network_->send(from, encode_replication_message(reply));
 }
 
+Status ReplicaService::flush(WriteVersion version, NodeTime now) {
+  clock_->update(version.timestamp, static_cast<uint64_t>(now.unix_ms));
+  CAIRN_RETURN_IF_ERROR(store_->flush_older_than(version));
+  CAIRN_RETURN_IF_ERROR(hints_->drop_older_than(version));
+  return make_durable();
+}
+
+void ReplicaService::on_keyspace_request(NodeId from, const KeyspaceMessage& request,
+                                         NodeTime now) {
+  KeyspaceMessage reply;
+  reply.request_id = request.request_id;
+  Status status;
+  switch (request.type) {
+    case KeyspaceMessageType::kSlotScan: {
+      reply.type = KeyspaceMessageType::kSlotScanReply;
+      Result<SlotScanResult> result = scan(request.scan);
+      status = result.status();
+      if (result.is_ok()) reply.result = std::move(result).value();
+      break;
+    }
+    case KeyspaceMessageType::kFlush:
+      reply.type = KeyspaceMessageType::kFlushAck;
+      status = flush(request.flush_version, now);
+      break;
+    default:
+      return;  // replies go to the coordinator
+  }
+  if (!status.is_ok()) {
+    stats_.failures++;
+    reply.error = std::string(status.message().substr(0, 512));
+  }
+  network_->send(from, encode_keyspace_message(reply));
+}
+
 }  // namespace cairn

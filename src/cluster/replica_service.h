@@ -17,6 +17,7 @@
 #include <string_view>
 
 #include "cluster/hint_store.h"
+#include "cluster/keyspace_message.h"
 #include "cluster/node_time.h"
 #include "cluster/replica_store.h"
 #include "cluster/replication_message.h"
@@ -60,7 +61,15 @@ class ReplicaService {
   // A request (kWrite, kRead) from `from`; the reply goes back through the network.
   void on_request(NodeId from, const ReplicationMessage& request, NodeTime now);
 
+  // A keyspace request (kSlotScan, kFlush) from `from`; the reply goes back through the network.
+  void on_keyspace_request(NodeId from, const KeyspaceMessage& request, NodeTime now);
+
   // The same operations for this node's own coordinator.
+  Result<SlotScanResult> scan(const SlotScan& scan) { return store_->scan(scan); }
+  // FLUSHALL at `version` (replica_store.h): the clock absorbs it first, so every write this node
+  // coordinates afterwards is newer and survives it; then the replicas and the hints drop what
+  // is older. Acknowledged once durable, as a write is.
+  Status flush(WriteVersion version, NodeTime now);
   Status write(std::string_view key, const KeyState& state, std::optional<NodeId> hint_for,
                NodeTime now);
   Result<KeyState> read(std::string_view key);

@@ -8,8 +8,12 @@ namespace cairn {
 
 namespace {
 
-constexpr char kReplicaStateTag = 0x04;
 constexpr std::string_view kIncarnationKey = "\xFFNincarnation";
+constexpr std::string_view kFlushKey =
+    "\xFF"
+    "Fflush";
+// Engine records the flush rewrite changes per write batch.
+constexpr uint32_t kFlushBatchEntriesMax = 1000;
 constexpr std::string_view kCounterOpsPrefix =
     "\xFF"
     "C";
@@ -47,7 +51,69 @@ Result<std::unique_ptr<ReplicaStore>> ReplicaStore::open(Database* database) {
   put_fixed64(&encoded, incarnation);
   CAIRN_RETURN_IF_ERROR(database->put(kIncarnationKey, encoded));
   CAIRN_RETURN_IF_ERROR(database->sync_wal());
-  return std::unique_ptr<ReplicaStore>(new ReplicaStore(database, incarnation));
+  std::unique_ptr<ReplicaStore> store(new ReplicaStore(database, incarnation));
+  CAIRN_RETURN_IF_ERROR(store->load_flush());
+  return store;
+}
+
+Status ReplicaStore::load_flush() {
+  CAIRN_ASSIGN_OR_RETURN(std::optional<std::string> stored,
+                         database_->get(ReadOptions{}, kFlushKey));
+  if (!stored.has_value()) return Status::ok();
+  std::string_view bytes = *stored;
+  WriteVersion version;
+  if (!get_fixed64(&bytes, &version.timestamp.value) || !get_fixed64(&bytes, &version.node.value) ||
+      bytes.size() != 1 || static_cast<uint8_t>(bytes[0]) > 1) {
+    return Status::corruption("replica store: bad flush record");
+  }
+  flush_version_ = version;
+  if (bytes[0] == 1) return Status::ok();
+  // A crash interrupted the flush's rewrite: finish it before anything reads the states.
+  CAIRN_RETURN_IF_ERROR(rewrite_older_than(version));
+  CAIRN_RETURN_IF_ERROR(save_flush(version, true));
+  return database_->sync_wal();
+}
+
+Status ReplicaStore::save_flush(WriteVersion version, bool done) {
+  std::string encoded;
+  put_fixed64(&encoded, version.timestamp.value);
+  put_fixed64(&encoded, version.node.value);
+  encoded.push_back(done ? 1 : 0);
+  return database_->put(kFlushKey, encoded);
+}
+
+Status ReplicaStore::flush_older_than(WriteVersion version) {
+  if (version <= flush_version_) return Status::ok();
+  // The horizon first: the WAL keeps records in order, so after a crash either the rewrite's
+  // batches are all there and "done" too, or the record says to finish the rewrite.
+  CAIRN_RETURN_IF_ERROR(save_flush(version, false));
+  flush_version_ = version;
+  CAIRN_RETURN_IF_ERROR(rewrite_older_than(version));
+  return save_flush(version, true);
+}
+
+Status ReplicaStore::rewrite_older_than(WriteVersion version) {
+  const KeyState tombstone = KeyState::deleted(version);
+  std::unique_ptr<Iterator> it = database_->new_iterator(ReadOptions{});
+  WriteBatch batch;
+  for (it->seek_to_first(); it->valid(); it->next()) {
+    const std::string_view engine_key = it->key();
+    if (!engine_key.empty() && static_cast<uint8_t>(engine_key[0]) >= 0x40) break;  // no slot
+    if (engine_key.size() < 3 || engine_key[2] != kReplicaStateTag) continue;
+    Result<KeyState> state = KeyState::decode(it->value());
+    if (!state.is_ok()) return state.status().with_context("replica store");
+    if (state->newest_version() < version) {
+      batch.remove(engine_key);
+    } else if (state->merge(tombstone).changed) {
+      batch.put(engine_key, state->encode());
+    }
+    if (batch.count() >= kFlushBatchEntriesMax) {
+      CAIRN_RETURN_IF_ERROR(database_->write(batch));
+      batch.clear();
+    }
+  }
+  CAIRN_RETURN_IF_ERROR(it->status());
+  return batch.count() > 0 ? database_->write(batch) : Status::ok();
 }
 
 Result<KeyState> ReplicaStore::read(std::string_view key) {
@@ -63,7 +129,17 @@ Result<KeyState> ReplicaStore::read(std::string_view key) {
 Result<MergeResult> ReplicaStore::apply(std::string_view key, const KeyState& delta,
                                         HlcTimestamp purge_horizon, const CounterOp* op) {
   CAIRN_ASSIGN_OR_RETURN(KeyState state, read(key));
-  const MergeResult result = state.merge(delta);
+  MergeResult result;
+  const bool flushed = delta.newest_version() < flush_version_;
+  if (flush_version_ == WriteVersion{}) {
+    result = state.merge(delta);
+  } else if (!flushed) {
+    // The flush is a delete of every key at its version: it joins every delta that may still
+    // carry writes older than it (a read repair's merge, a hint).
+    KeyState filtered = delta;
+    (void)filtered.merge(KeyState::deleted(flush_version_));
+    result = state.merge(filtered);
+  }
   WriteBatch batch;
   if (result.changed) {
     if (purge_horizon.value != 0) state.purge(purge_horizon);

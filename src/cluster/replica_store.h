@@ -6,6 +6,8 @@
 //   incarnation:   [0xFF]['N']"incarnation"                     -> fixed64
 //   counter ops:   [0xFF]['C'][coordinator: u64 big-endian]     -> fixed64 incarnation,
 //                  fixed64 highest sequence, fixed64 window (bit i: highest - i was applied)
+//   flush:         [0xFF]['F']"flush"                           -> fixed64 HLC, fixed64 node,
+//                  u8 done (0 while the rewrite it starts has not finished)
 // A key's state lives in its slot's range, so a slot can later be streamed or repaired as one
 // range. The incarnation rises by one, durably, every time the store opens: a counter leader's
 // shards are per incarnation, so a restart that lost unsynced increments never reuses a total.
@@ -17,6 +19,14 @@
 // coordinator answers its client an error: the increment was not applied). The record is written
 // in the same batch as the shard, so after a power loss either both or neither remain.
 //
+// FLUSHALL (flush_older_than) is a delete of every key at the flush's version F, applied as a
+// horizon rather than as one tombstone per key: the store drops every state whose writes are all
+// older than F, merges the tombstone deleted(F) into the others, and from then on merges it into
+// every delta it applies and drops deltas wholly older than F. So a write, read repair or hint
+// from before the flush that arrives late cannot bring a key back, and one made after it (newer
+// than F: every node's clock absorbed F) survives. The horizon is durable; a rewrite a crash
+// interrupted is finished when the store next opens.
+//
 // Thread-safety: none; one node's state machines call it from one thread.
 #pragma once
 
@@ -25,6 +35,7 @@
 #include <string>
 #include <string_view>
 
+#include "cluster/slot_scan.h"
 #include "common/result.h"
 #include "model/key_state.h"
 #include "storage/database.h"
@@ -62,6 +73,15 @@ class ReplicaStore {
   // Every key held, ascending by engine key (slot order), with its state.
   Status for_each(const std::function<void(std::string_view key, const KeyState& state)>& visit);
 
+  // The live keys of `scan`'s ranges from scan.start, in key order, within its limits and the
+  // bounds of slot_scan.h (replica_scan.cc). REQUIRES: slot_scan_is_valid(scan).
+  Result<SlotScanResult> scan(const SlotScan& scan);
+  // FLUSHALL at `version` (see above); nothing for a version not newer than the horizon already
+  // held. Durable once the WAL is synced or flushed (sync(), flush()).
+  Status flush_older_than(WriteVersion version);
+  // The flush horizon: zero when no flush ever ran.
+  WriteVersion flush_version() const { return flush_version_; }
+
   uint64_t incarnation() const { return incarnation_; }
 
  private:
@@ -77,10 +97,30 @@ class ReplicaStore {
   // The window after `op` is applied. REQUIRES: !counter_op_refused(op).
   static CounterWindow with_applied(CounterWindow window, const CounterOp& op);
 
+  // Reads the flush record, finishing a rewrite a crash interrupted.
+  Status load_flush();
+  // The flush record: the horizon, and whether its rewrite finished.
+  Status save_flush(WriteVersion version, bool done);
+  // Drops or rewrites every state holding writes older than `version` (flush_older_than).
+  Status rewrite_older_than(WriteVersion version);
+
   Database* database_;
   uint64_t incarnation_;
+  WriteVersion flush_version_;
   std::string engine_key_;  // reused buffer
 };
+
+// The tag byte after the slot in a replica state's engine key.
+constexpr char kReplicaStateTag = 0x04;
+
+// What a node's replicas hold, for INFO keyspace: live keys, and those of them with an expiry.
+struct ReplicaKeyCounts {
+  uint64_t keys = 0;
+  uint64_t keys_with_expiry = 0;
+};
+// Counts every live replica key in `database` as a reader at now_unix_ms (replica_scan.cc).
+// Reads the engine only, so any thread may call it. O(replica keys).
+Result<ReplicaKeyCounts> count_replica_keys(Database* database, int64_t now_unix_ms);
 
 // The keys of `slot` whose replicas `database` holds and that a reader at now_unix_ms sees
 // (neither deleted nor expired). Reads the engine only, so any thread may call it.

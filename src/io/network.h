@@ -20,6 +20,7 @@ namespace cairn {
 enum class MessageChannel : uint8_t {
   kMembership = 1,
   kReplication = 2,
+  kKeyspace = 3,  // keyspace-wide commands: slot scans and flushes (cluster/keyspace_message.h)
 };
 
 class Network {

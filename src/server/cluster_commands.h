@@ -17,6 +17,9 @@ namespace cairn {
 // without one: the spec's handler when the command touches no key and no keyspace-wide state,
 // else a handler that answers that the command is not available in cluster mode yet.
 CommandHandler cluster_handler_for(std::string_view full_name, const CommandSpec& spec);
+// The cluster-wide version of a keyspace-wide command (DBSIZE, KEYS, SCAN, RANDOMKEY, FLUSHALL,
+// FLUSHDB: cluster_keyspace_commands.cc); null for any other command.
+CommandHandler cluster_keyspace_handler(std::string_view full_name);
 
 // What GET `key` and a SET of `key` to `value` without options submit first: the same requests
 // their handlers make, for a pipeline to submit ahead of their turn (cluster_pipeline.h).

@@ -355,11 +355,10 @@ constexpr NamedHandler kClusterKeyCommands[] = {
     {"decr", decr_command}, {"incrby", incrby_command}, {"decrby", decrby_command},
 };
 
-// Keyless commands that read or change the whole keyspace: in cluster mode they must span every
-// node, which they do not yet; nor do transactions.
-constexpr std::string_view kKeyspaceWideCommands[] = {
-    "dbsize", "keys",  "scan", "randomkey", "flushdb", "flushall",
-    "swapdb", "multi", "exec", "discard",   "watch",   "unwatch",
+// Keyless commands cluster mode does not run yet: SWAPDB (one database per cluster) and the
+// transactions. The other keyspace-wide ones span every node (cluster_keyspace_commands.cc).
+constexpr std::string_view kUnavailableKeylessCommands[] = {
+    "swapdb", "multi", "exec", "discard", "watch", "unwatch",
 };
 
 // The groups of the data commands: each runs through the cluster, or is not available.
@@ -380,8 +379,11 @@ CommandHandler cluster_handler_for(std::string_view full_name, const CommandSpec
   if (const CommandHandler handler = fast_path(full_name); handler != nullptr) {
     return handler;
   }
-  if (std::find(std::begin(kKeyspaceWideCommands), std::end(kKeyspaceWideCommands), full_name) !=
-      std::end(kKeyspaceWideCommands)) {
+  if (const CommandHandler handler = cluster_keyspace_handler(full_name); handler != nullptr) {
+    return handler;
+  }
+  if (std::find(std::begin(kUnavailableKeylessCommands), std::end(kUnavailableKeylessCommands),
+                full_name) != std::end(kUnavailableKeylessCommands)) {
     return unavailable_command;
   }
   const bool data_command =

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "cluster/node_identity.h"
+#include "cluster/replica_store.h"
 #include "server/command.h"
 #include "server/command_helpers.h"
 #include "server/config_loader.h"
@@ -243,12 +244,28 @@ void cluster_section(Server& server, InfoWriter& out) {
                 snapshot->bus.dropped_connection_lost + snapshot->bus.dropped_backing_off);
 }
 
+// db0: the keyspace's keys. In cluster mode, like Redis Cluster's INFO, this node's own share:
+// the live keys it holds replicas of (each key is counted on each of its N replicas; DBSIZE
+// counts the cluster's keys once).
 void keyspace_section(Server& server, InfoWriter& out) {
   out.section("Keyspace");
-  Result<KeyspaceCounts> counts = server.keyspace().counts();
-  if (counts.is_ok() && counts->keys > 0) {
-    out.field("db0", "keys=" + std::to_string(counts->keys) +
-                         ",expires=" + std::to_string(counts->keys_with_expiry) + ",avg_ttl=0");
+  uint64_t keys = 0;
+  uint64_t keys_with_expiry = 0;
+  if (server.cluster() != nullptr) {
+    Result<ReplicaKeyCounts> counts =
+        count_replica_keys(&server.keyspace().database(), Server::now_ms());
+    if (!counts.is_ok()) return;
+    keys = counts->keys;
+    keys_with_expiry = counts->keys_with_expiry;
+  } else {
+    Result<KeyspaceCounts> counts = server.keyspace().counts();
+    if (!counts.is_ok()) return;
+    keys = counts->keys;
+    keys_with_expiry = counts->keys_with_expiry;
+  }
+  if (keys > 0) {
+    out.field("db0", "keys=" + std::to_string(keys) +
+                         ",expires=" + std::to_string(keys_with_expiry) + ",avg_ttl=0");
   }
 }
 

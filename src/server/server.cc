@@ -76,6 +76,8 @@ Result<std::unique_ptr<Server>> Server::open(const ServerConfig& config,
       return scratch.status().with_context("cluster scratch keyspace");
     }
     server->cluster_scratch_ = std::move(scratch).value();
+    server->cluster_scan_cursors_ =
+        std::make_unique<ClusterScanCursors>(server->cluster_->self().value);
   }
   server->maintenance_ = std::thread([raw = server.get()] { raw->maintenance_loop(); });
   return server;

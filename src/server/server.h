@@ -24,6 +24,7 @@
 #include "server/blocking_registry.h"
 #include "server/client_registry.h"
 #include "server/cluster_runtime.h"
+#include "server/cluster_scan_cursors.h"
 #include "server/cluster_scratch.h"
 #include "server/command_table.h"
 #include "server/compaction_runner.h"
@@ -51,6 +52,8 @@ class Server : public SessionFactory {
   // Where cluster-mode commands run on their keys' merged states (cluster_scratch.h); null for a
   // single node.
   ClusterScratch* cluster_scratch() { return cluster_scratch_.get(); }
+  // SCAN's cursors in cluster mode (cluster_scan_cursors.h); null for a single node.
+  ClusterScanCursors* cluster_scan_cursors() { return cluster_scan_cursors_.get(); }
   // The limits the network layer enforces; CONFIG SET changes them.
   ProtocolLimits& limits();
 
@@ -103,6 +106,7 @@ class Server : public SessionFactory {
   std::unique_ptr<Keyspace> keyspace_;
   std::unique_ptr<ClusterRuntime> cluster_;
   std::unique_ptr<ClusterScratch> cluster_scratch_;
+  std::unique_ptr<ClusterScanCursors> cluster_scan_cursors_;
   CompactionRunner compactions_;  // CAIRN COMPACT's thread
   const CommandTable& table_;
   ClientRegistry clients_;

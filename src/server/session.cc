@@ -285,7 +285,7 @@ Session::Outcome ServerSession::execute(std::span<const std::string_view> argv, 
       run_fused(*entry, context, start, out);
     } else if (entry->container == nullptr && entry->spec->name == "exec") {
       run_command(server_, client_, *entry, context);  // EXEC takes the lock exclusively itself
-    } else if (runs_alone(*entry)) {
+    } else if (runs_alone(*entry) && server_.cluster() == nullptr) {
       std::unique_lock lock(server_.execution_mutex());
       run_command(server_, client_, *entry, context);
     } else {

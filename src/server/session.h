@@ -54,7 +54,9 @@ class ServerSession final : public Session {
   // Whether the command runs holding the execution lock exclusively, as EXEC does: FLUSHDB and
   // FLUSHALL remove keys without their locks, so no other command may be between its read and
   // its write of a key meanwhile (a collection rewritten with its old generation would have lost
-  // its elements). Inside EXEC they run under EXEC's lock.
+  // its elements). Inside EXEC they run under EXEC's lock. In cluster mode they flush the
+  // replicas through the cluster (cluster_keyspace_commands.cc) and wait like any cluster
+  // command, so they do not run alone.
   static bool runs_alone(const CommandEntry& entry);
   // After a handler ran: if it waits, keeps the command to retry and says so in `outcome`;
   // otherwise takes the client off the BlockingRegistry if it was waiting.

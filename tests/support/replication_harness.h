@@ -101,10 +101,10 @@ class ReplicationHarness {
       view_.dead_.erase(NodeId{id});
     }
   }
-  // A silent node drops every message, as a down one, while the view still holds it alive (a
-  // crash not detected yet).
-  void set_silent(size_t id, bool silent) {
-    if (silent) {
+  // Drops node `id`'s messages while the view still sees it alive: a crash membership has not
+  // noticed yet.
+  void set_unreachable(size_t id, bool unreachable) {
+    if (unreachable) {
       down_.insert(NodeId{id});
     } else {
       down_.erase(NodeId{id});

@@ -174,7 +174,7 @@ TEST(CoordinatorTest, AQuorumReadAsksTwoReplicasAndWidensWhenOneIsSilent) {
   ASSERT_EQ(read.value, "v");
   EXPECT_EQ(harness.messages_to(replicas[2]), third_before);  // not asked
 
-  harness.set_silent(replicas[1], true);
+  harness.set_unreachable(replicas[1], true);
   ASSERT_FALSE(harness.start(replicas[0], get_request(key)).has_value());
   harness.deliver_all();
   EXPECT_FALSE(harness.last_reply().has_value());  // waits on the silent replica
