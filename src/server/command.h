@@ -84,9 +84,7 @@ struct CommandContext {
   bool retrying_block = false;
   struct BlockRequest {
     bool requested = false;
-    uint64_t timeout_ms = 0;  // 0: no timeout
-    // What a timeout replies: a null array (BLPOP, BLMPOP) or a null (BLMOVE).
-    bool null_array_on_timeout = true;
+    uint64_t timeout_ms = 0;  // 0: no timeout; a timeout replies a null array, as Redis 7.0
   } block;
 };
 

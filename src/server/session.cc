@@ -336,7 +336,6 @@ void ServerSession::settle_block(const CommandEntry& entry, std::span<const std:
   BlockedCommand command;
   command.entry = &entry;
   command.argv.assign(argv.begin(), argv.end());
-  command.null_array_on_timeout = context.block.null_array_on_timeout;
   blocked_ = std::move(command);
 }
 
@@ -379,10 +378,8 @@ void ServerSession::end_block(std::string& out, ConnectionControl::BlockEnd reas
   ReplyWriter reply(&out, client_.resp());
   if (reason == ConnectionControl::BlockEnd::kError) {
     reply.error("UNBLOCKED client unblocked via CLIENT UNBLOCK");
-  } else if (blocked_->null_array_on_timeout) {
-    reply.null_array();
   } else {
-    reply.null();
+    reply.null_array();  // every blocking pop's timeout, BLMOVE's too, as in Redis 7.0
   }
   blocked_.reset();
 }

@@ -85,7 +85,6 @@ class ServerSession final : public Session {
   struct BlockedCommand {
     const CommandEntry* entry = nullptr;
     std::vector<std::string> argv;
-    bool null_array_on_timeout = true;
   };
   std::optional<BlockedCommand> blocked_;
   // Cluster mode: the pipelined commands whose calls went ahead of their turn.
