@@ -332,6 +332,7 @@ void ServerSession::settle_block(const CommandEntry& entry, std::span<const std:
   }
   outcome->blocked = true;
   outcome->block_timeout_ms = context.block.timeout_ms;
+  outcome->retry_after_ms = context.block.retry_after_ms;
   if (blocked_.has_value()) return;  // a retry that waits on: the command is kept already
   BlockedCommand command;
   command.entry = &entry;
@@ -372,8 +373,10 @@ Session::Outcome ServerSession::retry_blocked(std::string& out) {
   return outcome;
 }
 
-void ServerSession::end_block(std::string& out, ConnectionControl::BlockEnd reason) {
+bool ServerSession::end_block(std::string& out, ConnectionControl::BlockEnd reason) {
   CAIRN_ASSERT(blocked_.has_value());
+  // A CLIENT UNBLOCK that saw the client blocked may arrive after it stopped waiting.
+  if (!client_.blocked()) return false;
   server_.blocking().unblock(client_);
   ReplyWriter reply(&out, client_.resp());
   if (reason == ConnectionControl::BlockEnd::kError) {
@@ -382,6 +385,7 @@ void ServerSession::end_block(std::string& out, ConnectionControl::BlockEnd reas
     reply.null_array();  // every blocking pop's timeout, BLMOVE's too, as in Redis 7.0
   }
   blocked_.reset();
+  return true;
 }
 
 std::unique_ptr<ByteSink> ServerSession::stream_argument(
