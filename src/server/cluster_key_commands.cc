@@ -16,6 +16,7 @@
 #include "server/cluster_call.h"
 #include "server/cluster_commands.h"
 #include "server/cluster_read_run_write.h"
+#include "server/cluster_transaction.h"
 #include "server/command_helpers.h"
 #include "server/command_support.h"
 #include "server/server.h"
@@ -262,14 +263,6 @@ void generic_command(CommandContext& context) {
   finish_writes(context, call);
 }
 
-// A command this release does not run in cluster mode yet.
-void unavailable_command(CommandContext& context) {
-  std::string name(context.argv[0]);
-  std::transform(name.begin(), name.end(), name.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
-  context.reply.error("ERR " + name + " is not available in cluster mode yet");
-}
-
 struct NamedHandler {
   std::string_view name;
   CommandHandler handler;
@@ -283,40 +276,71 @@ constexpr NamedHandler kClusterKeyCommands[] = {
 };
 
 // Keyless commands that read or change the whole keyspace: in cluster mode they must span every
-// node, which they do not yet; nor do transactions.
+// node, which they do not yet.
 constexpr std::string_view kKeyspaceWideCommands[] = {
-    "dbsize", "keys",  "scan", "randomkey", "flushdb", "flushall",
-    "swapdb", "multi", "exec", "discard",   "watch",   "unwatch",
+    "dbsize", "keys", "scan", "randomkey", "flushdb", "flushall", "swapdb",
+};
+
+// The transaction commands with cluster versions; MULTI, DISCARD and UNWATCH change only the
+// client's state, and run as on a single node.
+constexpr NamedHandler kTransactionCommands[] = {
+    {"watch", cluster_watch_command},
+    {"exec", cluster_exec_command},
 };
 
 // The groups of the data commands: each runs through the cluster, or is not available.
 constexpr std::string_view kDataGroups[] = {"string", "generic", "hash",
                                             "set",    "list",    "sorted_set"};
 
-// The fast path of the command named `name`; null when it has none.
-CommandHandler fast_path(std::string_view name) {
-  for (const NamedHandler& named : kClusterKeyCommands) {
+// The handler named `name` in `handlers`; null when there is none.
+template <size_t kCount>
+CommandHandler find_handler(const NamedHandler (&handlers)[kCount], std::string_view name) {
+  for (const NamedHandler& named : handlers) {
     if (named.name == name) return named.handler;
   }
   return nullptr;
 }
 
+// A command this release does not run in cluster mode yet.
+void unavailable_command(CommandContext& context) {
+  std::string name(context.argv[0]);
+  std::transform(name.begin(), name.end(), name.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
+  context.reply.error("ERR " + name + " is not available in cluster mode yet");
+}
+
 }  // namespace
 
-CommandHandler cluster_handler_for(std::string_view full_name, const CommandSpec& spec) {
-  if (const CommandHandler handler = fast_path(full_name); handler != nullptr) {
-    return handler;
-  }
+ClusterRoute cluster_route(std::string_view full_name, const CommandSpec& spec) {
+  if (find_handler(kClusterKeyCommands, full_name) != nullptr) return ClusterRoute::kKeys;
+  if (find_handler(kTransactionCommands, full_name) != nullptr) return ClusterRoute::kTransaction;
   if (std::find(std::begin(kKeyspaceWideCommands), std::end(kKeyspaceWideCommands), full_name) !=
       std::end(kKeyspaceWideCommands)) {
-    return unavailable_command;
+    return ClusterRoute::kUnavailable;
   }
   const bool data_command =
       spec.first_key > 0 || std::find(std::begin(kDataGroups), std::end(kDataGroups), spec.group) !=
                                 std::end(kDataGroups);
-  if (!data_command) return spec.handler;
-  // A blocking command would wait on the scratch keyspace, which no other client writes.
-  if ((spec.flags & kCommandBlocking) != 0) return unavailable_command;
+  return data_command ? ClusterRoute::kKeys : ClusterRoute::kNode;
+}
+
+CommandHandler cluster_handler_for(std::string_view full_name, const CommandSpec& spec) {
+  switch (cluster_route(full_name, spec)) {
+    case ClusterRoute::kNode:
+      return spec.handler;
+    case ClusterRoute::kUnavailable:
+      return unavailable_command;
+    case ClusterRoute::kTransaction:
+      return find_handler(kTransactionCommands, full_name);
+    case ClusterRoute::kKeys:
+      break;
+  }
+  if (const CommandHandler handler = find_handler(kClusterKeyCommands, full_name);
+      handler != nullptr) {
+    return handler;
+  }
+  // A blocking pop polls its keys: the scratch, which no other client writes, never wakes it.
+  if ((spec.flags & kCommandBlocking) != 0) return cluster_blocking_command;
   return generic_command;
 }
 

@@ -9,6 +9,7 @@
 
 #include "common/assert.h"
 #include "server/cluster_call.h"
+#include "server/cluster_transaction.h"
 #include "server/command_helpers.h"
 #include "server/command_support.h"
 #include "server/command_table.h"
@@ -266,6 +267,9 @@ Session::Outcome ServerSession::execute(std::span<const std::string_view> argv, 
     if ((entry->spec->flags & kCommandNoMulti) != 0) {
       reply.error("ERR Command not allowed inside a transaction");
       client_.flag_multi_error();
+    } else if (server_.cluster() != nullptr &&
+               !cluster_admits_queued(client_, *entry, argv, reply)) {
+      client_.flag_multi_error();  // CROSSSLOT: the keys leave the transaction's slot
     } else if (client_.queue(entry, argv)) {
       reply.simple_string("QUEUED");
     } else {
@@ -283,8 +287,11 @@ Session::Outcome ServerSession::execute(std::span<const std::string_view> argv, 
     } else if (fused) {
       context.may_block = true;
       run_fused(*entry, context, start, out);
-    } else if (entry->container == nullptr && entry->spec->name == "exec") {
-      run_command(server_, client_, *entry, context);  // EXEC takes the lock exclusively itself
+    } else if (entry->container == nullptr && entry->spec->name == "exec" &&
+               server_.cluster() == nullptr) {
+      // EXEC takes the lock exclusively itself. (A cluster node's EXEC waits on the cluster,
+      // as any cluster command does.)
+      run_command(server_, client_, *entry, context);
     } else if (runs_alone(*entry)) {
       std::unique_lock lock(server_.execution_mutex());
       run_command(server_, client_, *entry, context);

@@ -1,6 +1,8 @@
 // Proves the scratch keyspace runs a transaction's commands one after the other on the keys it
 // loaded, each replying as the single node does (WRONGTYPE included), reads back what they left,
-// answers a blocking pop at once, and is empty again after each run.
+// answers a blocking pop at once, and is empty again after each run; and that cluster mode routes
+// each command as docs/cluster-operations.md says (transactions and blocking pops run, the
+// keyspace-wide commands do not yet).
 #include <gtest/gtest.h>
 
 #include <memory>
@@ -8,6 +10,7 @@
 #include <string_view>
 #include <vector>
 
+#include "server/cluster_commands.h"
 #include "server/cluster_scratch.h"
 #include "server/command_table.h"
 
@@ -64,6 +67,27 @@ TEST(ClusterScratchTest, CommandsOfOneRunSeeEachOthersChanges) {
   ASSERT_TRUE(
       run.load(std::vector<std::string>{"{t}other"}, std::vector<KeyImage>{KeyImage()}).is_ok());
   EXPECT_EQ(execute(run, {"exists", "{t}n", "{t}l"}), ":0\r\n");
+}
+
+TEST(ClusterRouteTest, TransactionsAndBlockingPopsRunInClusterMode) {
+  auto route = [](std::string_view name) {
+    const CommandEntry* entry = CommandTable::standard().find(name);
+    EXPECT_NE(entry, nullptr) << name;
+    return cluster_route(entry->full_name, *entry->spec);
+  };
+  for (const std::string_view name : {"multi", "discard", "unwatch", "ping", "client"}) {
+    EXPECT_EQ(route(name), ClusterRoute::kNode) << name;
+  }
+  EXPECT_EQ(route("watch"), ClusterRoute::kTransaction);
+  EXPECT_EQ(route("exec"), ClusterRoute::kTransaction);
+  for (const std::string_view name : {"get", "hset", "blpop", "brpoplpush", "bzmpop", "blmove"}) {
+    EXPECT_EQ(route(name), ClusterRoute::kKeys) << name;
+  }
+  for (const std::string_view name : {"keys", "scan", "dbsize", "flushall"}) {
+    EXPECT_EQ(route(name), ClusterRoute::kUnavailable) << name;
+  }
+  const CommandEntry* blpop = CommandTable::standard().find("blpop");
+  EXPECT_EQ(blpop->cluster_handler, &cluster_blocking_command);
 }
 
 }  // namespace
