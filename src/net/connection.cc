@@ -101,6 +101,7 @@ void Connection::release() {
   if (closed_) return;
   closed_ = true;
   if (block_timer_ != 0) context_.loop->cancel_timer(std::exchange(block_timer_, 0));
+  if (retry_timer_ != 0) context_.loop->cancel_timer(std::exchange(retry_timer_, 0));
   context_.loop->unwatch(fd_);
   ::close(fd_);
   if (control_) control_->detach();
@@ -204,6 +205,18 @@ void Connection::take_outcome(Session::Outcome outcome) {
     blocked_ = false;
     if (block_timer_ != 0) context_.loop->cancel_timer(std::exchange(block_timer_, 0));
   }
+  // Each outcome replaces the retry the previous one asked for.
+  if (retry_timer_ != 0) context_.loop->cancel_timer(std::exchange(retry_timer_, 0));
+  if (blocked_ && outcome.retry_after_ms > 0) {
+    LoopContext* context = &context_;
+    const uint64_t id = id_;
+    retry_timer_ = context_.loop->add_timer(outcome.retry_after_ms, [context, id] {
+      auto it = context->connections.find(id);
+      if (it == context->connections.end()) return;
+      it->second->retry_timer_ = 0;
+      it->second->retry_blocked();
+    });
+  }
 }
 
 void Connection::retry_blocked() {
@@ -214,7 +227,7 @@ void Connection::retry_blocked() {
 
 void Connection::end_block(ConnectionControl::BlockEnd reason) {
   if (closed_ || !blocked_) return;
-  session_->end_block(out_, reason);
+  if (!session_->end_block(out_, reason)) return;  // it finishes through retry_blocked
   Session::Outcome done;
   take_outcome(std::move(done));
   process_input();

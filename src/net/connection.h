@@ -89,9 +89,11 @@ class Connection : public EventLoop::Handler {
   bool draining_ = false;
   bool flush_scheduled_ = false;
   bool resume_posted_ = false;
-  // The session's command waits (Session::Outcome::blocked); its timeout timer, or 0.
+  // The session's command waits (Session::Outcome::blocked); its timeout timer, or 0; the
+  // timer that runs it again (Outcome::retry_after_ms), or 0.
   bool blocked_ = false;
   EventLoop::TimerId block_timer_ = 0;
+  EventLoop::TimerId retry_timer_ = 0;
   uint32_t interest_ = 0;
 };
 

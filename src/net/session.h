@@ -105,6 +105,10 @@ class Session {
     // end_block(kTimeout).
     bool blocked = false;
     uint64_t block_timeout_ms = 0;
+    // While the command waits: the connection runs it again (retry_blocked) after this many ms
+    // unless something ran it sooner; each outcome replaces the previous one's (0: only a
+    // wake_blocked runs it). For a command that polls what it waits on (a cluster node's BLPOP).
+    uint64_t retry_after_ms = 0;
   };
 
   virtual ~Session() = default;
@@ -121,9 +125,12 @@ class Session {
     return Outcome();
   }
   // The blocked command ends without being served: its timeout passed, or another client ended
-  // it (CLIENT UNBLOCK); it appends its reply for that. Called only while blocked.
-  virtual void end_block(std::string& out, ConnectionControl::BlockEnd reason) {
+  // it (CLIENT UNBLOCK); it appends its reply for that and returns true. Called only while
+  // blocked. Returns false, appending nothing, when the command can no longer end unserved (it
+  // is writing what it took): it stays blocked and finishes through retry_blocked.
+  virtual bool end_block(std::string& out, ConnectionControl::BlockEnd reason) {
     (void)out, (void)reason;
+    return true;
   }
 
   // A hint, before the first of `commands` runs: they are the next commands of the connection,

@@ -31,7 +31,8 @@ class Client;
 class BlockingRegistry final : public KeyspaceObserver {
  public:
   // `client` waits on `keys` (repeats ignored). A client already waiting on a key keeps its
-  // place there. REQUIRES: the caller holds the keys' locks.
+  // place there. REQUIRES: the caller holds the keys' locks, unless no local write can change
+  // the keys (a cluster node's pop, which polls the keys' replicas instead of being woken).
   void block(Client& client, std::span<const std::string_view> keys);
   // `client` waits on nothing any more; does nothing if it did not wait.
   void unblock(Client& client);

@@ -21,6 +21,7 @@
 namespace cairn {
 
 struct ClusterCall;
+struct ClusterTransaction;
 
 struct CommandEntry;
 struct CompactionWait;  // cairn_commands.cc
@@ -84,6 +85,7 @@ class Client {
   bool queue(const CommandEntry* entry, std::span<const std::string_view> argv);
   void flag_multi_error() { multi_error_ = true; }
   bool multi_error() const { return multi_error_; }
+  const std::vector<QueuedCommand>& queued() const { return queue_; }
   std::vector<QueuedCommand> take_queue();
   void end_multi();
   int64_t multi_count() const { return multi_count_.load(std::memory_order_relaxed); }
@@ -100,6 +102,9 @@ class Client {
   // waiting on the cluster (cluster_call.h).
   Consistency consistency;
   std::shared_ptr<ClusterCall> cluster_call;
+  // Cluster mode: the transaction's slot and the states WATCH read (cluster_transaction.h);
+  // null until the first WATCH or queued key, and again after WatchRegistry::unwatch_all.
+  std::shared_ptr<ClusterTransaction> cluster_transaction;
 
   // WATCH state: the keys (owned here; watch_registry.h indexes them) and the dirty flag that
   // another thread sets when one of them changes.

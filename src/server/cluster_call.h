@@ -20,6 +20,7 @@
 
 #include <cstddef>
 #include <mutex>
+#include <optional>
 #include <vector>
 
 #include "cluster/cluster_request.h"
@@ -33,6 +34,9 @@ struct ClusterCall {
   std::vector<KeyState> states;       // what earlier steps learned, for later ones
   std::vector<std::string> keys;      // the keys the command reads and writes
   std::string reply;                  // a reply computed before the writes it waits on
+  // A blocking pop between polls (cluster_commands.h): when it stops waiting, in ms of the
+  // steady clock (0: never); known once a poll found every key empty.
+  std::optional<uint64_t> poll_deadline_ms;
 
   std::mutex mutex;
   size_t outstanding = 0;  // guarded by mutex while a step is out

@@ -7,51 +7,21 @@
 // and writes what changed (generic_command). Replies are Redis's; a request the replicas could
 // not serve answers its error (NOQUORUM ...).
 #include <algorithm>
-#include <cctype>
 #include <limits>
 #include <string>
 
 #include "common/assert.h"
-#include "model/key_image.h"
-#include "model/slot.h"
 #include "server/client.h"
 #include "server/cluster_call.h"
 #include "server/cluster_commands.h"
-#include "server/cluster_scratch.h"
+#include "server/cluster_read_run_write.h"
+#include "server/cluster_transaction.h"
 #include "server/command_helpers.h"
-#include "server/command_keys.h"
 #include "server/command_support.h"
 #include "server/server.h"
 
 namespace cairn {
 namespace {
-
-std::string upper_name(const CommandEntry& entry) {
-  std::string name = entry.full_name;
-  std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) {
-    return c == '|' ? ' ' : static_cast<char>(std::toupper(c));
-  });
-  return name;
-}
-
-ClusterRequest request(RequestKind kind, std::string_view key, std::string_view command) {
-  ClusterRequest made;
-  made.kind = kind;
-  made.key = std::string(key);
-  made.command_name = std::string(command);
-  return made;
-}
-
-// The first failed reply's error, replied; false when every reply succeeded.
-bool reply_failure(CommandContext& context, const std::vector<ClusterReply>& replies) {
-  for (const ClusterReply& reply : replies) {
-    if (!reply.status.is_ok()) {
-      reply_cluster_error(context, reply.status);
-      return true;
-    }
-  }
-  return false;
-}
 
 void get_command(CommandContext& context) {
   ClusterCall& call = cluster_call(context);
@@ -82,7 +52,7 @@ void set_command(CommandContext& context) {
       write.number = static_cast<int64_t>(*expiry);
       return submit_and_wait(context, {std::move(write)});
     }
-    return submit_and_wait(context, {request(RequestKind::kReadState, key, "SET")});
+    return submit_and_wait(context, {key_request(RequestKind::kReadState, key, "SET")});
   }
   if (reply_failure(context, call.replies)) return;
   if (plain) return context.reply.ok();
@@ -104,7 +74,7 @@ void set_command(CommandContext& context) {
     if (!requested.has_value()) return;
     const int64_t expiry =
         options->keepttl && exists ? old.expires_at_unix_ms() : static_cast<int64_t>(*requested);
-    ClusterRequest write = request(RequestKind::kWriteState, key, "SET");
+    ClusterRequest write = key_request(RequestKind::kWriteState, key, "SET");
     write.write_delta = [old, value = std::string(context.argv[2]), expiry](WriteVersion version) {
       KeyState delta = KeyState::string_set(version, value, expiry);
       delta.with_context(old);
@@ -122,13 +92,13 @@ void setnx_command(CommandContext& context) {
   ClusterCall& call = cluster_call(context);
   const std::string_view key = context.argv[1];
   if (call.step == 0) {
-    return submit_and_wait(context, {request(RequestKind::kReadState, key, "SETNX")});
+    return submit_and_wait(context, {key_request(RequestKind::kReadState, key, "SETNX")});
   }
   if (reply_failure(context, call.replies)) return;
   if (call.step == 1) {
     const KeyState old = call.replies[0].state;
     if (old.type(Server::now_ms()) != KeyStateType::kNone) return context.reply.integer(0);
-    ClusterRequest write = request(RequestKind::kWriteState, key, "SETNX");
+    ClusterRequest write = key_request(RequestKind::kWriteState, key, "SETNX");
     write.write_delta = [old, value = std::string(context.argv[2])](WriteVersion version) {
       KeyState delta = KeyState::string_set(version, value, 0);
       delta.with_context(old);
@@ -146,7 +116,7 @@ void delete_keys(CommandContext& context, std::string_view name) {
   if (call.step == 0) {
     std::vector<ClusterRequest> reads;
     for (const std::string_view key : keys) {
-      reads.push_back(request(RequestKind::kReadState, key, name));
+      reads.push_back(key_request(RequestKind::kReadState, key, name));
     }
     return submit_and_wait(context, std::move(reads));
   }
@@ -162,7 +132,7 @@ void delete_keys(CommandContext& context, std::string_view name) {
           keys.begin() + static_cast<std::ptrdiff_t>(i)) {
         continue;
       }
-      ClusterRequest remove = request(RequestKind::kWriteState, keys[i], name);
+      ClusterRequest remove = key_request(RequestKind::kWriteState, keys[i], name);
       remove.write_delta = [state](WriteVersion version) {
         KeyState delta = KeyState::deleted(version);
         delta.with_context(state);
@@ -184,7 +154,7 @@ void exists_command(CommandContext& context) {
   if (call.step == 0) {
     std::vector<ClusterRequest> reads;
     for (const std::string_view key : context.argv.subspan(1)) {
-      reads.push_back(request(RequestKind::kReadState, key, "EXISTS"));
+      reads.push_back(key_request(RequestKind::kReadState, key, "EXISTS"));
     }
     return submit_and_wait(context, std::move(reads));
   }
@@ -202,7 +172,7 @@ void mget_command(CommandContext& context) {
   if (call.step == 0) {
     std::vector<ClusterRequest> reads;
     for (const std::string_view key : context.argv.subspan(1)) {
-      reads.push_back(request(RequestKind::kReadState, key, "MGET"));
+      reads.push_back(key_request(RequestKind::kReadState, key, "MGET"));
     }
     return submit_and_wait(context, std::move(reads));
   }
@@ -226,7 +196,7 @@ void mset_command(CommandContext& context) {
   if (call.step == 0) {
     std::vector<ClusterRequest> writes;
     for (size_t i = 1; i + 1 < context.argv.size(); i += 2) {
-      ClusterRequest write = request(RequestKind::kSet, context.argv[i], "MSET");
+      ClusterRequest write = key_request(RequestKind::kSet, context.argv[i], "MSET");
       write.arguments = {std::string(context.argv[i + 1])};
       writes.push_back(std::move(write));
     }
@@ -249,7 +219,7 @@ void increment(CommandContext& context, std::optional<int64_t> delta, std::strin
         *delta = -*delta;
       }
     }
-    ClusterRequest add = request(RequestKind::kIncrBy, context.argv[1], name);
+    ClusterRequest add = key_request(RequestKind::kIncrBy, context.argv[1], name);
     add.number = *delta;
     return submit_and_wait(context, {std::move(add)});
   }
@@ -262,85 +232,34 @@ void decr_command(CommandContext& context) { increment(context, -1, "DECR"); }
 void incrby_command(CommandContext& context) { increment(context, std::nullopt, "INCRBY"); }
 void decrby_command(CommandContext& context) { increment(context, std::nullopt, "DECRBY"); }
 
-// The table entry argv runs (a subcommand's for a container).
-const CommandEntry& entry_of(CommandContext& context) {
-  const CommandEntry* entry = context.server.table().find(context.argv[0]);
-  CAIRN_ASSERT(entry != nullptr);
-  if (!entry->subcommand_list.empty()) {
-    entry = CommandTable::find_subcommand(*entry, context.argv[1]);
-    CAIRN_ASSERT(entry != nullptr);
-  }
-  return *entry;
-}
-
 // Multi-key commands that need no atomicity across their keys, whose keys may lie in any slots.
 constexpr std::string_view kSplittableCommands[] = {"touch"};
 
 // Any other data command: reads its keys' merged states, runs the single node's handler on them
-// in the scratch keyspace (cluster_scratch.h), writes each key it changed as a delta, and replies
-// what the handler replied once the writes succeeded. Keys of one command must share a slot, as
-// in Redis Cluster, unless the command is splittable.
+// in the scratch keyspace, writes each key it changed as a delta, and replies what the handler
+// replied once the writes succeeded (cluster_read_run_write.h). Keys of one command must share a
+// slot, as in Redis Cluster, unless the command is splittable.
 void generic_command(CommandContext& context) {
   ClusterCall& call = cluster_call(context);
   const CommandEntry& entry = entry_of(context);
   if (call.step == 0) {
-    for (const std::string_view key : command_keys(entry, context.argv)) {
-      if (std::find(call.keys.begin(), call.keys.end(), key) == call.keys.end()) {
-        call.keys.emplace_back(key);
-      }
-    }
     const bool splittable =
         std::find(std::begin(kSplittableCommands), std::end(kSplittableCommands),
                   entry.full_name) != std::end(kSplittableCommands);
-    for (const std::string& key : call.keys) {
-      if (!splittable && key_slot(key) != key_slot(call.keys.front())) {
-        return context.reply.error("CROSSSLOT Keys in request don't hash to the same slot");
-      }
-    }
-    if (!call.keys.empty()) {
-      std::vector<ClusterRequest> reads;
-      for (const std::string& key : call.keys) {
-        reads.push_back(request(RequestKind::kReadState, key, upper_name(entry)));
-      }
-      return submit_and_wait(context, std::move(reads));
-    }
-    call.step = 1;  // nothing to read (a malformed key count): the handler answers the error
+    if (!add_command_keys(context, call, entry, context.argv, splittable)) return;
+    // With nothing to read (a malformed key count), the handler answers the error.
+    if (read_keys(context, call, upper_name(entry))) return;
   }
-  if (reply_failure(context, call.replies)) return;
   if (call.step == 1) {
-    const int64_t now_ms = Server::now_ms();
-    std::vector<KeyState> states;
-    std::vector<KeyImage> before;
-    for (ClusterReply& reply : call.replies) {
-      before.push_back(image_of(reply.state, now_ms));
-      states.push_back(std::move(reply.state));
-    }
-    Result<ClusterScratch::Outcome> outcome = context.server.cluster_scratch()->run(
-        entry, context.argv, call.keys, before, context.client.resp());
+    if (reply_failure(context, call.replies)) return;
+    Result<ScratchOutcome> outcome = run_on_keys(context, call, upper_name(entry),
+                                                 [&](ClusterScratch::Run& run, ReplyWriter& reply) {
+                                                   run.execute(entry, context.argv, reply);
+                                                 });
     if (!outcome.is_ok()) return reply_status(context.reply, outcome.status());
-    std::vector<ClusterRequest> writes;
-    for (size_t i = 0; i < call.keys.size(); i++) {
-      if (outcome->keys[i] == before[i]) continue;
-      ClusterRequest write = request(RequestKind::kWriteState, call.keys[i], upper_name(entry));
-      write.write_delta = [state = std::move(states[i]), after = std::move(outcome->keys[i]),
-                           now_ms](WriteVersion version) {
-        return change_delta(state, now_ms, after, version).value_or(KeyState());
-      };
-      writes.push_back(std::move(write));
-    }
-    if (writes.empty()) return context.reply.raw(outcome->reply);
-    call.reply = std::move(outcome->reply);
-    return submit_and_wait(context, std::move(writes));
+    return write_changes(context, call, std::move(outcome).value());
   }
-  context.reply.raw(call.reply);
-}
-
-// A command this release does not run in cluster mode yet.
-void unavailable_command(CommandContext& context) {
-  std::string name(context.argv[0]);
-  std::transform(name.begin(), name.end(), name.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
-  context.reply.error("ERR " + name + " is not available in cluster mode yet");
+  finish_writes(context, call);
 }
 
 struct NamedHandler {
@@ -355,19 +274,21 @@ constexpr NamedHandler kClusterKeyCommands[] = {
     {"decr", decr_command}, {"incrby", incrby_command}, {"decrby", decrby_command},
 };
 
-// Keyless commands cluster mode does not run yet: SWAPDB (one database per cluster) and the
-// transactions. The other keyspace-wide ones span every node (cluster_keyspace_commands.cc).
-constexpr std::string_view kUnavailableKeylessCommands[] = {
-    "swapdb", "multi", "exec", "discard", "watch", "unwatch",
+// The transaction commands with cluster versions; MULTI, DISCARD and UNWATCH change only the
+// client's state, and run as on a single node.
+constexpr NamedHandler kTransactionCommands[] = {
+    {"watch", cluster_watch_command},
+    {"exec", cluster_exec_command},
 };
 
 // The groups of the data commands: each runs through the cluster, or is not available.
 constexpr std::string_view kDataGroups[] = {"string", "generic", "hash",
                                             "set",    "list",    "sorted_set"};
 
-// The fast path of the command named `name`; null when it has none.
-CommandHandler fast_path(std::string_view name) {
-  for (const NamedHandler& named : kClusterKeyCommands) {
+// The handler named `name` in `handlers`; null when there is none.
+template <size_t kCount>
+CommandHandler find_handler(const NamedHandler (&handlers)[kCount], std::string_view name) {
+  for (const NamedHandler& named : handlers) {
     if (named.name == name) return named.handler;
   }
   return nullptr;
@@ -375,32 +296,42 @@ CommandHandler fast_path(std::string_view name) {
 
 }  // namespace
 
-CommandHandler cluster_handler_for(std::string_view full_name, const CommandSpec& spec) {
-  if (const CommandHandler handler = fast_path(full_name); handler != nullptr) {
-    return handler;
-  }
-  if (const CommandHandler handler = cluster_keyspace_handler(full_name); handler != nullptr) {
-    return handler;
-  }
-  if (std::find(std::begin(kUnavailableKeylessCommands), std::end(kUnavailableKeylessCommands),
-                full_name) != std::end(kUnavailableKeylessCommands)) {
-    return unavailable_command;
-  }
+ClusterRoute cluster_route(std::string_view full_name, const CommandSpec& spec) {
+  if (find_handler(kClusterKeyCommands, full_name) != nullptr) return ClusterRoute::kKeys;
+  if (find_handler(kTransactionCommands, full_name) != nullptr) return ClusterRoute::kTransaction;
+  if (cluster_keyspace_handler(full_name) != nullptr) return ClusterRoute::kKeyspace;
   const bool data_command =
       spec.first_key > 0 || std::find(std::begin(kDataGroups), std::end(kDataGroups), spec.group) !=
                                 std::end(kDataGroups);
-  if (!data_command) return spec.handler;
-  // A blocking command would wait on the scratch keyspace, which no other client writes.
-  if ((spec.flags & kCommandBlocking) != 0) return unavailable_command;
+  return data_command ? ClusterRoute::kKeys : ClusterRoute::kNode;
+}
+
+CommandHandler cluster_handler_for(std::string_view full_name, const CommandSpec& spec) {
+  switch (cluster_route(full_name, spec)) {
+    case ClusterRoute::kNode:
+      return spec.handler;
+    case ClusterRoute::kTransaction:
+      return find_handler(kTransactionCommands, full_name);
+    case ClusterRoute::kKeyspace:
+      return cluster_keyspace_handler(full_name);
+    case ClusterRoute::kKeys:
+      break;
+  }
+  if (const CommandHandler handler = find_handler(kClusterKeyCommands, full_name);
+      handler != nullptr) {
+    return handler;
+  }
+  // A blocking pop polls its keys: the scratch, which no other client writes, never wakes it.
+  if ((spec.flags & kCommandBlocking) != 0) return cluster_blocking_command;
   return generic_command;
 }
 
 ClusterRequest cluster_get_request(std::string_view key) {
-  return request(RequestKind::kGet, key, "GET");
+  return key_request(RequestKind::kGet, key, "GET");
 }
 
 ClusterRequest cluster_set_request(std::string_view key, std::string_view value) {
-  ClusterRequest write = request(RequestKind::kSet, key, "SET");
+  ClusterRequest write = key_request(RequestKind::kSet, key, "SET");
   write.arguments = {std::string(value)};
   return write;
 }

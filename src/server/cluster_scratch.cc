@@ -191,38 +191,50 @@ Result<KeyImage> ClusterScratch::read_back(const std::string& key) {
   return image;
 }
 
-Result<ClusterScratch::Outcome> ClusterScratch::run(const CommandEntry& entry,
-                                                    std::span<const std::string_view> argv,
-                                                    std::span<const std::string> keys,
-                                                    std::span<const KeyImage> images,
-                                                    RespVersion resp) {
-  CAIRN_ASSERT(keys.size() == images.size());
-  std::lock_guard lock(mutex_);
-  Outcome outcome;
-  Status status;
-  for (size_t i = 0; i < keys.size() && status.is_ok(); i++) status = load(keys[i], images[i]);
-  if (status.is_ok()) {
-    client_->set_resp(resp);
-    ReplyWriter reply(&outcome.reply, resp);
-    CommandContext context{*server_, *client_, argv,  reply, nullptr,
-                           nullptr,  false,    false, false, {}};
-    {
-      std::shared_lock execution(server_->execution_mutex());
-      entry.spec->handler(context);
-    }
-    client_->set_resp(RespVersion::kResp2);
-    for (size_t i = 0; i < keys.size() && status.is_ok(); i++) {
-      Result<KeyImage> image = read_back(keys[i]);
-      status = image.status();
-      if (status.is_ok()) outcome.keys.push_back(std::move(image).value());
-    }
-  }
+ClusterScratch::Run::Run(ClusterScratch* scratch) : scratch_(scratch), lock_(scratch->mutex_) {}
+
+ClusterScratch::Run ClusterScratch::begin() { return Run(this); }
+
+ClusterScratch::Run::~Run() {
+  if (!lock_.owns_lock() || keys_.empty()) return;  // moved from, or nothing loaded
   // Empty again, whatever happened.
   std::vector<std::string> del = {"del"};
-  del.insert(del.end(), keys.begin(), keys.end());
-  if (keys.size() > 0) (void)call(std::move(del));
-  CAIRN_RETURN_IF_ERROR(status);
-  return outcome;
+  del.insert(del.end(), keys_.begin(), keys_.end());
+  (void)scratch_->call(std::move(del));
+}
+
+Status ClusterScratch::Run::load(std::span<const std::string> keys,
+                                 std::span<const KeyImage> images) {
+  CAIRN_ASSERT(keys.size() == images.size() && keys_.empty());
+  keys_.assign(keys.begin(), keys.end());
+  for (size_t i = 0; i < keys.size(); i++) {
+    CAIRN_RETURN_IF_ERROR(scratch_->load(keys[i], images[i]));
+  }
+  return Status::ok();
+}
+
+void ClusterScratch::Run::execute(const CommandEntry& entry, std::span<const std::string_view> argv,
+                                  ReplyWriter& reply) {
+  Client& client = *scratch_->client_;
+  client.set_resp(reply.version());
+  CommandContext context{
+      *scratch_->server_, client, argv, reply, nullptr, nullptr, false, false, false, {}};
+  {
+    std::shared_lock execution(scratch_->server_->execution_mutex());
+    entry.spec->handler(context);
+  }
+  client.set_resp(RespVersion::kResp2);
+  // Values stay inline in the scratch (blobs off): no reply streams.
+  CAIRN_ASSERT(context.reply_body == nullptr && !context.block.requested);
+}
+
+Result<std::vector<KeyImage>> ClusterScratch::Run::read_back() {
+  std::vector<KeyImage> images;
+  for (const std::string& key : keys_) {
+    CAIRN_ASSIGN_OR_RETURN(KeyImage image, scratch_->read_back(key));
+    images.push_back(std::move(image));
+  }
+  return images;
 }
 
 }  // namespace cairn

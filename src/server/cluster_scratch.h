@@ -10,7 +10,11 @@
 // GET, HGETALL, SMEMBERS, ZRANGE, LRANGE, PEXPIRETIME): the scratch depends on no more of the
 // keyspace than any client does.
 //
-// Thread-safety: run() may be called from any thread; runs take turns.
+// A Run holds the scratch from begin() until it is destroyed: it loads the keys, runs one command
+// (or a transaction's commands, EXEC) on them and reads them back.
+//
+// Thread-safety: begin() may be called from any thread; runs take turns (a Run holds the
+// scratch's mutex). A Run is used by one thread.
 #pragma once
 
 #include <memory>
@@ -39,15 +43,35 @@ class ClusterScratch {
   ClusterScratch(const ClusterScratch&) = delete;
   ClusterScratch& operator=(const ClusterScratch&) = delete;
 
-  struct Outcome {
-    std::string reply;           // the command's reply, in the protocol asked
-    std::vector<KeyImage> keys;  // each key after the command, as `keys` ordered them
+  // The scratch, held from begin() until destroyed; destroying it empties the scratch again.
+  class Run {
+   public:
+    ~Run();
+    Run(Run&& other) = default;
+    Run(const Run&) = delete;
+    Run& operator=(const Run&) = delete;
+    Run& operator=(Run&&) = delete;
+
+    // Loads keys[i] as images[i]. REQUIRES: called once, keys distinct, images.size() ==
+    // keys.size().
+    Status load(std::span<const std::string> keys, std::span<const KeyImage> images);
+    // Runs argv as `entry`'s handler, which must not block (it answers as if it timed out),
+    // appending its reply to `reply` in reply's protocol.
+    void execute(const CommandEntry& entry, std::span<const std::string_view> argv,
+                 ReplyWriter& reply);
+    // Each loaded key as it is now, in load()'s order.
+    Result<std::vector<KeyImage>> read_back();
+
+   private:
+    friend class ClusterScratch;
+    explicit Run(ClusterScratch* scratch);
+
+    ClusterScratch* scratch_;
+    std::unique_lock<std::mutex> lock_;
+    std::vector<std::string> keys_;  // loaded, to empty the scratch of
   };
-  // Loads keys[i] as images[i], runs argv (`entry`'s handler, which must not block) and reads
-  // the keys back. REQUIRES: keys distinct, images.size() == keys.size().
-  Result<Outcome> run(const CommandEntry& entry, std::span<const std::string_view> argv,
-                      std::span<const std::string> keys, std::span<const KeyImage> images,
-                      RespVersion resp);
+  // Waits for the runs before to end.
+  Run begin();
 
  private:
   ClusterScratch();

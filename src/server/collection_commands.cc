@@ -127,7 +127,6 @@ void wait_or_reply_null(CommandContext& context, std::span<const std::string_vie
   context.server.blocking().block(context.client, keys);
   context.block.requested = true;
   context.block.timeout_ms = waiting.timeout_ms;
-  context.block.null_array_on_timeout = null_array;
 }
 
 bool open_for_pop(CommandContext& context, std::string_view key, RecordType type,

@@ -75,7 +75,8 @@ struct Waiting {
 };
 // Replies what a pop that found none of `keys` holding a collection answers: its null (a null
 // array if `null_array`) at once, or nothing yet, having registered the client to wait on them
-// (REQUIRES: their locks held).
+// (REQUIRES: their locks held). Its timeout replies a null array whatever `null_array` says: Redis
+// 7.0's BLMOVE answers a null inside MULTI but a null array when it times out.
 void wait_or_reply_null(CommandContext& context, std::span<const std::string_view> keys,
                         const Waiting& waiting, bool null_array);
 // Reads `key` for a pop of a `type` collection (REQUIRES: its lock held): as

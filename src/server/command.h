@@ -84,9 +84,10 @@ struct CommandContext {
   bool retrying_block = false;
   struct BlockRequest {
     bool requested = false;
-    uint64_t timeout_ms = 0;  // 0: no timeout
-    // What a timeout replies: a null array (BLPOP, BLMPOP) or a null (BLMOVE).
-    bool null_array_on_timeout = true;
+    uint64_t timeout_ms = 0;  // 0: no timeout; a timeout replies a null array, as Redis 7.0
+    // Run the command again after this long even if nothing woke it (0: only when woken): for
+    // a command that polls, as a cluster node's BLPOP polls its keys' replicas.
+    uint64_t retry_after_ms = 0;
   } block;
 };
 

@@ -1,6 +1,6 @@
 // List commands (Redis 7 semantics): LPUSH, RPUSH, LPUSHX, RPUSHX, LPOP, RPOP, LLEN, LRANGE,
 // LINDEX, LSET, LINSERT, LREM, LTRIM, LPOS, LMOVE, RPOPLPUSH, LMPOP, and the blocking BLPOP,
-// BRPOP, BLMOVE, BLMPOP (a client that finds nothing waits in the BlockingRegistry; a write to
+// BRPOP, BLMOVE, BRPOPLPUSH, BLMPOP (a client that finds nothing waits in the BlockingRegistry; a write to
 // a key it waits on runs its command again; see ServerSession). A list is a collection
 // (collection.h) whose elements sit at consecutive positions head .. head + count - 1 (the
 // element bytes are the position, big-endian), so a push or pop at either end and LINDEX/LSET
@@ -304,6 +304,13 @@ void blmove_command(CommandContext& context) {
   const std::optional<uint64_t> timeout_ms = parse_block_timeout(context, context.argv[5]);
   if (!timeout_ms.has_value()) return;
   move_element(context, *from_end, *to_end, Waiting{true, *timeout_ms});
+}
+
+// BRPOPLPUSH source destination timeout: BLMOVE source destination RIGHT LEFT timeout.
+void brpoplpush_command(CommandContext& context) {
+  const std::optional<uint64_t> timeout_ms = parse_block_timeout(context, context.argv[3]);
+  if (!timeout_ms.has_value()) return;
+  move_element(context, End::kRight, End::kLeft, Waiting{true, *timeout_ms});
 }
 
 // Pops up to `count` from the first of `keys` that holds a list, replying [key, [elements]]
@@ -763,6 +770,10 @@ const CommandSpec kListCommands[] = {
      "Pops an element from a list, pushes it to another list and returns it. Blocks until an "
      "element is available otherwise. Deletes the list if the last element was moved.",
      "O(1)", blmove_command, {}},
+    {"brpoplpush", 4, kWriteGrows | kCommandBlocking, 1, 2, 1, "list", "2.2.0",
+     "Pops an element from a list, pushes it to another list and returns it. Block until an "
+     "element is available otherwise. Deletes the list if the last element was popped.",
+     "O(1)", brpoplpush_command, {}},
     {"blmpop", -5, kWrite | kCommandBlocking, 0, 0, 0, "list", "7.0.0",
      "Pops the first element from one of multiple lists. Blocks until an element is available "
      "otherwise. Deletes the list if the last element was popped.",

@@ -9,6 +9,7 @@
 
 #include "common/assert.h"
 #include "server/cluster_call.h"
+#include "server/cluster_transaction.h"
 #include "server/command_helpers.h"
 #include "server/command_support.h"
 #include "server/command_table.h"
@@ -266,6 +267,9 @@ Session::Outcome ServerSession::execute(std::span<const std::string_view> argv, 
     if ((entry->spec->flags & kCommandNoMulti) != 0) {
       reply.error("ERR Command not allowed inside a transaction");
       client_.flag_multi_error();
+    } else if (server_.cluster() != nullptr &&
+               !cluster_admits_queued(client_, *entry, argv, reply)) {
+      client_.flag_multi_error();  // CROSSSLOT: the keys leave the transaction's slot
     } else if (client_.queue(entry, argv)) {
       reply.simple_string("QUEUED");
     } else {
@@ -283,8 +287,11 @@ Session::Outcome ServerSession::execute(std::span<const std::string_view> argv, 
     } else if (fused) {
       context.may_block = true;
       run_fused(*entry, context, start, out);
-    } else if (entry->container == nullptr && entry->spec->name == "exec") {
-      run_command(server_, client_, *entry, context);  // EXEC takes the lock exclusively itself
+    } else if (entry->container == nullptr && entry->spec->name == "exec" &&
+               server_.cluster() == nullptr) {
+      // EXEC takes the lock exclusively itself. (A cluster node's EXEC waits on the cluster,
+      // as any cluster command does.)
+      run_command(server_, client_, *entry, context);
     } else if (runs_alone(*entry) && server_.cluster() == nullptr) {
       std::unique_lock lock(server_.execution_mutex());
       run_command(server_, client_, *entry, context);
@@ -332,11 +339,11 @@ void ServerSession::settle_block(const CommandEntry& entry, std::span<const std:
   }
   outcome->blocked = true;
   outcome->block_timeout_ms = context.block.timeout_ms;
+  outcome->retry_after_ms = context.block.retry_after_ms;
   if (blocked_.has_value()) return;  // a retry that waits on: the command is kept already
   BlockedCommand command;
   command.entry = &entry;
   command.argv.assign(argv.begin(), argv.end());
-  command.null_array_on_timeout = context.block.null_array_on_timeout;
   blocked_ = std::move(command);
 }
 
@@ -373,18 +380,19 @@ Session::Outcome ServerSession::retry_blocked(std::string& out) {
   return outcome;
 }
 
-void ServerSession::end_block(std::string& out, ConnectionControl::BlockEnd reason) {
+bool ServerSession::end_block(std::string& out, ConnectionControl::BlockEnd reason) {
   CAIRN_ASSERT(blocked_.has_value());
+  // A CLIENT UNBLOCK that saw the client blocked may arrive after it stopped waiting.
+  if (!client_.blocked()) return false;
   server_.blocking().unblock(client_);
   ReplyWriter reply(&out, client_.resp());
   if (reason == ConnectionControl::BlockEnd::kError) {
     reply.error("UNBLOCKED client unblocked via CLIENT UNBLOCK");
-  } else if (blocked_->null_array_on_timeout) {
-    reply.null_array();
   } else {
-    reply.null();
+    reply.null_array();  // every blocking pop's timeout, BLMOVE's too, as in Redis 7.0
   }
   blocked_.reset();
+  return true;
 }
 
 std::unique_ptr<ByteSink> ServerSession::stream_argument(

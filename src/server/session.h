@@ -33,7 +33,9 @@ class ServerSession final : public Session {
 
   Outcome execute(std::span<const std::string_view> argv, std::string& out) override;
   Outcome retry_blocked(std::string& out) override;
-  void end_block(std::string& out, ConnectionControl::BlockEnd reason) override;
+  // Ends the command only while the client is in the BlockingRegistry: a cluster blocking pop
+  // leaves it while the pop's writes are out, and then finishes with what it popped.
+  bool end_block(std::string& out, ConnectionControl::BlockEnd reason) override;
   // Prefetches each command's argv[1] as a key: most commands name their key first, and for the
   // others the hint only loads a cache line in vain. Also plans a run of fused writes when the
   // first commands are fusable ones on one key (see run_key_).
@@ -87,7 +89,6 @@ class ServerSession final : public Session {
   struct BlockedCommand {
     const CommandEntry* entry = nullptr;
     std::vector<std::string> argv;
-    bool null_array_on_timeout = true;
   };
   std::optional<BlockedCommand> blocked_;
   // Cluster mode: the pipelined commands whose calls went ahead of their turn.

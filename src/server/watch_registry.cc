@@ -36,6 +36,7 @@ void WatchRegistry::unwatch_all(Client& client) {
   }
   client.set_watched_count(0);
   client.set_watch_dirty(false);
+  client.cluster_transaction.reset();  // cluster mode's watches, which no registry indexes
 }
 
 void WatchRegistry::key_modified(std::string_view key) {

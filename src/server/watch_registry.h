@@ -22,7 +22,8 @@ class WatchRegistry final : public KeyspaceObserver {
  public:
   // Adds `key` to the client's watched keys (once). False when the client watches too many.
   bool watch(Client& client, std::string_view key);
-  // Forgets every key the client watches and clears its dirty flag.
+  // Forgets every key the client watches and clears its dirty flag; in cluster mode, drops the
+  // client's ClusterTransaction (its watched states and its slot) too.
   void unwatch_all(Client& client);
 
   void key_modified(std::string_view key) override;

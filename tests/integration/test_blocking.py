@@ -1,6 +1,6 @@
 """Blocking list commands against the target (cairnd, or redis-server with --target redis):
-BLPOP, BRPOP, BLMOVE, BLMPOP wake when another client pushes, time out with a null, answer at
-once inside MULTI, can be ended by CLIENT UNBLOCK, show in INFO and CLIENT LIST, and never stall
+BLPOP, BRPOP, BLMOVE, BRPOPLPUSH, BLMPOP wake when another client pushes, time out with a null
+array (BLMOVE's too, as Redis 7.0), answer at once inside MULTI, can be ended by CLIENT UNBLOCK, show in INFO and CLIENT LIST, and never stall
 the other clients of the server."""
 
 import time
@@ -86,8 +86,21 @@ def test_blmove_and_blmpop(conn):
     wait_blocked(pusher, 1)
     pusher.call("RPUSH", "b", "x", "y", "z")
     assert waiter.read_reply() == [b"b", [b"x", b"y"]]
-    assert waiter.call("BLMOVE", "none", "dst", "LEFT", "LEFT", "0.05") is None
-    assert waiter.call("BLMPOP", "0.05", "1", "none", "LEFT") is None
+    assert waiter.call_bytes("BLMOVE", "none", "dst", "LEFT", "LEFT", "0.05") == b"*-1\r\n"
+    assert waiter.call_bytes("BLMPOP", "0.05", "1", "none", "LEFT") == b"*-1\r\n"
+
+
+def test_brpoplpush(conn):
+    waiter, pusher = conn(), conn()
+    waiter.send("BRPOPLPUSH", "src", "dst", "0")
+    wait_blocked(pusher, 1)
+    pusher.call("RPUSH", "src", "1", "2")
+    assert waiter.read_reply() == b"2"
+    assert pusher.call("LRANGE", "dst", "0", "-1") == [b"2"]
+    assert waiter.call("BRPOPLPUSH", "src", "dst", "0") == b"1"
+    assert pusher.call("LRANGE", "dst", "0", "-1") == [b"1", b"2"]
+    assert waiter.call_bytes("BRPOPLPUSH", "src", "dst", "0.05") == b"*-1\r\n"
+    assert str(waiter.call("BRPOPLPUSH", "src", "dst", "-1")) == "ERR timeout is negative"
 
 
 def test_inside_multi_a_blocking_pop_answers_at_once(conn):
@@ -95,7 +108,8 @@ def test_inside_multi_a_blocking_pop_answers_at_once(conn):
     assert c.call("MULTI") == "OK"
     assert c.call("BLPOP", "q", "0") == "QUEUED"
     assert c.call("BLMOVE", "q", "d", "LEFT", "LEFT", "0") == "QUEUED"
-    assert c.call("EXEC") == [None, None]
+    assert c.call("BRPOPLPUSH", "q", "d", "0") == "QUEUED"
+    assert c.call_bytes("EXEC") == b"*3\r\n*-1\r\n$-1\r\n$-1\r\n"
 
 
 def test_client_unblock(conn):

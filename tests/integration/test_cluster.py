@@ -1,12 +1,13 @@
 """A real 3-node Cairn cluster on 127.0.0.1 (cairnd processes on ports the test picked, each on
 its own directory, stopped by PID): the cluster forms through a seed; the Redis Cluster commands
 describe it so that cluster clients (redis-cli -c, redis-py's RedisCluster, redis-benchmark
---cluster) work; any node coordinates any key at QUORUM; with one node SIGKILLed QUORUM keeps
-working, the restarted node rejoins as itself and gets the writes it missed (hints), and with
-two of three down a QUORUM request answers NOQUORUM; on five nodes under concurrent writers, a
-node SIGKILLed and restarted mid-load loses no acknowledged write and its replicas converge; and
-the differential test's random command sequences answer through a cluster node exactly as through
-redis-server."""
+--cluster) work; any node coordinates any key at QUORUM, transactions on one slot (MULTI/EXEC,
+WATCH seeing writes through other nodes) included, and blocking pops through one node are served
+by pushes through another; with one node SIGKILLed QUORUM keeps working, the restarted node
+rejoins as itself and gets the writes it missed (hints), and with two of three down a QUORUM
+request answers NOQUORUM; on five nodes under concurrent writers, a node SIGKILLed and restarted
+mid-load loses no acknowledged write and its replicas converge; and the differential test's
+random command sequences answer through a cluster node exactly as through redis-server."""
 
 import os
 import random
@@ -21,7 +22,7 @@ import pytest
 import redis
 from redis.cluster import RedisCluster
 
-from conftest import HOST, free_port, start_cairnd, stop_server, target_name
+from conftest import HOST, RespError, free_port, start_cairnd, stop_server, target_name
 from node_support import make_seed
 
 pytestmark = pytest.mark.skipif(target_name() != "cairnd", reason="Cairn's own cluster")
@@ -251,6 +252,213 @@ def test_ioredis_cluster_client_works(cluster):
     out = subprocess.run(["node", script, str(cluster.ports[0])], capture_output=True, text=True,
                          timeout=120)
     assert out.returncode == 0 and out.stdout.strip() == "ok", out
+
+
+# ---------------------------------------------------------------------------------------------
+# Transactions and blocking pops in cluster mode (docs/cluster-operations.md).
+
+def redis_py_cluster_transactions():
+    """Whether this redis-py's RedisCluster runs pipeline(transaction=True) (4.x refuses it)."""
+    import inspect
+    return "transaction is deprecated" not in inspect.getsource(RedisCluster.pipeline)
+
+
+def raw(cluster, i):
+    from conftest import RespConnection
+    return RespConnection(HOST, cluster.ports[i])
+
+
+def test_transactions_run_on_one_slot_through_any_node(cluster):
+    """Proves MULTI/EXEC on keys of one slot answers what the single node answers (errors inside
+    EXEC included) and writes what it changed, visible through the other nodes; a queued command
+    in another slot gets CROSSSLOT and EXEC aborts; DISCARD writes nothing."""
+    c1, c2 = cluster.client(1), cluster.client(2)
+    pipe = cluster.client(0).pipeline(transaction=True)
+    pipe.set("{t}a", "1").incr("{t}a").incrby("{t}a", 5).rpush("{t}l", "x", "y", "z")
+    pipe.lpop("{t}l").hset("{t}h", mapping={"f": "v", "g": "w"}).sadd("{t}s", "m", "n")
+    pipe.zadd("{t}z", {"one": 1, "two": 2}).get("{t}a").lrange("{t}l", 0, -1).rename("{t}s", "{t}s2")
+    assert pipe.execute() == [True, 2, 7, 3, b"x", 2, 2, 2, b"7", [b"y", b"z"], True]
+    for client in (c1, c2):
+        assert client.get("{t}a") == b"7"
+        assert client.lrange("{t}l", 0, -1) == [b"y", b"z"]
+        assert client.hgetall("{t}h") == {b"f": b"v", b"g": b"w"}
+        assert client.smembers("{t}s2") == {b"m", b"n"} and client.exists("{t}s") == 0
+        assert client.zrange("{t}z", 0, -1, withscores=True) == [(b"one", 1.0), (b"two", 2.0)]
+
+    with raw(cluster, 1) as conn:
+        # A runtime error inside EXEC is that command's reply; the others still run.
+        assert conn.call("MULTI") == "OK"
+        assert conn.call("LPUSH", "{t}a", "q") == "QUEUED"
+        assert conn.call("APPEND", "{t}a", "8") == "QUEUED"
+        assert conn.call("PING") == "QUEUED"
+        replies = conn.call("EXEC")
+        assert str(replies[0]).startswith("WRONGTYPE") and replies[1:] == [2, "PONG"]
+        assert c2.get("{t}a") == b"78"
+        # A command in another slot is refused when queued, and EXEC aborts the transaction.
+        assert conn.call("MULTI") == "OK"
+        assert conn.call("SET", "{t}a", "lost") == "QUEUED"
+        crossslot = conn.call("SET", "{u}b", "lost")
+        assert str(crossslot).startswith("CROSSSLOT Keys in request don't hash to the same slot")
+        assert str(conn.call("EXEC")).startswith("EXECABORT")
+        # DISCARD runs nothing.
+        assert conn.call("MULTI") == "OK"
+        assert conn.call("SET", "{t}a", "lost") == "QUEUED"
+        assert conn.call("DISCARD") == "OK"
+        assert conn.call("EXEC") == RespError("ERR EXEC without MULTI")
+        # A blocking pop inside MULTI answers at once, as if it timed out.
+        assert conn.call("MULTI") == "OK"
+        assert conn.call("BLPOP", "{t}empty", "0") == "QUEUED"
+        assert conn.call("EXEC") == [None]
+    assert c2.get("{t}a") == b"78" and c1.exists("{u}b") == 0
+
+
+def test_watch_sees_writes_through_other_nodes(cluster):
+    """Proves WATCH in cluster mode: a write of a watched key through another node makes EXEC
+    answer a null array and run nothing; without one EXEC applies; UNWATCH forgets the watch;
+    watched keys must share the transaction's slot."""
+    c1, c2 = cluster.client(1), cluster.client(2)
+    with raw(cluster, 0) as conn:
+        assert conn.call("SET", "{w}k", "start") == "OK"
+        assert conn.call("WATCH", "{w}k", "{w}other") == "OK"
+        assert c1.set("{w}k", "theirs")
+        assert conn.call("MULTI") == "OK"
+        assert conn.call("SET", "{w}k", "mine") == "QUEUED"
+        assert conn.call("SET", "{w}other", "mine") == "QUEUED"
+        assert conn.call("EXEC") is None
+        assert c2.get("{w}k") == b"theirs" and c2.exists("{w}other") == 0
+
+        assert conn.call("WATCH", "{w}k") == "OK"
+        assert conn.call("GET", "{w}k") == b"theirs"  # reads change nothing
+        assert conn.call("MULTI") == "OK"
+        assert conn.call("INCR", "{w}n") == "QUEUED"
+        assert conn.call("SET", "{w}k", "mine") == "QUEUED"
+        assert conn.call("EXEC") == [1, "OK"]
+        assert c2.get("{w}k") == b"mine" and c1.get("{w}n") == b"1"
+
+        # A watched key that is deleted elsewhere counts as changed too; UNWATCH forgets.
+        assert conn.call("WATCH", "{w}k") == "OK"
+        assert c2.delete("{w}k") == 1
+        assert conn.call("UNWATCH") == "OK"
+        assert conn.call("MULTI") == "OK"
+        assert conn.call("SET", "{w}k", "again") == "QUEUED"
+        assert conn.call("EXEC") == ["OK"]
+        assert c1.get("{w}k") == b"again"
+
+        assert conn.call("WATCH", "{w}k") == "OK"
+        assert c2.delete("{w}k") == 1
+        assert conn.call("MULTI") == "OK"
+        assert conn.call("SET", "{w}k", "late") == "QUEUED"
+        assert conn.call("EXEC") is None
+        assert c1.exists("{w}k") == 0
+
+        # Watched keys fix the transaction's slot.
+        assert str(conn.call("WATCH", "{w}k", "{x}k")).startswith("CROSSSLOT")
+        assert conn.call("WATCH", "{w}k") == "OK"
+        assert str(conn.call("WATCH", "{x}k")).startswith("CROSSSLOT")
+        assert conn.call("MULTI") == "OK"
+        assert str(conn.call("SET", "{x}k", "v")).startswith("CROSSSLOT")
+        assert str(conn.call("EXEC")).startswith("EXECABORT")
+        assert c1.exists("{x}k") == 0
+
+
+@pytest.mark.skipif(not redis_py_cluster_transactions(),
+                    reason="this redis-py's RedisCluster refuses pipeline(transaction=True)")
+def test_redis_py_cluster_pipeline_transaction(cluster):
+    """Proves redis-py's RedisCluster runs a single-slot transaction through the cluster."""
+    rc = RedisCluster(host=HOST, port=cluster.ports[1], socket_timeout=10)
+    try:
+        pipe = rc.pipeline(transaction=True)
+        pipe.set("{p}a", "1").incr("{p}a").get("{p}a")
+        assert pipe.execute() == [True, 2, b"2"]
+    finally:
+        rc.close()
+    assert cluster.client(2).get("{p}a") == b"2"
+
+
+class Popper(threading.Thread):
+    """Runs one blocking command on its own connection and keeps its reply and how long it
+    took."""
+
+    def __init__(self, cluster, i, *args):
+        threading.Thread.__init__(self, daemon=True)
+        self.conn = raw(cluster, i)
+        self.client_id = self.conn.call("CLIENT", "ID")
+        self.args = args
+        self.reply = None
+        self.elapsed_s = None
+
+    def run(self):
+        start = time.monotonic()
+        self.reply = self.conn.call(*self.args)
+        self.elapsed_s = time.monotonic() - start
+
+    def result(self, timeout_s=10.0):
+        self.join(timeout_s)
+        assert not self.is_alive(), "still blocked: %r" % (self.args,)
+        self.conn.close()
+        return self.reply
+
+
+def wait_blocked(client, count):
+    wait_until(lambda: client.info("clients")["blocked_clients"] == count, 5.0,
+               "%d blocked clients" % count)
+
+
+def test_blocking_pops_wait_for_pushes_through_other_nodes(cluster):
+    """Proves the blocking pops in cluster mode: BLPOP, BZPOPMIN and BLMOVE blocked through one
+    node are served by a push through another within a bounded time, take the element once,
+    time out with a null after about their timeout, and CLIENT UNBLOCK ends them."""
+    c0, c1, c2 = (cluster.client(i) for i in range(3))
+    popper = Popper(cluster, 0, "BLPOP", "{b}empty", "{b}list", "0")
+    popper.start()
+    wait_blocked(c0, 1)
+    pushed_at = time.monotonic()
+    assert c1.rpush("{b}list", "first", "second") == 2
+    assert popper.result() == [b"{b}list", b"first"]
+    assert time.monotonic() - pushed_at < 2.0
+    assert c2.lrange("{b}list", 0, -1) == [b"second"]
+    assert c0.info("clients")["blocked_clients"] == 0
+
+    zpopper = Popper(cluster, 2, "BZPOPMIN", "{b}zset", "0")
+    mover = Popper(cluster, 1, "BLMOVE", "{b}src", "{b}dst", "LEFT", "RIGHT", "0")
+    zpopper.start()
+    mover.start()
+    wait_blocked(c2, 1)
+    wait_blocked(c1, 1)
+    assert c0.zadd("{b}zset", {"low": 1, "high": 2}) == 2
+    assert c2.lpush("{b}src", "moved") == 1
+    assert zpopper.result() == [b"{b}zset", b"low", b"1"]
+    assert mover.result() == b"moved"
+    assert c0.zrange("{b}zset", 0, -1) == [b"high"]
+    assert c0.lrange("{b}dst", 0, -1) == [b"moved"] and c0.exists("{b}src") == 0
+
+    # Timeouts: a null array, after about the timeout.
+    for i, args in ((0, ("BLPOP", "{b}none", "0.5")), (1, ("BZPOPMIN", "{b}none", "0.5")),
+                    (2, ("BLMOVE", "{b}none", "{b}dst", "LEFT", "LEFT", "0.5"))):
+        popper = Popper(cluster, i, *args)
+        popper.start()
+        assert popper.result() is None
+        assert 0.45 <= popper.elapsed_s < 2.0, (args, popper.elapsed_s)
+    with raw(cluster, 2) as conn:
+        assert conn.call_bytes("BRPOPLPUSH", "{b}none", "{b}dst", "0.1") == b"*-1\r\n"
+        assert conn.call("RPUSH", "{b}src", "a", "b") == 2
+        assert conn.call("BRPOPLPUSH", "{b}src", "{b}dst", "0") == b"b"
+    assert c1.lrange("{b}dst", 0, -1) == [b"b", b"moved"]
+    # WRONGTYPE answers at once.
+    assert c0.set("{b}string", "x")
+    popper = Popper(cluster, 1, "BLPOP", "{b}none", "{b}string", "0")
+    popper.start()
+    assert str(popper.result()).startswith("WRONGTYPE")
+
+    # CLIENT UNBLOCK: TIMEOUT answers the null, ERROR the UNBLOCKED error.
+    for reason, expected in (("TIMEOUT", None),
+                             ("ERROR", RespError("UNBLOCKED client unblocked via CLIENT UNBLOCK"))):
+        popper = Popper(cluster, 1, "BLPOP", "{b}never", "0")
+        popper.start()
+        wait_blocked(c1, 1)
+        assert c1.execute_command("CLIENT", "UNBLOCK", popper.client_id, reason) == 1
+        assert popper.result() == expected
+    assert c1.info("clients")["blocked_clients"] == 0
 
 
 def test_a_killed_node_rejoins_and_catches_up(cluster):
@@ -873,11 +1081,9 @@ def test_a_busy_bus_port_is_refused_clearly(tmp_path):
 # match redis-server's, and so must the keys' final states.
 
 DIFF_TAG = b"{d}"  # one slot for every key, so multi-key commands run as in Redis Cluster
-# Not available in cluster mode yet (docs/cluster-operations.md), or keyspace-wide: those read
-# each slot at ONE, so right after a QUORUM write they may miss it on a lagging replica; the
-# keyspace tests above cover them.
-DIFF_EXCLUDED = {b"KEYS", b"SCAN", b"RANDOMKEY", b"DBSIZE", b"MULTI", b"BZPOPMIN", b"BZPOPMAX",
-                 b"BZMPOP"}
+# Keyspace-wide: those read each slot at ONE, so right after a QUORUM write they may miss it on a
+# lagging replica; the keyspace tests above cover them.
+DIFF_EXCLUDED = {b"KEYS", b"SCAN", b"RANDOMKEY", b"DBSIZE"}
 DIFF_SEEDS = list(range(101, 107)) if os.environ.get("CAIRN_TEST_LONG") != "1" else \
     list(range(101, 141))
 DIFF_OPS = 1500
@@ -919,7 +1125,9 @@ def diff_classes():
         def command(self):
             while True:
                 args, mode = Gen.command(self)
-                if mode in ("multi", "blocking", "scan", "randomkey", "dbsize"):
+                if mode == "multi":  # a transaction of the commands generated next
+                    return args, mode
+                if mode in ("scan", "randomkey", "dbsize"):
                     continue
                 if args[0].upper() not in DIFF_EXCLUDED and keys_share_the_tag(args):
                     return args, mode
@@ -952,10 +1160,11 @@ def diff_classes():
 
 
 def test_cluster_commands_match_redis(cluster, redis_reference):
-    """Proves every data command the single node serves (but the keyspace-wide ones, MULTI and
-    the blocking pops) answers through a cluster node exactly as redis-server does, over random
-    sequences on keys of one slot, and leaves the same keys behind: the cluster runs each
-    command on its keys' merged states and writes back what changed."""
+    """Proves every data command the single node serves (but the keyspace-wide ones),
+    transactions and the blocking pops included, answers through a cluster node exactly as
+    redis-server does, over random sequences on keys of one slot, and leaves the same keys
+    behind: the cluster runs each command on its keys' merged states and writes back what
+    changed."""
     ClusterGen, ClusterPair = diff_classes()
     for seed in DIFF_SEEDS:
         rng = random.Random(seed)
@@ -965,7 +1174,10 @@ def test_cluster_commands_match_redis(cluster, redis_reference):
             gen = ClusterGen(rng)
             for _ in range(DIFF_OPS):
                 args, mode = gen.command()
-                pair.run(args, mode)
+                if mode == "multi":
+                    pair.transaction(gen)
+                else:
+                    pair.run(args, mode)
             pair.compare_state()
             # Start the next seed from empty keys on both sides.
             pair.tgt.call("DEL", *[DIFF_TAG + key for key in __import__(

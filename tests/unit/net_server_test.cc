@@ -1,5 +1,6 @@
 // NetServer over loopback with a fake session: pipelining, protocol errors, backpressure,
-// streamed arguments and bodies, stop(), ConnectionControl::close, maxclients, listen errors.
+// streamed arguments and bodies, stop(), ConnectionControl::close, maxclients, listen errors,
+// blocked commands that poll on a timer or refuse to end.
 #include "net/net_server.h"
 
 #include <arpa/inet.h>
@@ -151,6 +152,13 @@ class EchoSession : public Session {
       const uint64_t size = std::stoull(std::string(argv[1]));
       writer.bulk_header(size);
       outcome.body = std::make_unique<PatternSource>(size);
+    } else if (argv[0] == "POLL" && argv.size() == 2) {
+      polls_left_ = std::stoi(std::string(argv[1]));
+      polls_done_ = 0;
+      return polling();
+    } else if (argv[0] == "STUCK") {
+      stuck_ = true;
+      outcome.blocked = true;
     } else if (argv[0] == "SET" && streaming_) {
       streaming_ = false;
       std::lock_guard lock(shared_.mutex);
@@ -164,6 +172,25 @@ class EchoSession : public Session {
       writer.bulk_string(joined);
     }
     return outcome;
+  }
+  // POLL n runs again on its timer until its n-th run, which replies n. STUCK waits for a
+  // wake-up and refuses to end before it (as a cluster pop writing what it took).
+  Outcome retry_blocked(std::string& out) override {
+    ReplyWriter writer(&out, RespVersion::kResp2);
+    if (stuck_) {
+      stuck_ = false;
+      writer.simple_string("done");
+      return Outcome();
+    }
+    polls_done_++;
+    if (polls_done_ < polls_left_) return polling();
+    writer.integer(polls_done_);
+    return Outcome();
+  }
+  bool end_block(std::string& out, ConnectionControl::BlockEnd) override {
+    if (stuck_) return false;
+    ReplyWriter(&out, RespVersion::kResp2).null();
+    return true;
   }
   std::unique_ptr<ByteSink> stream_argument(std::span<const std::string_view> argv_so_far, size_t index,
                                             size_t argc, uint64_t) override {
@@ -192,9 +219,19 @@ class EchoSession : public Session {
   }
 
  private:
+  static Outcome polling() {
+    Outcome outcome;
+    outcome.blocked = true;
+    outcome.retry_after_ms = 5;
+    return outcome;
+  }
+
   Shared& shared_;
   bool streaming_ = false;
   std::deque<std::pair<std::string, std::string>> ahead_;  // prefetched, not yet run
+  int polls_left_ = 0;
+  int polls_done_ = 0;
+  bool stuck_ = false;
 };
 
 class FakeFactory : public SessionFactory {
@@ -349,6 +386,29 @@ TEST_F(NetServerTest, PipelinedCommandsAllReplyInOrder) {
   // The session saw most commands ahead of their turn, each shown only just before it ran.
   EXPECT_GT(shared_.prefetched.load(), 1000);
   EXPECT_EQ(shared_.prefetch_mismatches.load(), 0);
+}
+
+TEST_F(NetServerTest, PollingCommandRunsAgainOnItsTimerAndHoldsTheNextCommand) {
+  start();
+  Client client(server_->port());
+  ASSERT_TRUE(client.connected());
+  client.send(command({"POLL", "3"}) + command({"PING"}));
+  const std::string expected = ":3\r\n" + bulk("PING");
+  EXPECT_EQ(client.read_exactly(expected.size()), expected);
+}
+
+TEST_F(NetServerTest, BlockedCommandThatRefusesToEndFinishesWhenWoken) {
+  start();
+  Client client(server_->port());
+  ASSERT_TRUE(client.connected());
+  client.send(command({"STUCK"}) + command({"PING"}));
+  ASSERT_TRUE(wait_for([&] { return shared_.executed.load() == 1; }));
+  control(0)->end_block(ConnectionControl::BlockEnd::kTimeout);  // refused: no null reply
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  EXPECT_EQ(shared_.executed.load(), 1);  // PING still waits behind it
+  control(0)->wake_blocked();
+  const std::string expected = "+done\r\n" + bulk("PING");
+  EXPECT_EQ(client.read_exactly(expected.size()), expected);
 }
 
 TEST_F(NetServerTest, LoneCommandsAreNotPrefetched) {
