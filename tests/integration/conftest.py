@@ -511,6 +511,18 @@ def server(_session_server):
     return _session_server.check()
 
 
+@pytest.fixture
+def cluster(tmp_path):
+    """A formed cluster of three cairnd nodes (cluster_support.py), stopped afterwards."""
+    from cluster_support import Cluster, wait_formed  # it imports this module
+    made = Cluster(tmp_path)
+    try:
+        wait_formed(made)
+        yield made
+    finally:
+        made.close()
+
+
 @pytest.fixture(scope="session")
 def redis_reference(tmp_path_factory):
     """Always a real redis-server (the differential test's reference)."""
