@@ -10,13 +10,14 @@
 
 namespace cairn::test {
 
-// TempDir()/<prefix><test name>_<process id>, emptied: no file of an earlier run is left in it,
-// and the same test of another suite (the sanitized build runs every unit test again) running at
-// the same time uses a directory of its own.
+// TempDir()/<prefix><suite>.<test name>_<process id>, emptied: no file of an earlier run is left
+// in it; tests of the same name in two suites, and the same test run by another binary (the
+// sanitized build runs every unit test again) at the same time, use directories of their own.
 inline std::string fresh_test_directory(std::string_view prefix) {
+  const ::testing::TestInfo* test = ::testing::UnitTest::GetInstance()->current_test_info();
   const std::string directory = ::testing::TempDir() + "/" + std::string(prefix) +
-                                ::testing::UnitTest::GetInstance()->current_test_info()->name() +
-                                "_" + std::to_string(::getpid());
+                                test->test_suite_name() + "." + test->name() + "_" +
+                                std::to_string(::getpid());
   std::filesystem::remove_all(directory);
   return directory;
 }
