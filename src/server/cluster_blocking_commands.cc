@@ -20,11 +20,11 @@
 //
 // Thread-safety: handlers, on the client's loop thread.
 #include <algorithm>
-#include <chrono>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "io/clock.h"
 #include "server/blocking_registry.h"
 #include "server/client.h"
 #include "server/cluster_call.h"
@@ -39,12 +39,6 @@ namespace {
 // How long a pop that found every key empty waits before it polls again: half the resolution of
 // Redis's own timeouts (its 100 ms cron), and few enough reads to keep many waiting clients cheap.
 constexpr uint64_t kPollIntervalMs = 50;
-
-uint64_t steady_now_ms() {
-  return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                   std::chrono::steady_clock::now().time_since_epoch())
-                                   .count());
-}
 
 // The timeout argument: the first for BLMPOP and BZMPOP, the last for the others.
 std::string_view timeout_argument(const CommandEntry& entry,
@@ -66,7 +60,7 @@ bool is_empty_reply(std::string_view reply, RespVersion resp) {
 // Nothing to pop: waits for the next poll, or replies a null array once the timeout passed (as
 // Redis 7.0 times out every blocking pop, BLMOVE's too).
 void wait_or_time_out(CommandContext& context, ClusterCall& call, const CommandEntry& entry) {
-  const uint64_t now_ms = steady_now_ms();
+  const uint64_t now_ms = Clock::real()->now_micros() / 1000;
   if (!call.poll_deadline_ms.has_value()) {
     // The scratch accepted the timeout already; it fails here only if the clock moved it out of
     // range meanwhile (then it replied the error).

@@ -8,7 +8,9 @@
 #include "cluster/node_identity.h"
 #include "cluster/ring_store.h"
 #include "common/assert.h"
+#include "io/clock.h"
 #include "server/cluster_seeds.h"
+#include "server/server.h"
 
 namespace cairn {
 
@@ -58,11 +60,9 @@ std::optional<ClusterMemberInfo> ClusterRuntime::parse_member_address(std::strin
 }
 
 NodeTime ClusterRuntime::now() {
-  using namespace std::chrono;
   NodeTime time;
-  time.monotonic_ms = static_cast<uint64_t>(
-      duration_cast<milliseconds>(steady_clock::now().time_since_epoch()).count());
-  time.unix_ms = duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
+  time.monotonic_ms = Clock::real()->now_micros() / 1000;
+  time.unix_ms = Server::now_ms();
   return time;
 }
 

@@ -98,6 +98,7 @@ def test_cluster_commands_match_redis(cluster, redis_reference):
     redis-server does, over random sequences on keys of one slot, and leaves the same keys
     behind: the cluster runs each command on its keys' merged states and writes back what
     changed."""
+    from test_differential import KEYS
     ClusterGen, ClusterPair = diff_classes()
     for seed in DIFF_SEEDS:
         rng = random.Random(seed)
@@ -113,7 +114,6 @@ def test_cluster_commands_match_redis(cluster, redis_reference):
                     pair.run(args, mode)
             pair.compare_state()
             # Start the next seed from empty keys on both sides.
-            pair.tgt.call("DEL", *[DIFF_TAG + key for key in __import__(
-                "test_differential").KEYS])
+            pair.tgt.call("DEL", *[DIFF_TAG + key for key in KEYS])
         finally:
             pair.close()
