@@ -78,10 +78,9 @@ struct ClusterReply {
   KeyState state;                    // kReadState
   // A write's own version; for a read, the newest version in the merge it answered from.
   WriteVersion version;
-  // For reads (and SREM, of its read, even when the SREM failed after reading): the merge's
-  // version vector, which names every write the answer reflects (a write (t, n) is reflected
-  // when seen[n] >= t). Checkers use it.
-  std::map<NodeId, HlcTimestamp> seen;
+  // For reads (and SREM, of its read, even when the SREM failed after reading): every write the
+  // merge reflects. Checkers use it.
+  SeenWrites seen;
   // kScanKeys: where the next page starts; nullopt when the page reached the last slot.
   std::optional<ScanPosition> next;
 };

@@ -36,7 +36,7 @@ ClusterReply reply_from_state(const ClusterRequest& request, const KeyState& sta
       CAIRN_ASSERT(false);
   }
   reply.version = state.newest_version();
-  reply.seen = state.version_vector();
+  reply.seen = state.seen_writes();
   return reply;
 }
 
@@ -204,7 +204,7 @@ void Coordinator::on_read_quorum(Operation& op, NodeTime now) {
     return;
   }
   // SREM removes the additions its read saw; the read is also its causal context.
-  op.read_seen = op.merged.version_vector();
+  op.read_seen = op.merged.seen_writes();
   read_repair(op, now);
   KeyState delta = KeyState::set_remove(next_version(now), op.merged, op.request.arguments);
   delta.with_context(op.merged);

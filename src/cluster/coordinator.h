@@ -121,7 +121,7 @@ class Coordinator {
     uint64_t widen_at_ms = 0;  // when the read goes to the other replicas too; 0: it did
     std::vector<std::pair<NodeId, KeyState>> read_replies;
     KeyState merged;
-    std::map<NodeId, HlcTimestamp> read_seen;  // SREM: the version vector its read saw
+    SeenWrites read_seen;  // SREM: the writes its read saw
     // Counter and write phases.
     NodeId leader;
     int64_t counter_value = 0;

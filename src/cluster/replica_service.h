@@ -32,11 +32,12 @@ namespace cairn {
 enum class AckDurability : uint8_t { kSynced, kFlushed };
 
 struct ReplicaStats {
-  uint64_t writes_applied = 0;     // merges that changed a state
-  uint64_t concurrent_writes = 0;  // merges whose version vectors were concurrent
-  uint64_t hints_held = 0;         // sloppy writes stored as hints for another node
-  uint64_t failures = 0;           // errors answered to a coordinator
-  uint64_t counter_replays = 0;    // increments refused as already applied
+  uint64_t writes_applied = 0;       // merges that changed a state
+  uint64_t concurrent_writes = 0;    // merges whose version vectors were concurrent
+  uint64_t hints_held = 0;           // sloppy writes stored as hints for another node
+  uint64_t failures = 0;             // errors answered to a coordinator
+  uint64_t counter_replays = 0;      // increments refused as already applied
+  uint64_t writes_without_read = 0;  // writes stored without reading the key (replica_store.h)
 };
 
 class ReplicaService {
@@ -88,7 +89,11 @@ class ReplicaService {
   // nothing to do when none was made.
   Status make_writes_durable();
 
-  const ReplicaStats& stats() const { return stats_; }
+  ReplicaStats stats() const {
+    ReplicaStats stats = stats_;
+    stats.writes_without_read = store_->writes_without_read();
+    return stats;
+  }
 
  private:
   // Makes what this replica wrote as durable as an ack promises.

@@ -1,5 +1,8 @@
 #include "cluster/replica_store.h"
 
+#include <algorithm>
+#include <optional>
+
 #include "common/assert.h"
 #include "common/coding.h"
 #include "model/slot.h"
@@ -18,6 +21,13 @@ constexpr std::string_view kCounterOpsPrefix =
     "\xFF"
     "C";
 constexpr uint64_t kCounterWindowSequences = 64;
+constexpr std::string_view kVersionBoundKey =
+    "\xFF"
+    "Bbound";
+// How far ahead of the newest state stored the version bound is set: the record is rewritten
+// about once per this much time under writes, and after a restart, writes read their key first
+// until the clocks pass the bound.
+constexpr uint64_t kVersionBoundLeadMs = 10'000;
 
 std::string counter_ops_key(NodeId coordinator) {
   std::string key(kCounterOpsPrefix);
@@ -52,8 +62,49 @@ Result<std::unique_ptr<ReplicaStore>> ReplicaStore::open(Database* database) {
   CAIRN_RETURN_IF_ERROR(database->put(kIncarnationKey, encoded));
   CAIRN_RETURN_IF_ERROR(database->sync_wal());
   std::unique_ptr<ReplicaStore> store(new ReplicaStore(database, incarnation));
+  CAIRN_RETURN_IF_ERROR(store->load_version_bound());
   CAIRN_RETURN_IF_ERROR(store->load_flush());
   return store;
+}
+
+Status ReplicaStore::load_version_bound() {
+  CAIRN_ASSIGN_OR_RETURN(std::optional<std::string> stored,
+                         database_->get(ReadOptions{}, kVersionBoundKey));
+  if (stored.has_value()) {
+    std::string_view bytes = *stored;
+    if (!get_fixed64(&bytes, &version_bound_.value) || !bytes.empty()) {
+      return Status::corruption("replica store: bad version bound record");
+    }
+  } else {
+    CAIRN_RETURN_IF_ERROR(for_each([&](std::string_view, const KeyState& state) {
+      version_bound_ = std::max(version_bound_, state.newest_version().timestamp);
+    }));
+    std::string encoded;
+    put_fixed64(&encoded, version_bound_.value);
+    CAIRN_RETURN_IF_ERROR(database_->put(kVersionBoundKey, encoded));
+  }
+  stored_bounds_ = StoredVersionBounds(version_bound_);
+  return Status::ok();
+}
+
+std::optional<HlcTimestamp> ReplicaStore::raise_version_bound(HlcTimestamp newest,
+                                                              WriteBatch* batch) {
+  if (newest <= version_bound_) return std::nullopt;
+  const HlcTimestamp raised = HlcTimestamp::of(newest.physical_ms() + kVersionBoundLeadMs, 0);
+  std::string encoded;
+  put_fixed64(&encoded, raised.value);
+  batch->put(kVersionBoundKey, encoded);
+  return raised;
+}
+
+Status ReplicaStore::bound_every_key_by(HlcTimestamp timestamp) {
+  WriteBatch batch;
+  if (const std::optional<HlcTimestamp> raised = raise_version_bound(timestamp, &batch)) {
+    CAIRN_RETURN_IF_ERROR(database_->write(batch));
+    version_bound_ = *raised;
+  }
+  stored_bounds_.note_stored_everywhere(timestamp);
+  return Status::ok();
 }
 
 Status ReplicaStore::load_flush() {
@@ -93,6 +144,7 @@ Status ReplicaStore::flush_older_than(WriteVersion version) {
 }
 
 Status ReplicaStore::rewrite_older_than(WriteVersion version) {
+  CAIRN_RETURN_IF_ERROR(bound_every_key_by(version.timestamp));
   const KeyState tombstone = KeyState::deleted(version);
   std::unique_ptr<Iterator> it = database_->new_iterator(ReadOptions{});
   WriteBatch batch;
@@ -128,7 +180,13 @@ Result<KeyState> ReplicaStore::read(std::string_view key) {
 
 Result<MergeResult> ReplicaStore::apply(std::string_view key, const KeyState& delta,
                                         HlcTimestamp purge_horizon, const CounterOp* op) {
-  CAIRN_ASSIGN_OR_RETURN(KeyState state, read(key));
+  // Merged into an older state, a replacing write keeps nothing of it: no need to read it.
+  const bool read_skipped = delta.replaces_older_states() &&
+                            stored_bounds_.newer_than_stored(key, delta.newest_version().timestamp);
+  KeyState state;
+  if (!read_skipped) {
+    CAIRN_ASSIGN_OR_RETURN(state, read(key));
+  }
   MergeResult result;
   const bool flushed = delta.newest_version() < flush_version_;
   if (flush_version_ == WriteVersion{}) {
@@ -141,10 +199,12 @@ Result<MergeResult> ReplicaStore::apply(std::string_view key, const KeyState& de
     result = state.merge(filtered);
   }
   WriteBatch batch;
+  std::optional<HlcTimestamp> raised_bound;
   if (result.changed) {
     if (purge_horizon.value != 0) state.purge(purge_horizon);
     replica_key_into(key, &engine_key_);
     batch.put(engine_key_, state.encode());
+    raised_bound = raise_version_bound(state.newest_version().timestamp, &batch);
   }
   if (op != nullptr) {
     CAIRN_ASSIGN_OR_RETURN(CounterWindow window, counter_window(op->coordinator));
@@ -156,6 +216,9 @@ Result<MergeResult> ReplicaStore::apply(std::string_view key, const KeyState& de
     batch.put(counter_ops_key(op->coordinator), encoded);
   }
   if (batch.count() > 0) CAIRN_RETURN_IF_ERROR(database_->write(batch));
+  if (raised_bound) version_bound_ = *raised_bound;
+  if (result.changed) stored_bounds_.note_stored(key, state.newest_version().timestamp);
+  writes_without_read_ += read_skipped;
   return result;
 }
 

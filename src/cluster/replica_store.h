@@ -8,6 +8,7 @@
 //                  fixed64 highest sequence, fixed64 window (bit i: highest - i was applied)
 //   flush:         [0xFF]['F']"flush"                           -> fixed64 HLC, fixed64 node,
 //                  u8 done (0 while the rewrite it starts has not finished)
+//   version bound: [0xFF]['B']"bound"                           -> fixed64 HLC
 // A key's state lives in its slot's range, so a slot can later be streamed or repaired as one
 // range. The incarnation rises by one, durably, every time the store opens: a counter leader's
 // shards are per incarnation, so a restart that lost unsynced increments never reuses a total.
@@ -27,6 +28,14 @@
 // than F: every node's clock absorbed F) survives. The horizon is durable; a rewrite a crash
 // interrupted is finished when the store next opens.
 //
+// A write that replaces its key (SET, DEL, a list written whole) and is newer than every state
+// stored for the key is applied without reading the key: the merge would keep nothing of what
+// is stored (KeyState::replaces_older_states()). StoredVersionBounds tells, per bucket of keys,
+// an upper bound of what is stored. They start, on open, at the version bound record: a
+// timestamp no stored state exceeds, raised (kVersionBoundLeadMs ahead, so rarely) in the same
+// batch as any write that would pass it. After a restart, writes skip the read again once the
+// clocks pass the bound, within the lead.
+//
 // Thread-safety: none; one node's state machines call it from one thread.
 #pragma once
 
@@ -36,6 +45,7 @@
 #include <string_view>
 
 #include "cluster/slot_scan.h"
+#include "cluster/stored_version_bounds.h"
 #include "common/result.h"
 #include "model/key_state.h"
 #include "storage/database.h"
@@ -83,6 +93,8 @@ class ReplicaStore {
   WriteVersion flush_version() const { return flush_version_; }
 
   uint64_t incarnation() const { return incarnation_; }
+  // The writes apply() stored without reading the key first.
+  uint64_t writes_without_read() const { return writes_without_read_; }
 
  private:
   ReplicaStore(Database* database, uint64_t incarnation)
@@ -104,8 +116,21 @@ class ReplicaStore {
   // Drops or rewrites every state holding writes older than `version` (flush_older_than).
   Status rewrite_older_than(WriteVersion version);
 
+  // Reads the version bound record into version_bound_ and stored_bounds_. A store without one
+  // (new, or written before the record existed) reads every state once for their newest
+  // timestamp, and saves that.
+  Status load_version_bound();
+  // When a state as new as `newest` would pass the version bound, adds a raised record to
+  // `batch` and returns the raised bound, for version_bound_ once the batch is written.
+  std::optional<HlcTimestamp> raise_version_bound(HlcTimestamp newest, WriteBatch* batch);
+  // Makes `timestamp` bound every key's states, durably (a FLUSHALL's rewrite).
+  Status bound_every_key_by(HlcTimestamp timestamp);
+
   Database* database_;
   uint64_t incarnation_;
+  HlcTimestamp version_bound_;  // durable: no stored state is newer
+  StoredVersionBounds stored_bounds_{HlcTimestamp{}};
+  uint64_t writes_without_read_ = 0;
   WriteVersion flush_version_;
   std::string engine_key_;  // reused buffer
 };

@@ -181,6 +181,10 @@ MergeResult KeyState::merge(const KeyState& other) {
   return result;
 }
 
+bool KeyState::replaces_older_states() const {
+  return cleared_ != WriteVersion{} && cleared_ == newest_version();
+}
+
 // Ties between equal versions (one write, so equal values, unless a peer is wrong) are broken by
 // value, so that even then the join stays commutative.
 void KeyState::join(const KeyState& other) {
@@ -302,6 +306,10 @@ void KeyState::drop_older_than_cleared() {
     expiry_version_ = WriteVersion{};
     expires_at_unix_ms_ = 0;
   }
+  // The newest entry stays: the version vector's maximum is never older than cleared_.
+  std::erase_if(version_vector_, [&](const auto& entry) {
+    return WriteVersion{entry.second, entry.first} < cleared_;
+  });
 }
 
 void KeyState::keep_only(KeyStateType type) {

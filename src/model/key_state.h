@@ -30,6 +30,7 @@
 //   replicas; a key is absent to readers whose clock is past it.
 // - Version vector: per coordinator, the newest version of its writes this state merged. merge()
 //   reports two states as concurrent when neither vector covers the other.
+//   An entry older than `cleared` names only writes the clear wiped, so merge drops it.
 // - Tombstones (cleared, removed dots, field and member tombstones) stay until purge(), which
 //   drops those older than a grace period.
 //
@@ -80,6 +81,20 @@ struct CounterShard {
   bool operator==(const CounterShard&) const = default;
 };
 
+// The writes a state reflects: those its version vector names (a write (t, n) when
+// vector[n] >= t), and every write older than `cleared`, which the state's clear superseded
+// (merge drops their version vector entries).
+struct SeenWrites {
+  std::map<NodeId, HlcTimestamp> vector;
+  WriteVersion cleared;
+
+  bool reflects(WriteVersion write) const {
+    if (write < cleared) return true;
+    const auto it = vector.find(write.node);
+    return it != vector.end() && it->second >= write.timestamp;
+  }
+};
+
 struct MergeResult {
   bool changed = false;     // the state differs from before the merge
   bool concurrent = false;  // neither version vector covered the other (both non-empty)
@@ -123,13 +138,19 @@ class KeyState {
   // EXPIRE/PERSIST: 0 removes the expiry.
   static KeyState expiry_set(WriteVersion version, int64_t expires_at_unix_ms);
   // Every delta above also records `version` in its version vector; a coordinator that read the
-  // key first passes what it read as the causal context (with_context). A write to a key the
-  // coordinator reads as expired is merged with deleted(version) first, so that it starts a fresh
-  // key instead of joining the expired one.
+  // key first passes what it read as the causal context (with_context), which merge() compares
+  // before it drops the entries older than the clear. A write to a key the coordinator reads as
+  // expired is merged with deleted(version) first, so that it starts a fresh key instead of
+  // joining the expired one.
   KeyState& with_context(const KeyState& read);
 
   // ---- Merge. Costs O(size of both states): `changed` compares with a copy of the state before.
   MergeResult merge(const KeyState& other);
+  // Whether this delta, merged into any state whose versions are all older than its newest,
+  // leaves exactly what it leaves merged into an empty state: true when it clears the key at its
+  // own newest version (SET, DEL, a list written whole), as everything older than cleared goes.
+  // A replica then need not read the key to apply it (cluster/stored_version_bounds.h).
+  bool replaces_older_states() const;
   // Drops tombstones (and removed dots) older than `horizon`. Not part of merge: only a replica
   // that knows every replica saw them may purge (the grace period, longer than the hint window).
   // No read view changes. `cleared` goes only where no delta still in flight could be judged
@@ -154,6 +175,7 @@ class KeyState {
   // traces compare.
   WriteVersion newest_version() const;
   const std::map<NodeId, HlcTimestamp>& version_vector() const { return version_vector_; }
+  SeenWrites seen_writes() const { return SeenWrites{version_vector_, cleared_}; }
 
   // ---- Encoding (docs/cluster-versions.md): self-delimiting, no checksum of its own (the
   // message or engine record around it has one). decode() rejects anything encode() would not
@@ -188,8 +210,9 @@ class KeyState {
   void join(const KeyState& other);
   void join_list(const KeyState& other);
   void join_set_members(const KeyState& other);
-  // Re-establishes the invariants after entries were added: drops entries older than cleared_
-  // and entries of types other than the newest entry's (raising cleared_ to the newest dropped).
+  // Re-establishes the invariants after entries were added: drops entries (version vector ones
+  // too) older than cleared_ and entries of types other than the newest entry's (raising
+  // cleared_ to the newest dropped).
   void normalize();
   NewestByType newest_by_type() const;
   void drop_older_than_cleared();

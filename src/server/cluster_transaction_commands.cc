@@ -146,7 +146,8 @@ void cluster_watch_command(CommandContext& context) {
   if (call.step == 0) {
     if (client.in_multi()) return context.reply.error("ERR WATCH inside MULTI is not allowed");
     const ClusterTransaction* transaction = client.cluster_transaction.get();
-    std::optional<uint16_t> slot = transaction != nullptr ? transaction->slot : std::nullopt;
+    std::optional<uint16_t> slot;
+    if (transaction != nullptr) slot = transaction->slot;
     const std::span<const std::string_view> keys = context.argv.subspan(1);
     if (!in_one_slot(keys, &slot)) return context.reply.error(kCrossSlotError);
     for (const std::string_view key : keys) {

@@ -237,6 +237,7 @@ void cluster_section(Server& server, InfoWriter& out) {
   out.field("cairn_calls_submitted_ahead", server.stats().calls_submitted_ahead());
   out.field("cairn_replica_writes_applied", snapshot->replica.writes_applied);
   out.field("cairn_concurrent_writes", snapshot->replica.concurrent_writes);
+  out.field("cairn_replica_writes_without_read", snapshot->replica.writes_without_read);
   out.field("cairn_bus_messages_sent", snapshot->bus.messages_sent);
   out.field("cairn_bus_messages_received", snapshot->bus.messages_received);
   out.field("cairn_bus_messages_dropped",

@@ -6,15 +6,6 @@
 
 namespace cairn::sim {
 
-namespace {
-
-bool reflects(const std::map<NodeId, HlcTimestamp>& seen, WriteVersion write) {
-  const auto it = seen.find(write.node);
-  return it != seen.end() && it->second >= write.timestamp;
-}
-
-}  // namespace
-
 std::string describe(const OperationRecord& op) {
   std::string text = "op " + std::to_string(op.id) + " " + request_kind_name(op.request.kind) +
                      " " + op.request.key;
@@ -41,7 +32,7 @@ std::map<std::string, const FinalKey*> by_key(const std::vector<FinalKey>& keys)
 // never said what it saw (no reply, or it failed before reading), it was still running after
 // the SADD began.
 bool may_have_removed(const OperationRecord& rem, const OperationRecord& add) {
-  if (!rem.reply.seen.empty()) return reflects(rem.reply.seen, add.reply.version);
+  if (!rem.reply.seen.vector.empty()) return rem.reply.seen.reflects(add.reply.version);
   if (rem.acknowledged()) return false;
   return !rem.completed_us.has_value() || *rem.completed_us > add.invoked_us;
 }
@@ -64,7 +55,7 @@ std::vector<Violation> check_durability(const History& history, const std::vecto
       violations.push_back({"durability", "no final read of " + op.request.key});
       continue;
     }
-    if (!reflects(it->second->quorum_read.seen, op.reply.version)) {
+    if (!it->second->quorum_read.seen.reflects(op.reply.version)) {
       violations.push_back(
           {"durability", "final read of " + op.request.key + " lost acknowledged " + describe(op)});
     }
@@ -101,7 +92,7 @@ std::vector<Violation> check_read_your_writes(const History& history, size_t rep
     for (const OperationRecord* write : writes[read.request.key]) {
       const size_t w = required_replies(write->consistency.level, replica_count);
       if (r + w <= replica_count || *write->completed_us >= read.invoked_us) continue;
-      if (!reflects(read.reply.seen, write->reply.version)) {
+      if (!read.reply.seen.reflects(write->reply.version)) {
         violations.push_back({"read-your-writes",
                               describe(read) + " missed earlier acknowledged " + describe(*write)});
       }

@@ -217,7 +217,7 @@ void Run::dump_key(const std::string& key, const std::vector<FinalKey>& finals) 
                  op.completed_us ? op.reply.status.to_string().c_str() : "(no reply)",
                  op.reply.value ? (" " + *op.reply.value).c_str() : "", values.c_str(),
                  op.completed_us ? (" at " + std::to_string(*op.completed_us) + "us").c_str() : "",
-                 seen_text(op.reply.seen).c_str());
+                 seen_text(op.reply.seen.vector).c_str());
   }
   for (const FinalKey& final_key : finals) {
     if (final_key.key != key) continue;

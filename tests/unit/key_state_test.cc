@@ -205,13 +205,12 @@ TEST(KeyStateTest, NewestTypeWinsAndOlderSameTypeEntriesStayDropped) {
   const KeyState state = merged_in_every_order({set, add, hash});
   EXPECT_EQ(state.type(kNow), KeyStateType::kSet);
   EXPECT_EQ(state.set_members(kNow), std::vector<std::string>{"x"});
-  // Only the version vector learns of them.
+  // Older than the clear the type rule raised, they leave no trace, not even in the version
+  // vector.
   const KeyState older_field = KeyState::hash_set(at(12, 3), {{"g", "2"}});
-  KeyState expected = state;
-  expected.with_context(older_field);
-  EXPECT_EQ(merged({state, older_field, set}), expected);
+  EXPECT_EQ(merged({state, older_field, set}), state);
   // A newer write of another type wins in turn.
-  const KeyState newer = merged({expected, KeyState::hash_set(at(25), {{"f", "2"}})});
+  const KeyState newer = merged({state, KeyState::hash_set(at(25), {{"f", "2"}})});
   EXPECT_EQ(newer.type(kNow), KeyStateType::kHash);
   EXPECT_EQ(merged({newer, add, older_field, set}), newer);
 }
@@ -272,8 +271,10 @@ TEST(KeyStateTest, VersionVectorsDetectConcurrentWrites) {
   EXPECT_FALSE(again.changed);
   EXPECT_EQ(replica.newest_version(), at(12, 2));
   EXPECT_EQ(KeyState().newest_version(), WriteVersion{});
-  // A delta entirely older than the state still changes its version vector.
-  EXPECT_TRUE(replica.merge(KeyState::set_add(at(1, 3), {"x"})).changed);
+  // A delta older than the state's clear changes nothing: the clear wiped its write, and its
+  // version vector entry with it.
+  EXPECT_FALSE(replica.merge(KeyState::set_add(at(1, 3), {"x"})).changed);
+  EXPECT_EQ(replica.version_vector().count(NodeId{3}), 0u);
   EXPECT_EQ(replica.string_value(kNow), "c");
 }
 
@@ -616,7 +617,10 @@ TEST(KeyStateTest, MergeIsASemilatticeJoin) {
     History history(seed, Workload::kMixed);
     history.run(40);
     Random& random = history.random();
-    std::vector<KeyState> pool = history.deltas();
+    // The lattice is of merged states: a delta's context may hold entries older than its
+    // clear, which its first merge drops.
+    std::vector<KeyState> pool;
+    for (const KeyState& delta : history.deltas()) pool.push_back(merged({delta}));
     for (const KeyState& view : history.views()) pool.push_back(view);
     for (int i = 0; i < 20; i++) {
       KeyState partial;
@@ -642,6 +646,38 @@ TEST(KeyStateTest, MergeIsASemilatticeJoin) {
       ASSERT_EQ(copy.merge(b).changed, !(join(a, b) == a));
     }
   }
+}
+
+// A delta that replaces older states (SET, DEL, a whole list), merged into any state entirely
+// older than it, leaves what it leaves merged into an empty state: what lets a replica apply it
+// without reading the key.
+TEST(KeyStateTest, AReplacingDeltaMergesIntoOlderStatesAsIntoNothing) {
+  size_t checked = 0;
+  for (const uint64_t seed : test::test_seeds(5000, 40, 1000)) {
+    SCOPED_TRACE("seed " + std::to_string(seed));
+    History history(seed, Workload::kMixed);
+    history.run(40);
+    Random& random = history.random();
+    for (size_t i = 0; i < history.deltas().size(); i++) {
+      const KeyState& delta = history.deltas()[i];
+      if (!delta.replaces_older_states()) continue;
+      KeyState alone;
+      alone.merge(delta);
+      for (int tries = 0; tries < 5; tries++) {
+        KeyState older;
+        for (const KeyState& other : history.deltas()) {
+          if (other.newest_version() < delta.newest_version() && random.one_in(2)) {
+            older.merge(other);
+          }
+        }
+        ASSERT_LT(older.newest_version(), delta.newest_version());
+        older.merge(delta);
+        ASSERT_EQ(older, alone);
+        checked++;
+      }
+    }
+  }
+  EXPECT_GT(checked, 1000u) << "too few replacing deltas to prove anything";
 }
 
 std::string expected_string(const std::vector<Op>& ops) {
