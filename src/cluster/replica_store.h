@@ -52,6 +52,14 @@
 
 namespace cairn {
 
+// A key a replica holds and the digest of its state (anti-entropy: replica_digests.cc).
+struct KeyDigest {
+  std::string key;
+  uint64_t digest = 0;
+
+  bool operator==(const KeyDigest&) const = default;
+};
+
 // One increment, named by its coordinator.
 struct CounterOp {
   NodeId coordinator;
@@ -86,6 +94,14 @@ class ReplicaStore {
   // The live keys of `scan`'s ranges from scan.start, in key order, within its limits and the
   // bounds of slot_scan.h (replica_scan.cc). REQUIRES: slot_scan_is_valid(scan).
   Result<SlotScanResult> scan(const SlotScan& scan);
+  // ---- Anti-entropy digests (replica_digests.cc). A key's digest is hash64 of its stored
+  // state's bytes: replicas that merged the same writes hold equal states, which encode alike.
+  // The keys of `slot` with their digests, ascending by key.
+  Result<std::vector<KeyDigest>> key_digests(uint16_t slot);
+  // The digest of `slot`: a hash over its keys and their digests in key order; 0 for a slot
+  // that holds no key.
+  Result<uint64_t> slot_digest(uint16_t slot);
+
   // FLUSHALL at `version` (see above); nothing for a version not newer than the horizon already
   // held. Durable once the WAL is synced or flushed (sync(), flush()).
   Status flush_older_than(WriteVersion version);
