@@ -69,7 +69,7 @@ bool parse_node_address(std::string_view text, HostPort* address) {
   return true;
 }
 
-Result<ClusterNode> parse_cluster_nodes_line(std::string_view line) {
+Result<ClusterNodesLine> parse_cluster_nodes_line(std::string_view line) {
   std::vector<std::string_view> fields;
   for (const std::string_view field : split(line, ' ')) {
     if (!field.empty()) fields.push_back(field);
@@ -77,7 +77,7 @@ Result<ClusterNode> parse_cluster_nodes_line(std::string_view line) {
   if (fields.size() < kClusterNodesFieldsMin) {
     return bad_nodes_line(line, "fewer than " + std::to_string(kClusterNodesFieldsMin) + " fields");
   }
-  ClusterNode node;
+  ClusterNodesLine node;
   node.id.assign(fields[0]);
   if (!parse_node_address(fields[1], &node.address)) return bad_nodes_line(line, "bad address");
   for (const std::string_view flag : split(fields[2], ',')) {
@@ -160,18 +160,18 @@ std::string_view node_state_name(NodeState state) {
   return "unknown";
 }
 
-uint32_t ClusterNode::slot_count() const {
+uint32_t ClusterNodesLine::slot_count() const {
   uint32_t count = 0;
   for (const SlotSpan& span : slots) count += span.count();
   return count;
 }
 
-Result<std::vector<ClusterNode>> parse_cluster_nodes(std::string_view text) {
-  std::vector<ClusterNode> nodes;
+Result<std::vector<ClusterNodesLine>> parse_cluster_nodes(std::string_view text) {
+  std::vector<ClusterNodesLine> nodes;
   for (std::string_view line : split(text, '\n')) {
     if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
     if (line.find_first_not_of(' ') == std::string_view::npos) continue;
-    CAIRN_ASSIGN_OR_RETURN(ClusterNode node, parse_cluster_nodes_line(line));
+    CAIRN_ASSIGN_OR_RETURN(ClusterNodesLine node, parse_cluster_nodes_line(line));
     nodes.push_back(std::move(node));
   }
   if (nodes.empty()) return Status::corruption("empty CLUSTER NODES reply");

@@ -34,7 +34,7 @@ struct SlotSpan {
 
 // One line of CLUSTER NODES:
 // `<id> <ip:port@busport[,hostname]> <flags> <master> <ping> <pong> <epoch> <link> <slots>...`.
-struct ClusterNode {
+struct ClusterNodesLine {
   std::string id;
   HostPort address;  // host empty when the node does not know its address (`:0@0`, noaddr)
   std::vector<std::string> flags;
@@ -46,7 +46,7 @@ struct ClusterNode {
 };
 
 // The lines of a CLUSTER NODES reply (a bulk or verbatim string).
-Result<std::vector<ClusterNode>> parse_cluster_nodes(std::string_view text);
+Result<std::vector<ClusterNodesLine>> parse_cluster_nodes(std::string_view text);
 
 // One entry of a preference list.
 struct Replica {

@@ -68,7 +68,7 @@ Result<Answer<T>> ask_first(const ClusterTarget& target, const std::vector<std::
                           " (tried " + join(reasons, ", ") + ")");
 }
 
-Result<std::vector<ClusterNode>> nodes_of(const RespValue& reply) {
+Result<std::vector<ClusterNodesLine>> nodes_of(const RespValue& reply) {
   if (!reply.is_string()) {
     return Status::corruption("CLUSTER NODES answered " + std::string(resp_kind_name(reply.kind)) +
                               ", not a string");
@@ -77,7 +77,7 @@ Result<std::vector<ClusterNode>> nodes_of(const RespValue& reply) {
 }
 
 // INFO from one node, on its own address.
-NodeStatus query_info(const ClusterNode& node, const HostPort& address,
+NodeStatus query_info(const ClusterNodesLine& node, const HostPort& address,
                       const RespClientOptions& options) {
   NodeStatus status;
   status.node = node;
@@ -105,7 +105,7 @@ NodeStatus query_info(const ClusterNode& node, const HostPort& address,
 }
 
 // Runs query_info for every node on up to `parallel_max` threads (this one included).
-std::vector<NodeStatus> query_all_info(const std::vector<ClusterNode>& nodes,
+std::vector<NodeStatus> query_all_info(const std::vector<ClusterNodesLine>& nodes,
                                        const std::vector<HostPort>& addresses,
                                        const ClusterTarget& target) {
   CAIRN_ASSERT(nodes.size() == addresses.size());
@@ -141,10 +141,10 @@ Result<Answer<std::vector<SlotRange>>> ask_slots(const ClusterTarget& target) {
 }  // namespace
 
 Result<StatusReport> gather_status(const ClusterTarget& target) {
-  CAIRN_ASSIGN_OR_RETURN(
-      auto answer, ask_first<std::vector<ClusterNode>>(target, {"CLUSTER", "NODES"}, nodes_of));
+  CAIRN_ASSIGN_OR_RETURN(auto answer, ask_first<std::vector<ClusterNodesLine>>(
+                                          target, {"CLUSTER", "NODES"}, nodes_of));
   std::vector<HostPort> addresses;
-  for (ClusterNode& node : answer.value) {
+  for (ClusterNodesLine& node : answer.value) {
     // The node that answered is asked again where it answered: it may not know its own address
     // (Redis lists itself as ":port" until it met another node).
     if (node.myself && node.address.host.empty()) node.address = answer.seed;

@@ -28,7 +28,7 @@ struct ClusterTarget {
 };
 
 struct NodeStatus {
-  ClusterNode node;
+  ClusterNodesLine node;
   HostPort address;  // where INFO was asked: the node's address, or the seed for `myself`
   bool reachable = false;
   std::string error;  // why INFO gave nothing, when !reachable

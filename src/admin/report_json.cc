@@ -37,7 +37,7 @@ Json replicas_json(const std::vector<Replica>& replicas) {
 }
 
 Json node_json(const NodeStatus& status) {
-  const ClusterNode& node = status.node;
+  const ClusterNodesLine& node = status.node;
   Json json;
   json["id"] = node.id;
   json["address"] = node.address.to_string();

@@ -103,7 +103,7 @@ std::string status_text(const StatusReport& report) {
   uint32_t owned = 0;
   std::vector<Row> rows;
   for (const NodeStatus& status : report.nodes) {
-    const ClusterNode& node = status.node;
+    const ClusterNodesLine& node = status.node;
     if (node.state == NodeState::kAlive) alive++;
     owned += node.slot_count();
     Row row = {node.id, node.address.to_string() + (node.myself ? " (myself)" : ""),

@@ -22,6 +22,8 @@ Result<std::unique_ptr<ClusterNode>> ClusterNode::open(NodeId self, Database* da
                                                           &node->clock_, network, config.keyspace);
   node->delivery_ =
       std::make_unique<HintDelivery>(view, node->hints_.get(), network, config.hint_delivery);
+  node->repair_ = std::make_unique<RepairService>(self, view, node->replica_.get(),
+                                                  node->store_.get(), network, config.repair);
   return node;
 }
 
@@ -51,10 +53,22 @@ void ClusterNode::on_keyspace_message(NodeId from, std::string_view bytes, NodeT
   }
 }
 
+void ClusterNode::on_repair_message(NodeId from, std::string_view bytes, NodeTime now) {
+  Result<RepairMessage> message = decode_repair_message(bytes);
+  if (!message.is_ok()) {
+    malformed_messages_++;
+    return;
+  }
+  repair_->on_message(from, *message, bytes.size(), now);
+}
+
 void ClusterNode::on_message(NodeId from, std::string_view bytes, NodeTime now) {
-  if (!bytes.empty() &&
-      static_cast<uint8_t>(bytes[0]) == static_cast<uint8_t>(MessageChannel::kKeyspace)) {
+  const auto channel = bytes.empty() ? uint8_t{0} : static_cast<uint8_t>(bytes[0]);
+  if (channel == static_cast<uint8_t>(MessageChannel::kKeyspace)) {
     return on_keyspace_message(from, bytes, now);
+  }
+  if (channel == static_cast<uint8_t>(MessageChannel::kRepair)) {
+    return on_repair_message(from, bytes, now);
   }
   Result<ReplicationMessage> message = decode_replication_message(bytes);
   if (!message.is_ok()) {
@@ -83,6 +97,7 @@ void ClusterNode::tick(NodeTime now) {
   coordinator_->tick(now);
   keyspace_->tick(now);
   delivery_->tick(now);
+  repair_->tick(now);
   if (now.monotonic_ms >= next_sync_ms_) {
     next_sync_ms_ = now.monotonic_ms + config_.wal_sync_interval_ms;
     if (sync_status_.is_ok()) sync_status_ = store_->sync();

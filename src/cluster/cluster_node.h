@@ -1,8 +1,8 @@
 // ClusterNode: one node's replication state machines, wired together: the replica store and hint
 // store on the node's database, the HLC, the replica service, the coordinator of single-key
-// requests, the keyspace coordinator of keyspace-wide ones, and hint delivery. It routes each
-// replication or keyspace message to the one it is for, syncs the WAL on a fixed interval (for
-// what no ack waits on), and counts the messages it dropped.
+// requests, the keyspace coordinator of keyspace-wide ones, hint delivery and anti-entropy. It
+// routes each replication, keyspace or repair message to the one it is for, syncs the WAL on a
+// fixed interval (for what no ack waits on), and counts the messages it dropped.
 //
 // Membership is the caller's: it passes the view (ring and liveness) in, and routes membership
 // messages itself.
@@ -18,6 +18,7 @@
 #include "cluster/hint_delivery.h"
 #include "cluster/hint_store.h"
 #include "cluster/keyspace_coordinator.h"
+#include "cluster/repair_service.h"
 #include "cluster/replica_service.h"
 #include "cluster/replica_store.h"
 #include "common/hlc.h"
@@ -31,6 +32,7 @@ struct ClusterNodeConfig {
   KeyspaceCoordinatorConfig keyspace;
   HintLimits hint_limits;
   HintDeliveryConfig hint_delivery;
+  RepairConfig repair;
   // When replicas ack a write (replica_service.h); the interval syncs the rest (read repairs,
   // hints this node stored as coordinator, and with kFlushed every write).
   AckDurability ack_durability = AckDurability::kSynced;
@@ -59,7 +61,7 @@ class ClusterNode {
   // one replica per slot whatever the consistency; any other to the coordinator.
   void submit(const ClusterRequest& request, Consistency consistency, NodeTime now,
               Coordinator::Completion done);
-  // Timeouts, hint delivery, the WAL sync.
+  // Timeouts, hint delivery, anti-entropy, the WAL sync.
   void tick(NodeTime now);
   // With grouped_durability: makes the writes of the batch durable. The driver calls it before
   // it sends the batch's messages or answers its clients; an error means none may go.
@@ -70,6 +72,7 @@ class ClusterNode {
   const Coordinator& coordinator() const { return *coordinator_; }
   const KeyspaceCoordinator& keyspace() const { return *keyspace_; }
   const ReplicaService& replica() const { return *replica_; }
+  const RepairService& repair() const { return *repair_; }
   uint64_t malformed_messages() const { return malformed_messages_; }
   // A WAL sync failed (the database stops taking writes after one): the node answers errors.
   const Status& sync_status() const { return sync_status_; }
@@ -77,6 +80,7 @@ class ClusterNode {
  private:
   ClusterNode(NodeId self, ClusterNodeConfig config) : self_(self), config_(config) {}
   void on_keyspace_message(NodeId from, std::string_view bytes, NodeTime now);
+  void on_repair_message(NodeId from, std::string_view bytes, NodeTime now);
 
   NodeId self_;
   ClusterNodeConfig config_;
@@ -87,6 +91,7 @@ class ClusterNode {
   std::unique_ptr<Coordinator> coordinator_;
   std::unique_ptr<KeyspaceCoordinator> keyspace_;
   std::unique_ptr<HintDelivery> delivery_;
+  std::unique_ptr<RepairService> repair_;
   uint64_t next_sync_ms_ = 0;
   Status sync_status_;
   uint64_t malformed_messages_ = 0;

@@ -1,5 +1,6 @@
 #include "cluster/keyspace_message.h"
 
+#include "cluster/message_frame.h"
 #include "cluster/replication_message.h"
 #include "common/assert.h"
 #include "common/checksum.h"
@@ -10,8 +11,6 @@ namespace cairn {
 
 namespace {
 
-constexpr size_t kHeaderBytes = 3;  // channel, version, type
-constexpr size_t kChecksumBytes = 4;
 constexpr size_t kErrorBytesMax = 1024;
 constexpr uint8_t kTypeAny = 0;  // the type byte of a scan without TYPE; else 1 + KeyStateType
 
@@ -23,41 +22,6 @@ uint64_t zigzag(int64_t v) {
   return (static_cast<uint64_t>(v) << 1) ^ static_cast<uint64_t>(v >> 63);
 }
 int64_t unzigzag(uint64_t v) { return static_cast<int64_t>(v >> 1) ^ -static_cast<int64_t>(v & 1); }
-
-void put_u16(std::string* out, uint16_t value) {
-  out->push_back(static_cast<char>(value >> 8));
-  out->push_back(static_cast<char>(value & 0xFF));
-}
-
-bool get_u8(std::string_view* in, uint8_t* value) {
-  if (in->empty()) return false;
-  *value = static_cast<uint8_t>(in->front());
-  in->remove_prefix(1);
-  return true;
-}
-
-bool get_u16(std::string_view* in, uint16_t* value) {
-  if (in->size() < 2) return false;
-  *value =
-      static_cast<uint16_t>(static_cast<uint8_t>((*in)[0]) << 8 | static_cast<uint8_t>((*in)[1]));
-  in->remove_prefix(2);
-  return true;
-}
-
-// A flag byte, 0 or 1.
-bool get_flag(std::string_view* in, bool* value) {
-  uint8_t byte = 0;
-  if (!get_u8(in, &byte) || byte > 1) return false;
-  *value = byte == 1;
-  return true;
-}
-
-bool get_bounded(std::string_view* in, size_t bytes_max, std::string* value) {
-  std::string_view bytes;
-  if (!get_length_prefixed(in, &bytes) || bytes.size() > bytes_max) return false;
-  value->assign(bytes);
-  return true;
-}
 
 // u16 slot, u8 has-key, and the key when it has one.
 void put_position(std::string* out, const ScanPosition& position) {
@@ -144,10 +108,8 @@ Status get_result(std::string_view* in, SlotScanResult* result) {
 // version (fixed64 HLC, fixed64 node); replies end with a length-prefixed error.
 std::string encode_keyspace_message(const KeyspaceMessage& message) {
   CAIRN_ASSERT(message.error.size() <= kErrorBytesMax);
-  std::string out;
-  out.push_back(static_cast<char>(MessageChannel::kKeyspace));
-  out.push_back(static_cast<char>(kKeyspaceMessageVersion));
-  out.push_back(static_cast<char>(message.type));
+  std::string out = begin_message_frame(MessageChannel::kKeyspace, kKeyspaceMessageVersion,
+                                        static_cast<uint8_t>(message.type));
   put_varint64(&out, message.request_id);
   switch (message.type) {
     case KeyspaceMessageType::kSlotScan:
@@ -166,7 +128,7 @@ std::string encode_keyspace_message(const KeyspaceMessage& message) {
       break;
   }
   if (is_reply(message.type)) put_length_prefixed(&out, message.error);
-  put_fixed32(&out, checksum32(out));
+  end_message_frame(&out);
   return out;
 }
 
@@ -174,22 +136,13 @@ Result<KeyspaceMessage> decode_keyspace_message(std::string_view bytes) {
   auto corrupt = [](const char* what) {
     return Status::corruption(std::string("keyspace message: ") + what);
   };
-  if (bytes.size() < kHeaderBytes + kChecksumBytes) return corrupt("too short");
-  std::string_view trailer = bytes.substr(bytes.size() - kChecksumBytes);
-  std::string_view body = bytes.substr(0, bytes.size() - kChecksumBytes);
-  uint32_t checksum = 0;
-  if (!get_fixed32(&trailer, &checksum) || checksum != checksum32(body)) {
-    return corrupt("checksum mismatch");
-  }
-  if (static_cast<uint8_t>(body[0]) != static_cast<uint8_t>(MessageChannel::kKeyspace)) {
-    return corrupt("not a keyspace message");
-  }
-  if (static_cast<uint8_t>(body[1]) != kKeyspaceMessageVersion) return corrupt("unknown version");
-  const auto type = static_cast<uint8_t>(body[2]);
-  if (type < 1 || type > 4) return corrupt("unknown type");
-  body.remove_prefix(kHeaderBytes);
+  CAIRN_ASSIGN_OR_RETURN(
+      const MessageFrame frame,
+      open_message_frame(bytes, MessageChannel::kKeyspace, kKeyspaceMessageVersion,
+                         static_cast<uint8_t>(KeyspaceMessageType::kFlushAck), "keyspace message"));
+  std::string_view body = frame.body;
   KeyspaceMessage message;
-  message.type = static_cast<KeyspaceMessageType>(type);
+  message.type = static_cast<KeyspaceMessageType>(frame.type);
   if (!get_varint64(&body, &message.request_id)) return corrupt("truncated request id");
   switch (message.type) {
     case KeyspaceMessageType::kSlotScan:

@@ -10,15 +10,21 @@
 
 namespace cairn {
 
-Result<std::vector<KeyDigest>> ReplicaStore::key_digests(uint16_t slot) {
+Result<std::vector<KeyDigest>> ReplicaStore::key_digests(uint16_t slot, std::string_view after,
+                                                         std::optional<std::string_view> through,
+                                                         size_t count_max) {
   std::string prefix;
   prefix.push_back(static_cast<char>(slot >> 8));
   prefix.push_back(static_cast<char>(slot & 0xFF));
   prefix.push_back(kReplicaStateTag);
   std::vector<KeyDigest> digests;
   std::unique_ptr<Iterator> it = database_->new_iterator(ReadOptions{});
-  for (it->seek(prefix); it->valid() && it->key().starts_with(prefix); it->next()) {
-    digests.push_back(KeyDigest{std::string(it->key().substr(prefix.size())), hash64(it->value())});
+  it->seek(prefix + std::string(after));
+  if (!after.empty() && it->valid() && it->key().substr(prefix.size()) == after) it->next();
+  for (; it->valid() && it->key().starts_with(prefix) && digests.size() < count_max; it->next()) {
+    const std::string_view key = it->key().substr(prefix.size());
+    if (through.has_value() && key > *through) break;
+    digests.push_back(KeyDigest{std::string(key), hash64(it->value())});
   }
   CAIRN_RETURN_IF_ERROR(it->status());
   return digests;

@@ -39,8 +39,10 @@
 // Thread-safety: none; one node's state machines call it from one thread.
 #pragma once
 
+#include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -96,8 +98,12 @@ class ReplicaStore {
   Result<SlotScanResult> scan(const SlotScan& scan);
   // ---- Anti-entropy digests (replica_digests.cc). A key's digest is hash64 of its stored
   // state's bytes: replicas that merged the same writes hold equal states, which encode alike.
-  // The keys of `slot` with their digests, ascending by key.
-  Result<std::vector<KeyDigest>> key_digests(uint16_t slot);
+  // The keys of `slot` with their digests, ascending by key: those after `after` (empty: from
+  // the first; the empty key sorts first) up to and including `through` (nullopt: to the last),
+  // at most count_max of them.
+  Result<std::vector<KeyDigest>> key_digests(uint16_t slot, std::string_view after = {},
+                                             std::optional<std::string_view> through = {},
+                                             size_t count_max = SIZE_MAX);
   // The digest of `slot`: a hash over its keys and their digests in key order; 0 for a slot
   // that holds no key.
   Result<uint64_t> slot_digest(uint16_t slot);

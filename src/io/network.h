@@ -21,6 +21,7 @@ enum class MessageChannel : uint8_t {
   kMembership = 1,
   kReplication = 2,
   kKeyspace = 3,  // keyspace-wide commands: slot scans and flushes (cluster/keyspace_message.h)
+  kRepair = 4,    // anti-entropy between replicas (cluster/repair_message.h)
 };
 
 class Network {

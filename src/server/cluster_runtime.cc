@@ -279,6 +279,7 @@ void ClusterRuntime::publish_snapshot() {
   }
   snapshot->coordinator = node_->coordinator().stats();
   snapshot->replica = node_->replica().stats();
+  snapshot->repair = node_->repair().stats();
   snapshot->membership = membership_->stats();
   snapshot->bus = bus_->stats();
   for (const NodeId target : node_->hints().targets()) {

@@ -83,6 +83,7 @@ struct ClusterSnapshot {
   std::vector<ClusterMemberInfo> members;  // ascending by id, this node included
   CoordinatorStats coordinator;
   ReplicaStats replica;
+  RepairStats repair;
   MembershipStats membership;
   BusStats bus;
   uint64_t hints_pending = 0;

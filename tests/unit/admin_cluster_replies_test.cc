@@ -19,10 +19,10 @@ constexpr std::string_view kThreeNodes =
 
 // Proves the fields of each line: id, address, flags, myself, state and slot ranges.
 TEST(ClusterRepliesTest, ParsesClusterNodes) {
-  Result<std::vector<ClusterNode>> nodes = parse_cluster_nodes(kThreeNodes);
+  Result<std::vector<ClusterNodesLine>> nodes = parse_cluster_nodes(kThreeNodes);
   ASSERT_TRUE(nodes.is_ok()) << nodes.status().to_string();
   ASSERT_EQ(nodes->size(), 3u);
-  const ClusterNode& first = (*nodes)[0];
+  const ClusterNodesLine& first = (*nodes)[0];
   EXPECT_EQ(first.id, "6accd9c4c82761126db27b76aaa5488c3853862b");
   EXPECT_EQ(first.address, (HostPort{"127.0.0.1", 31003}));
   EXPECT_FALSE(first.myself);
@@ -46,7 +46,7 @@ TEST(ClusterRepliesTest, ClusterNodesVariants) {
       "c3 :7381@0 myself,master,noaddr - 0 0 3 connected\r\n"
       "d4 127.0.0.1:7382@17382 slave a1 0 0 1 connected\r\n"
       "\r\n";
-  Result<std::vector<ClusterNode>> nodes = parse_cluster_nodes(text);
+  Result<std::vector<ClusterNodesLine>> nodes = parse_cluster_nodes(text);
   ASSERT_TRUE(nodes.is_ok()) << nodes.status().to_string();
   ASSERT_EQ(nodes->size(), 4u);
   EXPECT_EQ((*nodes)[0].state, NodeState::kDead);
@@ -67,7 +67,7 @@ TEST(ClusterRepliesTest, MalformedClusterNodes) {
        {"", "\n\n", "a1 127.0.0.1:1@2 master - 0 0\n", "a1 nocolon master - 0 0 1 connected\n",
         "a1 h:99999@1 master - 0 0 1 connected\n", "a1 h:1@2 master - 0 0 1 connected 16384\n",
         "a1 h:1@2 master - 0 0 1 connected 10-5\n", "a1 h:1@2 master - 0 0 1 connected x-y\n"}) {
-    Result<std::vector<ClusterNode>> nodes = parse_cluster_nodes(text);
+    Result<std::vector<ClusterNodesLine>> nodes = parse_cluster_nodes(text);
     ASSERT_FALSE(nodes.is_ok()) << text;
     EXPECT_TRUE(nodes.status().is_corruption()) << nodes.status().to_string();
   }

@@ -88,5 +88,31 @@ TEST_F(ReplicaDigestsTest, EqualStatesDigestAlikeAndAMissedWriteShowsAsItsKey) {
   EXPECT_EQ(slot_tree(*stores_[1]), slot_tree(*stores_[0]));
 }
 
+// Proves key digests page by `after`, `through` and a count, and the pages join into the whole.
+TEST_F(ReplicaDigestsTest, KeyDigestsPageInKeyOrder) {
+  for (int i = 0; i < 20; i++) {
+    const std::string key = "{p}" + std::to_string(100 + i);
+    ASSERT_TRUE(stores_[0]->apply(key, KeyState::string_set(version(10, 1), "v", 0)).is_ok());
+  }
+  const uint16_t slot = key_slot("{p}");
+  const std::vector<KeyDigest> all = stores_[0]->key_digests(slot).value();
+  ASSERT_EQ(all.size(), 20u);
+  std::vector<KeyDigest> joined;
+  std::string after;
+  for (;;) {
+    const std::vector<KeyDigest> page = stores_[0]->key_digests(slot, after, {}, 6).value();
+    if (page.empty()) break;
+    EXPECT_LE(page.size(), 6u);
+    joined.insert(joined.end(), page.begin(), page.end());
+    after = page.back().key;
+  }
+  EXPECT_EQ(joined, all);
+  const std::vector<KeyDigest> span =
+      stores_[0]->key_digests(slot, "{p}104", std::string_view("{p}107")).value();
+  ASSERT_EQ(span.size(), 3u);
+  EXPECT_EQ(span.front().key, "{p}105");
+  EXPECT_EQ(span.back().key, "{p}107");
+}
+
 }  // namespace
 }  // namespace cairn

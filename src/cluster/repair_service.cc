@@ -1,0 +1,319 @@
+#include "cluster/repair_service.h"
+
+#include <algorithm>
+#include <bit>
+
+#include "cluster/merkle_tree.h"
+#include "cluster/replication_message.h"
+#include "common/assert.h"
+#include "common/checksum.h"
+
+namespace cairn {
+
+namespace {
+
+constexpr size_t kErrorBytesMax = 512;
+
+std::string error_text(const Status& status) {
+  return std::string(status.message().substr(0, kErrorBytesMax));
+}
+
+uint64_t root_of(const std::vector<uint64_t>& leaves) {
+  return MerkleTree::of_leaves(leaves).root();
+}
+
+}  // namespace
+
+// ---- Serving a peer.
+
+void RepairService::on_message(NodeId from, const RepairMessage& message, size_t bytes,
+                               NodeTime now) {
+  stats_.bytes_received += bytes;
+  switch (message.type) {
+    case RepairMessageType::kRangeDigest:
+    case RepairMessageType::kKeyDigests:
+    case RepairMessageType::kStates:
+      return serve(from, message);
+    default:
+      if (exchange_ && exchange_->peer == from && exchange_->request_id == message.request_id &&
+          exchange_->awaiting == message.type) {
+        on_reply(message, now);
+      }
+  }
+}
+
+void RepairService::serve(NodeId from, const RepairMessage& request) {
+  RepairMessage reply;
+  reply.request_id = request.request_id;
+  Status status;
+  switch (request.type) {
+    case RepairMessageType::kRangeDigest: {
+      reply.type = RepairMessageType::kRangeDigestReply;
+      Result<std::vector<uint64_t>> digests = slot_digests(request.first_slot, request.last_slot);
+      status = digests.status();
+      if (!status.is_ok()) break;
+      // Only a run of a power-of-two length has a root to compare; any other sends its digests.
+      const bool comparable = std::has_single_bit(digests->size());
+      reply.equal = comparable && root_of(*digests) == request.root;
+      if (!reply.equal) reply.slot_digests = std::move(digests).value();
+      break;
+    }
+    case RepairMessageType::kKeyDigests: {
+      reply.type = RepairMessageType::kKeyDigestsReply;
+      Result<std::vector<KeyDigest>> page =
+          store_->key_digests(request.first_slot, request.after, {}, kRepairKeyDigestsMax + 1);
+      status = page.status();
+      if (!status.is_ok()) break;
+      reply.key_digests = std::move(page).value();
+      reply.more = reply.key_digests.size() > kRepairKeyDigestsMax;
+      if (reply.more) reply.key_digests.pop_back();
+      break;
+    }
+    case RepairMessageType::kStates:
+      reply.type = RepairMessageType::kStatesReply;
+      for (const std::string& key : request.keys) {
+        Result<KeyState> state = store_->read(key);
+        status = state.status();
+        if (!status.is_ok()) break;
+        reply.states.emplace_back(key, std::move(state).value());
+      }
+      break;
+    default:
+      CAIRN_ASSERT(false);
+  }
+  if (!status.is_ok()) {
+    reply.slot_digests.clear();
+    reply.key_digests.clear();
+    reply.more = false;
+    reply.states.clear();
+    reply.error = error_text(status);
+  }
+  send(from, encode_repair_message(reply));
+}
+
+Result<std::vector<uint64_t>> RepairService::slot_digests(uint16_t first_slot, uint16_t last_slot) {
+  std::vector<uint64_t> digests;
+  for (uint32_t slot = first_slot; slot <= last_slot; slot++) {
+    CAIRN_ASSIGN_OR_RETURN(const uint64_t digest, store_->slot_digest(static_cast<uint16_t>(slot)));
+    digests.push_back(digest);
+  }
+  return digests;
+}
+
+// ---- Comparing with a peer.
+
+void RepairService::tick(NodeTime now) {
+  if (!config_.enabled) return;
+  if (exchange_ && now.monotonic_ms >= exchange_->deadline_ms) {
+    stats_.timeouts++;
+    finish(now);
+  }
+  if (!exchange_ && now.monotonic_ms >= next_start_ms_) start_next(now);
+}
+
+std::optional<std::pair<uint32_t, NodeId>> RepairService::next_pair() {
+  const Ring& ring = view_->ring();
+  if (ring.empty() || !ring.contains(self_)) return std::nullopt;
+  // At most one whole cycle per call: every partition's peers are looked at once.
+  for (uint32_t step = 0; step <= kPartitionCount; step++) {
+    while (!partition_peers_.empty()) {
+      const NodeId peer = partition_peers_.back();
+      partition_peers_.pop_back();
+      if (ring.contains(peer) && view_->is_alive(peer)) return std::make_pair(partition_, peer);
+    }
+    if (partition_started_) {
+      partition_ = (partition_ + 1) % kPartitionCount;
+      if (partition_ == 0) stats_.cycles_completed++;
+    }
+    partition_started_ = true;
+    const std::span<const NodeId> replicas = ring.preference_list(partition_);
+    if (std::find(replicas.begin(), replicas.end(), self_) == replicas.end()) continue;
+    for (const NodeId replica : replicas) {
+      if (self_ < replica) partition_peers_.push_back(replica);
+    }
+  }
+  return std::nullopt;
+}
+
+void RepairService::start_next(NodeTime now) {
+  next_start_ms_ = now.monotonic_ms + config_.partition_interval_ms;
+  const std::optional<std::pair<uint32_t, NodeId>> pair = next_pair();
+  if (!pair) return;
+  const uint16_t first_slot = static_cast<uint16_t>(pair->first * kSlotsPerPartition);
+  const uint16_t last_slot = static_cast<uint16_t>(first_slot + kSlotsPerPartition - 1);
+  Result<std::vector<uint64_t>> digests = slot_digests(first_slot, last_slot);
+  if (!digests.is_ok()) return;  // the store's error: the next cycle tries again
+  stats_.exchanges_started++;
+  exchange_.emplace();
+  exchange_->peer = pair->second;
+  exchange_->partition = pair->first;
+  RepairMessage request;
+  request.type = RepairMessageType::kRangeDigest;
+  request.first_slot = first_slot;
+  request.last_slot = last_slot;
+  request.root = root_of(*digests);
+  send_request(std::move(request), RepairMessageType::kRangeDigestReply, now);
+}
+
+void RepairService::on_reply(const RepairMessage& reply, NodeTime now) {
+  if (!reply.error.empty()) {
+    stats_.errors++;
+    return finish(now);
+  }
+  Status status;
+  switch (reply.type) {
+    case RepairMessageType::kRangeDigestReply:
+      status = on_range_reply(reply, now);
+      break;
+    case RepairMessageType::kKeyDigestsReply:
+      status = on_key_digests_reply(reply, now);
+      break;
+    case RepairMessageType::kStatesReply:
+      status = on_states_reply(reply, now);
+      break;
+    default:
+      CAIRN_ASSERT(false);
+  }
+  if (!status.is_ok()) finish(now);  // this node's store failed: the next cycle tries again
+}
+
+Status RepairService::on_range_reply(const RepairMessage& reply, NodeTime now) {
+  if (reply.equal) {
+    stats_.partitions_equal++;
+    finish(now);
+    return Status::ok();
+  }
+  const uint16_t first_slot = static_cast<uint16_t>(exchange_->partition * kSlotsPerPartition);
+  CAIRN_ASSIGN_OR_RETURN(
+      const std::vector<uint64_t> mine,
+      slot_digests(first_slot, static_cast<uint16_t>(first_slot + kSlotsPerPartition - 1)));
+  if (reply.slot_digests.size() != mine.size()) {
+    return Status::corruption("repair: a range digest reply of the wrong length");
+  }
+  for (const size_t leaf : MerkleTree::differing_leaves(
+           MerkleTree::of_leaves(mine), MerkleTree::of_leaves(reply.slot_digests))) {
+    exchange_->slots.push_back(static_cast<uint16_t>(first_slot + leaf));
+  }
+  stats_.slots_differing += exchange_->slots.size();
+  if (exchange_->slots.empty()) {
+    finish(now);
+    return Status::ok();
+  }
+  exchange_->after.clear();
+  exchange_->page_more = true;  // no page of the first slot was read yet
+  exchange_->page_last.clear();
+  continue_after_page(now);
+  return Status::ok();
+}
+
+Status RepairService::on_key_digests_reply(const RepairMessage& reply, NodeTime now) {
+  Exchange& exchange = *exchange_;
+  exchange.page_more = reply.more;
+  exchange.page_last = reply.key_digests.empty() ? std::string() : reply.key_digests.back().key;
+  // This node's keys over the same span: after the cursor, up to the page's last key, or to the
+  // slot's end when the page is its last.
+  std::optional<std::string_view> through;
+  if (reply.more) through = exchange.page_last;
+  CAIRN_ASSIGN_OR_RETURN(const std::vector<KeyDigest> mine,
+                         store_->key_digests(exchange.slots.front(), exchange.after, through));
+  auto theirs = reply.key_digests.begin();
+  auto own = mine.begin();
+  while (theirs != reply.key_digests.end() || own != mine.end()) {
+    if (own == mine.end() || (theirs != reply.key_digests.end() && theirs->key < own->key)) {
+      exchange.to_fetch.emplace(theirs->key, theirs->digest);  // the peer's alone
+      ++theirs;
+    } else if (theirs == reply.key_digests.end() || own->key < theirs->key) {
+      CAIRN_ASSIGN_OR_RETURN(const KeyState state, store_->read(own->key));  // this node's alone
+      push(own->key, state);
+      ++own;
+    } else {
+      if (theirs->digest != own->digest) exchange.to_fetch.emplace(theirs->key, theirs->digest);
+      ++theirs;
+      ++own;
+    }
+  }
+  if (exchange.to_fetch.empty()) {
+    continue_after_page(now);
+  } else {
+    request_states(now);
+  }
+  return Status::ok();
+}
+
+Status RepairService::on_states_reply(const RepairMessage& reply, NodeTime now) {
+  Exchange& exchange = *exchange_;
+  for (const auto& [key, state] : reply.states) {
+    const auto fetched = exchange.to_fetch.find(key);
+    if (fetched == exchange.to_fetch.end()) continue;  // not asked: ignore
+    const uint64_t peer_digest = fetched->second;
+    exchange.to_fetch.erase(fetched);
+    CAIRN_RETURN_IF_ERROR(replica_->write(key, state, std::nullopt, now));
+    stats_.keys_fetched++;
+    CAIRN_ASSIGN_OR_RETURN(const KeyState merged, store_->read(key));
+    // The peer's state digests as the bytes it stores: a merge it lacks digests otherwise.
+    if (hash64(merged.encode()) != peer_digest) push(key, merged);
+  }
+  if (!exchange.to_fetch.empty()) {
+    request_states(now);
+  } else {
+    continue_after_page(now);
+  }
+  return Status::ok();
+}
+
+void RepairService::continue_after_page(NodeTime now) {
+  Exchange& exchange = *exchange_;
+  if (!exchange.page_more) {
+    // The slot is done.
+    exchange.slots.erase(exchange.slots.begin());
+    exchange.after.clear();
+    if (exchange.slots.empty()) return finish(now);
+  } else if (!exchange.page_last.empty()) {
+    exchange.after = exchange.page_last;
+  }
+  RepairMessage request;
+  request.type = RepairMessageType::kKeyDigests;
+  request.first_slot = exchange.slots.front();
+  request.after = exchange.after;
+  send_request(std::move(request), RepairMessageType::kKeyDigestsReply, now);
+}
+
+void RepairService::request_states(NodeTime now) {
+  RepairMessage request;
+  request.type = RepairMessageType::kStates;
+  for (const auto& [key, digest] : exchange_->to_fetch) {
+    if (request.keys.size() == kRepairStatesMax) break;
+    request.keys.push_back(key);
+  }
+  send_request(std::move(request), RepairMessageType::kStatesReply, now);
+}
+
+void RepairService::push(std::string_view key, const KeyState& state) {
+  ReplicationMessage write;
+  write.type = ReplicationMessageType::kWrite;
+  write.request_id = 0;  // no ack: the next cycle compares again
+  write.key = std::string(key);
+  write.state = state;
+  stats_.keys_pushed++;
+  send(exchange_->peer, encode_replication_message(write));
+}
+
+void RepairService::send_request(RepairMessage request, RepairMessageType awaiting, NodeTime now) {
+  request.request_id = next_request_id_++;
+  exchange_->request_id = request.request_id;
+  exchange_->awaiting = awaiting;
+  exchange_->deadline_ms = now.monotonic_ms + config_.request_timeout_ms;
+  send(exchange_->peer, encode_repair_message(request));
+}
+
+void RepairService::send(NodeId to, std::string bytes) {
+  stats_.bytes_sent += bytes.size();
+  network_->send(to, std::move(bytes));
+}
+
+void RepairService::finish(NodeTime now) {
+  exchange_.reset();
+  next_start_ms_ = std::max(next_start_ms_, now.monotonic_ms);
+}
+
+}  // namespace cairn

@@ -1,0 +1,123 @@
+// RepairService: anti-entropy between this node and the other replicas of its partitions
+// (docs/cluster-repair.md). In the background, one partition and one peer at a time, it compares
+// the Merkle root of the partition's slot digests with the peer's; for the slots that differ it
+// compares key digests a page at a time, fetches the peer's states of the keys that differ,
+// merges them into its own replicas, and sends back each merged state the peer does not already
+// hold. So after one exchange both replicas hold the merge of what either held. The pair of
+// replicas is compared by the one of lower id; a cycle walks every partition once.
+//
+// Bounds: one exchange at a time, one request outstanding, pages of kRepairKeyDigestsMax key
+// digests and kRepairStatesMax states; a new exchange starts at most every
+// partition_interval_ms, which paces the disk reads and bytes of a cycle. A request unanswered
+// after request_timeout_ms ends its exchange; the next cycle compares that pair again.
+//
+// It also serves the peers' requests (digests and states) from the replica store.
+//
+// Thread-safety: none; the node's one thread.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "cluster/cluster_view.h"
+#include "cluster/node_time.h"
+#include "cluster/repair_message.h"
+#include "cluster/replica_service.h"
+#include "cluster/replica_store.h"
+#include "io/network.h"
+
+namespace cairn {
+
+struct RepairConfig {
+  bool enabled = true;
+  // Between the starts of two exchanges: at 50 ms a 3-node cluster (N=3: 2048 exchanges for the
+  // lowest id) finishes a cycle in under two minutes.
+  uint64_t partition_interval_ms = 50;
+  uint64_t request_timeout_ms = 5000;
+};
+
+struct RepairStats {
+  uint64_t exchanges_started = 0;
+  uint64_t partitions_equal = 0;  // exchanges whose roots matched
+  uint64_t slots_differing = 0;
+  uint64_t keys_fetched = 0;  // peer states merged here
+  uint64_t keys_pushed = 0;   // merged states sent to the peer
+  uint64_t timeouts = 0;
+  uint64_t errors = 0;  // error replies from peers
+  uint64_t cycles_completed = 0;
+  uint64_t bytes_sent = 0;  // requests, replies and pushed states
+  uint64_t bytes_received = 0;
+};
+
+class RepairService {
+ public:
+  // REQUIRES: every pointer outlives the service.
+  RepairService(NodeId self, const ClusterView* view, ReplicaService* replica, ReplicaStore* store,
+                Network* network, RepairConfig config)
+      : self_(self),
+        view_(view),
+        replica_(replica),
+        store_(store),
+        network_(network),
+        config_(config) {}
+
+  // Ends an exchange past its timeout; starts the next one when its time has come.
+  void tick(NodeTime now);
+  // A repair message from `from` (decoded; a malformed one never reaches here).
+  void on_message(NodeId from, const RepairMessage& message, size_t bytes, NodeTime now);
+
+  const RepairStats& stats() const { return stats_; }
+
+ private:
+  struct Exchange {
+    NodeId peer;
+    uint32_t partition = 0;
+    uint64_t request_id = 0;
+    uint64_t deadline_ms = 0;
+    RepairMessageType awaiting = RepairMessageType::kRangeDigestReply;
+    std::vector<uint16_t> slots;  // differing slots left, the current one first
+    std::string after;            // the key digest page cursor in slots.front()
+    bool page_more = false;       // the peer's current page is not the slot's last
+    std::string page_last;        // the last key of the peer's current page
+    // Keys of the current page whose states are still to fetch, with the peer's digest.
+    std::map<std::string, uint64_t> to_fetch;
+  };
+
+  void serve(NodeId from, const RepairMessage& request);
+  void on_reply(const RepairMessage& reply, NodeTime now);
+  void start_next(NodeTime now);
+  // The next (partition, peer) to compare, advancing the cursor; nullopt when there is none.
+  std::optional<std::pair<uint32_t, NodeId>> next_pair();
+  Result<std::vector<uint64_t>> slot_digests(uint16_t first_slot, uint16_t last_slot);
+  // Steps within the exchange.
+  Status on_range_reply(const RepairMessage& reply, NodeTime now);
+  Status on_key_digests_reply(const RepairMessage& reply, NodeTime now);
+  Status on_states_reply(const RepairMessage& reply, NodeTime now);
+  // Asks for the next page, the next slot's first page, or ends the exchange.
+  void continue_after_page(NodeTime now);
+  void request_states(NodeTime now);
+  void push(std::string_view key, const KeyState& state);
+  void send_request(RepairMessage request, RepairMessageType awaiting, NodeTime now);
+  void send(NodeId to, std::string bytes);
+  void finish(NodeTime now);
+
+  NodeId self_;
+  const ClusterView* view_;
+  ReplicaService* replica_;
+  ReplicaStore* store_;
+  Network* network_;
+  RepairConfig config_;
+  RepairStats stats_;
+  std::optional<Exchange> exchange_;
+  uint64_t next_start_ms_ = 0;
+  uint64_t next_request_id_ = 1;
+  // The cycle's cursor: the partition being compared, and its peers still to compare with.
+  uint32_t partition_ = 0;
+  std::vector<NodeId> partition_peers_;
+  bool partition_started_ = false;
+};
+
+}  // namespace cairn
