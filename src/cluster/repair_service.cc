@@ -13,6 +13,8 @@ namespace cairn {
 namespace {
 
 constexpr size_t kErrorBytesMax = 512;
+// After a walk over every partition found nothing to compare.
+constexpr uint64_t kIdleRetryMs = 1000;
 
 std::string error_text(const Status& status) {
   return std::string(status.message().substr(0, kErrorBytesMax));
@@ -49,7 +51,8 @@ void RepairService::serve(NodeId from, const RepairMessage& request) {
   switch (request.type) {
     case RepairMessageType::kRangeDigest: {
       reply.type = RepairMessageType::kRangeDigestReply;
-      Result<std::vector<uint64_t>> digests = slot_digests(request.first_slot, request.last_slot);
+      Result<std::vector<uint64_t>> digests =
+          store_->slot_digests(request.first_slot, request.last_slot);
       status = digests.status();
       if (!status.is_ok()) break;
       // Only a run of a power-of-two length has a root to compare; any other sends its digests.
@@ -91,15 +94,6 @@ void RepairService::serve(NodeId from, const RepairMessage& request) {
   send(from, encode_repair_message(reply));
 }
 
-Result<std::vector<uint64_t>> RepairService::slot_digests(uint16_t first_slot, uint16_t last_slot) {
-  std::vector<uint64_t> digests;
-  for (uint32_t slot = first_slot; slot <= last_slot; slot++) {
-    CAIRN_ASSIGN_OR_RETURN(const uint64_t digest, store_->slot_digest(static_cast<uint16_t>(slot)));
-    digests.push_back(digest);
-  }
-  return digests;
-}
-
 // ---- Comparing with a peer.
 
 void RepairService::tick(NodeTime now) {
@@ -123,7 +117,11 @@ std::optional<std::pair<uint32_t, NodeId>> RepairService::next_pair() {
     }
     if (partition_started_) {
       partition_ = (partition_ + 1) % kPartitionCount;
-      if (partition_ == 0) stats_.cycles_completed++;
+      if (partition_ == 0) {
+        // A cycle counts when it compared something: a node with no pair to compare walks on.
+        if (stats_.exchanges_started > exchanges_at_cycle_start_) stats_.cycles_completed++;
+        exchanges_at_cycle_start_ = stats_.exchanges_started;
+      }
     }
     partition_started_ = true;
     const std::span<const NodeId> replicas = ring.preference_list(partition_);
@@ -138,10 +136,14 @@ std::optional<std::pair<uint32_t, NodeId>> RepairService::next_pair() {
 void RepairService::start_next(NodeTime now) {
   next_start_ms_ = now.monotonic_ms + config_.partition_interval_ms;
   const std::optional<std::pair<uint32_t, NodeId>> pair = next_pair();
-  if (!pair) return;
+  if (!pair) {
+    // Nothing to compare (no peer of lower id, or none alive): look again later.
+    next_start_ms_ = now.monotonic_ms + kIdleRetryMs;
+    return;
+  }
   const uint16_t first_slot = static_cast<uint16_t>(pair->first * kSlotsPerPartition);
   const uint16_t last_slot = static_cast<uint16_t>(first_slot + kSlotsPerPartition - 1);
-  Result<std::vector<uint64_t>> digests = slot_digests(first_slot, last_slot);
+  Result<std::vector<uint64_t>> digests = store_->slot_digests(first_slot, last_slot);
   if (!digests.is_ok()) return;  // the store's error: the next cycle tries again
   stats_.exchanges_started++;
   exchange_.emplace();
@@ -186,7 +188,7 @@ Status RepairService::on_range_reply(const RepairMessage& reply, NodeTime now) {
   const uint16_t first_slot = static_cast<uint16_t>(exchange_->partition * kSlotsPerPartition);
   CAIRN_ASSIGN_OR_RETURN(
       const std::vector<uint64_t> mine,
-      slot_digests(first_slot, static_cast<uint16_t>(first_slot + kSlotsPerPartition - 1)));
+      store_->slot_digests(first_slot, static_cast<uint16_t>(first_slot + kSlotsPerPartition - 1)));
   if (reply.slot_digests.size() != mine.size()) {
     return Status::corruption("repair: a range digest reply of the wrong length");
   }

@@ -104,9 +104,10 @@ class ReplicaStore {
   Result<std::vector<KeyDigest>> key_digests(uint16_t slot, std::string_view after = {},
                                              std::optional<std::string_view> through = {},
                                              size_t count_max = SIZE_MAX);
-  // The digest of `slot`: a hash over its keys and their digests in key order; 0 for a slot
-  // that holds no key.
-  Result<uint64_t> slot_digest(uint16_t slot);
+  // The digest of each slot of [first_slot, last_slot]: a hash over its keys and their digests
+  // in key order; 0 for a slot that holds no key. One pass over the run.
+  // REQUIRES: first_slot <= last_slot < kSlotCount.
+  Result<std::vector<uint64_t>> slot_digests(uint16_t first_slot, uint16_t last_slot);
 
   // FLUSHALL at `version` (see above); nothing for a version not newer than the horizon already
   // held. Durable once the WAL is synced or flushed (sync(), flush()).

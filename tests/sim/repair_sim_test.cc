@@ -14,8 +14,8 @@ namespace cairn {
 namespace {
 
 constexpr int kKeyCount = 300;
-// Simulated time for a cycle: 2048 exchanges at 50 ms, with room to spare.
-constexpr uint64_t kRepairCycleUs = 150'000'000;
+// Simulated time for a cycle: 2048 exchanges at 100 ms, with room to spare.
+constexpr uint64_t kRepairCycleUs = 250'000'000;
 
 std::string key_name(int i) { return "k" + std::to_string(i); }
 

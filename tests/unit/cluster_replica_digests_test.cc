@@ -33,11 +33,7 @@ class ReplicaDigestsTest : public ::testing::Test {
   }
 
   MerkleTree slot_tree(ReplicaStore& store) {
-    std::vector<uint64_t> leaves(kSlotCount);
-    for (uint32_t slot = 0; slot < kSlotCount; slot++) {
-      leaves[slot] = store.slot_digest(static_cast<uint16_t>(slot)).value();
-    }
-    return MerkleTree::of_leaves(leaves);
+    return MerkleTree::of_leaves(store.slot_digests(0, kSlotCount - 1).value());
   }
 
   FaultEnv env_{3};
@@ -68,8 +64,13 @@ TEST_F(ReplicaDigestsTest, EqualStatesDigestAlikeAndAMissedWriteShowsAsItsKey) {
   ASSERT_EQ(digests.size(), 3u);
   EXPECT_EQ(digests[0].key, "{t}0");
   EXPECT_EQ(stores_[1]->key_digests(slot).value(), digests);
-  EXPECT_NE(stores_[0]->slot_digest(slot).value(), 0u);
-  EXPECT_EQ(stores_[0]->slot_digest(key_slot("absent")).value(), 0u);
+  EXPECT_NE(stores_[0]->slot_digests(slot, slot).value()[0], 0u);
+  EXPECT_EQ(stores_[0]->slot_digests(key_slot("absent"), key_slot("absent")).value()[0], 0u);
+  // A run's digests are each slot's own.
+  const std::vector<uint64_t> run = stores_[0]->slot_digests(slot - 3, slot + 3).value();
+  for (uint16_t s = slot - 3; s <= slot + 3; s++) {
+    EXPECT_EQ(run[s - (slot - 3)], stores_[0]->slot_digests(s, s).value()[0]) << s;
+  }
   const MerkleTree tree_a = slot_tree(*stores_[0]);
   EXPECT_EQ(tree_a, slot_tree(*stores_[1]));
 
