@@ -137,7 +137,7 @@ void RepairService::start_next(NodeTime now) {
   next_start_ms_ = now.monotonic_ms + config_.partition_interval_ms;
   const std::optional<std::pair<uint32_t, NodeId>> pair = next_pair();
   if (!pair) {
-    // Nothing to compare (no peer of lower id, or none alive): look again later.
+    // Nothing to compare (no other replica of higher id, or none alive): look again later.
     next_start_ms_ = now.monotonic_ms + kIdleRetryMs;
     return;
   }
