@@ -37,8 +37,8 @@ void RepairService::on_message(NodeId from, const RepairMessage& message, size_t
     case RepairMessageType::kStates:
       return serve(from, message);
     default:
-      if (exchange_ && exchange_->peer == from && exchange_->request_id == message.request_id &&
-          exchange_->awaiting == message.type) {
+      if (exchange_ && !exchange_->unsent && exchange_->peer == from &&
+          exchange_->request_id == message.request_id && exchange_->awaiting == message.type) {
         on_reply(message, now);
       }
   }
@@ -98,11 +98,13 @@ void RepairService::serve(NodeId from, const RepairMessage& request) {
 
 void RepairService::tick(NodeTime now) {
   if (!config_.enabled) return;
-  if (exchange_ && now.monotonic_ms >= exchange_->deadline_ms) {
+  charge(now);
+  if (exchange_ && exchange_->unsent) send_when_allowed(now);
+  if (exchange_ && !exchange_->unsent && now.monotonic_ms >= exchange_->deadline_ms) {
     stats_.timeouts++;
     finish(now);
   }
-  if (!exchange_ && now.monotonic_ms >= next_start_ms_) start_next(now);
+  if (!exchange_ && now.monotonic_ms >= next_start_ms_ && !over_budget(now)) start_next(now);
 }
 
 std::optional<std::pair<uint32_t, NodeId>> RepairService::next_pair() {
@@ -304,8 +306,26 @@ void RepairService::send_request(RepairMessage request, RepairMessageType awaiti
   request.request_id = next_request_id_++;
   exchange_->request_id = request.request_id;
   exchange_->awaiting = awaiting;
+  exchange_->unsent = std::move(request);
+  send_when_allowed(now);
+}
+
+void RepairService::send_when_allowed(NodeTime now) {
+  charge(now);
+  if (over_budget(now)) return;
   exchange_->deadline_ms = now.monotonic_ms + config_.request_timeout_ms;
-  send(exchange_->peer, encode_repair_message(request));
+  send(exchange_->peer, encode_repair_message(*exchange_->unsent));
+  exchange_->unsent.reset();
+}
+
+void RepairService::charge(NodeTime now) {
+  stats_.bytes_read = store_->digest_bytes_read();
+  const uint64_t used = stats_.bytes_sent + stats_.bytes_received + stats_.bytes_read;
+  const uint64_t bytes = used - bytes_charged_;
+  bytes_charged_ = used;
+  if (config_.bytes_per_second_max == 0 || bytes == 0) return;
+  paid_until_us_ = std::max(paid_until_us_, now.monotonic_ms * 1000) +
+                   bytes * 1'000'000 / config_.bytes_per_second_max;
 }
 
 void RepairService::send(NodeId to, std::string bytes) {

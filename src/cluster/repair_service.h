@@ -8,8 +8,9 @@
 //
 // Bounds: one exchange at a time, one request outstanding, pages of kRepairKeyDigestsMax key
 // digests and kRepairStatesMax states; a new exchange starts at most every
-// partition_interval_ms, which paces the disk reads and bytes of a cycle. A request unanswered
-// after request_timeout_ms ends its exchange; the next cycle compares that pair again.
+// partition_interval_ms, and no request goes out before the bytes used so far are paid for at
+// bytes_per_second_max. A request unanswered after request_timeout_ms ends its exchange; the
+// next cycle compares that pair again.
 //
 // It also serves the peers' requests (digests and states) from the replica store.
 //
@@ -37,6 +38,10 @@ struct RepairConfig {
   // the lowest id) finishes a cycle in under four minutes.
   uint64_t partition_interval_ms = 100;
   uint64_t request_timeout_ms = 5000;
+  // The bytes repair may cost per second, averaged: what its digests read from the engine (for
+  // its own exchanges and its peers' requests) plus what it sends and receives. Each byte used
+  // delays the next request by 1 / this many seconds. 0: no limit.
+  uint64_t bytes_per_second_max = 16 << 20;
 };
 
 struct RepairStats {
@@ -50,6 +55,7 @@ struct RepairStats {
   uint64_t cycles_completed = 0;  // walks over every partition that compared something
   uint64_t bytes_sent = 0;        // requests, replies and pushed states
   uint64_t bytes_received = 0;
+  uint64_t bytes_read = 0;  // by the digests, from the engine
 };
 
 class RepairService {
@@ -76,7 +82,8 @@ class RepairService {
     NodeId peer;
     uint32_t partition = 0;
     uint64_t request_id = 0;
-    uint64_t deadline_ms = 0;
+    uint64_t deadline_ms = 0;             // of the request sent; 0 while it waits for the bandwidth
+    std::optional<RepairMessage> unsent;  // the next request, held back by the bandwidth limit
     RepairMessageType awaiting = RepairMessageType::kRangeDigestReply;
     std::vector<uint16_t> slots;  // differing slots left, the current one first
     std::string after;            // the key digest page cursor in slots.front()
@@ -101,6 +108,11 @@ class RepairService {
   void push(std::string_view key, const KeyState& state);
   void send_request(RepairMessage request, RepairMessageType awaiting, NodeTime now);
   void send(NodeId to, std::string bytes);
+  // Sends the exchange's unsent request once the bandwidth allows.
+  void send_when_allowed(NodeTime now);
+  // Charges the bytes used since the last charge to the bandwidth budget.
+  void charge(NodeTime now);
+  bool over_budget(NodeTime now) const { return now.monotonic_ms * 1000 < paid_until_us_; }
   void finish(NodeTime now);
 
   NodeId self_;
@@ -118,6 +130,9 @@ class RepairService {
   std::vector<NodeId> partition_peers_;
   bool partition_started_ = false;
   uint64_t exchanges_at_cycle_start_ = 0;
+  // The bandwidth budget: the bytes charged so far are paid for at paid_until_us_.
+  uint64_t bytes_charged_ = 0;
+  uint64_t paid_until_us_ = 0;
 };
 
 }  // namespace cairn

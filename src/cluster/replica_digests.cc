@@ -33,6 +33,7 @@ Result<std::vector<KeyDigest>> ReplicaStore::key_digests(uint16_t slot, std::str
     const std::string_view key = it->key().substr(prefix.size());
     if (through.has_value() && key > *through) break;
     digests.push_back(KeyDigest{std::string(key), hash64(it->value())});
+    digest_bytes_read_ += it->key().size() + it->value().size();
   }
   CAIRN_RETURN_IF_ERROR(it->status());
   return digests;
@@ -70,6 +71,7 @@ Result<std::vector<uint64_t>> ReplicaStore::slot_digests(uint16_t first_slot, ui
     put_varint64(&bytes, user_key.size());
     bytes.append(user_key);
     put_fixed64(&bytes, hash64(it->value()));
+    digest_bytes_read_ += key.size() + it->value().size();
     const size_t index = slot - first_slot;
     digests[index] = hash64(bytes, digests[index]);
     held[index] = true;

@@ -108,6 +108,8 @@ class ReplicaStore {
   // in key order; 0 for a slot that holds no key. One pass over the run.
   // REQUIRES: first_slot <= last_slot < kSlotCount.
   Result<std::vector<uint64_t>> slot_digests(uint16_t first_slot, uint16_t last_slot);
+  // The bytes (keys and states) the digests above have read so far.
+  uint64_t digest_bytes_read() const { return digest_bytes_read_; }
 
   // FLUSHALL at `version` (see above); nothing for a version not newer than the horizon already
   // held. Durable once the WAL is synced or flushed (sync(), flush()).
@@ -154,6 +156,7 @@ class ReplicaStore {
   HlcTimestamp version_bound_;  // durable: no stored state is newer
   StoredVersionBounds stored_bounds_{HlcTimestamp{}};
   uint64_t writes_without_read_ = 0;
+  uint64_t digest_bytes_read_ = 0;
   WriteVersion flush_version_;
   std::string engine_key_;  // reused buffer
 };

@@ -156,6 +156,7 @@ constexpr std::array kFields = {
     Field{"bus_port", &set_unsigned<&ServerConfig::bus_port>},
     Field{"rack", &set_string<&ServerConfig::rack>},
     Field{"replicas", &set_unsigned<&ServerConfig::replicas>},
+    Field{"repair_bytes_per_second", &set_unsigned<&ServerConfig::repair_bytes_per_second>},
     Field{"consistency", &set_string<&ServerConfig::consistency>},
     Field{"enable_fault_commands", &set_enable_fault_commands},
 };

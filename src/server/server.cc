@@ -32,6 +32,7 @@ ClusterRuntimeOptions cluster_options(const ServerConfig& config) {
   options.bus_port = config.effective_bus_port();
   options.rack = config.rack;
   options.replicas = config.replicas;
+  options.node.repair.bytes_per_second_max = config.repair_bytes_per_second;
   // validate_config checked the seeds.
   if (!config.seeds.empty()) options.seeds = parse_seeds(config.seeds).value();
   // As the single node: `always` acks only what is synced; otherwise a crash of the process

@@ -61,6 +61,9 @@ struct ServerConfig {
   uint64_t bus_port = 0;  // the cluster bus; 0: port + 10000, as Redis Cluster
   std::string rack;       // placement: replicas go to distinct racks first
   uint64_t replicas = 3;  // N, cluster-wide: taken from the ring of the cluster joined
+  // Anti-entropy's bandwidth (docs/cluster-repair.md): engine bytes read plus bus bytes, per
+  // second, averaged; 0: no limit.
+  uint64_t repair_bytes_per_second = 16u << 20;
   // A connection's consistency level until it picks one (CAIRN CONSISTENCY): one, quorum, all,
   // or sloppy-one / sloppy-quorum / sloppy-all.
   std::string consistency = "quorum";

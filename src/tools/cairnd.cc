@@ -197,6 +197,8 @@ int main(int argc, char** argv) {
   flags.add("--rack", &cairn::ServerConfig::rack, "This node's rack or zone, for placement");
   flags.add("--replicas", &cairn::ServerConfig::replicas,
             "Replicas of each key, N (cluster-wide: set by the node that founds the cluster)");
+  flags.add("--repair-bytes-per-second", &cairn::ServerConfig::repair_bytes_per_second,
+            "Anti-entropy bandwidth: engine bytes read plus bus bytes per second (0: no limit)");
   flags.add_flag("--enable-fault-commands", &cairn::ServerConfig::enable_fault_commands,
                  "Allow CAIRN FAULT (test-only faults, e.g. a bus partition)");
   flags.add("--consistency", &cairn::ServerConfig::consistency,

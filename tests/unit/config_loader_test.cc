@@ -47,8 +47,10 @@ TEST_F(ConfigLoaderTest, ReadsEveryKey) {
                    "write_buffer_bytes = 4194304\n"
                    "blob_threshold_bytes = 4096\n"
                    "expiry_cycle_interval_ms = 200\n"
-                   "expiry_cycle_budget_ms = 10\n")
+                   "expiry_cycle_budget_ms = 10\n"
+                   "repair_bytes_per_second = 1000\n")
                   .is_ok());
+  EXPECT_EQ(config_.repair_bytes_per_second, 1000u);
   EXPECT_EQ(config_.bind, "0.0.0.0");
   EXPECT_EQ(config_.port, 7400);
   EXPECT_EQ(config_.dir, "/tmp/x");
