@@ -12,9 +12,10 @@ Result<std::unique_ptr<ClusterNode>> ClusterNode::open(NodeId self, Database* da
   std::unique_ptr<ClusterNode> node(new ClusterNode(self, config));
   CAIRN_ASSIGN_OR_RETURN(node->store_, ReplicaStore::open(database));
   CAIRN_ASSIGN_OR_RETURN(node->hints_, HintStore::open(database, config.hint_limits));
+  node->horizons_ = std::make_unique<RepairHorizons>(view);
   node->replica_ = std::make_unique<ReplicaService>(
-      self, node->store_.get(), node->hints_.get(), &node->clock_, network, config.ack_durability,
-      config.grouped_durability, config.tombstone_grace_ms);
+      self, node->store_.get(), node->hints_.get(), &node->clock_, node->horizons_.get(), network,
+      config.ack_durability, config.grouped_durability, config.tombstone_grace_ms);
   node->coordinator_ =
       std::make_unique<Coordinator>(self, view, node->replica_.get(), node->hints_.get(),
                                     &node->clock_, network, config.coordinator);
@@ -22,8 +23,9 @@ Result<std::unique_ptr<ClusterNode>> ClusterNode::open(NodeId self, Database* da
                                                           &node->clock_, network, config.keyspace);
   node->delivery_ =
       std::make_unique<HintDelivery>(view, node->hints_.get(), network, config.hint_delivery);
-  node->repair_ = std::make_unique<RepairService>(self, view, node->replica_.get(),
-                                                  node->store_.get(), network, config.repair);
+  node->repair_ =
+      std::make_unique<RepairService>(self, view, node->replica_.get(), node->store_.get(),
+                                      node->horizons_.get(), network, config.repair);
   return node;
 }
 

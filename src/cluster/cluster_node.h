@@ -18,6 +18,7 @@
 #include "cluster/hint_delivery.h"
 #include "cluster/hint_store.h"
 #include "cluster/keyspace_coordinator.h"
+#include "cluster/repair_horizons.h"
 #include "cluster/repair_service.h"
 #include "cluster/replica_service.h"
 #include "cluster/replica_store.h"
@@ -39,8 +40,10 @@ struct ClusterNodeConfig {
   // The driver calls make_durable() once per batch of work (ClusterRuntime: per event loop
   // iteration) instead of every write making itself durable: one flush or sync for many acks.
   bool grouped_durability = false;
-  // Tombstones older than this are purged when their key is next written. Longer than the hint
-  // window, so no hint can carry a write older than a purged delete; open() refuses less.
+  // A tombstone is purged when its key is next written, once every pair of the key's replicas
+  // completed a repair exchange that began this long after it (replica_service.h). Longer than
+  // the hint window, so no hint can carry a write older than a purged delete; open() refuses
+  // less. With repair disabled and more than one replica, nothing is purged.
   int64_t tombstone_grace_ms = 4 * 60 * 60 * 1000;
   uint64_t wal_sync_interval_ms = 100;
 };
@@ -73,6 +76,7 @@ class ClusterNode {
   const KeyspaceCoordinator& keyspace() const { return *keyspace_; }
   const ReplicaService& replica() const { return *replica_; }
   const RepairService& repair() const { return *repair_; }
+  const RepairHorizons& horizons() const { return *horizons_; }
   uint64_t malformed_messages() const { return malformed_messages_; }
   // A WAL sync failed (the database stops taking writes after one): the node answers errors.
   const Status& sync_status() const { return sync_status_; }
@@ -87,6 +91,7 @@ class ClusterNode {
   HybridClock clock_;
   std::unique_ptr<ReplicaStore> store_;
   std::unique_ptr<HintStore> hints_;
+  std::unique_ptr<RepairHorizons> horizons_;
   std::unique_ptr<ReplicaService> replica_;
   std::unique_ptr<Coordinator> coordinator_;
   std::unique_ptr<KeyspaceCoordinator> keyspace_;

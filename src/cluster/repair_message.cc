@@ -69,9 +69,35 @@ bool get_count(std::string_view* in, size_t count_max, uint32_t* count) {
   return get_canonical_varint32(in, count) && *count <= count_max;
 }
 
+void put_exchanges(std::string* out, const std::vector<ExchangeRecord>& exchanges) {
+  CAIRN_ASSERT(exchanges.size() <= kExchangeRecordsMax);
+  put_varint32(out, static_cast<uint32_t>(exchanges.size()));
+  for (const ExchangeRecord& record : exchanges) {
+    CAIRN_ASSERT(record.first < record.second);
+    put_varint64(out, record.first.value);
+    put_varint64(out, record.second.value);
+    put_varint64(out, record.started_unix_ms);
+  }
+}
+
+bool get_exchanges(std::string_view* in, std::vector<ExchangeRecord>* exchanges) {
+  uint32_t count = 0;
+  if (!get_count(in, kExchangeRecordsMax, &count)) return false;
+  exchanges->resize(count);
+  for (ExchangeRecord& record : *exchanges) {
+    if (!get_canonical_varint64(in, &record.first.value) ||
+        !get_canonical_varint64(in, &record.second.value) ||
+        !get_canonical_varint64(in, &record.started_unix_ms) || !(record.first < record.second)) {
+      return false;
+    }
+  }
+  return true;
+}
+
 Status get_range_digest(std::string_view* in, RepairMessage* message) {
   if (!get_u16(in, &message->first_slot) || !get_u16(in, &message->last_slot) ||
-      !get_fixed64(in, &message->root) || !is_valid_run(message->first_slot, message->last_slot)) {
+      !get_fixed64(in, &message->root) || !is_valid_run(message->first_slot, message->last_slot) ||
+      !get_exchanges(in, &message->exchanges)) {
     return Status::corruption("repair message: bad range digest");
   }
   return Status::ok();
@@ -80,14 +106,15 @@ Status get_range_digest(std::string_view* in, RepairMessage* message) {
 Status get_range_digest_reply(std::string_view* in, RepairMessage* message) {
   const Status corrupt = Status::corruption("repair message: bad range digest reply");
   if (!get_flag(in, &message->equal)) return corrupt;
-  if (message->equal) return Status::ok();
-  uint32_t count = 0;
-  if (!get_count(in, kRepairSlotRunMax, &count)) return corrupt;
-  message->slot_digests.resize(count);
-  for (uint64_t& digest : message->slot_digests) {
-    if (!get_fixed64(in, &digest)) return corrupt;
+  if (!message->equal) {
+    uint32_t count = 0;
+    if (!get_count(in, kRepairSlotRunMax, &count)) return corrupt;
+    message->slot_digests.resize(count);
+    for (uint64_t& digest : message->slot_digests) {
+      if (!get_fixed64(in, &digest)) return corrupt;
+    }
   }
-  return Status::ok();
+  return get_exchanges(in, &message->exchanges) ? Status::ok() : corrupt;
 }
 
 Status get_key_digests(std::string_view* in, RepairMessage* message) {
@@ -147,8 +174,9 @@ Status get_states_reply(std::string_view* in, RepairMessage* message) {
 }  // namespace
 
 // Layout after the channel, version and type bytes: varint64 request id; then by type:
-// kRangeDigest u16 first slot, u16 last slot (big-endian), fixed64 root; kRangeDigestReply u8
-// equal, and when not equal a varint32 count of fixed64 slot digests; kKeyDigests u16 slot,
+// kRangeDigest u16 first slot, u16 last slot (big-endian), fixed64 root, exchanges;
+// kRangeDigestReply u8 equal, and when not equal a varint32 count of fixed64 slot digests, then
+// exchanges (a varint32 count of varint64 first, second, start); kKeyDigests u16 slot,
 // length-prefixed `after`; kKeyDigestsReply a varint32 count of (length-prefixed key, fixed64
 // digest), keys strictly ascending, then u8 more; kStates a varint32 count (at least 1) of
 // length-prefixed keys; kStatesReply a varint32 count of (length-prefixed key, length-prefixed
@@ -164,16 +192,18 @@ std::string encode_repair_message(const RepairMessage& message) {
       put_u16(&out, message.first_slot);
       put_u16(&out, message.last_slot);
       put_fixed64(&out, message.root);
+      put_exchanges(&out, message.exchanges);
       break;
     case RepairMessageType::kRangeDigestReply:
       out.push_back(message.equal ? 1 : 0);
       if (message.equal) {
         CAIRN_ASSERT(message.slot_digests.empty());
-        break;
+      } else {
+        CAIRN_ASSERT(message.slot_digests.size() <= kRepairSlotRunMax);
+        put_varint32(&out, static_cast<uint32_t>(message.slot_digests.size()));
+        for (const uint64_t digest : message.slot_digests) put_fixed64(&out, digest);
       }
-      CAIRN_ASSERT(message.slot_digests.size() <= kRepairSlotRunMax);
-      put_varint32(&out, static_cast<uint32_t>(message.slot_digests.size()));
-      for (const uint64_t digest : message.slot_digests) put_fixed64(&out, digest);
+      put_exchanges(&out, message.exchanges);
       break;
     case RepairMessageType::kKeyDigests:
       CAIRN_ASSERT(message.first_slot < kSlotCount);

@@ -18,6 +18,7 @@
 #include <utility>
 #include <vector>
 
+#include "cluster/repair_horizons.h"
 #include "cluster/replica_store.h"
 #include "common/result.h"
 #include "model/key_state.h"
@@ -25,7 +26,7 @@
 namespace cairn {
 
 // The format this node writes and reads; a message of another version is refused.
-constexpr uint8_t kRepairMessageVersion = 1;
+constexpr uint8_t kRepairMessageVersion = 2;
 // A run of slots compared at once: its slot digests fill at most 8 KiB.
 constexpr uint32_t kRepairSlotRunMax = 1024;
 // Key digests in one page, and keys whose states one message asks for or carries.
@@ -35,10 +36,11 @@ constexpr size_t kRepairStatesMax = 64;
 enum class RepairMessageType : uint8_t {
   kRangeDigest = 1,       // my root over slots [first_slot, last_slot]: is yours equal?
   kRangeDigestReply = 2,  // `equal`, or `slot_digests` (one per slot of the run), or `error`
-  kKeyDigests = 3,        // your key digests of `first_slot`, keys after `after` (empty: all)
-  kKeyDigestsReply = 4,   // `key_digests` ascending, `more` if the page ended early, or `error`
-  kStates = 5,            // your states of `keys`
-  kStatesReply = 6,       // `states`, one per key asked (empty for a key not held), or `error`
+  // Both also carry the sender's `exchanges` of the run's partition (repair_horizons.h).
+  kKeyDigests = 3,       // your key digests of `first_slot`, keys after `after` (empty: all)
+  kKeyDigestsReply = 4,  // `key_digests` ascending, `more` if the page ended early, or `error`
+  kStates = 5,           // your states of `keys`
+  kStatesReply = 6,      // `states`, one per key asked (empty for a key not held), or `error`
 };
 
 struct RepairMessage {
@@ -47,12 +49,13 @@ struct RepairMessage {
   uint16_t first_slot = 0;  // kRangeDigest, kKeyDigests
   uint16_t last_slot = 0;   // kRangeDigest: first_slot <= last_slot, at most kRepairSlotRunMax
   uint64_t root = 0;        // kRangeDigest
-  bool equal = false;                           // kRangeDigestReply
-  std::vector<uint64_t> slot_digests;           // kRangeDigestReply, when not equal
-  std::string after;                            // kKeyDigests
-  std::vector<KeyDigest> key_digests;           // kKeyDigestsReply
-  bool more = false;                            // kKeyDigestsReply
-  std::vector<std::string> keys;                // kStates
+  bool equal = false;       // kRangeDigestReply
+  std::vector<uint64_t> slot_digests;                    // kRangeDigestReply, when not equal
+  std::vector<ExchangeRecord> exchanges;                 // kRangeDigest and its reply
+  std::string after;                                     // kKeyDigests
+  std::vector<KeyDigest> key_digests;                    // kKeyDigestsReply
+  bool more = false;                                     // kKeyDigestsReply
+  std::vector<std::string> keys;                         // kStates
   std::vector<std::pair<std::string, KeyState>> states;  // kStatesReply
   std::string error;  // replies: empty on success, else the replica's error
 

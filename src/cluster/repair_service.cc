@@ -24,6 +24,12 @@ uint64_t root_of(const std::vector<uint64_t>& leaves) {
   return MerkleTree::of_leaves(leaves).root();
 }
 
+// Which of a pair of replicas starts their exchanges of `partition`: the lower id in even
+// partitions, the higher in odd ones, so every replica starts about as many as the others.
+bool initiates(NodeId self, NodeId peer, uint32_t partition) {
+  return (self < peer) == (partition % 2 == 0);
+}
+
 }  // namespace
 
 // ---- Serving a peer.
@@ -59,6 +65,8 @@ void RepairService::serve(NodeId from, const RepairMessage& request) {
       const bool comparable = std::has_single_bit(digests->size());
       reply.equal = comparable && root_of(*digests) == request.root;
       if (!reply.equal) reply.slot_digests = std::move(digests).value();
+      learn(request.first_slot, request.exchanges);
+      reply.exchanges = horizons_->records(partition_of_slot(request.first_slot));
       break;
     }
     case RepairMessageType::kKeyDigests: {
@@ -129,7 +137,9 @@ std::optional<std::pair<uint32_t, NodeId>> RepairService::next_pair() {
     const std::span<const NodeId> replicas = ring.preference_list(partition_);
     if (std::find(replicas.begin(), replicas.end(), self_) == replicas.end()) continue;
     for (const NodeId replica : replicas) {
-      if (self_ < replica) partition_peers_.push_back(replica);
+      if (replica != self_ && initiates(self_, replica, partition_)) {
+        partition_peers_.push_back(replica);
+      }
     }
   }
   return std::nullopt;
@@ -151,11 +161,13 @@ void RepairService::start_next(NodeTime now) {
   exchange_.emplace();
   exchange_->peer = pair->second;
   exchange_->partition = pair->first;
+  exchange_->started_unix_ms = static_cast<uint64_t>(now.unix_ms);
   RepairMessage request;
   request.type = RepairMessageType::kRangeDigest;
   request.first_slot = first_slot;
   request.last_slot = last_slot;
   request.root = root_of(*digests);
+  request.exchanges = horizons_->records(pair->first);
   send_request(std::move(request), RepairMessageType::kRangeDigestReply, now);
 }
 
@@ -182,12 +194,13 @@ void RepairService::on_reply(const RepairMessage& reply, NodeTime now) {
 }
 
 Status RepairService::on_range_reply(const RepairMessage& reply, NodeTime now) {
+  const uint16_t first_slot = static_cast<uint16_t>(exchange_->partition * kSlotsPerPartition);
+  learn(first_slot, reply.exchanges);
   if (reply.equal) {
     stats_.partitions_equal++;
-    finish(now);
+    finish(now, /*complete=*/true);
     return Status::ok();
   }
-  const uint16_t first_slot = static_cast<uint16_t>(exchange_->partition * kSlotsPerPartition);
   CAIRN_ASSIGN_OR_RETURN(
       const std::vector<uint64_t> mine,
       store_->slot_digests(first_slot, static_cast<uint16_t>(first_slot + kSlotsPerPartition - 1)));
@@ -200,7 +213,7 @@ Status RepairService::on_range_reply(const RepairMessage& reply, NodeTime now) {
   }
   stats_.slots_differing += exchange_->slots.size();
   if (exchange_->slots.empty()) {
-    finish(now);
+    finish(now, /*complete=*/true);
     return Status::ok();
   }
   exchange_->after.clear();
@@ -271,7 +284,7 @@ void RepairService::continue_after_page(NodeTime now) {
     // The slot is done.
     exchange.slots.erase(exchange.slots.begin());
     exchange.after.clear();
-    if (exchange.slots.empty()) return finish(now);
+    if (exchange.slots.empty()) return finish(now, /*complete=*/true);
   } else if (!exchange.page_last.empty()) {
     exchange.after = exchange.page_last;
   }
@@ -333,7 +346,18 @@ void RepairService::send(NodeId to, std::string bytes) {
   network_->send(to, std::move(bytes));
 }
 
-void RepairService::finish(NodeTime now) {
+void RepairService::learn(uint16_t first_slot, const std::vector<ExchangeRecord>& exchanges) {
+  for (const ExchangeRecord& record : exchanges) {
+    horizons_->record(partition_of_slot(first_slot), record);
+  }
+}
+
+void RepairService::finish(NodeTime now, bool complete) {
+  if (complete) {
+    const auto [first, second] = std::minmax(self_, exchange_->peer);
+    horizons_->record(exchange_->partition,
+                      ExchangeRecord{first, second, exchange_->started_unix_ms});
+  }
   exchange_.reset();
   next_start_ms_ = std::max(next_start_ms_, now.monotonic_ms);
 }

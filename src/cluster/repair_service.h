@@ -3,8 +3,9 @@
 // the Merkle root of the partition's slot digests with the peer's; for the slots that differ it
 // compares key digests a page at a time, fetches the peer's states of the keys that differ,
 // merges them into its own replicas, and sends back each merged state the peer does not already
-// hold. So after one exchange both replicas hold the merge of what either held. The pair of
-// replicas is compared by the one of lower id; a cycle walks every partition once.
+// hold. So after one exchange both replicas hold the merge of what either held. Each pair of
+// replicas compares a partition once per cycle, started by the lower id in even partitions and
+// by the higher in odd ones; a cycle walks every partition once.
 //
 // Bounds: one exchange at a time, one request outstanding, pages of kRepairKeyDigestsMax key
 // digests and kRepairStatesMax states; a new exchange starts at most every
@@ -12,7 +13,10 @@
 // bytes_per_second_max. A request unanswered after request_timeout_ms ends its exchange; the
 // next cycle compares that pair again.
 //
-// It also serves the peers' requests (digests and states) from the replica store.
+// It also serves the peers' requests (digests and states) from the replica store. Every exchange
+// that compares a whole partition is recorded in RepairHorizons, and the records travel with the
+// range digests, so each replica learns when every pair of its partitions last completed one:
+// what tombstone purging waits for.
 //
 // Thread-safety: none; the node's one thread.
 #pragma once
@@ -25,6 +29,7 @@
 
 #include "cluster/cluster_view.h"
 #include "cluster/node_time.h"
+#include "cluster/repair_horizons.h"
 #include "cluster/repair_message.h"
 #include "cluster/replica_service.h"
 #include "cluster/replica_store.h"
@@ -35,7 +40,7 @@ namespace cairn {
 struct RepairConfig {
   bool enabled = true;
   // Between the starts of two exchanges: at 100 ms a 3-node cluster (N=3: 2048 exchanges for
-  // the lowest id) finishes a cycle in under four minutes.
+  // each node) finishes a cycle in under four minutes.
   uint64_t partition_interval_ms = 100;
   uint64_t request_timeout_ms = 5000;
   // The bytes repair may cost per second, averaged: what its digests read from the engine (for
@@ -62,11 +67,12 @@ class RepairService {
  public:
   // REQUIRES: every pointer outlives the service.
   RepairService(NodeId self, const ClusterView* view, ReplicaService* replica, ReplicaStore* store,
-                Network* network, RepairConfig config)
+                RepairHorizons* horizons, Network* network, RepairConfig config)
       : self_(self),
         view_(view),
         replica_(replica),
         store_(store),
+        horizons_(horizons),
         network_(network),
         config_(config) {}
 
@@ -81,6 +87,7 @@ class RepairService {
   struct Exchange {
     NodeId peer;
     uint32_t partition = 0;
+    uint64_t started_unix_ms = 0;
     uint64_t request_id = 0;
     uint64_t deadline_ms = 0;             // of the request sent; 0 while it waits for the bandwidth
     std::optional<RepairMessage> unsent;  // the next request, held back by the bandwidth limit
@@ -113,12 +120,16 @@ class RepairService {
   // Charges the bytes used since the last charge to the bandwidth budget.
   void charge(NodeTime now);
   bool over_budget(NodeTime now) const { return now.monotonic_ms * 1000 < paid_until_us_; }
-  void finish(NodeTime now);
+  // Records the peer's exchanges of the partition the run starting at `first_slot` is in.
+  void learn(uint16_t first_slot, const std::vector<ExchangeRecord>& exchanges);
+  // Ends the exchange; `complete` when it compared the whole partition.
+  void finish(NodeTime now, bool complete = false);
 
   NodeId self_;
   const ClusterView* view_;
   ReplicaService* replica_;
   ReplicaStore* store_;
+  RepairHorizons* horizons_;
   Network* network_;
   RepairConfig config_;
   RepairStats stats_;

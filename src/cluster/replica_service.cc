@@ -1,5 +1,10 @@
 #include "cluster/replica_service.h"
 
+#include <algorithm>
+#include <cstdint>
+
+#include "model/slot.h"
+
 namespace cairn {
 
 void ReplicaService::absorb(const KeyState& state, NodeTime now) {
@@ -12,8 +17,12 @@ Result<bool> ReplicaService::counter_op_refused(const CounterOp& op) {
   return refused;
 }
 
-HlcTimestamp ReplicaService::purge_horizon(NodeTime now) const {
-  const int64_t horizon_ms = now.unix_ms - tombstone_grace_ms_;
+HlcTimestamp ReplicaService::purge_horizon(std::string_view key, NodeTime now) const {
+  const uint64_t repaired_since_ms =
+      horizons_->repaired_since_unix_ms(partition_of_slot(key_slot(key)));
+  const int64_t horizon_ms =
+      std::min<int64_t>(now.unix_ms, std::min<uint64_t>(repaired_since_ms, INT64_MAX)) -
+      tombstone_grace_ms_;
   return horizon_ms > 0 ? HlcTimestamp::of(static_cast<uint64_t>(horizon_ms), 0) : HlcTimestamp{};
 }
 
@@ -24,7 +33,8 @@ Status ReplicaService::write(std::string_view key, const KeyState& state,
     stats_.hints_held++;
     CAIRN_RETURN_IF_ERROR(hints_->add(*hint_for, key, state, now.unix_ms));
   } else {
-    CAIRN_ASSIGN_OR_RETURN(const MergeResult merged, store_->apply(key, state, purge_horizon(now)));
+    CAIRN_ASSIGN_OR_RETURN(const MergeResult merged,
+                           store_->apply(key, state, purge_horizon(key, now)));
     stats_.writes_applied += merged.changed;
     stats_.concurrent_writes += merged.concurrent;
   }
@@ -65,7 +75,7 @@ Result<KeyState> ReplicaService::counter_add(std::string_view key, WriteVersion 
       KeyState shard, KeyState::counter_add(current, self_, store_->incarnation(), version, delta,
                                             coordinator_unix_ms, value_after));
   CAIRN_ASSIGN_OR_RETURN(const MergeResult merged,
-                         store_->apply(key, shard, purge_horizon(now), op));
+                         store_->apply(key, shard, purge_horizon(key, now), op));
   stats_.writes_applied += merged.changed;
   stats_.concurrent_writes += merged.concurrent;
   CAIRN_RETURN_IF_ERROR(make_durable());

@@ -19,6 +19,7 @@
 #include "cluster/hint_store.h"
 #include "cluster/keyspace_message.h"
 #include "cluster/node_time.h"
+#include "cluster/repair_horizons.h"
 #include "cluster/replica_store.h"
 #include "cluster/replication_message.h"
 #include "common/hlc.h"
@@ -46,14 +47,18 @@ class ReplicaService {
   // A write (or hint, or increment) counts as acknowledged once `durability` holds for it: each
   // write makes itself durable, or, with `grouped`, the driver calls make_writes_durable() once
   // per batch of work, before any message of the batch is sent and any client is answered.
-  // Tombstones older than tombstone_grace_ms go when their key is next written.
+  // A tombstone goes when its key is next written, once it is older than tombstone_grace_ms and
+  // every pair of the key's replicas completed a repair exchange that began more than
+  // tombstone_grace_ms after it (`horizons`): by then no hint for it is left and every replica
+  // holds it, so no replica can bring back what it deleted.
   ReplicaService(NodeId self, ReplicaStore* store, HintStore* hints, HybridClock* clock,
-                 Network* network, AckDurability durability, bool grouped,
-                 int64_t tombstone_grace_ms)
+                 const RepairHorizons* horizons, Network* network, AckDurability durability,
+                 bool grouped, int64_t tombstone_grace_ms)
       : self_(self),
         store_(store),
         hints_(hints),
         clock_(clock),
+        horizons_(horizons),
         network_(network),
         durability_(durability),
         grouped_(grouped),
@@ -99,12 +104,14 @@ class ReplicaService {
   // Makes what this replica wrote as durable as an ack promises.
   Status make_durable();
   void absorb(const KeyState& state, NodeTime now);
-  HlcTimestamp purge_horizon(NodeTime now) const;
+  // Tombstones of `key` older than this may go (zero: none).
+  HlcTimestamp purge_horizon(std::string_view key, NodeTime now) const;
 
   NodeId self_;
   ReplicaStore* store_;
   HintStore* hints_;
   HybridClock* clock_;
+  const RepairHorizons* horizons_;
   Network* network_;
   AckDurability durability_;
   bool grouped_;

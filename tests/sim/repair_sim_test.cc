@@ -1,7 +1,8 @@
 // Proves anti-entropy (src/cluster/repair_service.h) under the simulator: a replica that lost its
 // whole disk is rebuilt by repair alone, with no read touching the keys, over several seeds and
-// with message loss; repair keeps to its bandwidth limit; and replicas that never diverged
-// exchange no key.
+// with message loss; repair keeps to its bandwidth limit; replicas that never diverged exchange no
+// key; and a tombstone is purged only once every pair of replicas has exchanged since, so a
+// replica away past the grace period brings back nothing deleted.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -60,6 +61,93 @@ int expect_converged(sim::SimCluster& cluster, NodeId id, const std::string& see
     }
   }
   return held;
+}
+
+// Submits `request` for each of `keys` at QUORUM through nodes of `coordinators`, in turn;
+// answers how many were acknowledged.
+int submit_each(sim::Simulation& simulation, sim::SimCluster& cluster,
+                const std::vector<NodeId>& coordinators, const std::vector<std::string>& keys,
+                RequestKind kind, std::vector<std::string> arguments) {
+  int acknowledged = 0;
+  for (size_t i = 0; i < keys.size(); i++) {
+    cluster.submit(coordinators[i % coordinators.size()],
+                   ClusterRequest{kind, keys[i], arguments, 0}, Consistency{},
+                   [&](ClusterReply reply) { acknowledged += reply.status.is_ok(); });
+    simulation.run_until(simulation.now_us() + 20'000);
+  }
+  simulation.run_until(simulation.now_us() + 2'000'000);
+  return acknowledged;
+}
+
+// Whether `state` holds a tombstone (or anything else purge would drop).
+bool holds_tombstones(const KeyState& state) {
+  KeyState purged = state;
+  purged.purge(HlcTimestamp::of(uint64_t{1} << 46, 0));
+  return !(purged == state);
+}
+
+// Proves a tombstone is purged only after every pair of replicas completed a repair exchange
+// that began a grace period after it: a replica down past the grace period keeps the others
+// from purging a deleted hash field, so when it comes back with the field the field stays
+// deleted; and once the pairs have exchanged again, the tombstone is purged everywhere.
+TEST(RepairSimTest, ADeletedFieldStaysDeletedWhenAReplicaDownPastTheGraceReturns) {
+  for (const uint64_t seed : test::test_seeds(11, 3, 20)) {
+    const std::string name = "seed " + std::to_string(seed);
+    sim::Simulation simulation(seed);
+    sim::SimClusterOptions options;
+    options.node_count = 3;
+    options.node.hint_limits.window_ms = 30'000;
+    options.node.tombstone_grace_ms = 60'000;
+    sim::SimCluster cluster(&simulation, options);
+    cluster.start();
+    simulation.run_until(30'000'000);
+    ASSERT_TRUE(cluster.converged()) << name << cluster.convergence_report();
+    std::vector<std::string> keys;
+    for (int i = 0; i < 20; i++) keys.push_back("h" + std::to_string(i));
+    const std::vector<NodeId> all = cluster.ids();
+    ASSERT_EQ(
+        submit_each(simulation, cluster, all, keys, RequestKind::kHashSet, {"f", "old", "x", "1"}),
+        20)
+        << name;
+    simulation.run_until(simulation.now_us() + kRepairCycleUs);  // a round with every replica
+
+    const NodeId away{3};
+    cluster.crash(away);
+    const std::vector<NodeId> up = {NodeId{1}, NodeId{2}};
+    ASSERT_EQ(submit_each(simulation, cluster, up, keys, RequestKind::kHashDelete, {"f"}), 20)
+        << name;
+    // Past the grace period and the hint window, the two left write each key again.
+    simulation.run_until(simulation.now_us() + 3 * 60'000'000);
+    ASSERT_EQ(submit_each(simulation, cluster, up, keys, RequestKind::kHashSet, {"y", "1"}), 20)
+        << name;
+    for (const std::string& key : keys) {
+      for (const NodeId node : up) {
+        const Result<KeyState> state = cluster.cluster_node(node).store().read(key);
+        ASSERT_TRUE(state.is_ok()) << name;
+        EXPECT_TRUE(holds_tombstones(*state))
+            << name << " " << key << ": purged on node " << node.value << " while one was away";
+      }
+    }
+
+    // A node hears of the exchanges it did not start, and of the pairs it is not in, at its next
+    // exchange: every node knows the round two to three cycles after it began.
+    cluster.restart(away);
+    simulation.run_until(simulation.now_us() + 4 * kRepairCycleUs);
+    ASSERT_EQ(submit_each(simulation, cluster, all, keys, RequestKind::kHashSet, {"z", "1"}), 20)
+        << name;
+    simulation.run_until(simulation.now_us() + kRepairCycleUs);
+    for (const std::string& key : keys) {
+      const std::vector<std::pair<NodeId, KeyState>> states = cluster.replica_states(key);
+      ASSERT_EQ(states.size(), 3u) << name;
+      for (const auto& [node, state] : states) {
+        const std::vector<std::pair<std::string, std::string>> expected = {
+            {"x", "1"}, {"y", "1"}, {"z", "1"}};
+        EXPECT_EQ(state.hash_fields(0), expected) << name << " " << key << " on " << node.value;
+        EXPECT_FALSE(holds_tombstones(state)) << name << " " << key << " on " << node.value;
+        EXPECT_EQ(state, states.front().second) << name << " " << key;
+      }
+    }
+  }
 }
 
 // Proves a node that lost its disk gets every key back from the other replicas through repair,

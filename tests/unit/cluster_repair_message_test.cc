@@ -28,6 +28,10 @@ std::vector<RepairMessage> samples() {
   range.last_slot = kRepairSlotRunMax - 1;
   range.root = 0x0123'4567'89AB'CDEF;
   messages.push_back(range);
+  range.exchanges = {ExchangeRecord{NodeId{1}, NodeId{2}, 1'700'000'000'000},
+                     ExchangeRecord{NodeId{1}, NodeId{uint64_t{1} << 63}, 0}};
+  messages.push_back(range);
+  range.exchanges.clear();
   range.request_id = uint64_t{1} << 63 | 5;
   range.first_slot = kSlotCount - 1;
   range.last_slot = kSlotCount - 1;
@@ -42,7 +46,15 @@ std::vector<RepairMessage> samples() {
   range_reply.equal = false;
   range_reply.slot_digests = {0, 0xFFFF'FFFF'FFFF'FFFF, 0x5EED};
   messages.push_back(range_reply);
+  for (uint64_t i = 0; i < kExchangeRecordsMax; i++) {
+    range_reply.exchanges.push_back(ExchangeRecord{NodeId{i}, NodeId{i + 1}, i * 1000});
+  }
+  messages.push_back(range_reply);
+  range_reply.equal = true;
   range_reply.slot_digests.clear();
+  messages.push_back(range_reply);
+  range_reply.equal = false;
+  range_reply.exchanges.clear();
   for (uint32_t i = 0; i < kRepairSlotRunMax; i++) {
     range_reply.slot_digests.push_back(uint64_t{i} * 0x9E37'79B9'7F4A'7C15);
   }
@@ -242,14 +254,15 @@ TEST(RepairMessageTest, BadChecksumIsRejected) {
 }
 
 // Proves counts over their bounds are rejected: a slot run too long, inverted or past the last
-// slot, too many slot digests, key digests or states, a states request for no key, a key or an
-// error too long.
+// slot, too many slot digests, exchanges, key digests or states, a states request for no key, a
+// key or an error too long.
 TEST(RepairMessageTest, CountsOverTheBoundsAreRejected) {
   auto range = [](uint32_t first, uint32_t last) {
     std::string body = header(RepairMessageType::kRangeDigest);
     put_u16(&body, static_cast<uint16_t>(first));
     put_u16(&body, static_cast<uint16_t>(last));
     put_fixed64(&body, 1);
+    put_varint32(&body, 0);  // no exchanges
     return sealed(body);
   };
   EXPECT_FALSE(is_corruption(range(100, 100 + kRepairSlotRunMax - 1)));
@@ -264,6 +277,7 @@ TEST(RepairMessageTest, CountsOverTheBoundsAreRejected) {
     body.push_back(0);
     put_varint32(&body, count);
     for (uint32_t i = 0; i < count; i++) put_fixed64(&body, i);
+    put_varint32(&body, 0);  // no exchanges
     put_length_prefixed(&body, "");
     return sealed(body);
   };
@@ -324,9 +338,25 @@ TEST(RepairMessageTest, CountsOverTheBoundsAreRejected) {
   EXPECT_FALSE(is_corruption(after(kReplicationKeyBytesMax)));
   EXPECT_TRUE(is_corruption(after(kReplicationKeyBytesMax + 1)));
 
+  auto exchanges = [](uint32_t count) {
+    std::string body = header(RepairMessageType::kRangeDigestReply);
+    body.push_back(1);
+    put_varint32(&body, count);
+    for (uint32_t i = 0; i < count; i++) {
+      put_varint64(&body, i);
+      put_varint64(&body, i + 1);
+      put_varint64(&body, 5);
+    }
+    put_length_prefixed(&body, "");
+    return sealed(body);
+  };
+  EXPECT_FALSE(is_corruption(exchanges(kExchangeRecordsMax)));
+  EXPECT_TRUE(is_corruption(exchanges(kExchangeRecordsMax + 1)));
+
   auto error = [](size_t bytes) {
     std::string body = header(RepairMessageType::kRangeDigestReply);
     body.push_back(1);
+    put_varint32(&body, 0);  // no exchanges
     put_length_prefixed(&body, std::string(bytes, 'e'));
     return sealed(body);
   };
@@ -335,8 +365,8 @@ TEST(RepairMessageTest, CountsOverTheBoundsAreRejected) {
 }
 
 // Proves what encode never writes is rejected: key digests that do not strictly ascend (as
-// unsigned bytes), flags other than 0 or 1, a slot past the last, a state KeyState::decode
-// refuses, and bytes after the last field.
+// unsigned bytes), flags other than 0 or 1, a slot past the last, an exchange whose pair is not
+// ascending, a state KeyState::decode refuses, and bytes after the last field.
 TEST(RepairMessageTest, NonAscendingKeyDigestsAndOtherInvalidFieldsAreRejected) {
   auto key_digests = [](const std::vector<std::string>& keys, uint8_t more = 0) {
     std::string body = header(RepairMessageType::kKeyDigestsReply);
@@ -360,8 +390,24 @@ TEST(RepairMessageTest, NonAscendingKeyDigestsAndOtherInvalidFieldsAreRejected) 
 
   std::string equal = header(RepairMessageType::kRangeDigestReply);
   equal.push_back(2);
+  put_varint32(&equal, 0);
   put_length_prefixed(&equal, "");
   EXPECT_TRUE(is_corruption(sealed(equal)));
+
+  // An exchange's pair names the lower id first, and two different nodes.
+  auto pair = [](uint64_t first, uint64_t second) {
+    std::string body = header(RepairMessageType::kRangeDigestReply);
+    body.push_back(1);
+    put_varint32(&body, 1);
+    put_varint64(&body, first);
+    put_varint64(&body, second);
+    put_varint64(&body, 5);
+    put_length_prefixed(&body, "");
+    return sealed(body);
+  };
+  EXPECT_FALSE(is_corruption(pair(1, 2)));
+  EXPECT_TRUE(is_corruption(pair(2, 1)));
+  EXPECT_TRUE(is_corruption(pair(2, 2)));
 
   std::string slot = header(RepairMessageType::kKeyDigests);
   put_u16(&slot, kSlotCount);
