@@ -5,7 +5,7 @@ BUILD_DIR ?= build
 JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?=
 
-.PHONY: all deps configure build run run-single test test-long clean bench-engine bench-redis bench-collections bench-cluster
+.PHONY: all deps configure build run run-single test test-long clean bench-engine bench-redis bench-collections bench-cluster bench-repair
 
 all: build
 
@@ -76,6 +76,12 @@ bench-cluster:
 	@$(MAKE) --no-print-directory -s build-bench-redis/etcd_put_load
 	@$(if $(findstring cairn,$(SYSTEMS)),cmake -S . -B build-bench-redis -G Ninja -DCMAKE_BUILD_TYPE=Release -DCAIRN_SANITIZERS=OFF >/dev/null && cmake --build build-bench-redis -j $(JOBS) --target cairnd,true)
 	@/usr/bin/python3 bench/cluster_bench.py --cairnd build-bench-redis/cairnd --etcd-load build-bench-redis/etcd_put_load --systems $(SYSTEMS) $(if $(QUICK),--quick,)
+
+bench-repair:
+	@bash scripts/install-deps.sh bench
+	@cmake -S . -B build-bench-redis -G Ninja -DCMAKE_BUILD_TYPE=Release -DCAIRN_SANITIZERS=OFF >/dev/null
+	@cmake --build build-bench-redis -j $(JOBS) --target cairnd cairnctl
+	@/usr/bin/python3 bench/cluster_repair_bench.py --cairnd build-bench-redis/cairnd --cairnctl build-bench-redis/cairnctl $(if $(QUICK),--quick,)
 
 # One file, no Cairn library: etcd 3.4 as Debian packages it has no benchmark tool of its own.
 build-bench-redis/etcd_put_load: bench/etcd_put_load.cc

@@ -140,19 +140,26 @@ Result<Answer<std::vector<SlotRange>>> ask_slots(const ClusterTarget& target) {
 
 }  // namespace
 
-Result<StatusReport> gather_status(const ClusterTarget& target) {
+Result<NodeList> list_nodes(const ClusterTarget& target) {
   CAIRN_ASSIGN_OR_RETURN(auto answer, ask_first<std::vector<ClusterNodesLine>>(
                                           target, {"CLUSTER", "NODES"}, nodes_of));
-  std::vector<HostPort> addresses;
+  NodeList list;
+  list.asked = answer.seed;
   for (ClusterNodesLine& node : answer.value) {
     // The node that answered is asked again where it answered: it may not know its own address
     // (Redis lists itself as ":port" until it met another node).
     if (node.myself && node.address.host.empty()) node.address = answer.seed;
-    addresses.push_back(node.myself ? answer.seed : node.address);
+    list.addresses.push_back(node.myself ? answer.seed : node.address);
   }
+  list.nodes = std::move(answer.value);
+  return list;
+}
+
+Result<StatusReport> gather_status(const ClusterTarget& target) {
+  CAIRN_ASSIGN_OR_RETURN(const NodeList list, list_nodes(target));
   StatusReport report;
-  report.asked = answer.seed;
-  report.nodes = query_all_info(answer.value, addresses, target);
+  report.asked = list.asked;
+  report.nodes = query_all_info(list.nodes, list.addresses, target);
   std::stable_sort(report.nodes.begin(), report.nodes.end(),
                    [](const NodeStatus& a, const NodeStatus& b) {
                      return address_less(a.node.address, b.node.address);

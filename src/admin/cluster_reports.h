@@ -52,6 +52,15 @@ struct SlotReport {
   std::vector<Replica> replicas;  // empty when no range holds the slot
 };
 
+// The members CLUSTER NODES lists, from the first seed that answers, each with the address to
+// reach it at: its own, or the seed for the node that answered (it may not know its address).
+struct NodeList {
+  HostPort asked;
+  std::vector<ClusterNodesLine> nodes;
+  std::vector<HostPort> addresses;  // one per node
+};
+Result<NodeList> list_nodes(const ClusterTarget& target);
+
 Result<StatusReport> gather_status(const ClusterTarget& target);
 Result<RingReport> gather_ring(const ClusterTarget& target);
 Result<SlotReport> gather_slot(const ClusterTarget& target, const std::string& key);

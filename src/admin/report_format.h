@@ -7,6 +7,7 @@
 
 #include <string>
 
+#include "admin/cluster_repair.h"
 #include "admin/cluster_reports.h"
 
 namespace cairn {
@@ -14,9 +15,14 @@ namespace cairn {
 std::string status_text(const StatusReport& report);
 std::string ring_text(const RingReport& report);
 std::string slot_text(const SlotReport& report);
+std::string repair_text(const RepairReport& report);
+// One line without a newline, for a terminal to redraw: a bar of the partitions walked, keys
+// exchanged, bytes and time so far.
+std::string repair_progress_text(const RepairReport& report);
 
 std::string status_json(const StatusReport& report);
 std::string ring_json(const RingReport& report);
 std::string slot_json(const SlotReport& report);
+std::string repair_json(const RepairReport& report);
 
 }  // namespace cairn

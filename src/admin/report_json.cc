@@ -82,4 +82,39 @@ std::string slot_json(const SlotReport& report) {
                {"replicas", replicas_json(report.replicas)}});
 }
 
+std::string repair_json(const RepairReport& report) {
+  const RepairTotals totals = repair_totals(report);
+  Json nodes = Json::array();
+  for (const NodeRepair& node : report.nodes) {
+    const RepairPassReply& pass = node.pass;
+    nodes.push_back({{"id", node.node.id},
+                     {"address", node.address.to_string()},
+                     {"error", node.error.empty() ? Json(nullptr) : Json(node.error)},
+                     {"state", pass.state},
+                     {"partitions_total", pass.partitions_total},
+                     {"partitions_done", pass.partitions_done},
+                     {"exchanges_completed", pass.exchanges_completed},
+                     {"exchanges_failed", pass.exchanges_failed},
+                     {"peers_skipped", pass.peers_skipped},
+                     {"slots_differing", pass.slots_differing},
+                     {"keys_fetched", pass.keys_fetched},
+                     {"keys_pushed", pass.keys_pushed},
+                     {"bytes", pass.bytes},
+                     {"elapsed_ms", pass.elapsed_ms}});
+  }
+  return dump({{"asked", report.asked.to_string()},
+               {"first_slot", report.slots.start},
+               {"last_slot", report.slots.end},
+               {"complete", repair_complete(report)},
+               {"elapsed_ms", report.elapsed_ms},
+               {"exchanges_completed", totals.exchanges_completed},
+               {"exchanges_failed", totals.exchanges_failed},
+               {"peers_skipped", totals.peers_skipped},
+               {"slots_differing", totals.slots_differing},
+               {"keys_fetched", totals.keys_fetched},
+               {"keys_pushed", totals.keys_pushed},
+               {"bytes", totals.bytes},
+               {"nodes", std::move(nodes)}});
+}
+
 }  // namespace cairn

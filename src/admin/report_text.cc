@@ -90,6 +90,11 @@ std::string replica_text(const Replica& replica, size_t id_chars) {
   return text + " " + replica.id.substr(start, id_chars);
 }
 
+// "12.3 s", with a tenth of a second.
+std::string seconds_text(uint64_t ms) {
+  return std::to_string(ms / 1000) + "." + std::to_string(ms % 1000 / 100) + " s";
+}
+
 uint32_t assigned_slots(const std::vector<SlotRange>& ranges) {
   uint32_t count = 0;
   for (const SlotRange& range : ranges) count += range.span.count();
@@ -176,6 +181,66 @@ std::string slot_text(const SlotReport& report) {
   }
   out += "asked     " + report.asked.to_string() + "\n";
   return out;
+}
+
+std::string repair_text(const RepairReport& report) {
+  const RepairTotals totals = repair_totals(report);
+  std::vector<Row> rows;
+  for (const NodeRepair& node : report.nodes) {
+    Row row = {node.address.to_string()};
+    if (!node.error.empty()) {
+      row.push_back("failed (" + node.error + ")");
+      rows.push_back(std::move(row));
+      continue;
+    }
+    const RepairPassReply& pass = node.pass;
+    row.push_back(pass.state);
+    row.push_back(std::to_string(pass.partitions_done) + "/" +
+                  std::to_string(pass.partitions_total));
+    row.push_back(std::to_string(pass.exchanges_completed));
+    row.push_back(std::to_string(pass.exchanges_failed));
+    row.push_back(std::to_string(pass.peers_skipped));
+    row.push_back(std::to_string(pass.keys_fetched + pass.keys_pushed));
+    row.push_back(human_bytes(pass.bytes));
+    row.push_back(seconds_text(pass.elapsed_ms));
+    rows.push_back(std::move(row));
+  }
+  std::string out = "repair of slots " + span_text(report.slots) + " on " +
+                    std::to_string(report.nodes.size()) + " nodes " +
+                    (repair_complete(report) ? "complete" : "INCOMPLETE") + " in " +
+                    seconds_text(report.elapsed_ms) + "; asked " + report.asked.to_string() + "\n";
+  out += "ranges compared  " + std::to_string(totals.exchanges_completed) + " (" +
+         std::to_string(totals.exchanges_failed) + " failed, " +
+         std::to_string(totals.peers_skipped) + " replicas down)\n";
+  out += "slots differing  " + std::to_string(totals.slots_differing) + "\n";
+  out += "keys exchanged   " + std::to_string(totals.keys_fetched + totals.keys_pushed) + " (" +
+         std::to_string(totals.keys_fetched) + " fetched, " + std::to_string(totals.keys_pushed) +
+         " pushed)\n";
+  out += "bytes            " + human_bytes(totals.bytes) + "\n";
+  out += render_table({{"ADDRESS", Align::kLeft},
+                       {"STATE", Align::kLeft},
+                       {"PARTITIONS", Align::kRight},
+                       {"RANGES", Align::kRight},
+                       {"FAILED", Align::kRight},
+                       {"DOWN", Align::kRight},
+                       {"KEYS", Align::kRight},
+                       {"BYTES", Align::kRight},
+                       {"TIME", Align::kRight}},
+                      rows);
+  return out;
+}
+
+std::string repair_progress_text(const RepairReport& report) {
+  constexpr size_t kBarWidth = 30;
+  const RepairTotals totals = repair_totals(report);
+  const uint64_t percent =
+      totals.partitions_total == 0 ? 0 : totals.partitions_done * 100 / totals.partitions_total;
+  const size_t filled = static_cast<size_t>(percent * kBarWidth / 100);
+  return "[" + std::string(filled, '#') + std::string(kBarWidth - filled, '.') + "] " +
+         std::to_string(percent) + "%  " + std::to_string(totals.partitions_done) + "/" +
+         std::to_string(totals.partitions_total) + " partitions  " +
+         std::to_string(totals.keys_fetched + totals.keys_pushed) + " keys  " +
+         human_bytes(totals.bytes) + "  " + seconds_text(report.elapsed_ms);
 }
 
 }  // namespace cairn

@@ -66,6 +66,11 @@ class ClusterNode {
               Coordinator::Completion done);
   // Timeouts, hint delivery, anti-entropy, the WAL sync.
   void tick(NodeTime now);
+  // An on-demand repair pass over the partitions of slots [first_slot, last_slot]
+  // (RepairService::start_pass). REQUIRES: first_slot <= last_slot < kSlotCount.
+  void start_repair_pass(uint64_t id, uint16_t first_slot, uint16_t last_slot, NodeTime now) {
+    repair_->start_pass(id, partition_of_slot(first_slot), partition_of_slot(last_slot), now);
+  }
   // With grouped_durability: makes the writes of the batch durable. The driver calls it before
   // it sends the batch's messages or answers its clients; an error means none may go.
   Status make_durable() { return replica_->make_writes_durable(); }

@@ -105,14 +105,31 @@ void RepairService::serve(NodeId from, const RepairMessage& request) {
 // ---- Comparing with a peer.
 
 void RepairService::tick(NodeTime now) {
-  if (!config_.enabled) return;
   charge(now);
   if (exchange_ && exchange_->unsent) send_when_allowed(now);
   if (exchange_ && !exchange_->unsent && now.monotonic_ms >= exchange_->deadline_ms) {
     stats_.timeouts++;
     finish(now);
   }
-  if (!exchange_ && now.monotonic_ms >= next_start_ms_ && !over_budget(now)) start_next(now);
+  if (exchange_ || over_budget(now)) return;
+  if (pass_ && pass_->status.running) {
+    start_next_of_pass(now);
+  } else if (config_.enabled && now.monotonic_ms >= next_start_ms_) {
+    start_next(now);
+  }
+}
+
+std::vector<NodeId> RepairService::peers_to_start(uint32_t partition) const {
+  std::vector<NodeId> peers;
+  const Ring& ring = view_->ring();
+  if (ring.empty()) return peers;
+  const std::span<const NodeId> replicas = ring.preference_list(partition);
+  if (std::find(replicas.begin(), replicas.end(), self_) == replicas.end()) return peers;
+  // Reversed: the walks take peers from the back, so in list order.
+  for (auto it = replicas.rbegin(); it != replicas.rend(); ++it) {
+    if (*it != self_ && initiates(self_, *it, partition)) peers.push_back(*it);
+  }
+  return peers;
 }
 
 std::optional<std::pair<uint32_t, NodeId>> RepairService::next_pair() {
@@ -134,13 +151,7 @@ std::optional<std::pair<uint32_t, NodeId>> RepairService::next_pair() {
       }
     }
     partition_started_ = true;
-    const std::span<const NodeId> replicas = ring.preference_list(partition_);
-    if (std::find(replicas.begin(), replicas.end(), self_) == replicas.end()) continue;
-    for (const NodeId replica : replicas) {
-      if (replica != self_ && initiates(self_, replica, partition_)) {
-        partition_peers_.push_back(replica);
-      }
-    }
+    partition_peers_ = peers_to_start(partition_);
   }
   return std::nullopt;
 }
@@ -149,26 +160,96 @@ void RepairService::start_next(NodeTime now) {
   next_start_ms_ = now.monotonic_ms + config_.partition_interval_ms;
   const std::optional<std::pair<uint32_t, NodeId>> pair = next_pair();
   if (!pair) {
-    // Nothing to compare (no other replica of higher id, or none alive): look again later.
+    // Nothing to compare (no other replica to start with, or none alive): look again later.
     next_start_ms_ = now.monotonic_ms + kIdleRetryMs;
     return;
   }
-  const uint16_t first_slot = static_cast<uint16_t>(pair->first * kSlotsPerPartition);
+  start_exchange(pair->first, pair->second, /*for_pass=*/false, now);
+}
+
+// ---- On-demand passes.
+
+void RepairService::start_pass(uint64_t id, uint32_t first_partition, uint32_t last_partition,
+                               NodeTime now) {
+  CAIRN_ASSERT(first_partition <= last_partition && last_partition < kPartitionCount);
+  Pass pass;
+  pass.status.id = id;
+  pass.status.running = true;
+  pass.status.first_partition = first_partition;
+  pass.status.last_partition = last_partition;
+  pass.partition = first_partition;
+  pass.at_start = stats_;
+  pass.at_start.bytes_read = store_->digest_bytes_read();
+  pass.started_ms = now.monotonic_ms;
+  pass_ = std::move(pass);
+}
+
+RepairPassStatus RepairService::pass_status(NodeTime now) const {
+  if (!pass_) return RepairPassStatus{};
+  RepairPassStatus status = pass_->status;
+  if (!status.running) return status;
+  const RepairStats& before = pass_->at_start;
+  status.slots_differing = stats_.slots_differing - before.slots_differing;
+  status.keys_fetched = stats_.keys_fetched - before.keys_fetched;
+  status.keys_pushed = stats_.keys_pushed - before.keys_pushed;
+  status.bytes = (stats_.bytes_sent + stats_.bytes_received + store_->digest_bytes_read()) -
+                 (before.bytes_sent + before.bytes_received + before.bytes_read);
+  status.elapsed_ms = now.monotonic_ms - pass_->started_ms;
+  return status;
+}
+
+void RepairService::start_next_of_pass(NodeTime now) {
+  const std::optional<std::pair<uint32_t, NodeId>> pair = next_pass_pair();
+  if (!pair) {
+    pass_->status = pass_status(now);  // the counts, frozen
+    pass_->status.running = false;
+    return;
+  }
+  if (!start_exchange(pair->first, pair->second, /*for_pass=*/true, now)) {
+    pass_->status.exchanges_failed++;
+  }
+}
+
+std::optional<std::pair<uint32_t, NodeId>> RepairService::next_pass_pair() {
+  Pass& pass = *pass_;
+  const Ring& ring = view_->ring();
+  // Each turn of the loop takes a peer or walks past a partition: bounded by the run.
+  while (true) {
+    while (!pass.peers.empty()) {
+      const NodeId peer = pass.peers.back();
+      pass.peers.pop_back();
+      if (ring.contains(peer) && view_->is_alive(peer)) return std::make_pair(pass.partition, peer);
+      pass.status.peers_skipped++;
+    }
+    if (pass.partition_started) {
+      pass.status.partitions_done++;
+      if (pass.partition == pass.status.last_partition) return std::nullopt;
+      pass.partition++;
+    }
+    pass.partition_started = true;
+    pass.peers = peers_to_start(pass.partition);
+  }
+}
+
+bool RepairService::start_exchange(uint32_t partition, NodeId peer, bool for_pass, NodeTime now) {
+  const uint16_t first_slot = static_cast<uint16_t>(partition * kSlotsPerPartition);
   const uint16_t last_slot = static_cast<uint16_t>(first_slot + kSlotsPerPartition - 1);
   Result<std::vector<uint64_t>> digests = store_->slot_digests(first_slot, last_slot);
-  if (!digests.is_ok()) return;  // the store's error: the next cycle tries again
+  if (!digests.is_ok()) return false;  // the store's error: the next cycle tries again
   stats_.exchanges_started++;
   exchange_.emplace();
-  exchange_->peer = pair->second;
-  exchange_->partition = pair->first;
+  exchange_->peer = peer;
+  exchange_->partition = partition;
   exchange_->started_unix_ms = static_cast<uint64_t>(now.unix_ms);
+  exchange_->for_pass = for_pass;
   RepairMessage request;
   request.type = RepairMessageType::kRangeDigest;
   request.first_slot = first_slot;
   request.last_slot = last_slot;
   request.root = root_of(*digests);
-  request.exchanges = horizons_->records(pair->first);
+  request.exchanges = horizons_->records(partition);
   send_request(std::move(request), RepairMessageType::kRangeDigestReply, now);
+  return true;
 }
 
 void RepairService::on_reply(const RepairMessage& reply, NodeTime now) {
@@ -353,6 +434,9 @@ void RepairService::learn(uint16_t first_slot, const std::vector<ExchangeRecord>
 }
 
 void RepairService::finish(NodeTime now, bool complete) {
+  if (exchange_->for_pass && pass_ && pass_->status.running) {
+    (complete ? pass_->status.exchanges_completed : pass_->status.exchanges_failed)++;
+  }
   if (complete) {
     const auto [first, second] = std::minmax(self_, exchange_->peer);
     horizons_->record(exchange_->partition,
@@ -360,6 +444,11 @@ void RepairService::finish(NodeTime now, bool complete) {
   }
   exchange_.reset();
   next_start_ms_ = std::max(next_start_ms_, now.monotonic_ms);
+  // A pass goes on at once, paced by the bandwidth limit alone; tick() resumes it otherwise.
+  if (pass_ && pass_->status.running) {
+    charge(now);
+    if (!over_budget(now)) start_next_of_pass(now);
+  }
 }
 
 }  // namespace cairn

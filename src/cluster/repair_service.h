@@ -49,6 +49,26 @@ struct RepairConfig {
   uint64_t bytes_per_second_max = 16 << 20;
 };
 
+// An on-demand pass (cairnctl repair): this node compares every partition of a run with each
+// replica it starts exchanges with (the other replicas start the rest in their own passes), one
+// exchange after another, paced by the bandwidth limit alone. The counts are since the pass
+// began and include serving the peers' exchanges.
+struct RepairPassStatus {
+  uint64_t id = 0;  // the caller's; 0: no pass yet
+  bool running = false;
+  uint32_t first_partition = 0;
+  uint32_t last_partition = 0;
+  uint32_t partitions_done = 0;  // walked, of last - first + 1
+  uint64_t exchanges_completed = 0;
+  uint64_t exchanges_failed = 0;  // timed out or answered an error
+  uint64_t peers_skipped = 0;     // replicas down when their turn came
+  uint64_t slots_differing = 0;
+  uint64_t keys_fetched = 0;
+  uint64_t keys_pushed = 0;
+  uint64_t bytes = 0;  // read, sent and received
+  uint64_t elapsed_ms = 0;
+};
+
 struct RepairStats {
   uint64_t exchanges_started = 0;
   uint64_t partitions_equal = 0;  // exchanges whose roots matched
@@ -65,6 +85,8 @@ struct RepairStats {
 
 class RepairService {
  public:
+  static constexpr uint64_t kBudgetAheadUs = 10'000;
+
   // REQUIRES: every pointer outlives the service.
   RepairService(NodeId self, const ClusterView* view, ReplicaService* replica, ReplicaStore* store,
                 RepairHorizons* horizons, Network* network, RepairConfig config)
@@ -78,6 +100,11 @@ class RepairService {
 
   // Ends an exchange past its timeout; starts the next one when its time has come.
   void tick(NodeTime now);
+  // Starts an on-demand pass over partitions [first, last] under `id`, replacing any pass still
+  // running. The background cycle waits while it runs. REQUIRES: first <= last < kPartitionCount.
+  void start_pass(uint64_t id, uint32_t first_partition, uint32_t last_partition, NodeTime now);
+  // The latest pass.
+  RepairPassStatus pass_status(NodeTime now) const;
   // A repair message from `from` (decoded; a malformed one never reaches here).
   void on_message(NodeId from, const RepairMessage& message, size_t bytes, NodeTime now);
 
@@ -88,6 +115,7 @@ class RepairService {
     NodeId peer;
     uint32_t partition = 0;
     uint64_t started_unix_ms = 0;
+    bool for_pass = false;
     uint64_t request_id = 0;
     uint64_t deadline_ms = 0;             // of the request sent; 0 while it waits for the bandwidth
     std::optional<RepairMessage> unsent;  // the next request, held back by the bandwidth limit
@@ -100,11 +128,27 @@ class RepairService {
     std::map<std::string, uint64_t> to_fetch;
   };
 
+  struct Pass {
+    RepairPassStatus status;
+    uint32_t partition = 0;     // the one being walked
+    std::vector<NodeId> peers;  // of `partition`, still to compare with
+    bool partition_started = false;
+    RepairStats at_start;
+    uint64_t started_ms = 0;
+  };
+
   void serve(NodeId from, const RepairMessage& request);
   void on_reply(const RepairMessage& reply, NodeTime now);
   void start_next(NodeTime now);
+  void start_next_of_pass(NodeTime now);
+  // Starts an exchange of `partition` with `peer`; false when this node's store failed.
+  bool start_exchange(uint32_t partition, NodeId peer, bool for_pass, NodeTime now);
   // The next (partition, peer) to compare, advancing the cursor; nullopt when there is none.
   std::optional<std::pair<uint32_t, NodeId>> next_pair();
+  // The pass's next pair; nullopt when the pass has walked its last partition.
+  std::optional<std::pair<uint32_t, NodeId>> next_pass_pair();
+  // The peers `partition` has this node start exchanges with (none unless it is a replica).
+  std::vector<NodeId> peers_to_start(uint32_t partition) const;
   // Steps within the exchange.
   Status on_range_reply(const RepairMessage& reply, NodeTime now);
   Status on_key_digests_reply(const RepairMessage& reply, NodeTime now);
@@ -119,10 +163,15 @@ class RepairService {
   void send_when_allowed(NodeTime now);
   // Charges the bytes used since the last charge to the bandwidth budget.
   void charge(NodeTime now);
-  bool over_budget(NodeTime now) const { return now.monotonic_ms * 1000 < paid_until_us_; }
+  // Past the budget by more than kBudgetAheadUs: time is in whole milliseconds, so without that
+  // slack any byte would hold the next request to the next millisecond's tick.
+  bool over_budget(NodeTime now) const {
+    return now.monotonic_ms * 1000 + kBudgetAheadUs < paid_until_us_;
+  }
   // Records the peer's exchanges of the partition the run starting at `first_slot` is in.
   void learn(uint16_t first_slot, const std::vector<ExchangeRecord>& exchanges);
-  // Ends the exchange; `complete` when it compared the whole partition.
+  // Ends the exchange, `complete` when it compared the whole partition; a running pass starts its
+  // next exchange.
   void finish(NodeTime now, bool complete = false);
 
   NodeId self_;
@@ -134,6 +183,7 @@ class RepairService {
   RepairConfig config_;
   RepairStats stats_;
   std::optional<Exchange> exchange_;
+  std::optional<Pass> pass_;
   uint64_t next_start_ms_ = 0;
   uint64_t next_request_id_ = 1;
   // The cycle's cursor: the partition being compared, and its peers still to compare with.

@@ -1,5 +1,5 @@
 // CAIRN: the container of Cairn's own administrative commands (as Dragonfly's DFLY), so that
-// later ones fit beside the first: COMPACT, CONSISTENCY, FAULT and HELP.
+// later ones fit beside the first: COMPACT, CONSISTENCY, FAULT, REPAIR and HELP.
 //
 // CAIRN COMPACT runs a full manual compaction on the CompactionRunner's thread
 // (compaction_runner.h): its client blocks, as BLPOP's does (the connection runs none of its
@@ -12,6 +12,8 @@
 #include <string>
 
 #include "cluster/node_identity.h"
+#include "cluster/repair_service.h"
+#include "cluster/ring.h"
 #include "common/assert.h"
 #include "server/client.h"
 #include "server/command_groups.h"
@@ -114,18 +116,93 @@ void cairn_fault(CommandContext& context) {
   context.reply.ok();
 }
 
+// CAIRN REPAIR START [<first-slot> <last-slot>]: starts an on-demand repair pass on this node
+// over the partitions of those slots (all by default) and answers its id. CAIRN REPAIR STATUS:
+// the latest pass, as a map. cairnctl repair starts one on every node (docs/cluster-repair.md).
+void reply_repair_status(ReplyWriter& reply, const RepairPassStatus& pass) {
+  const std::string_view state = pass.id == 0 ? "idle" : pass.running ? "running" : "done";
+  const auto count = [](uint64_t value) { return static_cast<int64_t>(value); };
+  reply.map_header(14);
+  reply.bulk_string("id");
+  reply.integer(count(pass.id));
+  reply.bulk_string("state");
+  reply.bulk_string(state);
+  reply.bulk_string("first_slot");
+  reply.integer(count(pass.first_partition * kSlotsPerPartition));
+  reply.bulk_string("last_slot");
+  reply.integer(count((pass.last_partition + 1) * kSlotsPerPartition - 1));
+  reply.bulk_string("partitions_total");
+  reply.integer(pass.id == 0 ? 0 : count(pass.last_partition - pass.first_partition + 1));
+  reply.bulk_string("partitions_done");
+  reply.integer(count(pass.partitions_done));
+  reply.bulk_string("exchanges_completed");
+  reply.integer(count(pass.exchanges_completed));
+  reply.bulk_string("exchanges_failed");
+  reply.integer(count(pass.exchanges_failed));
+  reply.bulk_string("peers_skipped");
+  reply.integer(count(pass.peers_skipped));
+  reply.bulk_string("slots_differing");
+  reply.integer(count(pass.slots_differing));
+  reply.bulk_string("keys_fetched");
+  reply.integer(count(pass.keys_fetched));
+  reply.bulk_string("keys_pushed");
+  reply.integer(count(pass.keys_pushed));
+  reply.bulk_string("bytes");
+  reply.integer(count(pass.bytes));
+  reply.bulk_string("elapsed_ms");
+  reply.integer(count(pass.elapsed_ms));
+}
+
+void cairn_repair(CommandContext& context) {
+  ClusterRuntime* cluster = context.server.cluster();
+  if (cluster == nullptr) {
+    context.reply.error("ERR This instance has cluster support disabled");
+    return;
+  }
+  const std::string_view what = context.argv[2];
+  if (equals_ignore_case(what, "status") && context.argv.size() == 3) {
+    return reply_repair_status(context.reply, cluster->snapshot()->repair_pass);
+  }
+  if (!equals_ignore_case(what, "start") ||
+      (context.argv.size() != 3 && context.argv.size() != 5)) {
+    context.reply.error("ERR syntax: CAIRN REPAIR START [<first-slot> <last-slot>] | STATUS");
+    return;
+  }
+  int64_t first_slot = 0;
+  int64_t last_slot = kSlotCount - 1;
+  if (context.argv.size() == 5) {
+    const std::optional<int64_t> first = parse_integer_argument(context.reply, context.argv[3]);
+    if (!first.has_value()) return;
+    const std::optional<int64_t> last = parse_integer_argument(context.reply, context.argv[4]);
+    if (!last.has_value()) return;
+    first_slot = *first;
+    last_slot = *last;
+  }
+  if (first_slot < 0 || last_slot >= kSlotCount || first_slot > last_slot) {
+    context.reply.error("ERR slots must satisfy 0 <= first <= last <= 16383");
+    return;
+  }
+  context.reply.integer(static_cast<int64_t>(
+      cluster->start_repair(static_cast<uint16_t>(first_slot), static_cast<uint16_t>(last_slot))));
+}
+
 void cairn_help(CommandContext& context) {
-  help_reply(context.reply, "CAIRN",
-             {"COMPACT", "    Compact the whole database now, reclaiming the space of deleted and",
-              "    overwritten data (deleted collections' elements, expired keys included).",
-              "    Answers when done; other clients are served meanwhile.",
-              "CONSISTENCY [ONE|QUORUM|ALL|SLOPPY-ONE|SLOPPY-QUORUM|SLOPPY-ALL]",
-              "    In cluster mode: how many of a key's replicas must answer this",
-              "    connection's commands (SLOPPY: down replicas' writes go to stand-ins as",
-              "    hints). Without an argument, the current level.",
-              "FAULT PARTITION <node-id> [<node-id> ...] | FAULT HEAL",
-              "    Tests only (--enable-fault-commands): drop this node's cluster bus",
-              "    messages to and from the nodes named, or stop dropping."});
+  help_reply(
+      context.reply, "CAIRN",
+      {"COMPACT", "    Compact the whole database now, reclaiming the space of deleted and",
+       "    overwritten data (deleted collections' elements, expired keys included).",
+       "    Answers when done; other clients are served meanwhile.",
+       "CONSISTENCY [ONE|QUORUM|ALL|SLOPPY-ONE|SLOPPY-QUORUM|SLOPPY-ALL]",
+       "    In cluster mode: how many of a key's replicas must answer this",
+       "    connection's commands (SLOPPY: down replicas' writes go to stand-ins as",
+       "    hints). Without an argument, the current level.",
+       "FAULT PARTITION <node-id> [<node-id> ...] | FAULT HEAL",
+       "    Tests only (--enable-fault-commands): drop this node's cluster bus",
+       "    messages to and from the nodes named, or stop dropping.",
+       "REPAIR START [<first-slot> <last-slot>]",
+       "    In cluster mode: compare this node's replicas of those slots (all by",
+       "    default) with the other replicas now, and answer the pass's id.", "REPAIR STATUS",
+       "    The latest repair pass: state, progress, keys exchanged, bytes."});
 }
 
 constexpr std::array kCairnSubcommands = {
@@ -158,6 +235,16 @@ constexpr std::array kCairnSubcommands = {
                            "(Cairn-specific; needs --enable-fault-commands).",
                 .complexity = "O(N) where N is the number of nodes named",
                 .handler = cairn_fault,
+                .subcommands = {}},
+    CommandSpec{.name = "repair",
+                .arity = -3,
+                .flags = kCommandAdmin | kCommandNoScript,
+                .group = "server",
+                .since = kCairnVersion,
+                .summary = "Starts an on-demand anti-entropy pass on this node, or reports the "
+                           "latest (Cairn-specific).",
+                .complexity = "O(1); the pass runs in the background",
+                .handler = cairn_repair,
                 .subcommands = {}},
     CommandSpec{.name = "help",
                 .arity = 2,

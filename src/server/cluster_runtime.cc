@@ -280,6 +280,7 @@ void ClusterRuntime::publish_snapshot() {
   snapshot->coordinator = node_->coordinator().stats();
   snapshot->replica = node_->replica().stats();
   snapshot->repair = node_->repair().stats();
+  snapshot->repair_pass = node_->repair().pass_status(now());
   snapshot->membership = membership_->stats();
   snapshot->bus = bus_->stats();
   for (const NodeId target : node_->hints().targets()) {
@@ -307,6 +308,16 @@ void ClusterRuntime::submit(ClusterRequest request, Consistency consistency, Com
   } else {
     loop_->post(std::move(run));
   }
+}
+
+uint64_t ClusterRuntime::start_repair(uint16_t first_slot, uint16_t last_slot) {
+  CAIRN_ASSERT(first_slot <= last_slot && last_slot < kSlotCount);
+  const uint64_t id = next_repair_pass_id_++;
+  loop_->post([this, id, first_slot, last_slot] {
+    node_->start_repair_pass(id, first_slot, last_slot, now());
+    publish_snapshot();
+  });
+  return id;
 }
 
 void ClusterRuntime::set_partitioned(std::set<NodeId> peers) {

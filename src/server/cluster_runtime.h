@@ -84,6 +84,7 @@ struct ClusterSnapshot {
   CoordinatorStats coordinator;
   ReplicaStats replica;
   RepairStats repair;
+  RepairPassStatus repair_pass;  // the latest on-demand pass (CAIRN REPAIR)
   MembershipStats membership;
   BusStats bus;
   uint64_t hints_pending = 0;
@@ -111,6 +112,10 @@ class ClusterRuntime {
   // (a completion starting its next step) it runs at once.
   void submit(ClusterRequest request, Consistency consistency, Completion done);
   std::shared_ptr<const ClusterSnapshot> snapshot() const;
+  // Starts an on-demand repair pass over the partitions of slots [first_slot, last_slot] on the
+  // cluster thread (RepairService::start_pass); answers its id, which the snapshot's repair_pass
+  // shows from the next publish on. REQUIRES: first_slot <= last_slot < kSlotCount.
+  uint64_t start_repair(uint16_t first_slot, uint16_t last_slot);
   // Test fault: drops bus messages to and from `peers` (none when empty). CAIRN FAULT sets it.
   void set_partitioned(std::set<NodeId> peers);
   // Stops the cluster thread and syncs what the node wrote. Idempotent.
@@ -145,6 +150,7 @@ class ClusterRuntime {
   std::thread thread_;
   std::thread seed_resolver_;
   std::atomic<bool> stopping_{false};
+  std::atomic<uint64_t> next_repair_pass_id_{1};
   bool stopped_ = false;
 
   // Cluster thread only (and start(), before the thread runs).

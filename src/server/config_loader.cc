@@ -8,6 +8,7 @@
 #include <sstream>
 #include <string>
 
+#include "cluster/cluster_node.h"
 #include "cluster/consistency.h"
 #include "cluster/ring.h"
 #include "server/cluster_seeds.h"
@@ -157,6 +158,8 @@ constexpr std::array kFields = {
     Field{"rack", &set_string<&ServerConfig::rack>},
     Field{"replicas", &set_unsigned<&ServerConfig::replicas>},
     Field{"repair_bytes_per_second", &set_unsigned<&ServerConfig::repair_bytes_per_second>},
+    Field{"repair_interval_ms", &set_unsigned<&ServerConfig::repair_interval_ms>},
+    Field{"hint_window_ms", &set_unsigned<&ServerConfig::hint_window_ms>},
     Field{"consistency", &set_string<&ServerConfig::consistency>},
     Field{"enable_fault_commands", &set_enable_fault_commands},
 };
@@ -190,6 +193,12 @@ Status validate_cluster_config(const ServerConfig& config) {
   }
   if (config.rack.size() > kRackNameBytesMax) {
     return Status::invalid_argument("rack must be at most 255 bytes");
+  }
+  const uint64_t grace_ms = static_cast<uint64_t>(ClusterNodeConfig{}.tombstone_grace_ms);
+  if (config.hint_window_ms >= grace_ms) {
+    return out_of_range(
+        "hint_window_ms", config.hint_window_ms,
+        "0.." + std::to_string(grace_ms - 1) + " (less than the tombstone grace period)");
   }
   if (!parse_consistency(config.consistency).has_value()) {
     return Status::invalid_argument(

@@ -64,6 +64,12 @@ struct ServerConfig {
   // Anti-entropy's bandwidth (docs/cluster-repair.md): engine bytes read plus bus bytes, per
   // second, averaged; 0: no limit.
   uint64_t repair_bytes_per_second = 16u << 20;
+  // Between the starts of two background repair exchanges; 0 turns the background cycle off,
+  // leaving on-demand passes (cairnctl repair).
+  uint64_t repair_interval_ms = 100;
+  // Hints older than this are dropped, not delivered (hint_store.h). Less than the tombstone
+  // grace period (4 hours).
+  uint64_t hint_window_ms = 3 * 60 * 60 * 1000;
   // A connection's consistency level until it picks one (CAIRN CONSISTENCY): one, quorum, all,
   // or sloppy-one / sloppy-quorum / sloppy-all.
   std::string consistency = "quorum";

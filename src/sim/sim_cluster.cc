@@ -243,6 +243,12 @@ const Membership& SimCluster::membership(NodeId id) const {
   return *n.membership;
 }
 
+NodeTime SimCluster::node_time(NodeId id) const {
+  const Node& n = node(id);
+  CAIRN_ASSERT(n.up);
+  return time_of(n);
+}
+
 ClusterNode& SimCluster::cluster_node(NodeId id) {
   Node& n = node(id);
   CAIRN_ASSERT(n.up);

@@ -82,6 +82,8 @@ class SimCluster {
   // REQUIRES: is_up(id).
   const Membership& membership(NodeId id) const;
   ClusterNode& cluster_node(NodeId id);
+  // The node's time now, as its ClusterNode sees it. REQUIRES: is_up(id).
+  NodeTime node_time(NodeId id) const;
 
   // The ring most up nodes hold (the first up node's).
   const Ring& ring() const;

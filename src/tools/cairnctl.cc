@@ -1,18 +1,22 @@
 // cairnctl: the admin command line of a Cairn cluster (docs/cairnctl.md).
 //
-//   cairnctl [--host H] [--port P] [--nodes H:P,...] [--json] [--timeout-ms N] status|ring|slot KEY
+//   cairnctl [--host H] [--port P] [--nodes H:P,...] [--json] [--timeout-ms N]
+//            status | ring | slot KEY | repair [--slot N|FIRST-LAST]
 //
 // Asks the first node that answers (--host/--port, then --nodes in order) and prints a table, or
-// JSON with --json. The work is in src/admin (cluster_reports.h, report_format.h); this file
-// parses the flags and picks the report. Exit code 0 on success; 1 with one line on stderr
-// ("cairnctl: no node answered (tried ...)") when no node answered or a flag is wrong.
+// JSON with --json. The work is in src/admin (cluster_reports.h, cluster_repair.h,
+// report_format.h); this file parses the flags and picks the report. Exit code 0 on success; 1
+// with one line on stderr ("cairnctl: no node answered (tried ...)") when no node answered, a
+// flag is wrong, or a repair did not compare every pair of replicas.
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <string>
 #include <vector>
 
+#include "admin/cluster_repair.h"
 #include "admin/cluster_reports.h"
 #include "admin/report_format.h"
+#include "io/terminal.h"
 
 namespace {
 
@@ -28,6 +32,7 @@ struct Flags {
   bool json = false;
   int64_t timeout_ms = 2000;
   std::string key;
+  std::string slots = "0-16383";
 };
 
 // The seeds in the order they are asked. The default --host/--port is left out when --nodes is
@@ -50,6 +55,29 @@ int print(const cairn::Result<Report>& report, bool json, std::string (*text_of)
   const std::string out = json ? json_of(*report) : text_of(*report);
   std::fwrite(out.data(), 1, out.size(), stdout);
   return std::fflush(stdout) == 0 ? 0 : 1;
+}
+
+// Runs the repair, drawing its progress on stderr when that is a terminal; fails when any pair of
+// replicas was left uncompared.
+int repair(const cairn::ClusterTarget& target, const Flags& flags) {
+  cairn::Result<cairn::SlotSpan> slots = cairn::parse_slot_span(flags.slots);
+  if (!slots.is_ok()) return fail(std::string(slots.status().message()));
+  cairn::RepairOptions options;
+  options.slots = *slots;
+  const bool draw = cairn::stderr_is_terminal();
+  cairn::Result<cairn::RepairReport> report =
+      cairn::run_repair(target, options, [draw](const cairn::RepairReport& progress) {
+        if (!draw) return;
+        std::fprintf(stderr, "\r%s", cairn::repair_progress_text(progress).c_str());
+        std::fflush(stderr);
+      });
+  if (draw) std::fprintf(stderr, "\n");
+  const int printed = print(report, flags.json, cairn::repair_text, cairn::repair_json);
+  if (printed != 0 || cairn::repair_complete(*report)) return printed;
+  const cairn::RepairTotals totals = cairn::repair_totals(*report);
+  return fail("repair incomplete (nodes failed: " + std::to_string(totals.nodes_failed) +
+              ", exchanges failed: " + std::to_string(totals.exchanges_failed) +
+              ", replicas down: " + std::to_string(totals.peers_skipped) + ")");
 }
 
 }  // namespace
@@ -75,6 +103,10 @@ int main(int argc, char** argv) {
   CLI::App* ring = app.add_subcommand("ring", "Each slot range and its preference list");
   CLI::App* slot = app.add_subcommand("slot", "The slot of a key and its preference list");
   slot->add_option("KEY", flags.key, "The key")->required();
+  CLI::App* repair_command = app.add_subcommand(
+      "repair", "Compare every replica of the slots with the others now, and repair them");
+  repair_command->add_option("--slot", flags.slots, "The slots: N or FIRST-LAST")
+      ->capture_default_str();
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& help) {
@@ -99,6 +131,7 @@ int main(int argc, char** argv) {
   if (ring->parsed()) {
     return print(cairn::gather_ring(target), flags.json, cairn::ring_text, cairn::ring_json);
   }
+  if (repair_command->parsed()) return repair(target, flags);
   CAIRN_ASSERT(slot->parsed());
   return print(cairn::gather_slot(target, flags.key), flags.json, cairn::slot_text,
                cairn::slot_json);

@@ -199,6 +199,10 @@ int main(int argc, char** argv) {
             "Replicas of each key, N (cluster-wide: set by the node that founds the cluster)");
   flags.add("--repair-bytes-per-second", &cairn::ServerConfig::repair_bytes_per_second,
             "Anti-entropy bandwidth: engine bytes read plus bus bytes per second (0: no limit)");
+  flags.add("--repair-interval-ms", &cairn::ServerConfig::repair_interval_ms,
+            "Between background repair exchanges (0: only on demand, cairnctl repair)");
+  flags.add("--hint-window-ms", &cairn::ServerConfig::hint_window_ms,
+            "Hints older than this are dropped, not delivered (less than 4 hours)");
   flags.add_flag("--enable-fault-commands", &cairn::ServerConfig::enable_fault_commands,
                  "Allow CAIRN FAULT (test-only faults, e.g. a bus partition)");
   flags.add("--consistency", &cairn::ServerConfig::consistency,

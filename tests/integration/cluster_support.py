@@ -15,8 +15,9 @@ FORM_TIMEOUT_S = 20.0
 class Cluster:
     """Three cairnd nodes: node 0 founds the cluster, the others join through it."""
 
-    def __init__(self, tmp_path, size=3):
+    def __init__(self, tmp_path, size=3, extra_args=()):
         self.tmp_path = tmp_path
+        self.extra_args = list(extra_args)
         self.ports = [free_port() for _ in range(size)]
         self.bus_ports = [free_port() for _ in range(size)]
         self.procs = [None] * size
@@ -24,7 +25,7 @@ class Cluster:
             self.start(i)
 
     def args(self, i):
-        args = ["--bus-port", str(self.bus_ports[i]), "--enable-fault-commands"]
+        args = ["--bus-port", str(self.bus_ports[i]), "--enable-fault-commands"] + self.extra_args
         if i == 0:
             return args + ["--cluster-enabled"]
         return args + ["--seeds", "%s:%d" % (HOST, self.ports[0])]

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "model/slot.h"
 #include "sim/sim_cluster.h"
 #include "support/test_seeds.h"
 
@@ -186,6 +187,86 @@ TEST(RepairSimTest, AReplicaThatLostItsDiskIsRebuilt) {
       pushed += cluster.cluster_node(id).repair().stats().keys_pushed;
     }
     EXPECT_GE(fetched + pushed, static_cast<uint64_t>(kKeyCount)) << name;
+  }
+}
+
+// Starts a pass over slots [first, last] on every node and runs until all are done; every
+// exchange must complete.
+std::vector<RepairPassStatus> run_passes(sim::Simulation& simulation, sim::SimCluster& cluster,
+                                         uint64_t id, uint16_t first, uint16_t last) {
+  for (const NodeId node : cluster.ids()) {
+    cluster.cluster_node(node).start_repair_pass(id, first, last, cluster.node_time(node));
+  }
+  const auto all_done = [&] {
+    for (const NodeId node : cluster.ids()) {
+      if (cluster.cluster_node(node).repair().pass_status(cluster.node_time(node)).running) {
+        return false;
+      }
+    }
+    return true;
+  };
+  const uint64_t start_us = simulation.now_us();
+  while (!all_done()) {
+    EXPECT_LT(simulation.now_us() - start_us, kRepairCycleUs) << "a pass took longer than a cycle";
+    if (simulation.now_us() - start_us >= kRepairCycleUs) break;
+    simulation.run_until(simulation.now_us() + 100'000);
+  }
+  std::vector<RepairPassStatus> statuses;
+  for (const NodeId node : cluster.ids()) {
+    statuses.push_back(cluster.cluster_node(node).repair().pass_status(cluster.node_time(node)));
+    EXPECT_EQ(statuses.back().id, id);
+    EXPECT_EQ(statuses.back().exchanges_failed, 0u) << "node " << node.value;
+    EXPECT_EQ(statuses.back().partitions_done,
+              statuses.back().last_partition - statuses.back().first_partition + 1);
+  }
+  return statuses;
+}
+
+// Proves an on-demand pass, with the background cycle off, rebuilds a lost disk at once (well
+// within a background cycle's time), counting what it exchanged; a pass over a run of slots
+// repairs those and leaves the others; and a second pass finds nothing left to exchange.
+TEST(RepairSimTest, AnOnDemandPassRepairsItsSlots) {
+  sim::Simulation simulation(5);
+  sim::SimClusterOptions options;
+  options.node_count = 3;
+  options.node.repair.enabled = false;
+  sim::SimCluster cluster(&simulation, options);
+  cluster.start();
+  simulation.run_until(30'000'000);
+  ASSERT_TRUE(cluster.converged()) << cluster.convergence_report();
+  write_keys(simulation, cluster, "seed 5");
+  const NodeId lost{3};
+  cluster.crash(lost);
+  cluster.lose_disk(lost);
+  cluster.restart(lost);
+  simulation.run_until(simulation.now_us() + 30'000'000);
+  ASSERT_TRUE(cluster.converged()) << cluster.convergence_report();
+  ASSERT_EQ(held_by(cluster, lost), 0) << "the background cycle is off";
+
+  // The lower half of the slots first.
+  const uint16_t half = kSlotCount / 2 - 1;
+  int lower_keys = 0;
+  for (int i = 0; i < kKeyCount; i++) lower_keys += key_slot(key_name(i)) <= half;
+  ASSERT_GT(lower_keys, 0);
+  ASSERT_LT(lower_keys, kKeyCount);
+  uint64_t exchanged = 0;
+  for (const RepairPassStatus& status : run_passes(simulation, cluster, 1, 0, half)) {
+    EXPECT_GT(status.exchanges_completed, 0u);
+    exchanged += status.keys_fetched + status.keys_pushed;
+  }
+  EXPECT_EQ(held_by(cluster, lost), lower_keys);
+  EXPECT_GE(exchanged, static_cast<uint64_t>(lower_keys));
+
+  exchanged = 0;
+  for (const RepairPassStatus& status : run_passes(simulation, cluster, 2, 0, kSlotCount - 1)) {
+    exchanged += status.keys_fetched + status.keys_pushed;
+  }
+  EXPECT_EQ(expect_converged(cluster, lost, "seed 5"), kKeyCount);
+  EXPECT_GE(exchanged, static_cast<uint64_t>(kKeyCount - lower_keys));
+
+  for (const RepairPassStatus& status : run_passes(simulation, cluster, 3, 0, kSlotCount - 1)) {
+    EXPECT_EQ(status.keys_fetched + status.keys_pushed, 0u) << "replicas still differed";
+    EXPECT_EQ(status.slots_differing, 0u);
   }
 }
 
