@@ -232,7 +232,12 @@ void ClusterRuntime::refresh_members() {
   members_changed_ = false;
   std::map<NodeId, std::string> addresses;
   for (const auto& [id, record] : membership_->members().records()) {
-    if (record.address.empty()) continue;
+    if (record.address.empty()) {
+      // A member resumed from the saved ring that has not spoken yet keeps its saved address.
+      const auto saved = saved_addresses_.find(id);
+      if (saved != saved_addresses_.end()) addresses[id] = saved->second;
+      continue;
+    }
     addresses[id] = record.address;
     if (id == self_) continue;
     const std::optional<ClusterMemberInfo> info = parse_member_address(record.address);

@@ -220,6 +220,25 @@ def test_a_killed_node_rejoins_and_catches_up(cluster):
         cluster.client(0).set("lonely", "x")
 
 
+def test_a_node_restarted_alone_keeps_its_peers_addresses(cluster):
+    """Proves a node restarted while the others are down still names them by their saved
+    addresses in CLUSTER NODES (so cairnctl and cluster clients can reach them), also after it
+    has declared them dead: the addresses it saves are not pruned to the members that spoke."""
+    ids = node_ids(cluster)
+    addresses = {}
+    for line in cluster.client(0).execute_command("CLUSTER", "NODES").decode().strip().split("\n"):
+        fields = line.split()
+        addresses[fields[0]] = fields[1]
+    for i in range(3):
+        cluster.stop(i)
+    cluster.start(0)
+    wait_until(lambda: all(member_flags(cluster.client(0), ids[i]).split(",")[-1] == "fail"
+                           for i in (1, 2)), 30, "the others to be declared dead")
+    for line in cluster.client(0).execute_command("CLUSTER", "NODES").decode().strip().split("\n"):
+        fields = line.split()
+        assert fields[1] == addresses[fields[0]], line
+
+
 def test_replicas_compare_digests_in_the_background(cluster):
     """Proves anti-entropy runs between real processes (docs/cluster-repair.md): the nodes'
     exchanges compare partitions over the bus and find replicas that took the same writes
