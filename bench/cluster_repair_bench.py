@@ -224,6 +224,8 @@ def parse_args():
 
 def main():
     args = parse_args()
+    args.cairnd = os.path.abspath(args.cairnd)  # the nodes run in their own directories
+    args.cairnctl = os.path.abspath(args.cairnctl)
     if args.quick:
         args.keys = 200_000
     root = tempfile.mkdtemp(prefix="repair-bench-", dir=args.workdir)
