@@ -34,6 +34,7 @@ from cluster_bench import (HOST, Process, free_ports, info_fields, machine_line,
 VALUE_BYTES = 100
 START_TIMEOUT_S = 60.0
 SAMPLE_KEYS = 2000
+PIPE_KEYS = 5000
 
 
 def wait_for(ready, what, timeout_s=START_TIMEOUT_S, processes=()):
@@ -106,14 +107,17 @@ def key_of(i):
 
 
 def pipe_sets(port, keys, tag):
-    """SETs each key to a 100-byte value naming `tag` through redis-cli --pipe; all must
-    succeed."""
-    payload = b"".join(resp_request(b"SET", key_of(i), value_of(i, tag)) for i in keys)
-    result = subprocess.run(["redis-cli", "-h", HOST, "-p", str(port), "--pipe"], input=payload,
-                            capture_output=True, timeout=1800)
-    if result.returncode != 0 or b"errors: 0," not in result.stdout:
-        raise RuntimeError("redis-cli --pipe failed: %s %s" % (result.stdout[-500:],
-                                                               result.stderr[-500:]))
+    """SETs each key to a 100-byte value naming `tag` through redis-cli --pipe, PIPE_KEYS at a
+    time (a node answers BUSY past its requests in flight); all must succeed."""
+    keys = list(keys)
+    for start in range(0, len(keys), PIPE_KEYS):
+        payload = b"".join(resp_request(b"SET", key_of(i), value_of(i, tag))
+                           for i in keys[start:start + PIPE_KEYS])
+        result = subprocess.run(["redis-cli", "-h", HOST, "-p", str(port), "--pipe"],
+                                input=payload, capture_output=True, timeout=600)
+        if result.returncode != 0 or b"errors: 0," not in result.stdout:
+            raise RuntimeError("redis-cli --pipe failed: %s %s" % (result.stdout[-500:],
+                                                                   result.stderr[-500:]))
 
 
 def value_of(i, tag):
