@@ -66,6 +66,9 @@ class ClusterNode {
               Coordinator::Completion done);
   // Timeouts, hint delivery, anti-entropy, the WAL sync.
   void tick(NodeTime now);
+  // Whether the ring's transition may flip: every member gaining partitions streamed them
+  // (RepairService::transition_ready). The claimant's membership asks.
+  bool transition_ready(NodeTime now) { return repair_->transition_ready(now); }
   // An on-demand repair pass over the partitions of slots [first_slot, last_slot]
   // (RepairService::start_pass). REQUIRES: first_slot <= last_slot < kSlotCount.
   void start_repair_pass(uint64_t id, uint16_t first_slot, uint16_t last_slot, NodeTime now) {

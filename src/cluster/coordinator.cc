@@ -93,9 +93,7 @@ void Coordinator::submit(const ClusterRequest& request, Consistency consistency,
     operations_.erase(id);
     return;
   }
-  const std::span<const NodeId> list = ring.preference_list_of_slot(key_slot(request.key));
-  op.replicas.assign(list.begin(), list.end());
-  op.required = required_replies(consistency.level, op.replicas.size());
+  assign_replicas(op, ring);
 
   switch (request.kind) {
     case RequestKind::kGet:
@@ -112,6 +110,20 @@ void Coordinator::submit(const ClusterRequest& request, Consistency consistency,
       break;
   }
   start_write(op, write_delta(request, next_version(now)), now);
+}
+
+void Coordinator::assign_replicas(Operation& op, const Ring& ring) const {
+  const uint32_t partition = partition_of_slot(key_slot(op.request.key));
+  const std::span<const NodeId> list = ring.preference_list(partition);
+  op.replicas.assign(list.begin(), list.end());
+  op.required = required_replies(op.consistency.level, op.replicas.size());
+  op.next_replicas.clear();
+  op.next_required = 0;
+  if (ring.other() != nullptr && !ring.other()->empty()) {
+    const std::span<const NodeId> next = ring.other()->preference_list(partition);
+    op.next_replicas.assign(next.begin(), next.end());
+    op.next_required = required_replies(op.consistency.level, op.next_replicas.size());
+  }
 }
 
 // ---- Read phase.
@@ -293,16 +305,16 @@ void Coordinator::lead_increment(NodeId from, const ReplicationMessage& add, Nod
     send(from, answer);
   };
   const Ring& ring = view_->ring();
-  if (!ring.empty()) {
-    const std::span<const NodeId> list = ring.preference_list_of_slot(key_slot(add.key));
-    op.replicas.assign(list.begin(), list.end());
-  }
-  if (std::find(op.replicas.begin(), op.replicas.end(), self_) == op.replicas.end()) {
+  if (!ring.empty()) assign_replicas(op, ring);
+  // In a ring transition the coordinator may hold the other ring: a replica of either leads.
+  const auto listed = [&](const std::vector<NodeId>& list) {
+    return std::find(list.begin(), list.end(), self_) != list.end();
+  };
+  if (!listed(op.replicas) && !listed(op.next_replicas)) {
     answer_error(op, Status::busy("TRYAGAIN this node is not a replica of the key"));
     operations_.erase(id);
     return;
   }
-  op.required = required_replies(op.consistency.level, op.replicas.size());
   lead(op, &named, now);
 }
 
@@ -326,7 +338,17 @@ void Coordinator::on_counter_reply(Operation& op, const ReplicationMessage& repl
 std::vector<Coordinator::WriteTarget> Coordinator::write_targets(const Operation& op) const {
   std::vector<WriteTarget> targets;
   for (const NodeId replica : op.replicas) targets.push_back(WriteTarget{replica, {}, false});
-  if (!op.consistency.sloppy) return targets;
+  // In a transition the other ring's replicas take the write too (no stand-ins for them).
+  std::vector<WriteTarget> others;
+  for (const NodeId replica : op.next_replicas) {
+    if (std::find(op.replicas.begin(), op.replicas.end(), replica) == op.replicas.end()) {
+      others.push_back(WriteTarget{replica, {}, false});
+    }
+  }
+  if (!op.consistency.sloppy) {
+    targets.insert(targets.end(), others.begin(), others.end());
+    return targets;
+  }
   // Each replica seen down is replaced by the next healthy node clockwise past the list.
   const std::vector<NodeId> walk =
       view_->ring().members_clockwise(partition_of_slot(key_slot(op.request.key)));
@@ -341,6 +363,7 @@ std::vector<Coordinator::WriteTarget> Coordinator::write_targets(const Operation
     target.hint_for = target.node;
     target.node = walk[next_stand_in++];
   }
+  targets.insert(targets.end(), others.begin(), others.end());
   return targets;
 }
 
@@ -384,9 +407,19 @@ void Coordinator::on_write_ack(Operation& op, NodeId from, NodeTime now) {
 void Coordinator::settle_write(Operation& op, NodeTime now) {
   const size_t acks = static_cast<size_t>(std::count_if(
       op.targets.begin(), op.targets.end(), [](const WriteTarget& t) { return t.acked; }));
+  // Acks of the replicas in `list`, a stand-in's counting for the replica it holds the write for.
+  const auto acked_in = [&](const std::vector<NodeId>& list) {
+    return static_cast<size_t>(
+        std::count_if(op.targets.begin(), op.targets.end(), [&](const auto& t) {
+          const NodeId owner = t.hint_for.value_or(t.node);
+          return t.acked && std::find(list.begin(), list.end(), owner) != list.end();
+        }));
+  };
   const size_t needed =
       config_.testing_ack_one_early && op.required > 1 ? op.required - 1 : op.required;
-  if (acks >= needed && !op.answered) {
+  const bool enough = acked_in(op.replicas) >= needed &&
+                      (op.next_replicas.empty() || acked_in(op.next_replicas) >= op.next_required);
+  if (enough && !op.answered) {
     ClusterReply reply;
     reply.integer = op.counter_value;
     reply.version = op.delta.newest_version();

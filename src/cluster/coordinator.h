@@ -116,6 +116,9 @@ class Coordinator {
     Phase phase = Phase::kRead;
     std::vector<NodeId> replicas;  // the key's preference list
     size_t required = 0;           // replies the level needs
+    // In a ring transition, the other ring's list: a write needs next_required acks there too.
+    std::vector<NodeId> next_replicas;
+    size_t next_required = 0;
     // Read phase: the replicas asked so far, each one's answer and their merge.
     std::vector<NodeId> read_from;
     uint64_t widen_at_ms = 0;  // when the read goes to the other replicas too; 0: it did
@@ -130,6 +133,9 @@ class Coordinator {
   };
 
   WriteVersion next_version(NodeTime now);
+  // The key's preference list (where reads go) and, in a ring transition, the other ring's list
+  // (where writes also go), with the replies the level needs of each.
+  void assign_replicas(Operation& op, const Ring& ring) const;
   void start_read(Operation& op, NodeTime now);
   // Sends the read to the replicas it has not gone to yet.
   void widen_read(Operation& op, NodeTime now);

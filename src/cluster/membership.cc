@@ -244,6 +244,21 @@ void Membership::maybe_change_ring(uint64_t now_ms) {
   next_ring_change_ms_ = now_ms + config_.ring_change_interval_ms;
   if (!is_claimant()) return;
   const Ring& current = ring_.ring();
+  // A change goes through its transition (ring.h) before the next one starts.
+  switch (current.transition()) {
+    case Ring::Transition::kNext:
+      if (!transition_check_ || transition_check_()) adopt_change(current.flipped());
+      return;
+    case Ring::Transition::kPrevious:
+      if (previous_epoch_ != current.epoch()) {
+        previous_epoch_ = current.epoch();
+        previous_since_ms_ = now_ms;
+      }
+      if (now_ms >= previous_since_ms_ + config_.ring_settle_ms) adopt_change(current.settled());
+      return;
+    case Ring::Transition::kNone:
+      break;
+  }
   const size_t room = kRingMemberCountMax - current.members().size();
   const size_t joins_max = std::min(config_.ring_joins_per_change_max, room);
   std::optional<Ring> next;
@@ -255,7 +270,11 @@ void Membership::maybe_change_ring(uint64_t now_ms) {
     joins++;
   }
   if (!next) return;
-  ring_.adopt(std::move(*next));
+  adopt_change(current.with_next(*next));
+}
+
+void Membership::adopt_change(Ring ring) {
+  ring_.adopt(std::move(ring));
   stats_.ring_changes_made++;
   note_ring_change();
 }

@@ -87,6 +87,9 @@ struct MembershipConfig {
   // The claimant adds members to the ring at most this often, so joins arriving together
   // share one change.
   uint64_t ring_change_interval_ms = 1'000;
+  // A flipped ring (ring.h) keeps taking writes for its previous lists this long before the
+  // claimant settles it: by then every node has heard of the flip and reads the new lists.
+  uint64_t ring_settle_ms = 5'000;
   size_t ring_joins_per_change_max = 64;
   // A peer is not sent the same ring again sooner than this.
   uint64_t ring_push_interval_ms = 1'000;
@@ -117,6 +120,9 @@ class Membership {
   using Listener = MemberTable::Listener;
   // Fired when this node's ring changes (adopted or made here).
   using RingListener = std::function<void(const Ring& ring)>;
+  // Whether every member gaining partitions in the ring's transition has streamed them
+  // (RepairService::transition_ready); the claimant flips the ring only then.
+  using TransitionCheck = std::function<bool()>;
 
   // REQUIRES: network outlives this; config within its bounds; rack and address within
   // kRackNameBytesMax and kAddressBytesMax.
@@ -158,6 +164,8 @@ class Membership {
 
   void set_listener(Listener listener) { listener_ = std::move(listener); }
   void set_ring_listener(RingListener listener) { ring_listener_ = std::move(listener); }
+  // Without a check (membership alone, holding no data) a transition flips at the next change.
+  void set_transition_check(TransitionCheck check) { transition_check_ = std::move(check); }
 
  private:
   enum class Phase { kIdle, kJoining, kJoined };
@@ -191,6 +199,8 @@ class Membership {
   void maybe_sync(uint64_t now_ms);
   void maybe_reconnect(uint64_t now_ms);
   void maybe_change_ring(uint64_t now_ms);
+  // Adopts a ring this node made as claimant, and spreads it.
+  void adopt_change(Ring ring);
   bool is_claimant() const;
   void note_ring_change();
   // Sends `message` with our ring header and, for a ping, ack or ping-req, piggybacked news.
@@ -254,12 +264,16 @@ class Membership {
   uint64_t next_sync_ms_ = 0;
   uint64_t next_reconnect_ms_ = 0;
   uint64_t next_ring_change_ms_ = 0;
+  // When this node first saw the flipped ring of previous_epoch_ as claimant.
+  uint64_t previous_epoch_ = 0;
+  uint64_t previous_since_ms_ = 0;
   // Per member: when it was last sent a reconnect ping.
   std::map<NodeId, uint64_t> reconnect_pinged_ms_;
 
   MembershipStats stats_;
   Listener listener_;
   RingListener ring_listener_;
+  TransitionCheck transition_check_;
 };
 
 }  // namespace cairn

@@ -16,7 +16,8 @@ constexpr size_t kErrorBytesMax = 1024;
 
 bool is_reply(RepairMessageType type) {
   return type == RepairMessageType::kRangeDigestReply ||
-         type == RepairMessageType::kKeyDigestsReply || type == RepairMessageType::kStatesReply;
+         type == RepairMessageType::kKeyDigestsReply || type == RepairMessageType::kStatesReply ||
+         type == RepairMessageType::kStreamStatusReply;
 }
 
 // A run of slots a kRangeDigest may name.
@@ -180,7 +181,8 @@ Status get_states_reply(std::string_view* in, RepairMessage* message) {
 // length-prefixed `after`; kKeyDigestsReply a varint32 count of (length-prefixed key, fixed64
 // digest), keys strictly ascending, then u8 more; kStates a varint32 count (at least 1) of
 // length-prefixed keys; kStatesReply a varint32 count of (length-prefixed key, length-prefixed
-// KeyState::encode()). Replies end with a length-prefixed error.
+// KeyState::encode()); kStreamStatus varint64 ring epoch; kStreamStatusReply varint64 ring epoch,
+// u8 ready. Replies end with a length-prefixed error.
 std::string encode_repair_message(const RepairMessage& message) {
   CAIRN_ASSERT(message.error.size() <= kErrorBytesMax);
   std::string out = begin_message_frame(MessageChannel::kRepair, kRepairMessageVersion,
@@ -239,6 +241,13 @@ std::string encode_repair_message(const RepairMessage& message) {
         put_length_prefixed(&out, state.encode());
       }
       break;
+    case RepairMessageType::kStreamStatus:
+      put_varint64(&out, message.ring_epoch);
+      break;
+    case RepairMessageType::kStreamStatusReply:
+      put_varint64(&out, message.ring_epoch);
+      out.push_back(message.ready ? 1 : 0);
+      break;
   }
   if (is_reply(message.type)) put_length_prefixed(&out, message.error);
   end_message_frame(&out);
@@ -252,7 +261,8 @@ Result<RepairMessage> decode_repair_message(std::string_view bytes) {
   CAIRN_ASSIGN_OR_RETURN(
       const MessageFrame frame,
       open_message_frame(bytes, MessageChannel::kRepair, kRepairMessageVersion,
-                         static_cast<uint8_t>(RepairMessageType::kStatesReply), "repair message"));
+                         static_cast<uint8_t>(RepairMessageType::kStreamStatusReply),
+                         "repair message"));
   std::string_view body = frame.body;
   RepairMessage message;
   message.type = static_cast<RepairMessageType>(frame.type);
@@ -275,6 +285,14 @@ Result<RepairMessage> decode_repair_message(std::string_view bytes) {
       break;
     case RepairMessageType::kStatesReply:
       CAIRN_RETURN_IF_ERROR(get_states_reply(&body, &message));
+      break;
+    case RepairMessageType::kStreamStatus:
+      if (!get_canonical_varint64(&body, &message.ring_epoch)) return corrupt("bad stream status");
+      break;
+    case RepairMessageType::kStreamStatusReply:
+      if (!get_canonical_varint64(&body, &message.ring_epoch) || !get_flag(&body, &message.ready)) {
+        return corrupt("bad stream status reply");
+      }
       break;
   }
   if (is_reply(message.type) && !get_canonical_bounded(&body, kErrorBytesMax, &message.error)) {

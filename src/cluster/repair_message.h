@@ -41,6 +41,10 @@ enum class RepairMessageType : uint8_t {
   kKeyDigestsReply = 4,  // `key_digests` ascending, `more` if the page ended early, or `error`
   kStates = 5,           // your states of `keys`
   kStatesReply = 6,      // `states`, one per key asked (empty for a key not held), or `error`
+  // Ring transitions (ring.h): have you streamed every partition you gain in the ring of
+  // `ring_epoch`? The reply says `ready`.
+  kStreamStatus = 7,
+  kStreamStatusReply = 8,
 };
 
 struct RepairMessage {
@@ -57,6 +61,8 @@ struct RepairMessage {
   bool more = false;                                     // kKeyDigestsReply
   std::vector<std::string> keys;                         // kStates
   std::vector<std::pair<std::string, KeyState>> states;  // kStatesReply
+  uint64_t ring_epoch = 0;                               // kStreamStatus and its reply
+  bool ready = false;                                    // kStreamStatusReply
   std::string error;  // replies: empty on success, else the replica's error
 
   bool operator==(const RepairMessage&) const = default;

@@ -42,6 +42,14 @@ void RepairService::on_message(NodeId from, const RepairMessage& message, size_t
     case RepairMessageType::kKeyDigests:
     case RepairMessageType::kStates:
       return serve(from, message);
+    case RepairMessageType::kStreamStatus:
+      return serve_stream_status(from, message);
+    case RepairMessageType::kStreamStatusReply:
+      if (message.ready && message.ring_epoch == ready_epoch_ &&
+          std::find(ready_.begin(), ready_.end(), from) == ready_.end()) {
+        ready_.push_back(from);
+      }
+      return;
     default:
       if (exchange_ && !exchange_->unsent && exchange_->peer == from &&
           exchange_->request_id == message.request_id && exchange_->awaiting == message.type) {
@@ -111,7 +119,9 @@ void RepairService::tick(NodeTime now) {
     stats_.timeouts++;
     finish(now);
   }
+  follow_transition(now);
   if (exchange_ || over_budget(now)) return;
+  if (start_next_of_stream(now)) return;
   if (pass_ && pass_->status.running) {
     start_next_of_pass(now);
   } else if (config_.enabled && now.monotonic_ms >= next_start_ms_) {
@@ -164,7 +174,7 @@ void RepairService::start_next(NodeTime now) {
     next_start_ms_ = now.monotonic_ms + kIdleRetryMs;
     return;
   }
-  start_exchange(pair->first, pair->second, /*for_pass=*/false, now);
+  start_exchange(pair->first, pair->first, pair->second, ExchangeKind::kBackground, now);
 }
 
 // ---- On-demand passes.
@@ -205,7 +215,7 @@ void RepairService::start_next_of_pass(NodeTime now) {
     pass_->status.running = false;
     return;
   }
-  if (!start_exchange(pair->first, pair->second, /*for_pass=*/true, now)) {
+  if (!start_exchange(pair->first, pair->first, pair->second, ExchangeKind::kPass, now)) {
     pass_->status.exchanges_failed++;
   }
 }
@@ -231,22 +241,27 @@ std::optional<std::pair<uint32_t, NodeId>> RepairService::next_pass_pair() {
   }
 }
 
-bool RepairService::start_exchange(uint32_t partition, NodeId peer, bool for_pass, NodeTime now) {
+bool RepairService::start_exchange(uint32_t partition, uint32_t last_partition, NodeId peer,
+                                   ExchangeKind kind, NodeTime now) {
+  CAIRN_ASSERT(partition <= last_partition && last_partition < kPartitionCount);
+  CAIRN_ASSERT(last_partition - partition < kStreamRunPartitionsMax);
   const uint16_t first_slot = static_cast<uint16_t>(partition * kSlotsPerPartition);
-  const uint16_t last_slot = static_cast<uint16_t>(first_slot + kSlotsPerPartition - 1);
+  const uint16_t last_slot = static_cast<uint16_t>((last_partition + 1) * kSlotsPerPartition - 1);
   Result<std::vector<uint64_t>> digests = store_->slot_digests(first_slot, last_slot);
   if (!digests.is_ok()) return false;  // the store's error: the next cycle tries again
-  stats_.exchanges_started++;
+  (kind == ExchangeKind::kStream ? stats_.stream_exchanges : stats_.exchanges_started)++;
   exchange_.emplace();
   exchange_->peer = peer;
   exchange_->partition = partition;
+  exchange_->last_partition = last_partition;
   exchange_->started_unix_ms = static_cast<uint64_t>(now.unix_ms);
-  exchange_->for_pass = for_pass;
+  exchange_->kind = kind;
   RepairMessage request;
   request.type = RepairMessageType::kRangeDigest;
   request.first_slot = first_slot;
   request.last_slot = last_slot;
-  request.root = root_of(*digests);
+  // Only a run of a power-of-two length has a root (the peer then answers every slot digest).
+  request.root = std::has_single_bit(digests->size()) ? root_of(*digests) : 0;
   request.exchanges = horizons_->records(partition);
   send_request(std::move(request), RepairMessageType::kRangeDigestReply, now);
   return true;
@@ -278,19 +293,29 @@ Status RepairService::on_range_reply(const RepairMessage& reply, NodeTime now) {
   const uint16_t first_slot = static_cast<uint16_t>(exchange_->partition * kSlotsPerPartition);
   learn(first_slot, reply.exchanges);
   if (reply.equal) {
-    stats_.partitions_equal++;
+    if (exchange_->kind != ExchangeKind::kStream) stats_.partitions_equal++;
     finish(now, /*complete=*/true);
     return Status::ok();
   }
   CAIRN_ASSIGN_OR_RETURN(
       const std::vector<uint64_t> mine,
-      store_->slot_digests(first_slot, static_cast<uint16_t>(first_slot + kSlotsPerPartition - 1)));
+      store_->slot_digests(
+          first_slot,
+          static_cast<uint16_t>((exchange_->last_partition + 1) * kSlotsPerPartition - 1)));
   if (reply.slot_digests.size() != mine.size()) {
     return Status::corruption("repair: a range digest reply of the wrong length");
   }
-  for (const size_t leaf : MerkleTree::differing_leaves(
-           MerkleTree::of_leaves(mine), MerkleTree::of_leaves(reply.slot_digests))) {
-    exchange_->slots.push_back(static_cast<uint16_t>(first_slot + leaf));
+  if (std::has_single_bit(mine.size())) {
+    for (const size_t leaf : MerkleTree::differing_leaves(
+             MerkleTree::of_leaves(mine), MerkleTree::of_leaves(reply.slot_digests))) {
+      exchange_->slots.push_back(static_cast<uint16_t>(first_slot + leaf));
+    }
+  } else {  // a stream's run of another length: no tree, the slots one by one
+    for (size_t leaf = 0; leaf < mine.size(); leaf++) {
+      if (mine[leaf] != reply.slot_digests[leaf]) {
+        exchange_->slots.push_back(static_cast<uint16_t>(first_slot + leaf));
+      }
+    }
   }
   stats_.slots_differing += exchange_->slots.size();
   if (exchange_->slots.empty()) {
@@ -407,7 +432,9 @@ void RepairService::send_request(RepairMessage request, RepairMessageType awaiti
 void RepairService::send_when_allowed(NodeTime now) {
   charge(now);
   if (over_budget(now)) return;
-  exchange_->deadline_ms = now.monotonic_ms + config_.request_timeout_ms;
+  exchange_->deadline_ms = now.monotonic_ms + (exchange_->kind == ExchangeKind::kStream
+                                                   ? config_.stream_request_timeout_ms
+                                                   : config_.request_timeout_ms);
   send(exchange_->peer, encode_repair_message(*exchange_->unsent));
   exchange_->unsent.reset();
 }
@@ -434,21 +461,25 @@ void RepairService::learn(uint16_t first_slot, const std::vector<ExchangeRecord>
 }
 
 void RepairService::finish(NodeTime now, bool complete) {
-  if (exchange_->for_pass && pass_ && pass_->status.running) {
+  if (exchange_->kind == ExchangeKind::kPass && pass_ && pass_->status.running) {
     (complete ? pass_->status.exchanges_completed : pass_->status.exchanges_failed)++;
   }
-  if (complete) {
-    const auto [first, second] = std::minmax(self_, exchange_->peer);
-    horizons_->record(exchange_->partition,
-                      ExchangeRecord{first, second, exchange_->started_unix_ms});
+  for (uint32_t p = exchange_->partition; p <= exchange_->last_partition; p++) {
+    if (exchange_->kind == ExchangeKind::kStream) {
+      on_stream_exchange_end(p, exchange_->peer, complete);
+    }
+    if (complete) {
+      const auto [first, second] = std::minmax(self_, exchange_->peer);
+      horizons_->record(p, ExchangeRecord{first, second, exchange_->started_unix_ms});
+    }
   }
   exchange_.reset();
   next_start_ms_ = std::max(next_start_ms_, now.monotonic_ms);
-  // A pass goes on at once, paced by the bandwidth limit alone; tick() resumes it otherwise.
-  if (pass_ && pass_->status.running) {
-    charge(now);
-    if (!over_budget(now)) start_next_of_pass(now);
-  }
+  // A stream or a pass goes on at once, paced by the bandwidth limit alone; tick() resumes it
+  // otherwise.
+  charge(now);
+  if (over_budget(now) || start_next_of_stream(now)) return;
+  if (pass_ && pass_->status.running) start_next_of_pass(now);
 }
 
 }  // namespace cairn

@@ -13,6 +13,12 @@
 // bytes_per_second_max. A request unanswered after request_timeout_ms ends its exchange; the
 // next cycle compares that pair again.
 //
+// In a ring transition (ring.h) a node gaining partitions streams them: after a settle delay, so
+// that every coordinator writes to it first, it runs an exchange of each gained partition with
+// each of its current replicas (an empty replica's exchange fetches every key), and once it holds
+// the union of what a quorum of them held it is ready; the claimant asks the gaining nodes
+// (kStreamStatus) before it flips the ring (transition_ready).
+//
 // It also serves the peers' requests (digests and states) from the replica store. Every exchange
 // that compares a whole partition is recorded in RepairHorizons, and the records travel with the
 // range digests, so each replica learns when every pair of its partitions last completed one:
@@ -47,6 +53,14 @@ struct RepairConfig {
   // its own exchanges and its peers' requests) plus what it sends and receives. Each byte used
   // delays the next request by 1 / this many seconds. 0: no limit.
   uint64_t bytes_per_second_max = 16 << 20;
+  // After adopting a ring in which it gains partitions, a node waits this long before it streams
+  // them, so that every coordinator has heard of the transition and writes to it too.
+  uint64_t stream_settle_ms = 5000;
+  // A stream request unanswered this long is sent again: a lost message stalls the stream no
+  // longer than this.
+  uint64_t stream_request_timeout_ms = 1000;
+  // The least time between two stream status requests to one gaining node.
+  uint64_t stream_status_interval_ms = 500;
 };
 
 // An on-demand pass (cairnctl repair): this node compares every partition of a run with each
@@ -80,12 +94,16 @@ struct RepairStats {
   uint64_t cycles_completed = 0;  // walks over every partition that compared something
   uint64_t bytes_sent = 0;        // requests, replies and pushed states
   uint64_t bytes_received = 0;
-  uint64_t bytes_read = 0;  // by the digests, from the engine
+  uint64_t bytes_read = 0;           // by the digests, from the engine
+  uint64_t stream_exchanges = 0;     // exchanges of ring transitions' streams (not counted above)
+  uint64_t partitions_streamed = 0;  // gained in ring transitions, streamed from their replicas
 };
 
 class RepairService {
  public:
   static constexpr uint64_t kBudgetAheadUs = 10'000;
+  // A stream exchange compares a run of partitions at once: as many as a range digest holds.
+  static constexpr uint32_t kStreamRunPartitionsMax = kRepairSlotRunMax / kSlotsPerPartition;
 
   // REQUIRES: every pointer outlives the service.
   RepairService(NodeId self, const ClusterView* view, ReplicaService* replica, ReplicaStore* store,
@@ -105,17 +123,26 @@ class RepairService {
   void start_pass(uint64_t id, uint32_t first_partition, uint32_t last_partition, NodeTime now);
   // The latest pass.
   RepairPassStatus pass_status(NodeTime now) const;
+  // In a ring transition (kNext): whether every member gaining partitions has streamed them all.
+  // Asks those not known ready, each at most every stream_status_interval_ms; the claimant calls
+  // it before it flips the ring. False without a transition.
+  bool transition_ready(NodeTime now);
+  // Whether this node has streamed every partition it gains in the ring of `ring_epoch`.
+  bool streamed(uint64_t ring_epoch) const;
   // A repair message from `from` (decoded; a malformed one never reaches here).
   void on_message(NodeId from, const RepairMessage& message, size_t bytes, NodeTime now);
 
   const RepairStats& stats() const { return stats_; }
 
  private:
+  enum class ExchangeKind : uint8_t { kBackground, kPass, kStream };
   struct Exchange {
     NodeId peer;
+    // The run of partitions compared: one, but a stream compares up to kStreamRunPartitionsMax.
     uint32_t partition = 0;
+    uint32_t last_partition = 0;
     uint64_t started_unix_ms = 0;
-    bool for_pass = false;
+    ExchangeKind kind = ExchangeKind::kBackground;
     uint64_t request_id = 0;
     uint64_t deadline_ms = 0;             // of the request sent; 0 while it waits for the bandwidth
     std::optional<RepairMessage> unsent;  // the next request, held back by the bandwidth limit
@@ -128,6 +155,19 @@ class RepairService {
     std::map<std::string, uint64_t> to_fetch;
   };
 
+  // What this node streams in a ring transition: per gained partition, the current replicas to
+  // stream from and those it has.
+  struct StreamPartition {
+    std::vector<NodeId> sources;
+    std::vector<NodeId> done;
+  };
+  struct Stream {
+    uint64_t ring_epoch = 0;
+    uint64_t start_ms = 0;  // when the settle delay ends
+    std::map<uint32_t, StreamPartition> partitions;
+    uint32_t cursor = 0;  // the partition the walk looks at next
+    size_t complete = 0;  // partitions streamed
+  };
   struct Pass {
     RepairPassStatus status;
     uint32_t partition = 0;     // the one being walked
@@ -142,7 +182,16 @@ class RepairService {
   void start_next(NodeTime now);
   void start_next_of_pass(NodeTime now);
   // Starts an exchange of `partition` with `peer`; false when this node's store failed.
-  bool start_exchange(uint32_t partition, NodeId peer, bool for_pass, NodeTime now);
+  bool start_exchange(uint32_t partition, uint32_t last_partition, NodeId peer, ExchangeKind kind,
+                      NodeTime now);
+  // Streaming (repair_stream.cc): keeps stream_ in step with the ring; starts the next stream
+  // exchange, answering false when there is none to start now.
+  void follow_transition(NodeTime now);
+  bool start_next_of_stream(NodeTime now);
+  // Whether the walk still streams `gained` from `source`: one of its replicas, alive, not done.
+  bool wants(const StreamPartition& gained, NodeId source) const;
+  void on_stream_exchange_end(uint32_t partition, NodeId peer, bool complete);
+  void serve_stream_status(NodeId from, const RepairMessage& request);
   // The next (partition, peer) to compare, advancing the cursor; nullopt when there is none.
   std::optional<std::pair<uint32_t, NodeId>> next_pair();
   // The pass's next pair; nullopt when the pass has walked its last partition.
@@ -184,6 +233,12 @@ class RepairService {
   RepairStats stats_;
   std::optional<Exchange> exchange_;
   std::optional<Pass> pass_;
+  std::optional<Stream> stream_;
+  // transition_ready: the gaining members known ready for the ring of ready_epoch_, and when each
+  // other one was last asked.
+  uint64_t ready_epoch_ = 0;
+  std::vector<NodeId> ready_;
+  std::map<NodeId, uint64_t> asked_ms_;
   uint64_t next_start_ms_ = 0;
   uint64_t next_request_id_ = 1;
   // The cycle's cursor: the partition being compared, and its peers still to compare with.

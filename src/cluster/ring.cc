@@ -10,7 +10,8 @@ namespace cairn {
 
 namespace {
 
-constexpr uint8_t kRingFormatVersion = 1;
+// Version 2 added the transition; version 1 (none) is still read.
+constexpr uint8_t kRingFormatVersion = 2;
 
 // Steps from a to b either way round the ring of partitions, whichever is shorter.
 uint32_t circular_distance(uint32_t a, uint32_t b) {
@@ -59,6 +60,7 @@ std::vector<NodeId> Ring::members_clockwise(uint32_t partition) const {
 }
 
 Ring Ring::with_joined(const RingMember& member) const {
+  CAIRN_ASSERT(transition_ == Transition::kNone);
   CAIRN_ASSERT(!contains(member.id));
   CAIRN_ASSERT(members_.size() < kRingMemberCountMax);
   CAIRN_ASSERT(member.rack.size() <= kRackNameBytesMax);
@@ -110,6 +112,7 @@ Ring Ring::with_joined(const RingMember& member) const {
 }
 
 Ring Ring::without(NodeId id) const {
+  CAIRN_ASSERT(transition_ == Transition::kNone);
   CAIRN_ASSERT(contains(id) && members_.size() >= 2);
   Ring next = *this;
   next.epoch_ = epoch_ + 1;
@@ -161,14 +164,78 @@ std::vector<size_t> Ring::replica_loads() const {
   return loads;
 }
 
+Ring Ring::with_next(const Ring& target) const {
+  CAIRN_ASSERT(transition_ == Transition::kNone && target.transition_ == Transition::kNone);
+  CAIRN_ASSERT(target.replica_count_ == replica_count_);
+  Ring next = *this;
+  next.epoch_ = std::max(epoch_, target.epoch_) + 1;
+  next.transition_ = Transition::kNext;
+  next.other_ = std::make_shared<const Ring>(target);
+  next.digest_ = hash64(next.encode());
+  return next;
+}
+
+Ring Ring::flipped() const {
+  CAIRN_ASSERT(transition_ == Transition::kNext);
+  Ring previous = *this;
+  previous.transition_ = Transition::kNone;
+  previous.other_.reset();
+  previous.digest_ = hash64(previous.encode());
+  Ring next = *other_;
+  next.epoch_ = epoch_ + 1;
+  next.transition_ = Transition::kPrevious;
+  next.other_ = std::make_shared<const Ring>(std::move(previous));
+  next.digest_ = hash64(next.encode());
+  return next;
+}
+
+Ring Ring::settled() const {
+  CAIRN_ASSERT(transition_ == Transition::kPrevious);
+  Ring next = *this;
+  next.epoch_ = epoch_ + 1;
+  next.transition_ = Transition::kNone;
+  next.other_.reset();
+  next.digest_ = hash64(next.encode());
+  return next;
+}
+
+bool Ring::contains_anywhere(NodeId id) const {
+  return contains(id) || (other_ != nullptr && other_->contains(id));
+}
+
+std::vector<NodeId> Ring::write_list(uint32_t partition) const {
+  const std::span<const NodeId> list = preference_list(partition);
+  std::vector<NodeId> out(list.begin(), list.end());
+  if (other_ == nullptr || other_->empty()) return out;
+  for (const NodeId node : other_->preference_list(partition)) {
+    if (std::find(list.begin(), list.end(), node) == list.end()) out.push_back(node);
+  }
+  return out;
+}
+
+std::vector<NodeId> Ring::gaining(uint32_t partition) const {
+  if (transition_ != Transition::kNext || other_->empty()) return {};
+  std::vector<NodeId> out;
+  const std::span<const NodeId> list =
+      empty() ? std::span<const NodeId>() : preference_list(partition);
+  for (const NodeId node : other_->preference_list(partition)) {
+    if (std::find(list.begin(), list.end(), node) == list.end()) out.push_back(node);
+  }
+  return out;
+}
+
 bool Ring::supersedes(const Ring& other) const {
   if (epoch_ != other.epoch_) return epoch_ > other.epoch_;
   return digest_ > other.digest_;
 }
 
 bool Ring::operator==(const Ring& other) const {
-  return epoch_ == other.epoch_ && replica_count_ == other.replica_count_ &&
-         members_ == other.members_ && owners_ == other.owners_;
+  if (epoch_ != other.epoch_ || replica_count_ != other.replica_count_ ||
+      members_ != other.members_ || owners_ != other.owners_ || transition_ != other.transition_) {
+    return false;
+  }
+  return other_ == nullptr ? other.other_ == nullptr
+                           : other.other_ != nullptr && *other_ == *other.other_;
 }
 
 void Ring::derive() {
@@ -224,7 +291,8 @@ void Ring::append_preference_list(uint32_t partition, const std::vector<uint32_t
 
 // Format (docs/cluster-ring.md): version byte, varint64 epoch, varint32 replica count, varint32
 // member count, per member fixed64 id and length-prefixed rack, then (when there are members)
-// kPartitionCount varint32 owner indexes into the members, then fixed32 checksum32 of all before.
+// kPartitionCount varint32 owner indexes into the members, then u8 transition and, unless it is
+// none, the other ring's encoding length-prefixed, then fixed32 checksum32 of all before.
 std::string Ring::encode() const {
   std::string out;
   out.push_back(static_cast<char>(kRingFormatVersion));
@@ -238,6 +306,8 @@ std::string Ring::encode() const {
   for (const NodeId owner : owners_) {
     put_varint32(&out, static_cast<uint32_t>(member_index(owner)));
   }
+  out.push_back(static_cast<char>(transition_));
+  if (transition_ != Transition::kNone) put_length_prefixed(&out, other_->encode());
   put_fixed32(&out, checksum32(out));
   return out;
 }
@@ -251,7 +321,8 @@ Result<Ring> Ring::decode(std::string_view bytes) {
   if (!get_fixed32(&trailer, &stored_checksum) || stored_checksum != checksum32(body)) {
     return corrupt("checksum mismatch");
   }
-  if (static_cast<uint8_t>(body.front()) != kRingFormatVersion) return corrupt("unknown version");
+  const uint8_t version = static_cast<uint8_t>(body.front());
+  if (version != 1 && version != kRingFormatVersion) return corrupt("unknown version");
   body.remove_prefix(1);
   uint64_t epoch = 0;
   uint32_t replica_count = 0;
@@ -289,6 +360,20 @@ Result<Ring> Ring::decode(std::string_view bytes) {
     }
     if (std::find(counts.begin(), counts.end(), 0) != counts.end()) {
       return corrupt("a member owns no partition");
+    }
+  }
+  if (version >= 2) {
+    if (body.empty() || static_cast<uint8_t>(body.front()) > 2) return corrupt("bad transition");
+    ring.transition_ = static_cast<Transition>(body.front());
+    body.remove_prefix(1);
+    if (ring.transition_ != Transition::kNone) {
+      std::string_view other;
+      if (!get_length_prefixed(&body, &other)) return corrupt("truncated transition");
+      CAIRN_ASSIGN_OR_RETURN(Ring decoded, Ring::decode(other));
+      if (decoded.transition_ != Transition::kNone || decoded.replica_count_ != replica_count) {
+        return corrupt("bad transition ring");
+      }
+      ring.other_ = std::make_shared<const Ring>(std::move(decoded));
     }
   }
   if (!body.empty()) return corrupt("trailing bytes");

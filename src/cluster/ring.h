@@ -20,11 +20,21 @@
 // node adopts a ring that supersedes its own (higher epoch; on a tie, a higher digest), so all
 // nodes converge on one ring.
 //
+// Changes go through a transition (docs/cluster-ring.md, "Transitions"), in three rings:
+// - with_next(target): reads still go to this ring's preference lists, every write also to the
+//   target's (a write needs a quorum in both), and the members gaining a partition in the target
+//   stream it from its current replicas (RepairService).
+// - flipped(): once they all have, reads go to the target's lists; writes still go to both, so a
+//   node still reading the old lists (it has not heard of the flip) finds every write there.
+// - settled(): once the flip has spread, the target alone.
+// preference_list() is where reads go; write_list() adds the other ring's members.
+//
 // Thread-safety: immutable after construction; share freely.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <span>
 #include <string>
 #include <string_view>
@@ -56,11 +66,17 @@ struct RingMember {
 
 class Ring {
  public:
+  // What the ring named by other() is to this one.
+  enum class Transition : uint8_t { kNone = 0, kNext = 1, kPrevious = 2 };
+
   // An empty ring (epoch 0, no members) whose preference lists will hold `replica_count` members.
   // REQUIRES: 1 <= replica_count <= kReplicaCountMax.
   explicit Ring(size_t replica_count);
 
   uint64_t epoch() const { return epoch_; }
+  Transition transition() const { return transition_; }
+  // The ring this one moves to (kNext) or left (kPrevious); nullptr without a transition.
+  const Ring* other() const { return other_.get(); }
   size_t replica_count() const { return replica_count_; }
   // Ascending by id.
   const std::vector<RingMember>& members() const { return members_; }
@@ -82,11 +98,28 @@ class Ring {
 
   // The next ring, with `member` joined: it takes floor(kPartitionCount / members) partitions
   // (all of them in an empty ring). REQUIRES: !contains(member.id); members < kRingMemberCountMax;
-  // member.rack.size() <= kRackNameBytesMax.
+  // member.rack.size() <= kRackNameBytesMax; no transition.
   Ring with_joined(const RingMember& member) const;
   // The next ring, without `id`: its partitions go to the remaining members.
-  // REQUIRES: contains(id); it is not the only member.
+  // REQUIRES: contains(id); it is not the only member; no transition.
   Ring without(NodeId id) const;
+
+  // ---- Transitions (above). Each step is the next epoch.
+  // This ring, moving to `target` (with_joined or without of it). REQUIRES: neither is in a
+  // transition; target.replica_count() == replica_count().
+  Ring with_next(const Ring& target) const;
+  // The target, with this ring as the previous. REQUIRES: transition() == kNext.
+  Ring flipped() const;
+  // This ring without the previous. REQUIRES: transition() == kPrevious.
+  Ring settled() const;
+  // Whether `id` is a member of this ring or of the other.
+  bool contains_anywhere(NodeId id) const;
+  // The members a write of `partition` goes to: the preference list, then the other ring's
+  // members that are not in it.
+  std::vector<NodeId> write_list(uint32_t partition) const;
+  // kNext: the members of the target's list of `partition` not in this one's, who must stream it
+  // before the flip. Empty otherwise.
+  std::vector<NodeId> gaining(uint32_t partition) const;
 
   // Per member (in members() order): partitions owned, and preference lists it is in.
   std::vector<size_t> owned_counts() const;
@@ -117,6 +150,8 @@ class Ring {
                               const std::vector<uint32_t>& rack_of_member, size_t rack_target);
 
   uint64_t epoch_ = 0;
+  Transition transition_ = Transition::kNone;
+  std::shared_ptr<const Ring> other_;  // immutable, so shared between copies
   size_t replica_count_;
   std::vector<RingMember> members_;
   std::vector<NodeId> owners_;  // per partition; empty while the ring is

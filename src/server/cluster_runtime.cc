@@ -111,6 +111,7 @@ Status ClusterRuntime::open_state_machines() {
   node_config.grouped_durability = true;
   CAIRN_ASSIGN_OR_RETURN(node_,
                          ClusterNode::open(self_, database_, view_.get(), bus_.get(), node_config));
+  membership_->set_transition_check([this] { return node_->transition_ready(now()); });
   loop_->add_periodic_timer(kTickIntervalMs, [this] { tick(); });
   loop_->add_iteration_hook([this] { end_iteration(); });
   return Status::ok();

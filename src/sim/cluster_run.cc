@@ -16,7 +16,9 @@ namespace {
 
 constexpr uint64_t kMs = 1000;
 constexpr uint64_t kSecond = 1000 * kMs;
-constexpr uint64_t kFormationTimeout = 60 * kSecond;
+// Joins pass through ring transitions (ring.h): each waits out its settle delays and streams
+// every partition it gains, and nodes joining in waves take several.
+constexpr uint64_t kFormationTimeout = 180 * kSecond;
 constexpr uint64_t kHealTimeout = 120 * kSecond;
 constexpr uint64_t kQuiesce = 10 * kSecond;
 
@@ -62,6 +64,7 @@ class Run {
 SimClusterOptions Run::cluster_options(const ClusterRunOptions& options) {
   SimClusterOptions cluster;
   cluster.node_count = cluster_node_count(options);
+  cluster.late_count = std::min(options.late_joiners, cluster.node_count - cluster.seed_count);
   cluster.membership.replica_count = options.replica_count;
   cluster.node.coordinator.testing_ack_one_early = options.plant_early_ack_bug;
   cluster.node.repair.enabled = options.anti_entropy;
@@ -243,10 +246,18 @@ ClusterRunResult Run::run() {
   cluster_.start();
   if (!run_until(kFormationTimeout, [&] { return cluster_.converged(); })) {
     violation("formation",
-              "the cluster did not converge within 60 s:" + cluster_.convergence_report());
+              "the cluster did not converge within 180 s:" + cluster_.convergence_report());
   }
   load_running_ = true;
   for (size_t client = 0; client < options_.client_count; client++) start_client(client);
+  const std::vector<NodeId> nodes = cluster_.ids();
+  for (size_t late = nodes.size() - cluster_options(options_).late_count; late < nodes.size();
+       late++) {
+    const uint64_t after = simulation_.random().uniform(options_.load_seconds * kSecond / 4 + 1);
+    const NodeId joiner = nodes[late];
+    simulation_.schedule_after(
+        after, [this, joiner] { cluster_.restart(joiner); }, "late-join");
+  }
   if (options_.faults) {
     simulation_.schedule_after(
         2 * kSecond, [this] { nemesis_step(); }, "nemesis");

@@ -38,6 +38,9 @@ struct ClusterRunOptions {
   bool repair_pass = true;
   // Anti-entropy between replicas (repair_service.h) throughout the run.
   bool anti_entropy = true;
+  // Nodes (of node_count) that join while the load runs, each through a ring transition that
+  // streams what it gains (ring.h), in the first quarter of the load.
+  size_t late_joiners = 1;
   // A bug kept out of the product: coordinators acknowledge writes one reply early. The
   // simulation test proves the checkers catch it.
   bool plant_early_ack_bug = false;

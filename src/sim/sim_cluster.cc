@@ -14,6 +14,7 @@ struct SimCluster::Node {
   std::unique_ptr<SimClock> clock;
   Network* endpoint = nullptr;
   bool up = false;
+  bool started = false;  // opened at least once
   bool slow_disk = false;
   uint64_t incarnations = 0;  // starts, for the seeds of its state machines
   // Destroyed in reverse: the node's state machines before the database they use.
@@ -26,6 +27,8 @@ struct SimCluster::Node {
 SimCluster::SimCluster(Simulation* simulation, SimClusterOptions options)
     : simulation_(simulation), options_(options), network_(simulation, options.network) {
   CAIRN_ASSERT(options.node_count >= 1 && options.seed_count >= 1);
+  CAIRN_ASSERT(options.late_count < options.node_count &&
+               options.seed_count <= options.node_count - options.late_count);
   Random& random = simulation_->random();
   for (size_t i = 0; i < options.node_count; i++) {
     auto node = std::make_unique<Node>();
@@ -79,6 +82,7 @@ NodeTime SimCluster::time_of(const Node& node) const {
 
 void SimCluster::open_node(Node& node) {
   CAIRN_ASSERT(!node.up);
+  node.started = true;
   Result<std::unique_ptr<Database>> database = Database::open(node.database_options, "/db");
   CAIRN_ASSERT(database.is_ok());  // FaultEnv recovers every power loss (the crash tests prove it)
   node.database = std::move(database).value();
@@ -94,6 +98,8 @@ void SimCluster::open_node(Node& node) {
       node.id, node.database.get(), node.view.get(), node.endpoint, options_.node);
   CAIRN_ASSERT(cluster.is_ok());
   node.cluster = std::move(cluster).value();
+  node.membership->set_transition_check(
+      [this, &node] { return node.cluster->transition_ready(time_of(node)); });
   node.up = true;
   network_.set_up(node.id, true);
   network_.set_processing_delay_us(node.id, node.slow_disk ? options_.slow_disk_delay_us : 0);
@@ -118,16 +124,19 @@ void SimCluster::schedule_tick(Node& node) {
 }
 
 void SimCluster::start() {
-  for (auto& n : nodes_) open_node(*n);
+  const size_t starting = nodes_.size() - options_.late_count;
+  for (size_t i = 0; i < starting; i++) open_node(*nodes_[i]);
   nodes_.front()->membership->found(time_of(*nodes_.front()).monotonic_ms);
   std::vector<NodeId> seeds;
   for (size_t i = 0; i < std::min(options_.seed_count, nodes_.size()); i++) seeds.push_back(id(i));
-  for (size_t i = 1; i < nodes_.size(); i++) {
+  for (size_t i = 1; i < starting; i++) {
     nodes_[i]->membership->join(seeds, time_of(*nodes_[i]).monotonic_ms);
   }
 }
 
 bool SimCluster::converged() const {
+  const size_t started = static_cast<size_t>(
+      std::count_if(nodes_.begin(), nodes_.end(), [](const auto& n) { return n->started; }));
   const Node* reference = nullptr;
   for (const auto& n : nodes_) {
     if (!n->up) continue;
@@ -135,7 +144,8 @@ bool SimCluster::converged() const {
     if (reference == nullptr) reference = n.get();
     const Ring& ring = n->membership->ring();
     if (ring.digest() != reference->membership->ring().digest()) return false;
-    if (ring.members().size() != nodes_.size()) return false;
+    if (ring.transition() != Ring::Transition::kNone) return false;
+    if (ring.members().size() != started) return false;
     for (const auto& other : nodes_) {
       if (other->up && !n->membership->is_alive(other->id)) return false;
     }

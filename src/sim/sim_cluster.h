@@ -33,6 +33,9 @@ namespace cairn::sim {
 struct SimClusterOptions {
   size_t node_count = 5;
   size_t seed_count = 2;  // nodes 1..seed_count are the seeds others join through
+  // The last late_count nodes do not start with the others: restart() joins each later, through
+  // a ring transition (ring.h). REQUIRES: late_count < node_count, and no seed is late.
+  size_t late_count = 0;
   NetworkConfig network;
   MembershipConfig membership;
   ClusterNodeConfig node;
@@ -55,10 +58,10 @@ class SimCluster {
   SimCluster(const SimCluster&) = delete;
   SimCluster& operator=(const SimCluster&) = delete;
 
-  // Node 1 founds the cluster; the others join through the seeds.
+  // Node 1 founds the cluster; the others but the late ones join through the seeds.
   void start();
-  // Every up node is joined, sees every other up node alive, and holds the same ring with every
-  // node in it.
+  // Every up node is joined, sees every other up node alive, and holds the same ring, out of any
+  // transition, with every node that ever started in it.
   bool converged() const;
   // What keeps converged() false: per up node, whether it joined, its ring, and whom it does not
   // see alive.

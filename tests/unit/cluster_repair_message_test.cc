@@ -107,6 +107,21 @@ std::vector<RepairMessage> samples() {
   states_reply.states.clear();
   states_reply.error = "Corruption: bad block";
   messages.push_back(states_reply);
+
+  RepairMessage stream_status;
+  stream_status.type = RepairMessageType::kStreamStatus;
+  stream_status.request_id = 10;
+  stream_status.ring_epoch = 41;
+  messages.push_back(stream_status);
+  RepairMessage stream_reply;
+  stream_reply.type = RepairMessageType::kStreamStatusReply;
+  stream_reply.request_id = 10;
+  stream_reply.ring_epoch = uint64_t{1} << 40;
+  stream_reply.ready = true;
+  messages.push_back(stream_reply);
+  stream_reply.ready = false;
+  stream_reply.error = "not streaming";
+  messages.push_back(stream_reply);
   return messages;
 }
 
@@ -231,7 +246,7 @@ TEST(RepairMessageTest, WrongChannelVersionOrTypeIsRejected) {
       EXPECT_TRUE(is_corruption(sealed(other)));
     }
   }
-  for (const int type : {0, 7, 0xFF}) {
+  for (const int type : {0, 9, 0xFF}) {
     std::string bytes = header(RepairMessageType::kRangeDigest);
     bytes[2] = static_cast<char>(type);
     EXPECT_TRUE(is_corruption(sealed(bytes)));

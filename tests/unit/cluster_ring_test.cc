@@ -1,7 +1,9 @@
 // Proves the ring's placement: preference lists of distinct members (distinct racks first), even
 // replica loads (max/mean <= 1.1) and minimal movement (<= 1.1x the ideal fraction) on every join
 // from 3 to 200 members and on a leave at every size, plus a self-checking encoding and a
-// convergence order that all nodes agree on.
+// convergence order that all nodes agree on; and transitions (with_next, flipped, settled): each
+// step supersedes the one before, writes go to both rings' lists, reads to the current one, and
+// the gaining members are exactly those a list gains.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -10,6 +12,8 @@
 #include <vector>
 
 #include "cluster/ring.h"
+#include "common/checksum.h"
+#include "common/coding.h"
 #include "io/random.h"
 #include "support/test_seeds.h"
 
@@ -215,6 +219,76 @@ TEST(RingTest, SupersedesOrdersByEpochThenDigest) {
   ASSERT_NE(left.digest(), right.digest());
   EXPECT_NE(left.supersedes(right), right.supersedes(left));
   EXPECT_FALSE(left.supersedes(left));
+}
+
+// Proves a join's transition: reads stay on the old lists until the flip, writes go to the
+// union, only the joiner gains, and it gains exactly the replicas the placement moves; each
+// step supersedes the one before and round-trips through the encoding.
+TEST(RingTest, TransitionsMoveReadsOnlyAtTheFlip) {
+  Ring ring(kReplicas);
+  for (uint64_t id = 1; id <= 4; id++) ring = ring.with_joined(RingMember{NodeId{id}, ""});
+  const Ring target = ring.with_joined(RingMember{NodeId{9}, ""});
+  const Ring moving = ring.with_next(target);
+  const Ring flipped = moving.flipped();
+  const Ring settled = flipped.settled();
+  EXPECT_TRUE(moving.supersedes(ring));
+  EXPECT_TRUE(flipped.supersedes(moving));
+  EXPECT_TRUE(settled.supersedes(flipped));
+  EXPECT_EQ(moving.transition(), Ring::Transition::kNext);
+  EXPECT_EQ(flipped.transition(), Ring::Transition::kPrevious);
+  EXPECT_EQ(settled.transition(), Ring::Transition::kNone);
+  EXPECT_FALSE(moving.contains(NodeId{9}));
+  EXPECT_TRUE(moving.contains_anywhere(NodeId{9}));
+  EXPECT_TRUE(flipped.contains(NodeId{9}));
+
+  size_t gained = 0;
+  for (uint32_t p = 0; p < kPartitionCount; p++) {
+    const auto old_list = ring.preference_list(p);
+    const auto new_list = target.preference_list(p);
+    ASSERT_TRUE(std::equal(old_list.begin(), old_list.end(), moving.preference_list(p).begin()));
+    ASSERT_TRUE(std::equal(new_list.begin(), new_list.end(), flipped.preference_list(p).begin()));
+    ASSERT_TRUE(std::equal(new_list.begin(), new_list.end(), settled.preference_list(p).begin()));
+    const std::vector<NodeId> writes = moving.write_list(p);
+    std::set<NodeId> expected(old_list.begin(), old_list.end());
+    expected.insert(new_list.begin(), new_list.end());
+    ASSERT_EQ(std::set<NodeId>(writes.begin(), writes.end()), expected) << p;
+    ASSERT_EQ(writes.size(), expected.size()) << p;
+    const std::vector<NodeId> flipped_writes = flipped.write_list(p);
+    ASSERT_EQ(std::set<NodeId>(flipped_writes.begin(), flipped_writes.end()), expected) << p;
+    ASSERT_EQ(settled.write_list(p).size(), kReplicas);
+    for (const NodeId node : moving.gaining(p)) ASSERT_EQ(node, NodeId{9}) << p;
+    gained += moving.gaining(p).size();
+    ASSERT_TRUE(flipped.gaining(p).empty());
+  }
+  EXPECT_EQ(gained, replicas_moved(ring, target));
+  EXPECT_GT(gained, 0u);
+
+  for (const Ring* step : {&moving, &flipped, &settled}) {
+    const Result<Ring> decoded = Ring::decode(step->encode());
+    ASSERT_TRUE(decoded.is_ok()) << decoded.status().to_string();
+    EXPECT_EQ(decoded.value(), *step);
+    EXPECT_EQ(decoded.value().digest(), step->digest());
+  }
+  // Damage in the nested ring is caught too.
+  const std::string good = moving.encode();
+  for (size_t i = 0; i < good.size(); i += 97) {
+    std::string bad = good;
+    bad[i] = static_cast<char>(bad[i] ^ 0x04);
+    ASSERT_FALSE(Ring::decode(bad).is_ok()) << "byte " << i;
+  }
+}
+
+// Proves a ring saved in format 1 (before transitions) still decodes, as the same ring.
+TEST(RingTest, FormatOneStillDecodes) {
+  Ring ring(kReplicas);
+  for (uint64_t id = 1; id <= 3; id++) ring = ring.with_joined(RingMember{NodeId{id}, "r"});
+  std::string body = ring.encode();
+  body.resize(body.size() - 5);  // the checksum, then the transition byte
+  body[0] = 1;
+  put_fixed32(&body, checksum32(body));
+  const Result<Ring> decoded = Ring::decode(body);
+  ASSERT_TRUE(decoded.is_ok()) << decoded.status().to_string();
+  EXPECT_EQ(decoded.value(), ring);
 }
 
 }  // namespace

@@ -253,12 +253,26 @@ TEST(MembershipTest, TheClaimantAddsAliveMembersToTheRing) {
   node.set_ring_listener([&](const Ring& ring) { epochs.push_back(ring.epoch()); });
   node.found(0);
   node.on_message(kB, sync_reply({alive(kB), alive(kC)}), 0);
+  // Both joins in one change, through its transition (ring.h): first moving to the ring with
+  // them, then (with no transition check, membership alone) flipped, then settled.
   node.tick(1);
+  EXPECT_EQ(node.ring().transition(), Ring::Transition::kNext);
+  EXPECT_FALSE(node.ring().contains(kB));
+  EXPECT_TRUE(node.ring().contains_anywhere(kB));
+  EXPECT_TRUE(node.ring().contains_anywhere(kC));
+  const uint64_t interval = config.ring_change_interval_ms;
+  node.tick(1 + interval);
+  EXPECT_EQ(node.ring().transition(), Ring::Transition::kPrevious);
   EXPECT_TRUE(node.ring().contains(kB));
   EXPECT_TRUE(node.ring().contains(kC));
-  EXPECT_EQ(node.ring().epoch(), 3u);
-  EXPECT_EQ(epochs, (std::vector<uint64_t>{1, 3}));
-  EXPECT_EQ(node.stats().ring_changes_made, 1u);
+  node.tick(1 + 2 * interval);
+  EXPECT_EQ(node.ring().transition(), Ring::Transition::kPrevious) << "settled too early";
+  node.tick(1 + 2 * interval + config.ring_settle_ms);
+  EXPECT_EQ(node.ring().transition(), Ring::Transition::kNone);
+  EXPECT_TRUE(node.ring().contains(kB));
+  EXPECT_TRUE(node.ring().contains(kC));
+  EXPECT_EQ(epochs, (std::vector<uint64_t>{1, 4, 5, 6}));
+  EXPECT_EQ(node.stats().ring_changes_made, 3u);
 }
 
 TEST(MembershipTest, AdoptsASupersedingRingAndIgnoresAnOlderOne) {
