@@ -7,6 +7,7 @@
 
 #include <string>
 
+#include "admin/cluster_change.h"
 #include "admin/cluster_repair.h"
 #include "admin/cluster_reports.h"
 
@@ -16,6 +17,8 @@ std::string status_text(const StatusReport& report);
 std::string ring_text(const RingReport& report);
 std::string slot_text(const SlotReport& report);
 std::string repair_text(const RepairReport& report);
+std::string plan_text(const PlanReport& report);
+std::string leave_text(const LeaveReport& report);
 // One line without a newline, for a terminal to redraw: a bar of the partitions walked, keys
 // exchanged, bytes and time so far.
 std::string repair_progress_text(const RepairReport& report);
@@ -24,5 +27,7 @@ std::string status_json(const StatusReport& report);
 std::string ring_json(const RingReport& report);
 std::string slot_json(const SlotReport& report);
 std::string repair_json(const RepairReport& report);
+std::string plan_json(const PlanReport& report);
+std::string leave_json(const LeaveReport& report);
 
 }  // namespace cairn

@@ -117,4 +117,34 @@ std::string repair_json(const RepairReport& report) {
                {"nodes", std::move(nodes)}});
 }
 
+std::string plan_json(const PlanReport& report) {
+  Json members = Json::array();
+  for (const PlanMember& member : report.members) {
+    members.push_back(
+        {{"id", member.id},
+         {"address", member.address.port == 0 ? Json(nullptr) : Json(member.address.to_string())},
+         {"replicas_before", member.replicas_before},
+         {"replicas_after", member.replicas_after},
+         {"gains", member.gained},
+         {"loses", member.lost}});
+  }
+  return dump({{"asked", report.asked.to_string()},
+               {"change", report.change},
+               {"replicas_moved", report.replicas_moved},
+               {"replicas_ideal", report.replicas_ideal},
+               {"replicas_total", report.replicas_total},
+               {"members", std::move(members)}});
+}
+
+std::string leave_json(const LeaveReport& report) {
+  return dump({{"id", report.id},
+               {"address", report.address.to_string()},
+               {"was_alive", report.was_alive},
+               {"epoch", report.final_status.epoch},
+               {"members", report.final_status.members},
+               {"elapsed_ms", report.elapsed_ms},
+               {"shutdown_error",
+                report.shutdown_error.empty() ? Json(nullptr) : Json(report.shutdown_error)}});
+}
+
 }  // namespace cairn

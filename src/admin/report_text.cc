@@ -243,4 +243,44 @@ std::string repair_progress_text(const RepairReport& report) {
          human_bytes(totals.bytes) + "  " + seconds_text(report.elapsed_ms);
 }
 
+std::string plan_text(const PlanReport& report) {
+  std::vector<Row> rows;
+  for (const PlanMember& member : report.members) {
+    rows.push_back({member.id, member.address.port == 0 ? "-" : member.address.to_string(),
+                    std::to_string(member.replicas_before), std::to_string(member.replicas_after),
+                    std::to_string(member.gained), std::to_string(member.lost)});
+  }
+  const double ratio = report.replicas_ideal == 0 ? 0.0
+                                                  : static_cast<double>(report.replicas_moved) /
+                                                        static_cast<double>(report.replicas_ideal);
+  char summary[160];
+  std::snprintf(summary, sizeof(summary),
+                "%llu of %llu replicas move (%.1f%%), %.2fx the ideal %llu",
+                static_cast<unsigned long long>(report.replicas_moved),
+                static_cast<unsigned long long>(report.replicas_total),
+                report.replicas_total == 0 ? 0.0
+                                           : 100.0 * static_cast<double>(report.replicas_moved) /
+                                                 static_cast<double>(report.replicas_total),
+                ratio, static_cast<unsigned long long>(report.replicas_ideal));
+  std::string out =
+      "plan: " + report.change + "; asked " + report.asked.to_string() + "\n" + summary + "\n";
+  out += render_table({{"ID", Align::kLeft},
+                       {"ADDRESS", Align::kLeft},
+                       {"BEFORE", Align::kRight},
+                       {"AFTER", Align::kRight},
+                       {"GAINS", Align::kRight},
+                       {"LOSES", Align::kRight}},
+                      rows);
+  return out;
+}
+
+std::string leave_text(const LeaveReport& report) {
+  std::string out = std::string(report.was_alive ? "left: " : "removed: ") + report.id + " (" +
+                    report.address.to_string() + ") in " + seconds_text(report.elapsed_ms) +
+                    "; the ring settled at epoch " + std::to_string(report.final_status.epoch) +
+                    " with " + std::to_string(report.final_status.members) + " members\n";
+  if (!report.shutdown_error.empty()) out += "not shut down: " + report.shutdown_error + "\n";
+  return out;
+}
+
 }  // namespace cairn

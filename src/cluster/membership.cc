@@ -228,16 +228,18 @@ void Membership::handle_ring(const MembershipMessage& message) {
   }
 }
 
-bool Membership::is_claimant() const {
+std::optional<NodeId> Membership::claimant() const {
   for (const RingMember& member : ring_.ring().members()) {
-    if (member.id == id_) return true;
+    if (member.id == id_) return id_;
     // A ring member this node has not heard of yet may well be alive: a node still learning
     // the cluster (a joiner) must not take the claim from it.
     const std::optional<MemberState> state = table_.state(member.id);
-    if (!state || *state == MemberState::kAlive) return false;
+    if (!state || *state == MemberState::kAlive) return member.id;
   }
-  return false;
+  return std::nullopt;
 }
+
+bool Membership::is_claimant() const { return claimant() == id_; }
 
 void Membership::maybe_change_ring(uint64_t now_ms) {
   if (now_ms < next_ring_change_ms_ || ring_.ring().empty()) return;
@@ -259,6 +261,13 @@ void Membership::maybe_change_ring(uint64_t now_ms) {
     case Ring::Transition::kNone:
       break;
   }
+  while (!removals_.empty()) {
+    const NodeId leaving = removals_.front();
+    removals_.erase(removals_.begin());
+    if (!current.contains(leaving) || current.members().size() < 2) continue;
+    adopt_change(current.with_next(current.without(leaving)));
+    return;
+  }
   const size_t room = kRingMemberCountMax - current.members().size();
   const size_t joins_max = std::min(config_.ring_joins_per_change_max, room);
   std::optional<Ring> next;
@@ -266,11 +275,22 @@ void Membership::maybe_change_ring(uint64_t now_ms) {
   for (const auto& [member, record] : table_.records()) {
     if (joins == joins_max) break;
     if (record.state != MemberState::kAlive || current.contains(member)) continue;
+    if (current.is_departed(member)) continue;
     next = (next ? *next : current).with_joined(RingMember{member, record.rack});
     joins++;
   }
   if (!next) return;
   adopt_change(current.with_next(*next));
+}
+
+Status Membership::request_removal(NodeId id) {
+  const Ring& ring = ring_.ring();
+  if (!is_claimant()) return Status::invalid_argument("not the claimant");
+  if (!ring.contains(id) || ring.members().size() < 2) {
+    return Status::invalid_argument("not a member of a ring of two or more");
+  }
+  if (std::find(removals_.begin(), removals_.end(), id) == removals_.end()) removals_.push_back(id);
+  return Status::ok();
 }
 
 void Membership::adopt_change(Ring ring) {

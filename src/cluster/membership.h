@@ -167,6 +167,18 @@ class Membership {
   // Without a check (membership alone, holding no data) a transition flips at the next change.
   void set_transition_check(TransitionCheck check) { transition_check_ = std::move(check); }
 
+  // The member that makes the ring changes, as this node sees it: of the ring's members, by id,
+  // the first not known suspect or dead. nullopt when it knows all of them so.
+  std::optional<NodeId> claimant() const;
+  bool is_claimant() const;
+  // Takes `id` out of the ring through a transition (ring.h), at the next ring change after any
+  // running transition: the members gaining its partitions stream them from the current
+  // replicas, `id` among them while it is alive (a leave) or not (a dead node's removal). The
+  // ring lists it as departed (Ring::departed), and no claimant adds it back.
+  // InvalidArgument unless this node is the claimant and `id` a member of a ring of two or
+  // more.
+  Status request_removal(NodeId id);
+
  private:
   enum class Phase { kIdle, kJoining, kJoined };
 
@@ -201,7 +213,6 @@ class Membership {
   void maybe_change_ring(uint64_t now_ms);
   // Adopts a ring this node made as claimant, and spreads it.
   void adopt_change(Ring ring);
-  bool is_claimant() const;
   void note_ring_change();
   // Sends `message` with our ring header and, for a ping, ack or ping-req, piggybacked news.
   void send(NodeId to, MembershipMessage message);
@@ -264,6 +275,7 @@ class Membership {
   uint64_t next_sync_ms_ = 0;
   uint64_t next_reconnect_ms_ = 0;
   uint64_t next_ring_change_ms_ = 0;
+  std::vector<NodeId> removals_;  // requested, not started yet
   // When this node first saw the flipped ring of previous_epoch_ as claimant.
   uint64_t previous_epoch_ = 0;
   uint64_t previous_since_ms_ = 0;

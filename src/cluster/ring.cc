@@ -69,6 +69,7 @@ Ring Ring::with_joined(const RingMember& member) const {
   const auto at = std::lower_bound(next.members_.begin(), next.members_.end(), member.id,
                                    [](const RingMember& m, NodeId key) { return m.id < key; });
   next.members_.insert(at, member);
+  std::erase(next.departed_, member.id);
   if (owners_.empty()) {
     next.owners_.assign(kPartitionCount, member.id);
     next.derive();
@@ -117,6 +118,11 @@ Ring Ring::without(NodeId id) const {
   Ring next = *this;
   next.epoch_ = epoch_ + 1;
   next.members_.erase(next.members_.begin() + static_cast<std::ptrdiff_t>(member_index(id)));
+  if (!next.is_departed(id)) {
+    next.departed_.insert(std::upper_bound(next.departed_.begin(), next.departed_.end(), id), id);
+    // Bounded like the members: the lowest id gives way.
+    if (next.departed_.size() > kRingMemberCountMax) next.departed_.erase(next.departed_.begin());
+  }
   std::vector<size_t> counts(next.members_.size(), 0);
   for (const NodeId owner : owners_) {
     if (owner != id) counts[next.member_index(owner)]++;
@@ -199,6 +205,10 @@ Ring Ring::settled() const {
   return next;
 }
 
+bool Ring::is_departed(NodeId id) const {
+  return std::binary_search(departed_.begin(), departed_.end(), id);
+}
+
 bool Ring::contains_anywhere(NodeId id) const {
   return contains(id) || (other_ != nullptr && other_->contains(id));
 }
@@ -231,7 +241,8 @@ bool Ring::supersedes(const Ring& other) const {
 
 bool Ring::operator==(const Ring& other) const {
   if (epoch_ != other.epoch_ || replica_count_ != other.replica_count_ ||
-      members_ != other.members_ || owners_ != other.owners_ || transition_ != other.transition_) {
+      members_ != other.members_ || owners_ != other.owners_ || departed_ != other.departed_ ||
+      transition_ != other.transition_) {
     return false;
   }
   return other_ == nullptr ? other.other_ == nullptr
@@ -306,6 +317,8 @@ std::string Ring::encode() const {
   for (const NodeId owner : owners_) {
     put_varint32(&out, static_cast<uint32_t>(member_index(owner)));
   }
+  put_varint32(&out, static_cast<uint32_t>(departed_.size()));
+  for (const NodeId id : departed_) put_fixed64(&out, id.value);
   out.push_back(static_cast<char>(transition_));
   if (transition_ != Transition::kNone) put_length_prefixed(&out, other_->encode());
   put_fixed32(&out, checksum32(out));
@@ -363,6 +376,18 @@ Result<Ring> Ring::decode(std::string_view bytes) {
     }
   }
   if (version >= 2) {
+    uint32_t departed_count = 0;
+    if (!get_varint32(&body, &departed_count) || departed_count > kRingMemberCountMax) {
+      return corrupt("bad departed count");
+    }
+    for (uint32_t i = 0; i < departed_count; i++) {
+      NodeId id;
+      if (!get_fixed64(&body, &id.value)) return corrupt("truncated departed");
+      if (!ring.departed_.empty() && ring.departed_.back() >= id) {
+        return corrupt("departed not ascending");
+      }
+      ring.departed_.push_back(id);
+    }
     if (body.empty() || static_cast<uint8_t>(body.front()) > 2) return corrupt("bad transition");
     ring.transition_ = static_cast<Transition>(body.front());
     body.remove_prefix(1);

@@ -100,9 +100,13 @@ class Ring {
   // (all of them in an empty ring). REQUIRES: !contains(member.id); members < kRingMemberCountMax;
   // member.rack.size() <= kRackNameBytesMax; no transition.
   Ring with_joined(const RingMember& member) const;
-  // The next ring, without `id`: its partitions go to the remaining members.
+  // The next ring, without `id`: its partitions go to the remaining members, and `id` is listed
+  // as departed, so that the claimant does not add it back while it stays up.
   // REQUIRES: contains(id); it is not the only member; no transition.
   Ring without(NodeId id) const;
+  // Members taken out (without), ascending; with_joined(id) takes id off the list.
+  const std::vector<NodeId>& departed() const { return departed_; }
+  bool is_departed(NodeId id) const;
 
   // ---- Transitions (above). Each step is the next epoch.
   // This ring, moving to `target` (with_joined or without of it). REQUIRES: neither is in a
@@ -154,7 +158,8 @@ class Ring {
   std::shared_ptr<const Ring> other_;  // immutable, so shared between copies
   size_t replica_count_;
   std::vector<RingMember> members_;
-  std::vector<NodeId> owners_;  // per partition; empty while the ring is
+  std::vector<NodeId> departed_;  // ascending, at most kRingMemberCountMax
+  std::vector<NodeId> owners_;    // per partition; empty while the ring is
   // kPartitionCount rows of list_width_ members each.
   std::vector<NodeId> preference_lists_;
   size_t list_width_ = 0;  // min(replica_count_, members)

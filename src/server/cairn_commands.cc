@@ -1,5 +1,5 @@
 // CAIRN: the container of Cairn's own administrative commands (as Dragonfly's DFLY), so that
-// later ones fit beside the first: COMPACT, CONSISTENCY, FAULT, REPAIR and HELP.
+// later ones fit beside the first: COMPACT, CONSISTENCY, FAULT, REPAIR, RING and HELP.
 //
 // CAIRN COMPACT runs a full manual compaction on the CompactionRunner's thread
 // (compaction_runner.h): its client blocks, as BLPOP's does (the connection runs none of its
@@ -15,6 +15,7 @@
 #include "cluster/repair_service.h"
 #include "cluster/ring.h"
 #include "common/assert.h"
+#include "server/cairn_ring_command.h"
 #include "server/client.h"
 #include "server/command_groups.h"
 #include "server/command_helpers.h"
@@ -187,22 +188,30 @@ void cairn_repair(CommandContext& context) {
 }
 
 void cairn_help(CommandContext& context) {
-  help_reply(
-      context.reply, "CAIRN",
-      {"COMPACT", "    Compact the whole database now, reclaiming the space of deleted and",
-       "    overwritten data (deleted collections' elements, expired keys included).",
-       "    Answers when done; other clients are served meanwhile.",
-       "CONSISTENCY [ONE|QUORUM|ALL|SLOPPY-ONE|SLOPPY-QUORUM|SLOPPY-ALL]",
-       "    In cluster mode: how many of a key's replicas must answer this",
-       "    connection's commands (SLOPPY: down replicas' writes go to stand-ins as",
-       "    hints). Without an argument, the current level.",
-       "FAULT PARTITION <node-id> [<node-id> ...] | FAULT HEAL",
-       "    Tests only (--enable-fault-commands): drop this node's cluster bus",
-       "    messages to and from the nodes named, or stop dropping.",
-       "REPAIR START [<first-slot> <last-slot>]",
-       "    In cluster mode: compare this node's replicas of those slots (all by",
-       "    default) with the other replicas now, and answer the pass's id.", "REPAIR STATUS",
-       "    The latest repair pass: state, progress, keys exchanged, bytes."});
+  help_reply(context.reply, "CAIRN",
+             {"COMPACT",
+              "    Compact the whole database now, reclaiming the space of deleted and",
+              "    overwritten data (deleted collections' elements, expired keys included).",
+              "    Answers when done; other clients are served meanwhile.",
+              "CONSISTENCY [ONE|QUORUM|ALL|SLOPPY-ONE|SLOPPY-QUORUM|SLOPPY-ALL]",
+              "    In cluster mode: how many of a key's replicas must answer this",
+              "    connection's commands (SLOPPY: down replicas' writes go to stand-ins as",
+              "    hints). Without an argument, the current level.",
+              "FAULT PARTITION <node-id> [<node-id> ...] | FAULT HEAL",
+              "    Tests only (--enable-fault-commands): drop this node's cluster bus",
+              "    messages to and from the nodes named, or stop dropping.",
+              "REPAIR START [<first-slot> <last-slot>]",
+              "    In cluster mode: compare this node's replicas of those slots (all by",
+              "    default) with the other replicas now, and answer the pass's id.",
+              "REPAIR STATUS",
+              "    The latest repair pass: state, progress, keys exchanged, bytes.",
+              "RING STATUS",
+              "    In cluster mode: the ring's epoch, transition, members and claimant.",
+              "RING REMOVE <node-id>",
+              "    On the claimant: take the member out of the ring; its share streams to",
+              "    the members that gain it first.",
+              "RING PLAN ADD | RING PLAN REMOVE <node-id>",
+              "    What adding a node, or removing the member, would move."});
 }
 
 constexpr std::array kCairnSubcommands = {
@@ -245,6 +254,16 @@ constexpr std::array kCairnSubcommands = {
                            "latest (Cairn-specific).",
                 .complexity = "O(1); the pass runs in the background",
                 .handler = cairn_repair,
+                .subcommands = {}},
+    CommandSpec{.name = "ring",
+                .arity = -3,
+                .flags = kCommandAdmin | kCommandNoScript,
+                .group = "server",
+                .since = kCairnVersion,
+                .summary = "Shows the cluster ring's state, plans a change, or takes a member out "
+                           "(Cairn-specific).",
+                .complexity = "O(N) where N is the number of partitions",
+                .handler = cairn_ring,
                 .subcommands = {}},
     CommandSpec{.name = "help",
                 .arity = 2,

@@ -287,6 +287,8 @@ void ClusterRuntime::publish_snapshot() {
   snapshot->replica = node_->replica().stats();
   snapshot->repair = node_->repair().stats();
   snapshot->repair_pass = node_->repair().pass_status(now());
+  snapshot->claimant = membership_->claimant();
+  snapshot->partitions_streamed = node_->repair().stats().partitions_streamed;
   snapshot->membership = membership_->stats();
   snapshot->bus = bus_->stats();
   for (const NodeId target : node_->hints().targets()) {
@@ -324,6 +326,17 @@ uint64_t ClusterRuntime::start_repair(uint16_t first_slot, uint16_t last_slot) {
     publish_snapshot();
   });
   return id;
+}
+
+void ClusterRuntime::request_removal(NodeId id) {
+  loop_->post([this, id] {
+    const Status status = membership_->request_removal(id);
+    if (status.is_ok()) {
+      spdlog::info("cluster: {} is to leave the ring", cluster_node_name(id));
+    } else {
+      spdlog::warn("cluster: cannot remove {}: {}", cluster_node_name(id), status.to_string());
+    }
+  });
 }
 
 void ClusterRuntime::set_partitioned(std::set<NodeId> peers) {

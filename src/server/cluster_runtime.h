@@ -84,7 +84,9 @@ struct ClusterSnapshot {
   CoordinatorStats coordinator;
   ReplicaStats replica;
   RepairStats repair;
-  RepairPassStatus repair_pass;  // the latest on-demand pass (CAIRN REPAIR)
+  RepairPassStatus repair_pass;      // the latest on-demand pass (CAIRN REPAIR)
+  std::optional<NodeId> claimant;    // who makes ring changes, as this node sees it
+  uint64_t partitions_streamed = 0;  // by this node, in ring transitions
   MembershipStats membership;
   BusStats bus;
   uint64_t hints_pending = 0;
@@ -116,6 +118,9 @@ class ClusterRuntime {
   // cluster thread (RepairService::start_pass); answers its id, which the snapshot's repair_pass
   // shows from the next publish on. REQUIRES: first_slot <= last_slot < kSlotCount.
   uint64_t start_repair(uint16_t first_slot, uint16_t last_slot);
+  // Asks membership, on the cluster thread, to take `id` out of the ring (request_removal); a
+  // refusal there (this node no longer the claimant) is logged. CAIRN RING REMOVE.
+  void request_removal(NodeId id);
   // Test fault: drops bus messages to and from `peers` (none when empty). CAIRN FAULT sets it.
   void set_partitioned(std::set<NodeId> peers);
   // Stops the cluster thread and syncs what the node wrote. Idempotent.

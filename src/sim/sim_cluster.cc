@@ -15,6 +15,7 @@ struct SimCluster::Node {
   Network* endpoint = nullptr;
   bool up = false;
   bool started = false;  // opened at least once
+  bool retired = false;  // stopped for good
   bool slow_disk = false;
   uint64_t incarnations = 0;  // starts, for the seeds of its state machines
   // Destroyed in reverse: the node's state machines before the database they use.
@@ -135,8 +136,8 @@ void SimCluster::start() {
 }
 
 bool SimCluster::converged() const {
-  const size_t started = static_cast<size_t>(
-      std::count_if(nodes_.begin(), nodes_.end(), [](const auto& n) { return n->started; }));
+  const size_t started = static_cast<size_t>(std::count_if(
+      nodes_.begin(), nodes_.end(), [](const auto& n) { return n->started && !n->retired; }));
   const Node* reference = nullptr;
   for (const auto& n : nodes_) {
     if (!n->up) continue;
@@ -217,9 +218,15 @@ void SimCluster::lose_disk(NodeId id) {
   simulation_->record("lose-disk", id.value);
 }
 
+void SimCluster::retire(NodeId id) {
+  crash(id);
+  node(id).retired = true;
+  simulation_->record("retire", id.value);
+}
+
 void SimCluster::restart(NodeId id) {
   Node& n = node(id);
-  if (n.up) return;
+  if (n.up || n.retired) return;
   open_node(n);
   Result<std::optional<Ring>> saved = load_ring(n.database.get());
   if (saved.is_ok() && saved->has_value() && (*saved)->contains(id)) {
@@ -257,6 +264,12 @@ NodeTime SimCluster::node_time(NodeId id) const {
   const Node& n = node(id);
   CAIRN_ASSERT(n.up);
   return time_of(n);
+}
+
+Status SimCluster::request_removal(NodeId at, NodeId leaving) {
+  Node& n = node(at);
+  CAIRN_ASSERT(n.up);
+  return n.membership->request_removal(leaving);
 }
 
 ClusterNode& SimCluster::cluster_node(NodeId id) {

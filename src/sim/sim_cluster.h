@@ -79,11 +79,16 @@ class SimCluster {
   // Gives a crashed node a new, empty disk: it lost everything. REQUIRES: !is_up(id).
   void lose_disk(NodeId id);
   void restart(NodeId id);
+  // Stops `id` for good (a node that left, or a dead one removed): restart() leaves it down and
+  // converged() no longer expects it in the ring.
+  void retire(NodeId id);
   void set_slow_disk(NodeId id, bool slow);
   SimClock& clock(NodeId id);
   SimNetwork& network() { return network_; }
   // REQUIRES: is_up(id).
   const Membership& membership(NodeId id) const;
+  // Membership::request_removal on node `at`. REQUIRES: is_up(at).
+  Status request_removal(NodeId at, NodeId leaving);
   ClusterNode& cluster_node(NodeId id);
   // The node's time now, as its ClusterNode sees it. REQUIRES: is_up(id).
   NodeTime node_time(NodeId id) const;

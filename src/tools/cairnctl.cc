@@ -2,6 +2,7 @@
 //
 //   cairnctl [--host H] [--port P] [--nodes H:P,...] [--json] [--timeout-ms N]
 //            status | ring | slot KEY | repair [--slot N|FIRST-LAST]
+//            | plan add | plan leave NODE | leave NODE | remove NODE
 //
 // Asks the first node that answers (--host/--port, then --nodes in order) and prints a table, or
 // JSON with --json. The work is in src/admin (cluster_reports.h, cluster_repair.h,
@@ -33,6 +34,8 @@ struct Flags {
   int64_t timeout_ms = 2000;
   std::string key;
   std::string slots = "0-16383";
+  std::string node;  // plan leave, leave, remove: an id or HOST:PORT
+  uint64_t wait_s = 3600;
 };
 
 // The seeds in the order they are asked. The default --host/--port is left out when --nodes is
@@ -80,6 +83,22 @@ int repair(const cairn::ClusterTarget& target, const Flags& flags) {
               ", replicas down: " + std::to_string(totals.peers_skipped) + ")");
 }
 
+// Leave (the node streams its share out, then shuts down) or remove (a dead node's replicas are
+// rebuilt from the others); a line per ring step on stderr.
+int take_out(const cairn::ClusterTarget& target, const Flags& flags, bool dead_expected) {
+  std::string last;
+  cairn::Result<cairn::LeaveReport> report =
+      cairn::take_out(target, flags.node, dead_expected, flags.wait_s * 1000,
+                      [&last](const cairn::RingStatus& status) {
+                        const std::string line = "ring epoch " + std::to_string(status.epoch) +
+                                                 ": " + status.transition + ", " +
+                                                 std::to_string(status.members) + " members";
+                        if (line != last) std::fprintf(stderr, "%s\n", line.c_str());
+                        last = line;
+                      });
+  return print(report, flags.json, cairn::leave_text, cairn::leave_json);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -107,6 +126,20 @@ int main(int argc, char** argv) {
       "repair", "Compare every replica of the slots with the others now, and repair them");
   repair_command->add_option("--slot", flags.slots, "The slots: N or FIRST-LAST")
       ->capture_default_str();
+  CLI::App* plan = app.add_subcommand("plan", "What a change would move, before anything moves");
+  plan->require_subcommand(1);
+  CLI::App* plan_add = plan->add_subcommand("add", "Adding a node");
+  CLI::App* plan_leave = plan->add_subcommand("leave", "NODE leaving (or being removed)");
+  plan_leave->add_option("NODE", flags.node, "Its id or HOST:PORT")->required();
+  CLI::App* leave = app.add_subcommand(
+      "leave", "Take a live NODE out: its share streams to the others, then it shuts down");
+  leave->add_option("NODE", flags.node, "Its id or HOST:PORT")->required();
+  CLI::App* remove = app.add_subcommand(
+      "remove", "Take a dead NODE out: its replicas are rebuilt from the others");
+  remove->add_option("NODE", flags.node, "Its id or HOST:PORT")->required();
+  for (CLI::App* change : {leave, remove}) {
+    change->add_option("--wait-s", flags.wait_s, "Give up after this long")->capture_default_str();
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& help) {
@@ -132,6 +165,15 @@ int main(int argc, char** argv) {
     return print(cairn::gather_ring(target), flags.json, cairn::ring_text, cairn::ring_json);
   }
   if (repair_command->parsed()) return repair(target, flags);
+  if (plan_add->parsed()) {
+    return print(cairn::plan_change(target, ""), flags.json, cairn::plan_text, cairn::plan_json);
+  }
+  if (plan_leave->parsed()) {
+    return print(cairn::plan_change(target, flags.node), flags.json, cairn::plan_text,
+                 cairn::plan_json);
+  }
+  if (leave->parsed()) return take_out(target, flags, /*dead_expected=*/false);
+  if (remove->parsed()) return take_out(target, flags, /*dead_expected=*/true);
   CAIRN_ASSERT(slot->parsed());
   return print(cairn::gather_slot(target, flags.key), flags.json, cairn::slot_text,
                cairn::slot_json);

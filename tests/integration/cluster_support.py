@@ -55,23 +55,32 @@ def cluster_info(client):
     return dict(line.split(":", 1) for line in text.split("\r\n") if ":" in line)
 
 
-def wait_formed(cluster, nodes=None, members=3):
-    """Waits until every node in `nodes` (default: those up) has joined, holds a ring of
-    `members` and sees `members` live nodes."""
-    deadline = time.monotonic() + FORM_TIMEOUT_S
+def wait_formed(cluster, nodes=None, members=3, timeout_s=FORM_TIMEOUT_S):
+    """Waits until every node in `nodes` (default: those up) has joined, holds a settled ring
+    (out of any transition) of `members` and sees `members` live nodes."""
+    deadline = time.monotonic() + timeout_s
     nodes = cluster.up() if nodes is None else nodes
     while True:
         infos = [cluster_info(cluster.client(i)) for i in nodes]
         if all(info["cluster_state"] == "ok" and info["cluster_size"] == str(members) and
-               info["cluster_known_nodes"] == str(members) for info in infos):
+               info["cluster_known_nodes"] == str(members) for info in infos) and \
+                all(ring_transition(cluster.client(i)) == "none" for i in nodes):
             return
         if time.monotonic() > deadline:
             raise AssertionError("cluster did not form: %r" % infos)
         time.sleep(0.2)
 
 
+def ring_transition(client):
+    """CAIRN RING STATUS's transition: none, moving or flipped."""
+    status = client.execute_command("CAIRN", "RING", "STATUS")
+    fields = dict(zip(status[::2], status[1::2]))
+    return fields[b"transition"].decode()
+
+
 def node_ids(cluster):
-    return [cluster.client(i).execute_command("CLUSTER", "MYID").decode() for i in range(3)]
+    return [cluster.client(i).execute_command("CLUSTER", "MYID").decode()
+            for i in range(len(cluster.ports))]
 
 
 def member_flags(client, node_id):

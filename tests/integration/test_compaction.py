@@ -185,7 +185,7 @@ def test_command_docs_describe_cairn(node):
         assert b"Cairn" in entry[b"summary"]
         subcommands = dict(zip(entry[b"subcommands"][::2], entry[b"subcommands"][1::2]))
         assert set(subcommands) == {b"cairn|compact", b"cairn|consistency", b"cairn|fault",
-                                    b"cairn|repair", b"cairn|help"}
+                                    b"cairn|repair", b"cairn|ring", b"cairn|help"}
         compact = dict(zip(subcommands[b"cairn|compact"][::2],
                            subcommands[b"cairn|compact"][1::2]))
         assert b"ompact" in compact[b"summary"]

@@ -1,6 +1,7 @@
-// Proves a node joining a cluster that holds data gets its share through the ring transition
-// (ring.h) alone: with anti-entropy off and no reads, once the ring has settled the joiner holds
-// every key it is now a replica of, equal to the other replicas; under message loss too.
+// Proves membership changes move data through the ring transition (ring.h) alone, with
+// anti-entropy off and no reads: a joiner holds every key it is now a replica of once the ring
+// has settled, under message loss too; a leaving node's share streams to the members that gain
+// it before it goes; and a dead node's removal rebuilds its replicas from the survivors.
 #include <gtest/gtest.h>
 
 #include <string>
@@ -16,6 +17,62 @@ namespace {
 constexpr int kKeyCount = 400;
 
 std::string key_name(int i) { return "j" + std::to_string(i); }
+
+// Writes kKeyCount keys at QUORUM through nodes 1..3; every write must succeed.
+void write_keys(sim::Simulation& simulation, sim::SimCluster& cluster, const std::string& name) {
+  int acknowledged = 0;
+  for (int i = 0; i < kKeyCount; i++) {
+    const NodeId coordinator = cluster.id(simulation.random().uniform(3));
+    cluster.submit(
+        coordinator, ClusterRequest{RequestKind::kSet, key_name(i), {"v" + std::to_string(i)}, 0},
+        Consistency{}, [&](ClusterReply reply) { acknowledged += reply.status.is_ok(); });
+    simulation.run_until(simulation.now_us() + 10'000);
+  }
+  simulation.run_until(simulation.now_us() + 5'000'000);
+  ASSERT_EQ(acknowledged, kKeyCount) << name;
+}
+
+// Every replica of every key (per the ring) holds its value; answers how many `node` holds.
+int expect_every_replica_holds(sim::SimCluster& cluster, NodeId node, const std::string& name) {
+  int held = 0;
+  for (int i = 0; i < kKeyCount; i++) {
+    const std::vector<std::pair<NodeId, KeyState>> states = cluster.replica_states(key_name(i));
+    EXPECT_EQ(states.size(), 3u) << name;
+    for (const auto& [replica, state] : states) {
+      EXPECT_EQ(state.string_value(0), "v" + std::to_string(i))
+          << name << " " << key_name(i) << " on node " << replica.value;
+      held += replica == node;
+    }
+  }
+  return held;
+}
+
+// Asks the claimant to take `leaving` out of the ring, then runs until every node but it holds a
+// settled ring without it.
+void remove_member(sim::Simulation& simulation, sim::SimCluster& cluster, NodeId leaving,
+                   const std::string& name) {
+  bool asked = false;
+  for (const NodeId id : cluster.ids()) {
+    if (id != leaving && cluster.is_up(id) && cluster.membership(id).is_claimant()) {
+      ASSERT_TRUE(cluster.request_removal(id, leaving).is_ok()) << name;
+      asked = true;
+    }
+  }
+  ASSERT_TRUE(asked) << name << ": no claimant";
+  const auto settled_without = [&] {
+    for (const NodeId id : cluster.ids()) {
+      if (id == leaving || !cluster.is_up(id)) continue;
+      const Ring& ring = cluster.membership(id).ring();
+      if (ring.contains(leaving) || ring.transition() != Ring::Transition::kNone) return false;
+    }
+    return true;
+  };
+  const uint64_t deadline = simulation.now_us() + 120'000'000;
+  while (!settled_without() && simulation.now_us() < deadline) {
+    simulation.run_until(simulation.now_us() + 1'000'000);
+  }
+  ASSERT_TRUE(settled_without()) << name << cluster.convergence_report();
+}
 
 TEST(JoinSimTest, AJoinerStreamsWhatItGains) {
   for (const uint64_t seed : test::test_seeds(21, 3, 20)) {
@@ -65,6 +122,57 @@ TEST(JoinSimTest, AJoinerStreamsWhatItGains) {
       }
     }
     EXPECT_GT(gained, kKeyCount / 2) << name << ": the joiner is a replica of too few keys";
+  }
+}
+
+// Proves a node that leaves streams its share out first: once the ring settles without it, it
+// stops for good, and every key still has three replicas holding it.
+TEST(JoinSimTest, ALeaverStreamsItsShareOut) {
+  for (const uint64_t seed : test::test_seeds(31, 2, 10)) {
+    const std::string name = "seed " + std::to_string(seed);
+    sim::Simulation simulation(seed);
+    sim::SimClusterOptions options;
+    options.node_count = 4;
+    options.node.repair.enabled = false;
+    sim::SimCluster cluster(&simulation, options);
+    cluster.start();
+    simulation.run_until(60'000'000);
+    ASSERT_TRUE(cluster.converged()) << name << cluster.convergence_report();
+    write_keys(simulation, cluster, name);
+    const NodeId leaving = cluster.id(3);
+    remove_member(simulation, cluster, leaving, name);
+    cluster.retire(leaving);
+    simulation.run_until(simulation.now_us() + 30'000'000);
+    ASSERT_TRUE(cluster.converged()) << name << cluster.convergence_report();
+    uint64_t streamed = 0;
+    for (size_t i = 0; i < 3; i++) {
+      streamed += cluster.cluster_node(cluster.id(i)).repair().stats().partitions_streamed;
+    }
+    EXPECT_GT(streamed, 0u) << name;
+    expect_every_replica_holds(cluster, leaving, name);
+  }
+}
+
+// Proves a dead node's removal rebuilds its replicas from the survivors: the node is gone for
+// good before it is removed, and afterwards every key has three replicas holding it.
+TEST(JoinSimTest, ADeadNodesRemovalRebuildsItsReplicas) {
+  for (const uint64_t seed : test::test_seeds(41, 2, 10)) {
+    const std::string name = "seed " + std::to_string(seed);
+    sim::Simulation simulation(seed);
+    sim::SimClusterOptions options;
+    options.node_count = 4;
+    options.node.repair.enabled = false;
+    sim::SimCluster cluster(&simulation, options);
+    cluster.start();
+    simulation.run_until(60'000'000);
+    ASSERT_TRUE(cluster.converged()) << name << cluster.convergence_report();
+    write_keys(simulation, cluster, name);
+    const NodeId dead = cluster.id(3);
+    cluster.retire(dead);
+    simulation.run_until(simulation.now_us() + 30'000'000);  // seen dead by all
+    remove_member(simulation, cluster, dead, name);
+    ASSERT_TRUE(cluster.converged()) << name << cluster.convergence_report();
+    expect_every_replica_holds(cluster, dead, name);
   }
 }
 

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "cluster/ring.h"
+#include "cluster/ring_plan.h"
 #include "common/checksum.h"
 #include "common/coding.h"
 #include "io/random.h"
@@ -278,12 +279,59 @@ TEST(RingTest, TransitionsMoveReadsOnlyAtTheFlip) {
   }
 }
 
+// Proves plan_change counts what a join and a leave move, per member and in all, and that both
+// stay within 1.1x the ideal (the placement's promise), from 3 to 12 members.
+TEST(RingTest, PlansCountTheReplicasAChangeMoves) {
+  Ring ring(kReplicas);
+  for (uint64_t id = 1; id <= 3; id++) ring = ring.with_joined(RingMember{NodeId{id * 10}, ""});
+  for (uint64_t id = 4; id <= 12; id++) {
+    const Ring joined = ring.with_joined(RingMember{NodeId{id * 10}, ""});
+    const RingPlan join = plan_change(ring, joined);
+    EXPECT_EQ(join.replicas_moved, replicas_moved(ring, joined));
+    EXPECT_EQ(join.replicas_total, kPartitionCount * kReplicas);
+    EXPECT_LE(join.replicas_moved, join.replicas_ideal * 11 / 10) << id;
+    for (const MemberMoves& member : join.members) {
+      if (member.id == NodeId{id * 10}) {
+        EXPECT_EQ(member.replicas_before, 0u);
+        EXPECT_EQ(member.gained, member.replicas_after);
+      } else {
+        EXPECT_EQ(member.gained, 0u) << "only the joiner gains";
+      }
+    }
+    const RingPlan leave = plan_change(joined, joined.without(NodeId{20}));
+    EXPECT_LE(leave.replicas_moved, leave.replicas_ideal * 11 / 10) << id;
+    for (const MemberMoves& member : leave.members) {
+      if (member.id == NodeId{20}) {
+        EXPECT_EQ(member.lost, member.replicas_before);
+      }
+    }
+    ring = joined;
+  }
+}
+
+// Proves a member taken out is listed as departed, through every step of its transition and the
+// encoding, until it joins again.
+TEST(RingTest, ARemovedMemberIsDepartedUntilItJoinsAgain) {
+  Ring ring(kReplicas);
+  for (uint64_t id = 1; id <= 4; id++) ring = ring.with_joined(RingMember{NodeId{id}, ""});
+  const Ring settled = ring.with_next(ring.without(NodeId{2})).flipped().settled();
+  EXPECT_FALSE(settled.contains(NodeId{2}));
+  EXPECT_TRUE(settled.is_departed(NodeId{2}));
+  EXPECT_EQ(settled.departed(), std::vector<NodeId>{NodeId{2}});
+  const Ring decoded = Ring::decode(settled.encode()).value();
+  EXPECT_EQ(decoded, settled);
+  EXPECT_TRUE(decoded.is_departed(NodeId{2}));
+  const Ring back = settled.with_joined(RingMember{NodeId{2}, ""});
+  EXPECT_FALSE(back.is_departed(NodeId{2}));
+  EXPECT_TRUE(back.departed().empty());
+}
+
 // Proves a ring saved in format 1 (before transitions) still decodes, as the same ring.
 TEST(RingTest, FormatOneStillDecodes) {
   Ring ring(kReplicas);
   for (uint64_t id = 1; id <= 3; id++) ring = ring.with_joined(RingMember{NodeId{id}, "r"});
   std::string body = ring.encode();
-  body.resize(body.size() - 5);  // the checksum, then the transition byte
+  body.resize(body.size() - 6);  // the checksum, the transition byte and the departed count
   body[0] = 1;
   put_fixed32(&body, checksum32(body));
   const Result<Ring> decoded = Ring::decode(body);
