@@ -9,21 +9,8 @@ namespace {
 
 constexpr uint64_t kPollIntervalMs = 500;
 
-const RespValue* field_of(const RespValue& reply, std::string_view field) {
-  for (size_t i = 0; i + 1 < reply.elements.size(); i += 2) {
-    if (reply.elements[i].is_string() && reply.elements[i].text == field) {
-      return &reply.elements[i + 1];
-    }
-  }
-  return nullptr;
-}
-
 Result<uint64_t> count_of(const RespValue& reply, std::string_view field) {
-  const RespValue* value = field_of(reply, field);
-  if (value == nullptr || value->kind != RespKind::kInteger || value->integer < 0) {
-    return Status::corruption("CAIRN RING: no count " + std::string(field));
-  }
-  return static_cast<uint64_t>(value->integer);
+  return map_count(reply, field, "CAIRN RING");
 }
 
 Result<RespValue> call(const HostPort& address, const ClusterTarget& target,
@@ -40,8 +27,8 @@ Result<RingStatus> ring_status(const HostPort& address, const ClusterTarget& tar
   CAIRN_ASSIGN_OR_RETURN(status.epoch, count_of(reply, "epoch"));
   CAIRN_ASSIGN_OR_RETURN(status.members, count_of(reply, "members"));
   CAIRN_ASSIGN_OR_RETURN(status.target_members, count_of(reply, "target_members"));
-  const RespValue* transition = field_of(reply, "transition");
-  const RespValue* claimant = field_of(reply, "claimant");
+  const RespValue* transition = map_field(reply, "transition");
+  const RespValue* claimant = map_field(reply, "claimant");
   if (transition == nullptr || !transition->is_string() || claimant == nullptr) {
     return Status::corruption("CAIRN RING STATUS: malformed reply");
   }
@@ -76,7 +63,7 @@ Result<PlanReport> plan_change(const ClusterTarget& target, const std::string& n
   CAIRN_ASSIGN_OR_RETURN(report.replicas_moved, count_of(reply, "replicas_moved"));
   CAIRN_ASSIGN_OR_RETURN(report.replicas_ideal, count_of(reply, "replicas_ideal"));
   CAIRN_ASSIGN_OR_RETURN(report.replicas_total, count_of(reply, "replicas_total"));
-  const RespValue* members = field_of(reply, "members");
+  const RespValue* members = map_field(reply, "members");
   if (members == nullptr || members->kind != RespKind::kArray) {
     return Status::corruption("CAIRN RING PLAN: no members");
   }

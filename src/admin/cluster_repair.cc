@@ -18,26 +18,6 @@ Status bad_status(std::string_view why) {
   return Status::corruption("CAIRN REPAIR STATUS: " + std::string(why));
 }
 
-// The value of `field` in a map-shaped reply (a RESP3 map, or a RESP2 flat array).
-const RespValue* field_of(const RespValue& reply, std::string_view field) {
-  for (size_t i = 0; i + 1 < reply.elements.size(); i += 2) {
-    if (reply.elements[i].is_string() && reply.elements[i].text == field) {
-      return &reply.elements[i + 1];
-    }
-  }
-  return nullptr;
-}
-
-Status read_count(const RespValue& reply, std::string_view field, uint64_t* value) {
-  const RespValue* found = field_of(reply, field);
-  if (found == nullptr) return bad_status("no field " + std::string(field));
-  if (found->kind != RespKind::kInteger || found->integer < 0) {
-    return bad_status(std::string(field) + " is not a count");
-  }
-  *value = static_cast<uint64_t>(found->integer);
-  return Status::ok();
-}
-
 // The nodes whose pass is still to poll.
 bool all_done(const RepairReport& report) {
   for (const NodeRepair& node : report.nodes) {
@@ -113,7 +93,7 @@ Result<RepairPassReply> parse_repair_status(const RespValue& reply) {
     return bad_status("the reply is not a map");
   }
   RepairPassReply pass;
-  const RespValue* state = field_of(reply, "state");
+  const RespValue* state = map_field(reply, "state");
   if (state == nullptr || !state->is_string()) return bad_status("no state");
   pass.state = state->text;
   if (pass.state != "idle" && pass.state != "running" && pass.state != "done") {
@@ -134,7 +114,9 @@ Result<RepairPassReply> parse_repair_status(const RespValue& reply) {
       {"bytes", &pass.bytes},
       {"elapsed_ms", &pass.elapsed_ms},
   };
-  for (const auto& [field, value] : counts) CAIRN_RETURN_IF_ERROR(read_count(reply, field, value));
+  for (const auto& [field, value] : counts) {
+    CAIRN_ASSIGN_OR_RETURN(*value, map_count(reply, field, "CAIRN REPAIR STATUS"));
+  }
   return pass;
 }
 

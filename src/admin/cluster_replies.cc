@@ -276,4 +276,21 @@ std::string human_bytes(uint64_t bytes) {
   return text;
 }
 
+const RespValue* map_field(const RespValue& reply, std::string_view field) {
+  for (size_t i = 0; i + 1 < reply.elements.size(); i += 2) {
+    if (reply.elements[i].is_string() && reply.elements[i].text == field) {
+      return &reply.elements[i + 1];
+    }
+  }
+  return nullptr;
+}
+
+Result<uint64_t> map_count(const RespValue& reply, std::string_view field, std::string_view what) {
+  const RespValue* value = map_field(reply, field);
+  if (value == nullptr || value->kind != RespKind::kInteger || value->integer < 0) {
+    return Status::corruption(std::string(what) + ": no count " + std::string(field));
+  }
+  return static_cast<uint64_t>(value->integer);
+}
+
 }  // namespace cairn

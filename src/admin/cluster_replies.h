@@ -73,6 +73,13 @@ const SlotRange* find_slot_range(const std::vector<SlotRange>& ranges, uint16_t 
 // The slot spans no range covers, in order.
 std::vector<SlotSpan> unassigned_spans(const std::vector<SlotRange>& ranges);
 
+// The value of `field` in a map-shaped reply (a RESP3 map, or a RESP2 flat array of names and
+// values, as Cairn's CAIRN ... STATUS commands answer); nullptr when absent.
+const RespValue* map_field(const RespValue& reply, std::string_view field);
+// The non-negative integer `field` of such a reply; Corruption naming `what` (the command)
+// when it is absent or anything else.
+Result<uint64_t> map_count(const RespValue& reply, std::string_view field, std::string_view what);
+
 // What cairnctl status shows from INFO; each absent when the server does not report it.
 struct NodeStats {
   std::optional<std::string> rack;      // cairn_rack
