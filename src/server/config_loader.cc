@@ -160,6 +160,7 @@ constexpr std::array kFields = {
     Field{"repair_bytes_per_second", &set_unsigned<&ServerConfig::repair_bytes_per_second>},
     Field{"repair_interval_ms", &set_unsigned<&ServerConfig::repair_interval_ms>},
     Field{"hint_window_ms", &set_unsigned<&ServerConfig::hint_window_ms>},
+    Field{"ring_settle_ms", &set_unsigned<&ServerConfig::ring_settle_ms>},
     Field{"consistency", &set_string<&ServerConfig::consistency>},
     Field{"enable_fault_commands", &set_enable_fault_commands},
 };
@@ -199,6 +200,10 @@ Status validate_cluster_config(const ServerConfig& config) {
     return out_of_range(
         "hint_window_ms", config.hint_window_ms,
         "0.." + std::to_string(grace_ms - 1) + " (less than the tombstone grace period)");
+  }
+  if (config.ring_settle_ms < kRingSettleMsMin || config.ring_settle_ms > kRingSettleMsMax) {
+    return out_of_range("ring_settle_ms", config.ring_settle_ms,
+                        std::to_string(kRingSettleMsMin) + ".." + std::to_string(kRingSettleMsMax));
   }
   if (!parse_consistency(config.consistency).has_value()) {
     return Status::invalid_argument(

@@ -36,6 +36,8 @@ ClusterRuntimeOptions cluster_options(const ServerConfig& config) {
   options.node.repair.enabled = config.repair_interval_ms > 0;
   options.node.repair.partition_interval_ms = config.repair_interval_ms;
   options.node.hint_limits.window_ms = static_cast<int64_t>(config.hint_window_ms);
+  options.node.repair.stream_settle_ms = config.ring_settle_ms;
+  options.membership.ring_settle_ms = config.ring_settle_ms;
   // validate_config checked the seeds.
   if (!config.seeds.empty()) options.seeds = parse_seeds(config.seeds).value();
   // As the single node: `always` acks only what is synced; otherwise a crash of the process

@@ -14,6 +14,11 @@ enum class ServerFsync {
   kNo,        // never by Cairn (the OS writes back when it likes)
 };
 
+// ring_settle_ms's range: below 100 ms a node on a busy machine may miss a step; above 10
+// minutes a change would take most of an hour.
+constexpr uint64_t kRingSettleMsMin = 100;
+constexpr uint64_t kRingSettleMsMax = 10 * 60 * 1000;
+
 struct ServerConfig {
   std::string bind = "127.0.0.1";
   uint16_t port = 7379;
@@ -70,6 +75,10 @@ struct ServerConfig {
   // Hints older than this are dropped, not delivered (hint_store.h). Less than the tombstone
   // grace period (4 hours).
   uint64_t hint_window_ms = 3 * 60 * 60 * 1000;
+  // How long a ring change waits for every node to hear of it (docs/cluster-ring.md,
+  // "Transitions"): a member gaining partitions waits this long before it streams them, and a
+  // flipped ring takes writes for its previous lists this long before it settles.
+  uint64_t ring_settle_ms = 5000;
   // A connection's consistency level until it picks one (CAIRN CONSISTENCY): one, quorum, all,
   // or sloppy-one / sloppy-quorum / sloppy-all.
   std::string consistency = "quorum";

@@ -203,6 +203,8 @@ int main(int argc, char** argv) {
             "Between background repair exchanges (0: only on demand, cairnctl repair)");
   flags.add("--hint-window-ms", &cairn::ServerConfig::hint_window_ms,
             "Hints older than this are dropped, not delivered (less than 4 hours)");
+  flags.add("--ring-settle-ms", &cairn::ServerConfig::ring_settle_ms,
+            "How long each step of a ring change waits for every node to hear of it");
   flags.add_flag("--enable-fault-commands", &cairn::ServerConfig::enable_fault_commands,
                  "Allow CAIRN FAULT (test-only faults, e.g. a bus partition)");
   flags.add("--consistency", &cairn::ServerConfig::consistency,

@@ -8,146 +8,23 @@ import time
 from collections import Counter
 
 import pytest
-import redis
 
+from cluster_load_support import (LoadWriter, check_counters, load_acked, read_keys,
+                                  replica_ports)
 from cluster_support import Cluster, wait_formed, wait_until
-from conftest import HOST, target_name
+from conftest import target_name
 from node_support import make_seed
 
 pytestmark = pytest.mark.skipif(target_name() != "cairnd", reason="Cairn's own cluster")
 
 
 LOAD_WRITERS = 4  # SET threads; one more runs the INCRs
-LOAD_COUNTERS = ["ctr:%d" % n for n in range(3)]
-LOAD_OPS_PER_WRITER_MAX = 4000  # a bound: the phases below end the load long before it
-LOAD_PAUSE_S = 0.004  # between one writer's requests, so a few thousand writes in all
 LOAD_BEFORE_KILL_WRITES = 500  # acknowledged SETs before the SIGKILL
 LOAD_DOWN_S = 2.5  # load with the victim down
 LOAD_AFTER_RESTART_WRITES = 300  # acknowledged SETs once the restarted victim is back
 # The coordinator stores a write's hints when its request ends, at the latest after its
 # request_timeout_ms (1 s, src/cluster/coordinator.h): past this, no new hint can appear.
 REQUEST_END_S = 1.5
-VERIFY_BATCH = 500
-
-
-class LoadWriter(threading.Thread):
-    """One client thread: SETs of its own keys w<writer>:<n>, or (counting) INCRs of the shared
-    counters, each through a random node at the connection's default level (QUORUM). Only an OK
-    (for INCR, an integer) counts as acknowledged; an error or a dropped connection leaves the
-    write unknown, and the next request goes to another random node. The INCRs have a thread of
-    their own: until the failure detector declares the killed node dead, an INCR whose counter
-    leader it is waits out the request timeout, and that must not stall the SETs."""
-
-    def __init__(self, number, ports, seed, stop, counting=False):
-        threading.Thread.__init__(self, name="load-writer-%d" % number, daemon=True)
-        self.number = number
-        self.ports = ports
-        self.rng = random.Random(seed * 1009 + number)
-        self.stop = stop
-        self.counting = counting
-        self.lock = threading.Lock()
-        self.acked = []  # (key, value), appended under lock
-        self.incr_attempted = Counter()
-        self.incr_acked = Counter()
-        self.errors = Counter()  # "NOQUORUM", "ConnectionError", ...
-        self.failure = None
-
-    def acked_snapshot(self):
-        with self.lock:
-            return list(self.acked)
-
-    def run(self):
-        # No retry: redis-py's default (retry_on_timeout False, no retry_on_error) sends each
-        # command once, so an INCR is attempted exactly as often as counted.
-        clients = {port: redis.Redis(host=HOST, port=port, socket_timeout=5,
-                                     socket_connect_timeout=2) for port in self.ports}
-        try:
-            for n in range(LOAD_OPS_PER_WRITER_MAX):
-                if self.stop.is_set():
-                    break
-                client = clients[self.rng.choice(self.ports)]
-                if self.counting:
-                    self.incr(client, self.rng.choice(LOAD_COUNTERS))
-                else:
-                    self.set(client, "w%d:%d" % (self.number, n))
-                self.stop.wait(LOAD_PAUSE_S)
-        except BaseException as error:  # reported by the test's thread
-            self.failure = error
-        finally:
-            for client in clients.values():
-                client.close()
-
-    def set(self, client, key):
-        value = "%s=writer%d" % (key, self.number)
-        try:
-            reply = client.set(key, value)
-        except redis.exceptions.RedisError as error:
-            self.note(error)
-            return
-        if reply is True:
-            with self.lock:
-                self.acked.append((key, value.encode()))
-        else:
-            self.errors["SET replied %r" % (reply,)] += 1
-
-    def incr(self, client, counter):
-        self.incr_attempted[counter] += 1
-        try:
-            reply = client.incr(counter)
-        except redis.exceptions.RedisError as error:
-            self.note(error)
-            return
-        if isinstance(reply, int):
-            self.incr_acked[counter] += 1
-        else:
-            self.errors["INCR replied %r" % (reply,)] += 1
-
-    def note(self, error):
-        if isinstance(error, redis.exceptions.ResponseError):
-            self.errors[str(error).split(" ")[0]] += 1
-        else:
-            self.errors[type(error).__name__] += 1
-
-
-def load_acked(writers):
-    acked = {}
-    for writer in writers:
-        acked.update(writer.acked_snapshot())
-    return acked
-
-
-def replica_ports(client, keys):
-    """Each key's preference list, as client ports, from CLUSTER KEYSLOT and CLUSTER SLOTS."""
-    ranges = client.execute_command("CLUSTER", "SLOTS")
-    by_slot = {}
-    for entry in ranges:
-        ports = [replica[1] for replica in entry[2:]]
-        for slot in range(entry[0], entry[1] + 1):
-            by_slot[slot] = ports
-    assert len(by_slot) == 16384
-    slots = []
-    for start in range(0, len(keys), VERIFY_BATCH):
-        pipe = client.pipeline(transaction=False)
-        for key in keys[start:start + VERIFY_BATCH]:
-            pipe.execute_command("CLUSTER", "KEYSLOT", key)
-        slots += pipe.execute()
-    return {key: by_slot[slot] for key, slot in zip(keys, slots)}
-
-
-def read_keys(cluster, i, keys, level):
-    """GETs of keys through node i at `level`, pipelined on one connection."""
-    client = cluster.client(i)
-    values = []
-    try:
-        for start in range(0, len(keys), VERIFY_BATCH):
-            pipe = client.pipeline(transaction=False)
-            pipe.execute_command("CAIRN", "CONSISTENCY", level)
-            for key in keys[start:start + VERIFY_BATCH]:
-                pipe.get(key)
-            values += pipe.execute()[1:]
-    finally:
-        client.close()
-    return values
 
 
 def cluster_counter(cluster, i, field):
@@ -253,14 +130,4 @@ def test_five_nodes_lose_no_acked_write_when_one_is_killed_under_load(cluster5, 
         lost = [(k, v) for k, v in zip(node_keys, values) if v != acked[k]]
         assert not lost, "acknowledged writes read back wrong through node %d: %r" % (i, lost[:10])
 
-    # Each counter holds every acknowledged increment and no more than were attempted.
-    for counter in LOAD_COUNTERS:
-        attempted = sum(writer.incr_attempted[counter] for writer in writers)
-        succeeded = sum(writer.incr_acked[counter] for writer in writers)
-        for i in range(5):
-            value = int(cluster.client(i).get(counter) or 0)
-            assert succeeded <= value <= attempted, \
-                "%s through node %d is %d, acked %d, attempted %d" % (counter, i, value,
-                                                                      succeeded, attempted)
-        print("%s: %d increments acked, %d attempted, value %d" % (counter, succeeded, attempted,
-                                                                   value))
+    check_counters(cluster, writers, range(5))

@@ -1,23 +1,33 @@
-"""Taking nodes out of a real Cairn cluster with cairnctl (docs/cairnctl.md, docs/cluster-ring.md):
-`plan leave` says what would move before anything moves; `leave` streams a live node's share to
-the members that gain it, settles the ring without it and shuts it down; `remove` rebuilds a
-dead node's replicas from the survivors. With background repair off, every key is then held by
-every remaining replica, and reads at QUORUM keep answering. Servers listen on 127.0.0.1 on
-ports the test picked, each on its own directory, and are stopped by PID."""
+"""Adding nodes to and taking nodes out of a real Cairn cluster (docs/cairnctl.md,
+docs/cluster-ring.md): a node started with --seeds joins and streams its share; `plan leave` says
+what would move before anything moves; `leave` streams a live node's share to the members that
+gain it, settles the ring without it and shuts it down; `remove` rebuilds a dead node's replicas
+from the survivors. Nothing acknowledged is lost, and clients see no error while data moves.
+Servers listen on 127.0.0.1 on ports the test picked, each on its own directory, and are stopped
+by PID."""
 
 import json
 import os
 import subprocess
+import threading
+import time
+from collections import Counter
 
 import pytest
 
+from cluster_load_support import (LoadReader, LoadWriter, check_counters, load_acked,
+                                  read_keys)
 from cluster_support import (Cluster, member_flags, node_ids, read_at_one, wait_formed,
                              wait_until)
 from conftest import REPO_ROOT, target_name
+from node_support import make_seed
 
 pytestmark = pytest.mark.skipif(target_name() != "cairnd", reason="Cairn's own cluster")
 
 KEY_COUNT = 200
+MOVE_WRITERS = 3  # SET threads; one more runs the INCRs
+MOVE_WRITES_BETWEEN_STEPS = 100  # acknowledged SETs before each join or leave begins
+MOVE_TIMEOUT_S = 120  # for one join or leave to settle
 
 
 def cairnctl(cluster, port_index, *args, timeout=300):
@@ -82,5 +92,85 @@ def test_leave_then_remove_keep_every_key(tmp_path):
         client = cluster.client(asked)
         client.execute_command("CAIRN", "CONSISTENCY", "QUORUM")
         assert [client.get(k) for k in keys] == values
+    finally:
+        cluster.close()
+
+
+def test_growing_to_five_and_shrinking_to_three_under_load_loses_nothing(tmp_path):
+    """Proves nodes join and leave under a constant QUORUM load with no client error and no lost
+    write: three nodes grow to four and then five (each new node started with --seeds), then
+    shrink back to three (cairnctl leave, one node after the other) while writers SET and INCR
+    and a reader reads back acknowledged writes, all through the three nodes that stay. Every
+    read of an acknowledged write returns it; at the end every acknowledged write reads back at
+    QUORUM through each of them, and each counter holds every acknowledged increment."""
+    cluster = Cluster(tmp_path, size=5, running=3)
+    seed = make_seed("test_growing_to_five_and_shrinking_to_three")
+    print("node logs and data in %s" % tmp_path)
+    stop = threading.Event()
+    stable = [0, 1, 2]
+    ports = [cluster.ports[i] for i in stable]
+    writers = [LoadWriter(w, ports, seed, stop, counting=(w == 0), ops_max=100000)
+               for w in range(MOVE_WRITERS + 1)]
+    reader = LoadReader(ports, writers, seed, stop, ops_max=100000)
+    steps = []  # (what, seconds, acknowledged SETs during it)
+    try:
+        wait_formed(cluster, members=3)
+        for thread in writers + [reader]:
+            thread.start()
+
+        def step(what, run):
+            acked = len(load_acked(writers))
+            wait_until(lambda: len(load_acked(writers)) >= acked + MOVE_WRITES_BETWEEN_STEPS, 30,
+                       "writes before " + what)
+            acked = len(load_acked(writers))
+            began = time.monotonic()
+            run()
+            steps.append((what, time.monotonic() - began, len(load_acked(writers)) - acked))
+
+        for joiner in (3, 4):
+            def join(joiner=joiner):
+                cluster.start(joiner)
+                wait_formed(cluster, members=joiner + 1, timeout_s=MOVE_TIMEOUT_S)
+            step("node %d joins" % joiner, join)
+        ids = node_ids(cluster)
+        for leaver in (4, 3):
+            def leave(leaver=leaver):
+                code, out, err = cairnctl(cluster, 0, "leave", ids[leaver],
+                                          timeout=MOVE_TIMEOUT_S)
+                assert code == 0, (out, err)
+                cluster.procs[leaver].popen.wait(timeout=30)
+                cluster.procs[leaver] = None
+                wait_formed(cluster, members=leaver, timeout_s=MOVE_TIMEOUT_S)
+            step("node %d leaves" % leaver, leave)
+        acked = len(load_acked(writers))
+        wait_until(lambda: len(load_acked(writers)) >= acked + MOVE_WRITES_BETWEEN_STEPS, 30,
+                   "writes on the three nodes left")
+    finally:
+        stop.set()
+        for thread in writers + [reader]:
+            if thread.ident is not None:  # started
+                thread.join(timeout=30)
+    try:
+        assert not any(thread.is_alive() for thread in writers + [reader]), "a client hung"
+        for thread in writers + [reader]:
+            if thread.failure is not None:
+                raise thread.failure
+        for what, seconds, acked in steps:
+            print("%-18s %5.1f s, %5d writes acknowledged meanwhile" % (what, seconds, acked))
+        errors = sum((writer.errors for writer in writers), Counter()) + reader.errors
+        acked = load_acked(writers)
+        print("%d writes and %d reads of acknowledged writes; client errors %s"
+              % (len(acked), reader.reads, dict(errors)))
+        assert all(acked_meanwhile > 0 for _, _, acked_meanwhile in steps), steps
+        assert not reader.stale, "reads missed acknowledged writes: %r" % reader.stale[:10]
+        assert not errors, "clients saw errors while nodes joined and left: %r" % dict(errors)
+
+        keys = sorted(acked)
+        for i in stable:
+            values = read_keys(cluster, i, keys, "QUORUM")
+            lost = [(k, v) for k, v in zip(keys, values) if v != acked[k]]
+            assert not lost, "acknowledged writes read back wrong through node %d: %r" \
+                % (i, lost[:10])
+        check_counters(cluster, writers, stable)
     finally:
         cluster.close()

@@ -50,11 +50,13 @@ TEST_F(ConfigLoaderTest, ReadsEveryKey) {
                    "expiry_cycle_budget_ms = 10\n"
                    "repair_bytes_per_second = 1000\n"
                    "repair_interval_ms = 0\n"
-                   "hint_window_ms = 60000\n")
+                   "hint_window_ms = 60000\n"
+                   "ring_settle_ms = 1000\n")
                   .is_ok());
   EXPECT_EQ(config_.repair_bytes_per_second, 1000u);
   EXPECT_EQ(config_.repair_interval_ms, 0u);
   EXPECT_EQ(config_.hint_window_ms, 60000u);
+  EXPECT_EQ(config_.ring_settle_ms, 1000u);
   EXPECT_EQ(config_.bind, "0.0.0.0");
   EXPECT_EQ(config_.port, 7400);
   EXPECT_EQ(config_.dir, "/tmp/x");
@@ -162,6 +164,9 @@ TEST(ConfigValidateTest, RangesAreChecked) {
   // The hint window must end before the tombstone grace period (4 hours).
   EXPECT_TRUE(invalid([](ServerConfig& c) { c.hint_window_ms = 4 * 60 * 60 * 1000; }));
   EXPECT_FALSE(invalid([](ServerConfig& c) { c.hint_window_ms = 4 * 60 * 60 * 1000 - 1; }));
+  EXPECT_TRUE(invalid([](ServerConfig& c) { c.ring_settle_ms = kRingSettleMsMin - 1; }));
+  EXPECT_FALSE(invalid([](ServerConfig& c) { c.ring_settle_ms = kRingSettleMsMin; }));
+  EXPECT_TRUE(invalid([](ServerConfig& c) { c.ring_settle_ms = kRingSettleMsMax + 1; }));
 }
 
 TEST(ConfigFsyncTest, NamesRoundTrip) {
