@@ -7,6 +7,8 @@ namespace cairn {
 
 namespace {
 
+using Clock = std::chrono::steady_clock;
+
 constexpr uint64_t kPollIntervalMs = 500;
 
 Result<uint64_t> count_of(const RespValue& reply, std::string_view field) {
@@ -27,6 +29,8 @@ Result<RingStatus> ring_status(const HostPort& address, const ClusterTarget& tar
   CAIRN_ASSIGN_OR_RETURN(status.epoch, count_of(reply, "epoch"));
   CAIRN_ASSIGN_OR_RETURN(status.members, count_of(reply, "members"));
   CAIRN_ASSIGN_OR_RETURN(status.target_members, count_of(reply, "target_members"));
+  CAIRN_ASSIGN_OR_RETURN(status.stream_partitions, count_of(reply, "stream_partitions"));
+  CAIRN_ASSIGN_OR_RETURN(status.stream_partitions_done, count_of(reply, "stream_partitions_done"));
   const RespValue* transition = map_field(reply, "transition");
   const RespValue* claimant = map_field(reply, "claimant");
   if (transition == nullptr || !transition->is_string() || claimant == nullptr) {
@@ -35,6 +39,51 @@ Result<RingStatus> ring_status(const HostPort& address, const ClusterTarget& tar
   status.transition = transition->text;
   if (claimant->is_string()) status.claimant = claimant->text;
   return status;
+}
+
+uint64_t ms_since(Clock::time_point started) {
+  return static_cast<uint64_t>(
+      std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started).count());
+}
+
+// Polls `watched` until `done` holds for the ring it holds, at most until `wait_ms` after
+// `started`. Each poll hands `progress` the streams of `nodes` summed (a node that does not
+// answer counts as streaming nothing).
+Result<RingStatus> wait_for_ring(const ClusterTarget& target, const HostPort& watched,
+                                 const std::vector<HostPort>& nodes, Clock::time_point started,
+                                 uint64_t wait_ms,
+                                 const std::function<bool(const RingStatus&)>& done,
+                                 const RingProgressCallback& progress, const std::string& what) {
+  while (true) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(kPollIntervalMs));
+    const Result<RingStatus> status = ring_status(watched, target);
+    if (status.is_ok()) {
+      if (progress) {
+        RingProgress polled{*status, 0, 0, ms_since(started)};
+        for (const HostPort& node : nodes) {
+          const Result<RingStatus> its = node == watched ? status : ring_status(node, target);
+          if (!its.is_ok()) continue;
+          polled.stream_partitions += its->stream_partitions;
+          polled.stream_partitions_done += its->stream_partitions_done;
+        }
+        progress(polled);
+      }
+      if (done(*status)) return *status;
+    }
+    if (ms_since(started) > wait_ms) {
+      return Status::busy("the ring did not settle " + what + " in " +
+                          std::to_string(wait_ms / 1000) + " s");
+    }
+  }
+}
+
+// The addresses of the nodes CLUSTER NODES shows alive.
+std::vector<HostPort> alive_addresses(const NodeList& list) {
+  std::vector<HostPort> alive;
+  for (size_t i = 0; i < list.nodes.size(); i++) {
+    if (list.nodes[i].state == NodeState::kAlive) alive.push_back(list.addresses[i]);
+  }
+  return alive;
 }
 
 // The CLUSTER NODES line `node` names: its id, or its HOST:PORT.
@@ -89,10 +138,41 @@ Result<PlanReport> plan_change(const ClusterTarget& target, const std::string& n
   return report;
 }
 
+Result<AddReport> add_node(const ClusterTarget& target, const HostPort& address, uint64_t wait_ms,
+                           const RingProgressCallback& progress) {
+  const auto started = Clock::now();
+  CAIRN_ASSIGN_OR_RETURN(const NodeList list, list_nodes(target));
+  for (const HostPort& member : list.addresses) {
+    if (member == address) {
+      return Status::invalid_argument(address.to_string() + " is already a member");
+    }
+  }
+  CAIRN_ASSIGN_OR_RETURN(const RingStatus before, ring_status(list.asked, target));
+  AddReport report;
+  report.address = address;
+  CAIRN_ASSIGN_OR_RETURN(const RespValue id, call(address, target, {"CLUSTER", "MYID"}));
+  if (!id.is_string()) return Status::corruption("CLUSTER MYID: malformed reply");
+  report.id = id.text;
+  CAIRN_RETURN_IF_ERROR(
+      call(address, target, {"CLUSTER", "MEET", list.asked.host, std::to_string(list.asked.port)})
+          .status());
+  std::vector<HostPort> nodes = alive_addresses(list);
+  nodes.push_back(address);
+  CAIRN_ASSIGN_OR_RETURN(report.final_status, wait_for_ring(
+                                                  target, list.asked, nodes, started, wait_ms,
+                                                  [&](const RingStatus& status) {
+                                                    return status.transition == "none" &&
+                                                           status.members == before.members + 1;
+                                                  },
+                                                  progress, "with " + report.id));
+  report.elapsed_ms = ms_since(started);
+  return report;
+}
+
 Result<LeaveReport> take_out(const ClusterTarget& target, const std::string& node,
                              bool dead_expected, uint64_t wait_ms,
-                             const std::function<void(const RingStatus&)>& progress) {
-  const auto started = std::chrono::steady_clock::now();
+                             const RingProgressCallback& progress) {
+  const auto started = Clock::now();
   CAIRN_ASSIGN_OR_RETURN(const NodeList list, list_nodes(target));
   CAIRN_ASSIGN_OR_RETURN(const size_t index, find_node(list, node));
   LeaveReport report;
@@ -112,31 +192,21 @@ Result<LeaveReport> take_out(const ClusterTarget& target, const std::string& nod
   }
   if (claimant == nullptr) return Status::invalid_argument("no claimant is known");
   CAIRN_RETURN_IF_ERROR(call(*claimant, target, {"CAIRN", "RING", "REMOVE", report.id}).status());
-  const auto elapsed_ms = [&] {
-    return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                     std::chrono::steady_clock::now() - started)
-                                     .count());
-  };
-  // Settled without it: no transition, one member fewer, and CLUSTER NODES gives it no slot.
-  while (true) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(kPollIntervalMs));
-    Result<RingStatus> status = ring_status(*claimant, target);
-    if (status.is_ok()) {
-      if (progress) progress(*status);
-      report.final_status = *status;
-      if (status->transition == "none" && status->members + 1 == before.members) break;
-    }
-    if (elapsed_ms() > wait_ms) {
-      return Status::busy("the ring did not settle without " + report.id + " in " +
-                          std::to_string(wait_ms / 1000) + " s");
-    }
-  }
+  // Settled without it: no transition, one member fewer.
+  CAIRN_ASSIGN_OR_RETURN(report.final_status,
+                         wait_for_ring(
+                             target, *claimant, alive_addresses(list), started, wait_ms,
+                             [&](const RingStatus& status) {
+                               return status.transition == "none" &&
+                                      status.members + 1 == before.members;
+                             },
+                             progress, "without " + report.id));
   if (report.was_alive) {
     const Result<RespValue> shutdown = call(report.address, target, {"SHUTDOWN"});
     // A node that shuts down closes the connection without a reply.
     if (shutdown.is_ok()) report.shutdown_error = "SHUTDOWN answered " + shutdown->to_string();
   }
-  report.elapsed_ms = elapsed_ms();
+  report.elapsed_ms = ms_since(started);
   return report;
 }
 

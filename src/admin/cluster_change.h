@@ -1,7 +1,8 @@
 // cairnctl's ring changes: `plan add|leave NODE` (CAIRN RING PLAN: what would move, before
-// anything moves) and `leave NODE` / `remove NODE` (CAIRN RING REMOVE on the claimant, then CAIRN
-// RING STATUS until the ring has settled without the node; a leaver is then shut down). NODE is
-// a node id or the HOST:PORT CLUSTER NODES lists for it. docs/cairnctl.md.
+// anything moves), `add HOST:PORT` (CLUSTER MEET to the new node, then CAIRN RING STATUS until the
+// ring has settled with it) and `leave NODE` / `remove NODE` (CAIRN RING REMOVE on the claimant,
+// then CAIRN RING STATUS until the ring has settled without the node; a leaver is then shut
+// down). NODE is a node id or the HOST:PORT CLUSTER NODES lists for it. docs/cairnctl.md.
 //
 // Thread-safety: each call blocks its caller and calls `progress` on the caller's thread.
 #pragma once
@@ -44,7 +45,33 @@ struct RingStatus {
   uint64_t members = 0;
   uint64_t target_members = 0;
   std::string claimant;  // empty when none is known
+  // The node's own stream in the transition: the partitions it gains, and those streamed.
+  uint64_t stream_partitions = 0;
+  uint64_t stream_partitions_done = 0;
 };
+
+// What a change's progress callback sees at each poll: the ring as the node watched sees it, and
+// the streams of every node that answered, summed.
+struct RingProgress {
+  RingStatus status;
+  uint64_t stream_partitions = 0;
+  uint64_t stream_partitions_done = 0;
+  uint64_t elapsed_ms = 0;
+};
+using RingProgressCallback = std::function<void(const RingProgress&)>;
+
+struct AddReport {
+  std::string id;
+  HostPort address;
+  RingStatus final_status;
+  uint64_t elapsed_ms = 0;
+};
+
+// Adds the node at `address`: a cairnd started with --cluster-enabled and no seeds, alone in the
+// cluster it founded and holding no keys. Sends it CLUSTER MEET with the address of the node
+// cairnctl asked, then waits at most `wait_ms` for the ring to settle with it.
+Result<AddReport> add_node(const ClusterTarget& target, const HostPort& address, uint64_t wait_ms,
+                           const RingProgressCallback& progress);
 
 struct LeaveReport {
   std::string id;
@@ -59,6 +86,6 @@ struct LeaveReport {
 // Waits at most `wait_ms` for the ring to settle without it.
 Result<LeaveReport> take_out(const ClusterTarget& target, const std::string& node,
                              bool dead_expected, uint64_t wait_ms,
-                             const std::function<void(const RingStatus&)>& progress);
+                             const RingProgressCallback& progress);
 
 }  // namespace cairn

@@ -147,4 +147,12 @@ std::string leave_json(const LeaveReport& report) {
                 report.shutdown_error.empty() ? Json(nullptr) : Json(report.shutdown_error)}});
 }
 
+std::string add_json(const AddReport& report) {
+  return dump({{"id", report.id},
+               {"address", report.address.to_string()},
+               {"epoch", report.final_status.epoch},
+               {"members", report.final_status.members},
+               {"elapsed_ms", report.elapsed_ms}});
+}
+
 }  // namespace cairn

@@ -90,6 +90,16 @@ std::string replica_text(const Replica& replica, size_t id_chars) {
   return text + " " + replica.id.substr(start, id_chars);
 }
 
+// "[#####.....] 50%  5/10 partitions": how much of `total` is done.
+std::string progress_bar(uint64_t done, uint64_t total) {
+  constexpr size_t kBarWidth = 30;
+  const uint64_t percent = total == 0 ? 0 : std::min<uint64_t>(done * 100 / total, 100);
+  const size_t filled = static_cast<size_t>(percent * kBarWidth / 100);
+  return "[" + std::string(filled, '#') + std::string(kBarWidth - filled, '.') + "] " +
+         std::to_string(percent) + "%  " + std::to_string(done) + "/" + std::to_string(total) +
+         " partitions";
+}
+
 // "12.3 s", with a tenth of a second.
 std::string seconds_text(uint64_t ms) {
   return std::to_string(ms / 1000) + "." + std::to_string(ms % 1000 / 100) + " s";
@@ -231,16 +241,20 @@ std::string repair_text(const RepairReport& report) {
 }
 
 std::string repair_progress_text(const RepairReport& report) {
-  constexpr size_t kBarWidth = 30;
   const RepairTotals totals = repair_totals(report);
-  const uint64_t percent =
-      totals.partitions_total == 0 ? 0 : totals.partitions_done * 100 / totals.partitions_total;
-  const size_t filled = static_cast<size_t>(percent * kBarWidth / 100);
-  return "[" + std::string(filled, '#') + std::string(kBarWidth - filled, '.') + "] " +
-         std::to_string(percent) + "%  " + std::to_string(totals.partitions_done) + "/" +
-         std::to_string(totals.partitions_total) + " partitions  " +
+  return progress_bar(totals.partitions_done, totals.partitions_total) + "  " +
          std::to_string(totals.keys_fetched + totals.keys_pushed) + " keys  " +
          human_bytes(totals.bytes) + "  " + seconds_text(report.elapsed_ms);
+}
+
+std::string ring_step_text(const RingStatus& status) {
+  return "ring epoch " + std::to_string(status.epoch) + ": " + status.transition + ", " +
+         std::to_string(status.members) + " members";
+}
+
+std::string ring_progress_text(const RingProgress& progress) {
+  return progress_bar(progress.stream_partitions_done, progress.stream_partitions) + " streamed  " +
+         seconds_text(progress.elapsed_ms);
 }
 
 std::string plan_text(const PlanReport& report) {
@@ -281,6 +295,13 @@ std::string leave_text(const LeaveReport& report) {
                     " with " + std::to_string(report.final_status.members) + " members\n";
   if (!report.shutdown_error.empty()) out += "not shut down: " + report.shutdown_error + "\n";
   return out;
+}
+
+std::string add_text(const AddReport& report) {
+  return "added: " + report.id + " (" + report.address.to_string() + ") in " +
+         seconds_text(report.elapsed_ms) + "; the ring settled at epoch " +
+         std::to_string(report.final_status.epoch) + " with " +
+         std::to_string(report.final_status.members) + " members\n";
 }
 
 }  // namespace cairn

@@ -79,6 +79,22 @@ void Membership::resume(const Ring& ring, uint64_t now_ms) {
   }
 }
 
+bool Membership::alone() const {
+  return phase_ == Phase::kJoined && table_.size() == 1 && ring().members().size() == 1 &&
+         ring().contains(id_) && ring().transition() == Ring::Transition::kNone;
+}
+
+void Membership::rejoin(std::vector<NodeId> seeds, uint64_t now_ms) {
+  CAIRN_ASSERT(alone());
+  std::erase(seeds, id_);
+  CAIRN_ASSERT(!seeds.empty() && seeds.size() <= kSeedCountMax);
+  seeds_ = std::move(seeds);
+  ring_ = RingGossip(config_.replica_count);
+  if (ring_listener_) ring_listener_(ring_.ring());
+  phase_ = Phase::kJoining;
+  send_join(now_ms);
+}
+
 void Membership::send_join(uint64_t now_ms) {
   // A sync wanting a reply: the seed learns this node from it and answers with its members.
   for (const NodeId seed : seeds_) send_sync(seed, /*reply_wanted=*/true);

@@ -142,6 +142,12 @@ class Membership {
   // restarts together forms again. REQUIRES: neither found() nor join() was called;
   // ring.contains(id()).
   void resume(const Ring& ring, uint64_t now_ms);
+  // Gives up the cluster this node is alone in to join another through `seeds` (CLUSTER MEET):
+  // back to joining with the empty ring, as join() starts. REQUIRES: alone();
+  // 1 <= seeds <= kSeedCountMax.
+  void rejoin(std::vector<NodeId> seeds, uint64_t now_ms);
+  // Joined, the only member of its ring and the only member it knows of.
+  bool alone() const;
 
   // A message that arrived from `from`. Malformed bytes are counted and ignored.
   // REQUIRES (for every entry point): now_ms never decreases from call to call.

@@ -129,6 +129,13 @@ class RepairService {
   bool transition_ready(NodeTime now);
   // Whether this node has streamed every partition it gains in the ring of `ring_epoch`.
   bool streamed(uint64_t ring_epoch) const;
+  // In a ring transition: the partitions this node gains, and how many of them it has streamed
+  // (a quorum of their sources streamed to it). Both 0 outside a transition or when it gains none.
+  struct StreamProgress {
+    size_t partitions = 0;
+    size_t partitions_done = 0;
+  };
+  StreamProgress stream_progress() const;
   // A repair message from `from` (decoded; a malformed one never reaches here).
   void on_message(NodeId from, const RepairMessage& message, size_t bytes, NodeTime now);
 

@@ -93,6 +93,11 @@ bool RepairService::streamed(uint64_t ring_epoch) const {
          stream_->complete == stream_->partitions.size();
 }
 
+RepairService::StreamProgress RepairService::stream_progress() const {
+  if (!stream_) return {};
+  return StreamProgress{stream_->partitions.size(), stream_->complete};
+}
+
 void RepairService::serve_stream_status(NodeId from, const RepairMessage& request) {
   RepairMessage reply;
   reply.type = RepairMessageType::kStreamStatusReply;

@@ -28,7 +28,7 @@ const char* transition_name(Ring::Transition transition) {
 
 void reply_status(ReplyWriter& reply, const ClusterSnapshot& snapshot) {
   const Ring& ring = snapshot.ring;
-  reply.map_header(6);
+  reply.map_header(8);
   reply.bulk_string("epoch");
   reply.integer(static_cast<int64_t>(ring.epoch()));
   reply.bulk_string("transition");
@@ -47,6 +47,10 @@ void reply_status(ReplyWriter& reply, const ClusterSnapshot& snapshot) {
   }
   reply.bulk_string("partitions_streamed");
   reply.integer(static_cast<int64_t>(snapshot.partitions_streamed));
+  reply.bulk_string("stream_partitions");
+  reply.integer(static_cast<int64_t>(snapshot.stream.partitions));
+  reply.bulk_string("stream_partitions_done");
+  reply.integer(static_cast<int64_t>(snapshot.stream.partitions_done));
 }
 
 void reply_plan(ReplyWriter& reply, const RingPlan& plan) {

@@ -1,7 +1,7 @@
 // Redis Cluster's commands, answered from the node's ClusterSnapshot so that cluster-aware
 // clients (redis-cli -c, redis-py's RedisCluster, ioredis's Cluster, redis-benchmark --cluster)
 // find their way: CLUSTER INFO, MYID, NODES, SLOTS, SHARDS, KEYSLOT, COUNTKEYSINSLOT, HELP, and
-// ASKING, READONLY, READWRITE.
+// ASKING, READONLY, READWRITE; and CLUSTER MEET, by which a new node joins (cairnctl add).
 //
 // Mapping (docs/cluster-operations.md): a slot range is a run of ring partitions with one
 // preference list. Its first node is reported as the range's master and the others as its
@@ -205,6 +205,25 @@ void cluster_countkeysinslot(CommandContext& context) {
   context.reply.integer(static_cast<int64_t>(*count));
 }
 
+// CLUSTER MEET ip port: this node, alone in the cluster it founded and holding no keys, joins the
+// cluster of the node at ip:port, its client port (the bus port is learned from it). As in
+// Redis, OK comes before the join is made; CLUSTER INFO shows it.
+void cluster_meet(CommandContext& context) {
+  ClusterRuntime* cluster = context.server.cluster();
+  if (cluster == nullptr)
+    return context.reply.error("ERR This instance has cluster support disabled");
+  const std::optional<int64_t> port = parse_integer_argument(context.reply, context.argv[3]);
+  if (!port.has_value()) return;
+  if (*port < 1 || *port > 65535 || context.argv[2].empty()) {
+    return context.reply.error("ERR Invalid node address specified: " +
+                               std::string(context.argv[2]) + ":" + std::string(context.argv[3]));
+  }
+  const Status status =
+      cluster->meet(HostPort{std::string(context.argv[2]), static_cast<uint16_t>(*port)});
+  if (!status.is_ok()) return reply_status(context.reply, status);
+  context.reply.ok();
+}
+
 void cluster_help(CommandContext& context) {
   help_reply(context.reply, "CLUSTER",
              {"INFO", "    Return information about the cluster.", "MYID",
@@ -212,7 +231,8 @@ void cluster_help(CommandContext& context) {
               "SLOTS", "    Return information about slots range mappings.", "SHARDS",
               "    Return information about slot range mappings and the nodes of each.",
               "KEYSLOT <key>", "    Return the hash slot for <key>.", "COUNTKEYSINSLOT <slot>",
-              "    Return the number of keys in <slot> on this node."});
+              "    Return the number of keys in <slot> on this node.", "MEET <ip> <port>",
+              "    Join the cluster of the node at <ip>:<port> (this node alone and empty)."});
 }
 
 // Clients send these when they follow redirections or read from replicas; Cairn never
@@ -287,6 +307,15 @@ constexpr std::array kClusterSubcommands = {
                 .summary = "Returns the number of keys in a hash slot.",
                 .complexity = "O(N) where N is the number of keys in the slot",
                 .handler = cluster_countkeysinslot,
+                .subcommands = {}},
+    CommandSpec{.name = "meet",
+                .arity = 4,
+                .flags = kCommandAdmin,
+                .group = "cluster",
+                .since = "3.0.0",
+                .summary = "Joins the cluster of another node (this node alone and empty).",
+                .complexity = "O(N) where N is the number of keys this node holds",
+                .handler = cluster_meet,
                 .subcommands = {}},
     CommandSpec{.name = "help",
                 .arity = 2,

@@ -6,6 +6,7 @@
 #include <chrono>
 
 #include "cluster/node_identity.h"
+#include "cluster/replica_store.h"
 #include "cluster/ring_store.h"
 #include "common/assert.h"
 #include "io/clock.h"
@@ -289,6 +290,7 @@ void ClusterRuntime::publish_snapshot() {
   snapshot->repair_pass = node_->repair().pass_status(now());
   snapshot->claimant = membership_->claimant();
   snapshot->partitions_streamed = node_->repair().stats().partitions_streamed;
+  snapshot->stream = node_->repair().stream_progress();
   snapshot->membership = membership_->stats();
   snapshot->bus = bus_->stats();
   for (const NodeId target : node_->hints().targets()) {
@@ -339,6 +341,57 @@ void ClusterRuntime::request_removal(NodeId id) {
   });
 }
 
+Status ClusterRuntime::meet(HostPort seed) {
+  const std::shared_ptr<const ClusterSnapshot> snapshot = this->snapshot();
+  if (!snapshot->joined || snapshot->members.size() != 1 || snapshot->ring.members().size() != 1 ||
+      snapshot->ring.transition() != Ring::Transition::kNone) {
+    return Status::invalid_argument("this node is not alone in its cluster (" +
+                                    std::to_string(snapshot->members.size()) +
+                                    " known nodes): only a node alone joins another cluster");
+  }
+  CAIRN_RETURN_IF_ERROR(check_empty());
+  std::lock_guard lock(meet_mutex_);
+  if (meeting_) return Status::busy("an earlier CLUSTER MEET is still reaching its node");
+  if (meet_thread_.joinable()) meet_thread_.join();
+  meeting_ = true;
+  meet_thread_ = std::thread([this, seed = std::move(seed)] { meet_through(seed); });
+  return Status::ok();
+}
+
+Status ClusterRuntime::check_empty() const {
+  CAIRN_ASSIGN_OR_RETURN(const ReplicaKeyCounts counts,
+                         count_replica_keys(database_, Server::now_ms()));
+  if (counts.keys == 0) return Status::ok();
+  return Status::invalid_argument("this node holds " + std::to_string(counts.keys) +
+                                  " keys: only an empty node joins another cluster");
+}
+
+void ClusterRuntime::meet_through(const HostPort& seed) {
+  Result<ResolvedSeed> found = resolve_seed(seed, kSeedTimeoutMs);
+  {
+    std::lock_guard lock(meet_mutex_);
+    meeting_ = false;
+  }
+  if (!found.is_ok() || found->id == self_) {
+    spdlog::warn("cluster: CLUSTER MEET {}: {}", seed.to_string(),
+                 found.is_ok() ? "that is this node" : found.status().to_string());
+    return;
+  }
+  loop_->post([this, seed, found = std::move(found).value()] {
+    const Status empty = check_empty();
+    if (!membership_->alone() || !empty.is_ok()) {
+      spdlog::warn("cluster: CLUSTER MEET {} given up: {}", seed.to_string(),
+                   empty.is_ok() ? "this node is no longer alone" : empty.to_string());
+      return;
+    }
+    bus_->set_peer_address(found.id, found.ip, found.bus_port);
+    saved_ring_epoch_ = 0;  // the ring it adopts is saved, whatever its epoch
+    membership_->rejoin({found.id}, now().monotonic_ms);
+    spdlog::info("cluster: {} gave up its own cluster to join through {}", cluster_node_name(self_),
+                 seed.to_string());
+  });
+}
+
 void ClusterRuntime::set_partitioned(std::set<NodeId> peers) {
   loop_->post(
       [this, peers = std::move(peers)]() mutable { bus_->set_partitioned(std::move(peers)); });
@@ -349,6 +402,12 @@ void ClusterRuntime::stop() {
   stopped_ = true;
   stopping_.store(true);
   if (seed_resolver_.joinable()) seed_resolver_.join();
+  std::thread meeting;
+  {
+    std::lock_guard lock(meet_mutex_);
+    meeting = std::move(meet_thread_);
+  }
+  if (meeting.joinable()) meeting.join();  // it takes meet_mutex_ on its way out
   if (loop_ != nullptr) loop_->stop();
   if (thread_.joinable()) thread_.join();
   if (node_ == nullptr) return;  // start() failed before the node opened

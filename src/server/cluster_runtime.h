@@ -84,9 +84,10 @@ struct ClusterSnapshot {
   CoordinatorStats coordinator;
   ReplicaStats replica;
   RepairStats repair;
-  RepairPassStatus repair_pass;      // the latest on-demand pass (CAIRN REPAIR)
-  std::optional<NodeId> claimant;    // who makes ring changes, as this node sees it
-  uint64_t partitions_streamed = 0;  // by this node, in ring transitions
+  RepairPassStatus repair_pass;          // the latest on-demand pass (CAIRN REPAIR)
+  std::optional<NodeId> claimant;        // who makes ring changes, as this node sees it
+  uint64_t partitions_streamed = 0;      // by this node, in ring transitions
+  RepairService::StreamProgress stream;  // this node's, in the current transition
   MembershipStats membership;
   BusStats bus;
   uint64_t hints_pending = 0;
@@ -121,6 +122,12 @@ class ClusterRuntime {
   // Asks membership, on the cluster thread, to take `id` out of the ring (request_removal); a
   // refusal there (this node no longer the claimant) is logged. CAIRN RING REMOVE.
   void request_removal(NodeId id);
+  // CLUSTER MEET: joins the cluster of the node at `seed` (its client address), giving up the
+  // cluster this node founded. InvalidArgument unless this node is alone in its cluster (the
+  // only member of its ring and the only node it knows of) and holds no keys; Busy while an
+  // earlier meet is resolving its seed. The seed is reached and the join made in the background
+  // (CLUSTER INFO shows it), each condition checked again on the cluster thread first.
+  Status meet(HostPort seed);
   // Test fault: drops bus messages to and from `peers` (none when empty). CAIRN FAULT sets it.
   void set_partitioned(std::set<NodeId> peers);
   // Stops the cluster thread and syncs what the node wrote. Idempotent.
@@ -135,6 +142,9 @@ class ClusterRuntime {
   Status open_state_machines();
   void begin_membership();
   void resolve_seeds_loop();
+  void meet_through(const HostPort& seed);
+  // InvalidArgument when this node holds live keys: they would be lost to a cluster it joins.
+  Status check_empty() const;
   void on_bus_message(NodeId from, std::string_view message);
   void tick();
   void end_iteration();
@@ -156,6 +166,9 @@ class ClusterRuntime {
   std::thread seed_resolver_;
   std::atomic<bool> stopping_{false};
   std::atomic<uint64_t> next_repair_pass_id_{1};
+  std::mutex meet_mutex_;  // guards meet_thread_ and meeting_
+  std::thread meet_thread_;
+  bool meeting_ = false;  // meet_thread_ is resolving a seed
   bool stopped_ = false;
 
   // Cluster thread only (and start(), before the thread runs).

@@ -245,6 +245,11 @@ void cluster_section(Server& server, InfoWriter& out) {
   out.field("cairn_repair_keys_pushed", snapshot->repair.keys_pushed);
   out.field("cairn_repair_cycles", snapshot->repair.cycles_completed);
   out.field("cairn_repair_bytes_sent", snapshot->repair.bytes_sent);
+  out.field("cairn_repair_bytes_received", snapshot->repair.bytes_received);
+  out.field("cairn_stream_exchanges", snapshot->repair.stream_exchanges);
+  out.field("cairn_partitions_streamed", snapshot->repair.partitions_streamed);
+  out.field("cairn_stream_partitions", snapshot->stream.partitions);
+  out.field("cairn_stream_partitions_done", snapshot->stream.partitions_done);
   out.field("cairn_bus_messages_sent", snapshot->bus.messages_sent);
   out.field("cairn_bus_messages_received", snapshot->bus.messages_received);
   out.field("cairn_bus_messages_dropped",

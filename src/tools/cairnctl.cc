@@ -2,7 +2,7 @@
 //
 //   cairnctl [--host H] [--port P] [--nodes H:P,...] [--json] [--timeout-ms N]
 //            status | ring | slot KEY | repair [--slot N|FIRST-LAST]
-//            | plan add | plan leave NODE | leave NODE | remove NODE
+//            | plan add | plan leave NODE | add HOST:PORT | leave NODE | remove NODE
 //
 // Asks the first node that answers (--host/--port, then --nodes in order) and prints a table, or
 // JSON with --json. The work is in src/admin (cluster_reports.h, cluster_repair.h,
@@ -11,6 +11,7 @@
 // flag is wrong, or a repair did not compare every pair of replicas.
 #include <CLI/CLI.hpp>
 #include <cstdio>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -34,7 +35,7 @@ struct Flags {
   int64_t timeout_ms = 2000;
   std::string key;
   std::string slots = "0-16383";
-  std::string node;  // plan leave, leave, remove: an id or HOST:PORT
+  std::string node;  // plan leave, leave, remove: an id or HOST:PORT; add: HOST:PORT
   uint64_t wait_s = 3600;
 };
 
@@ -83,20 +84,59 @@ int repair(const cairn::ClusterTarget& target, const Flags& flags) {
               ", replicas down: " + std::to_string(totals.peers_skipped) + ")");
 }
 
+// Shows a ring change on stderr as it goes: a line per step and, on a terminal, a bar of the
+// partitions streamed redrawn in place while data moves.
+class RingProgressPrinter {
+ public:
+  RingProgressPrinter() : draw_(cairn::stderr_is_terminal()) {}
+  ~RingProgressPrinter() { clear_bar(); }
+
+  void operator()(const cairn::RingProgress& progress) {
+    const std::string step = cairn::ring_step_text(progress.status);
+    if (step != last_step_) {
+      clear_bar();
+      std::fprintf(stderr, "%s\n", step.c_str());
+      last_step_ = step;
+    }
+    if (draw_ && progress.stream_partitions > 0) {
+      std::fprintf(stderr, "\r%s", cairn::ring_progress_text(progress).c_str());
+      bar_shown_ = true;
+    }
+    std::fflush(stderr);
+  }
+
+ private:
+  void clear_bar() {
+    if (bar_shown_) std::fprintf(stderr, "\r\033[K");
+    bar_shown_ = false;
+  }
+
+  bool draw_;
+  bool bar_shown_ = false;
+  std::string last_step_;
+};
+
 // Leave (the node streams its share out, then shuts down) or remove (a dead node's replicas are
-// rebuilt from the others); a line per ring step on stderr.
+// rebuilt from the others).
 int take_out(const cairn::ClusterTarget& target, const Flags& flags, bool dead_expected) {
-  std::string last;
-  cairn::Result<cairn::LeaveReport> report =
-      cairn::take_out(target, flags.node, dead_expected, flags.wait_s * 1000,
-                      [&last](const cairn::RingStatus& status) {
-                        const std::string line = "ring epoch " + std::to_string(status.epoch) +
-                                                 ": " + status.transition + ", " +
-                                                 std::to_string(status.members) + " members";
-                        if (line != last) std::fprintf(stderr, "%s\n", line.c_str());
-                        last = line;
-                      });
+  cairn::Result<cairn::LeaveReport> report = [&] {
+    RingProgressPrinter printer;
+    return cairn::take_out(target, flags.node, dead_expected, flags.wait_s * 1000,
+                           std::ref(printer));
+  }();
   return print(report, flags.json, cairn::leave_text, cairn::leave_json);
+}
+
+// Add the node at HOST:PORT (started with --cluster-enabled, alone and empty): it joins, streams
+// its share, and the ring settles with it.
+int add(const cairn::ClusterTarget& target, const Flags& flags) {
+  cairn::Result<cairn::HostPort> address = cairn::parse_host_port(flags.node);
+  if (!address.is_ok()) return fail(std::string(address.status().message()));
+  cairn::Result<cairn::AddReport> report = [&] {
+    RingProgressPrinter printer;
+    return cairn::add_node(target, *address, flags.wait_s * 1000, std::ref(printer));
+  }();
+  return print(report, flags.json, cairn::add_text, cairn::add_json);
 }
 
 }  // namespace
@@ -131,13 +171,16 @@ int main(int argc, char** argv) {
   CLI::App* plan_add = plan->add_subcommand("add", "Adding a node");
   CLI::App* plan_leave = plan->add_subcommand("leave", "NODE leaving (or being removed)");
   plan_leave->add_option("NODE", flags.node, "Its id or HOST:PORT")->required();
+  CLI::App* add_command = app.add_subcommand(
+      "add", "Add the node at HOST:PORT (cairnd --cluster-enabled, alone and empty)");
+  add_command->add_option("HOST:PORT", flags.node, "Its client address")->required();
   CLI::App* leave = app.add_subcommand(
       "leave", "Take a live NODE out: its share streams to the others, then it shuts down");
   leave->add_option("NODE", flags.node, "Its id or HOST:PORT")->required();
   CLI::App* remove = app.add_subcommand(
       "remove", "Take a dead NODE out: its replicas are rebuilt from the others");
   remove->add_option("NODE", flags.node, "Its id or HOST:PORT")->required();
-  for (CLI::App* change : {leave, remove}) {
+  for (CLI::App* change : {add_command, leave, remove}) {
     change->add_option("--wait-s", flags.wait_s, "Give up after this long")->capture_default_str();
   }
   try {
@@ -172,6 +215,7 @@ int main(int argc, char** argv) {
     return print(cairn::plan_change(target, flags.node), flags.json, cairn::plan_text,
                  cairn::plan_json);
   }
+  if (add_command->parsed()) return add(target, flags);
   if (leave->parsed()) return take_out(target, flags, /*dead_expected=*/false);
   if (remove->parsed()) return take_out(target, flags, /*dead_expected=*/true);
   CAIRN_ASSERT(slot->parsed());

@@ -29,15 +29,16 @@ class Cluster:
         for i in range(size if running is None else running):
             self.start(i)
 
-    def args(self, i):
+    def args(self, i, alone=False):
         args = ["--bus-port", str(self.bus_ports[i]), "--enable-fault-commands",
                 "--ring-settle-ms", str(RING_SETTLE_MS)] + self.extra_args
-        if i == 0:
+        if i == 0 or alone:
             return args + ["--cluster-enabled"]
         return args + ["--seeds", "%s:%d" % (HOST, self.ports[0])]
 
-    def start(self, i):
-        self.procs[i] = start_cairnd(self.args(i), dir=str(self.tmp_path / ("node-%d" % i)),
+    def start(self, i, alone=False):
+        """Starts node i; `alone`: in a cluster of its own, for cairnctl add."""
+        self.procs[i] = start_cairnd(self.args(i, alone), dir=str(self.tmp_path / ("node-%d" % i)),
                                      port=self.ports[i])
 
     def stop(self, i, kill=False):

@@ -1,5 +1,6 @@
 """Adding nodes to and taking nodes out of a real Cairn cluster (docs/cairnctl.md,
-docs/cluster-ring.md): a node started with --seeds joins and streams its share; `plan leave` says
+docs/cluster-ring.md): a node started with --seeds, or added alone with `cairnctl add`, joins and
+streams its share; `plan leave` says
 what would move before anything moves; `leave` streams a live node's share to the members that
 gain it, settles the ring without it and shuts it down; `remove` rebuilds a dead node's replicas
 from the survivors. Nothing acknowledged is lost, and clients see no error while data moves.
@@ -14,12 +15,13 @@ import time
 from collections import Counter
 
 import pytest
+import redis
 
 from cluster_load_support import (LoadReader, LoadWriter, check_counters, load_acked,
                                   read_keys)
-from cluster_support import (Cluster, member_flags, node_ids, read_at_one, wait_formed,
-                             wait_until)
-from conftest import REPO_ROOT, target_name
+from cluster_support import (Cluster, cluster_info, member_flags, node_ids, read_at_one,
+                             wait_formed, wait_until)
+from conftest import HOST, REPO_ROOT, target_name
 from node_support import make_seed
 
 pytestmark = pytest.mark.skipif(target_name() != "cairnd", reason="Cairn's own cluster")
@@ -98,8 +100,8 @@ def test_leave_then_remove_keep_every_key(tmp_path):
 
 def test_growing_to_five_and_shrinking_to_three_under_load_loses_nothing(tmp_path):
     """Proves nodes join and leave under a constant QUORUM load with no client error and no lost
-    write: three nodes grow to four and then five (each new node started with --seeds), then
-    shrink back to three (cairnctl leave, one node after the other) while writers SET and INCR
+    write: three nodes grow to four (started with --seeds) and five (started alone, then
+    `cairnctl add`, which first refuses it while it holds a key), then shrink back to three (cairnctl leave, one node after the other) while writers SET and INCR
     and a reader reads back acknowledged writes, all through the three nodes that stay. Every
     read of an acknowledged write returns it; at the end every acknowledged write reads back at
     QUORUM through each of them, and each counter holds every acknowledged increment."""
@@ -127,11 +129,35 @@ def test_growing_to_five_and_shrinking_to_three_under_load_loses_nothing(tmp_pat
             run()
             steps.append((what, time.monotonic() - began, len(load_acked(writers)) - acked))
 
-        for joiner in (3, 4):
-            def join(joiner=joiner):
-                cluster.start(joiner)
-                wait_formed(cluster, members=joiner + 1, timeout_s=MOVE_TIMEOUT_S)
-            step("node %d joins" % joiner, join)
+        def join_with_seeds():
+            cluster.start(3)
+            wait_formed(cluster, members=4, timeout_s=MOVE_TIMEOUT_S)
+        step("node 3 joins", join_with_seeds)
+
+        cluster.start(4, alone=True)
+        wait_until(lambda: cluster_info(cluster.client(4))["cluster_state"] == "ok", 30,
+                   "node 4 to found a cluster of its own")
+        assert cluster.client(4).set("on-node-4-alone", "x")
+        new_node = "%s:%d" % (HOST, cluster.ports[4])
+        code, out, err = cairnctl(cluster, 0, "add", new_node)
+        assert code == 1 and "holds 1 keys" in err, (out, err)
+        assert cluster.client(4).delete("on-node-4-alone") == 1  # a tombstone is no key
+        with pytest.raises(redis.ResponseError, match="not alone in its cluster"):
+            cluster.client(0).execute_command("CLUSTER", "MEET", HOST, cluster.ports[4])
+        with pytest.raises(redis.ResponseError, match="Invalid node address"):
+            cluster.client(4).execute_command("CLUSTER", "MEET", HOST, 0)
+        code, out, err = cairnctl(cluster, 0, "add", "%s:%d" % (HOST, cluster.ports[3]))
+        assert code == 1 and "is already a member" in err, (out, err)
+
+        def add():
+            code, out, err = cairnctl(cluster, 0, "--json", "add", new_node,
+                                      timeout=MOVE_TIMEOUT_S)
+            assert code == 0, (out, err)
+            added = json.loads(out)
+            assert added["members"] == 5 and added["address"] == new_node, added
+            assert "moving" in err and "flipped" in err, err  # the steps it went through
+            wait_formed(cluster, members=5, timeout_s=MOVE_TIMEOUT_S)
+        step("node 4 is added", add)
         ids = node_ids(cluster)
         for leaver in (4, 3):
             def leave(leaver=leaver):

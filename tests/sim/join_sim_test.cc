@@ -4,6 +4,7 @@
 // it before it goes; and a dead node's removal rebuilds its replicas from the survivors.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -107,11 +108,20 @@ TEST(JoinSimTest, AJoinerStreamsWhatItGains) {
     const NodeId joiner = cluster.id(3);
     cluster.restart(joiner);  // its first start: it joins
     const uint64_t joined_by = simulation.now_us() + 120'000'000;
+    size_t gaining_seen = 0;  // the joiner's stream progress, as CAIRN RING STATUS shows it
     while (!cluster.converged() && simulation.now_us() < joined_by) {
       simulation.run_until(simulation.now_us() + 1'000'000);
+      if (!cluster.is_up(joiner)) continue;
+      const RepairService::StreamProgress progress =
+          cluster.cluster_node(joiner).repair().stream_progress();
+      EXPECT_LE(progress.partitions_done, progress.partitions) << name;
+      gaining_seen = std::max(gaining_seen, progress.partitions);
     }
     ASSERT_TRUE(cluster.converged()) << name << cluster.convergence_report();
-    EXPECT_GT(cluster.cluster_node(joiner).repair().stats().partitions_streamed, 0u) << name;
+    const RepairService& repair = cluster.cluster_node(joiner).repair();
+    EXPECT_GT(repair.stats().partitions_streamed, 0u) << name;
+    EXPECT_EQ(repair.stats().partitions_streamed, gaining_seen) << name;
+    EXPECT_EQ(repair.stream_progress().partitions, 0u) << name << ": the transition is over";
 
     const int gained = expect_every_replica_holds(cluster, joiner, name);
     EXPECT_GT(gained, kKeyCount / 2) << name << ": the joiner is a replica of too few keys";

@@ -133,5 +133,43 @@ TEST(ReportFormatTest, SlotTextAndJson) {
   EXPECT_EQ(odd_json["key"], "a b\n\xef\xbf\xbd");  // the invalid byte replaced by U+FFFD
 }
 
+// Proves a ring change's progress shows its step, and the partitions streamed over all nodes as a
+// bar and a count, on one line to redraw.
+TEST(ReportFormatTest, RingProgressText) {
+  RingProgress progress;
+  progress.status.epoch = 11;
+  progress.status.transition = "moving";
+  progress.status.members = 3;
+  progress.stream_partitions = 1536;
+  progress.stream_partitions_done = 768;
+  progress.elapsed_ms = 7500;
+  EXPECT_EQ(ring_step_text(progress.status), "ring epoch 11: moving, 3 members");
+  EXPECT_EQ(ring_progress_text(progress),
+            "[###############...............] 50%  768/1536 partitions streamed  7.5 s");
+  progress.stream_partitions = 0;  // nothing gained yet: an empty bar, not a division by zero
+  progress.stream_partitions_done = 0;
+  EXPECT_EQ(ring_progress_text(progress).substr(0, 37), "[..............................] 0%  ");
+}
+
+// Proves the summary of `cairnctl add` names the node and the ring it settled in, as text and
+// JSON.
+TEST(ReportFormatTest, AddTextAndJson) {
+  AddReport report;
+  report.id = kIdA;
+  report.address = {"127.0.0.1", 7604};
+  report.final_status.epoch = 13;
+  report.final_status.members = 4;
+  report.elapsed_ms = 14500;
+  EXPECT_EQ(add_text(report), "added: " + kIdA +
+                                  " (127.0.0.1:7604) in 14.5 s; the ring settled at epoch 13 "
+                                  "with 4 members\n");
+  const nlohmann::json json = nlohmann::json::parse(add_json(report));
+  EXPECT_EQ(json["id"], kIdA);
+  EXPECT_EQ(json["address"], "127.0.0.1:7604");
+  EXPECT_EQ(json["epoch"], 13);
+  EXPECT_EQ(json["members"], 4);
+  EXPECT_EQ(json["elapsed_ms"], 14500);
+}
+
 }  // namespace
 }  // namespace cairn

@@ -294,6 +294,47 @@ TEST(MembershipTest, AdoptsASupersedingRingAndIgnoresAnOlderOne) {
   EXPECT_EQ(node.stats().rings_adopted, 1u);
 }
 
+// CLUSTER MEET: a node alone in the cluster it founded gives up its ring and joins another
+// cluster through a seed, adopting that cluster's ring even at the epoch its own ring had.
+TEST(MembershipTest, ALoneFounderRejoinsAnotherCluster) {
+  CaptureNetwork network;
+  Membership node(kC, "", MembershipConfig{}, &network, 1);
+  std::vector<uint64_t> epochs;
+  node.set_ring_listener([&](const Ring& ring) { epochs.push_back(ring.epoch()); });
+  node.found(0);
+  EXPECT_TRUE(node.alone());
+  network.take();
+  node.rejoin({kA}, 5);
+  EXPECT_FALSE(node.joined());
+  EXPECT_FALSE(node.alone());
+  EXPECT_TRUE(node.ring().empty());
+  auto sent = network.take();
+  ASSERT_EQ(sent.size(), 1u);
+  EXPECT_EQ(sent[0].first, kA);
+  EXPECT_EQ(sent[0].second.sync_flags, kSyncReplyWanted);
+  node.on_message(kA, sync_reply({alive(kA), alive(kB)}), 6);
+  EXPECT_TRUE(node.joined());
+  EXPECT_FALSE(node.alone());
+  const Ring theirs = Ring(3).with_joined(RingMember{kA, ""});
+  MembershipMessage transfer;
+  transfer.type = MembershipMessageType::kRing;
+  transfer.ring = RingHeader{theirs.epoch(), theirs.digest()};
+  transfer.ring_bytes = theirs.encode();
+  node.on_message(kA, encode_membership_message(transfer), 7);
+  EXPECT_EQ(node.ring(), theirs);
+  EXPECT_EQ(epochs, (std::vector<uint64_t>{1, 0, 1}));
+}
+
+// A founder that knows of another member is not alone: CLUSTER MEET refuses it.
+TEST(MembershipTest, AFounderThatKnowsAnotherMemberIsNotAlone) {
+  CaptureNetwork network;
+  Membership node(kA, "", MembershipConfig{}, &network, 1);
+  EXPECT_FALSE(node.alone());  // not started
+  node.found(0);
+  node.on_message(kB, sync_reply({alive(kB)}), 1);
+  EXPECT_FALSE(node.alone());
+}
+
 TEST(MembershipTest, MalformedMessagesAreCountedAndIgnored) {
   CaptureNetwork network;
   Membership node(kA, "", MembershipConfig{}, &network, 1);
