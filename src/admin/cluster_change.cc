@@ -10,6 +10,9 @@ namespace {
 using Clock = std::chrono::steady_clock;
 
 constexpr uint64_t kPollIntervalMs = 500;
+// A node sent CLUSTER MEET gives up its own ring once its seed has answered: within a second or
+// two, unless the seed is unreachable from it or it stopped being alone and empty.
+constexpr uint64_t kMeetTimeoutMs = 10'000;
 
 Result<uint64_t> count_of(const RespValue& reply, std::string_view field) {
   return map_count(reply, field, "CAIRN RING");
@@ -156,6 +159,18 @@ Result<AddReport> add_node(const ClusterTarget& target, const HostPort& address,
   CAIRN_RETURN_IF_ERROR(
       call(address, target, {"CLUSTER", "MEET", list.asked.host, std::to_string(list.asked.port)})
           .status());
+  const auto met = Clock::now();
+  while (true) {
+    const Result<RingStatus> its = ring_status(address, target);
+    // Alone, it is its own claimant; joining (no ring yet), it knows none; joined, another.
+    if (its.is_ok() && its->claimant != report.id) break;
+    if (ms_since(met) > kMeetTimeoutMs) {
+      return Status::busy(address.to_string() + " did not start joining through " +
+                          list.asked.to_string() + " within " +
+                          std::to_string(kMeetTimeoutMs / 1000) + " s: its log says why");
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(kPollIntervalMs / 5));
+  }
   std::vector<HostPort> nodes = alive_addresses(list);
   nodes.push_back(address);
   CAIRN_ASSIGN_OR_RETURN(report.final_status, wait_for_ring(

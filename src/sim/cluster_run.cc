@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <map>
 #include <memory>
+#include <optional>
 #include <set>
 
 #include "common/assert.h"
@@ -41,6 +42,10 @@ class Run {
   void start_client(size_t client);
   void client_step(size_t client);
   void nemesis_step();
+  // Asks the claimant, when its ring is settled, to take `leaver` out, every second until every
+  // node up holds a settled ring without it; then retires it.
+  void leave_step(NodeId leaver);
+  bool left_everywhere(NodeId leaver) const;
   void inject_fault();
   void heal();
   std::optional<ClusterReply> request_and_wait(NodeId coordinator, const ClusterRequest& request,
@@ -57,6 +62,8 @@ class Run {
   History history_;
   std::vector<Violation> violations_;
   bool load_running_ = false;
+  std::optional<NodeId> leaver_;  // the member that leaves during the load, if one does
+  bool leaver_gone_ = false;      // the ring settled without it, and it was retired
   uint64_t faults_injected_ = 0;
   NetworkConfig base_network_;
 };
@@ -122,6 +129,38 @@ void Run::client_step(size_t client) {
         start_client(client);
       },
       "client-timeout");
+}
+
+void Run::leave_step(NodeId leaver) {
+  if (left_everywhere(leaver)) {
+    cluster_.retire(leaver);
+    leaver_gone_ = true;
+    return;
+  }
+  for (const NodeId id : cluster_.ids()) {
+    if (!cluster_.is_up(id) || !cluster_.membership(id).is_claimant()) continue;
+    const Ring& ring = cluster_.membership(id).ring();
+    if (ring.transition() == Ring::Transition::kNone && ring.contains(leaver)) {
+      // Refused only when the ring has fewer than two members; a claimant that crashes before
+      // it acts forgets the request, so it is made again until the leave is done.
+      (void)cluster_.request_removal(id, leaver);
+    }
+  }
+  simulation_.schedule_after(
+      kSecond, [this, leaver] { leave_step(leaver); }, "leave");
+}
+
+bool Run::left_everywhere(NodeId leaver) const {
+  bool any = false;
+  for (const NodeId id : cluster_.ids()) {
+    if (id == leaver || !cluster_.is_up(id)) continue;
+    const Ring& ring = cluster_.membership(id).ring();
+    if (ring.contains_anywhere(leaver) || ring.transition() != Ring::Transition::kNone) {
+      return false;
+    }
+    any = true;
+  }
+  return any;
 }
 
 void Run::nemesis_step() {
@@ -258,6 +297,15 @@ ClusterRunResult Run::run() {
     simulation_.schedule_after(
         after, [this, joiner] { cluster_.restart(joiner); }, "late-join");
   }
+  const size_t founders = nodes.size() - cluster_options(options_).late_count;
+  if (options_.leaver && nodes.size() >= 4) {
+    const NodeId leaver = nodes[simulation_.random().uniform(founders)];
+    leaver_ = leaver;
+    const uint64_t quarter = options_.load_seconds * kSecond / 4;
+    simulation_.schedule_after(
+        quarter + simulation_.random().uniform(quarter + 1), [this, leaver] { leave_step(leaver); },
+        "leave");
+  }
   if (options_.faults) {
     simulation_.schedule_after(
         2 * kSecond, [this] { nemesis_step(); }, "nemesis");
@@ -266,15 +314,19 @@ ClusterRunResult Run::run() {
   load_running_ = false;
 
   heal();
-  if (!run_until(simulation_.now_us() + kHealTimeout, [&] { return cluster_.converged(); })) {
-    violation("heal", "membership did not converge within 120 s of healing:" +
+  // The final reads need every replica up: a leave still going on ends first.
+  if (!run_until(simulation_.now_us() + kHealTimeout,
+                 [&] { return cluster_.converged() && (!leaver_ || leaver_gone_); })) {
+    violation("heal", std::string(leaver_ && !leaver_gone_ ? "the leave did not finish; " : "") +
+                          "membership did not converge within 120 s of healing:" +
                           cluster_.convergence_report());
   }
   simulation_.run_until(simulation_.now_us() + kQuiesce);
 
   // A read of every key at ALL repairs every replica; then what a QUORUM read returns is final.
   std::vector<FinalKey> finals;
-  const std::vector<NodeId> ids = cluster_.ids();
+  std::vector<NodeId> ids = cluster_.ids();
+  std::erase_if(ids, [&](NodeId id) { return !cluster_.is_up(id); });  // a leaver is gone
   std::map<std::string, std::vector<std::pair<NodeId, KeyState>>> states_before_reads;
   for (const std::string& key : workload_.keys()) {
     if (!options_.repair_pass) states_before_reads[key] = cluster_.replica_states(key);

@@ -4,7 +4,8 @@
 //   2. load: clients send the workload's requests (workload.h) to random live coordinators while
 //      a nemesis injects faults: crashes with power loss and restarts, partitions of every shape,
 //      clock jumps, slow disks, bursts of message loss; message loss, duplication and reordering
-//      go on throughout;
+//      go on throughout. Meanwhile a node joins and (with four nodes or more) a member leaves,
+//      each through a ring transition that streams data;
 //   3. heal: the faults end, crashed nodes restart, the network becomes reliable, and the run
 //      waits until membership agrees again and the hints are delivered;
 //   4. a read of every key at ALL (read repair), then a QUORUM read of each, and the checkers
@@ -41,6 +42,10 @@ struct ClusterRunOptions {
   // Nodes (of node_count) that join while the load runs, each through a ring transition that
   // streams what it gains (ring.h), in the first quarter of the load.
   size_t late_joiners = 1;
+  // Whether a member leaves while the load runs (when the cluster has four nodes or more, so
+  // that N = 3 distinct replicas remain): asked out at the claimant in the second quarter of the
+  // load, it streams its share out and is stopped for good once the ring settles without it.
+  bool leaver = true;
   // A bug kept out of the product: coordinators acknowledge writes one reply early. The
   // simulation test proves the checkers catch it.
   bool plant_early_ack_bug = false;

@@ -150,9 +150,10 @@ TEST(ClusterSimTest, PlantedEarlyAckBugIsCaught) {
     options.seed = seed;
     options.plant_early_ack_bug = true;
     options.anti_entropy = false;
-    // A join's transition makes writes wait for a quorum of two lists, which hides the bug in
-    // some seeds, as anti-entropy does.
+    // A join's or leave's transition makes writes wait for a quorum of two lists, which hides
+    // the bug in some seeds, as anti-entropy does.
     options.late_joiners = 0;
+    options.leaver = false;
     const ClusterRunResult result = run_cluster(options);
     EXPECT_FALSE(result.violations.empty()) << "seed " << seed << " missed the planted bug";
     for (const sim::Violation& violation : result.violations) checkers.insert(violation.checker);
