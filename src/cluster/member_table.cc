@@ -16,11 +16,15 @@ bool supersedes(const MemberUpdate& update, const MemberRecord& record) {
 
 bool MemberTable::apply(const MemberUpdate& update, uint64_t now_ms) {
   const auto it = records_.find(update.node);
+  const bool known = it != records_.end();
   std::optional<MemberState> previous;
-  if (it == records_.end()) {
+  if (!known) {
     if (records_.size() >= kMemberCountMax) return false;
   } else {
-    if (!supersedes(update, it->second)) return false;
+    if (!supersedes(update, it->second)) {
+      learn_address(it->second, update);
+      return false;
+    }
     previous = it->second.state;
     counts_[index(it->second.state)]--;
   }
@@ -28,12 +32,20 @@ bool MemberTable::apply(const MemberUpdate& update, uint64_t now_ms) {
   record.id = update.node;
   record.incarnation = update.incarnation;
   record.rack = update.rack;
-  record.address = update.address;
+  // News without an address (a member resumed from a saved ring, Membership::resume) keeps the
+  // one known.
+  if (!update.address.empty() || !known) record.address = update.address;
   if (previous != update.state) record.state_changed_ms = now_ms;
   record.state = update.state;
   counts_[index(update.state)]++;
   if (listener_ && previous != update.state) listener_(update.node, previous, update.state);
   return true;
+}
+
+void MemberTable::learn_address(MemberRecord& record, const MemberUpdate& update) {
+  if (!record.address.empty() || update.address.empty()) return;
+  record.address = update.address;
+  if (listener_) listener_(record.id, record.state, record.state);
 }
 
 const MemberRecord* MemberTable::find(NodeId id) const {

@@ -7,7 +7,9 @@
 // in any order ends with the same record: the views converge.
 //
 // Dead members are remembered (with their rack and address) so that old news about them stays
-// old, and a restarted member learns how high to refute.
+// old, and a restarted member learns how high to refute. A record without an address (a member
+// taken from a saved ring) takes the first one any news of the member carries, stale or not: an
+// address names the member, it is not news about its state.
 //
 // Thread-safety: none; owned by one Membership.
 // Invariants: at most kMemberCountMax records; a record's (incarnation, state) never decreases.
@@ -45,8 +47,9 @@ bool supersedes(const MemberUpdate& update, const MemberRecord& record);
 class MemberTable {
  public:
   // Called with the member, its previous state (none for a member just learned) and its new
-  // state, whenever a member is added or its state changes; not for a higher incarnation in the
-  // same state. It must not call back into the table.
+  // state, whenever a member is added or its state changes, and (previous == current) when its
+  // unknown address becomes known; not for a higher incarnation in the same state. It must not
+  // call back into the table.
   using Listener =
       std::function<void(NodeId id, std::optional<MemberState> previous, MemberState current)>;
 
@@ -67,6 +70,8 @@ class MemberTable {
 
  private:
   static size_t index(MemberState state) { return static_cast<size_t>(state) - 1; }
+  // Takes the address `update` carries when `record` has none.
+  void learn_address(MemberRecord& record, const MemberUpdate& update);
 
   std::map<NodeId, MemberRecord> records_;
   std::array<size_t, 3> counts_{};  // per state

@@ -17,8 +17,8 @@ from collections import Counter
 import pytest
 import redis
 
-from cluster_load_support import (LoadReader, LoadWriter, check_counters, load_acked,
-                                  read_keys)
+from cluster_load_support import (LoadReader, LoadWriter, check_counters, load_acked, read_keys,
+                                  replica_ports)
 from cluster_support import (Cluster, cluster_info, member_flags, node_ids, read_at_one,
                              wait_formed, wait_until)
 from conftest import HOST, REPO_ROOT, target_name
@@ -98,13 +98,20 @@ def test_leave_then_remove_keep_every_key(tmp_path):
         cluster.close()
 
 
+def slot_ports(cluster, i):
+    """The client ports CLUSTER SLOTS of node i names."""
+    return {replica[1] for entry in cluster.client(i).execute_command("CLUSTER", "SLOTS")
+            for replica in entry[2:]}
+
+
 def test_growing_to_five_and_shrinking_to_three_under_load_loses_nothing(tmp_path):
     """Proves nodes join and leave under a constant QUORUM load with no client error and no lost
     write: three nodes grow to four (started with --seeds) and five (started alone, then
     `cairnctl add`, which first refuses it while it holds a key), then shrink back to three (cairnctl leave, one node after the other) while writers SET and INCR
-    and a reader reads back acknowledged writes, all through the three nodes that stay. Every
-    read of an acknowledged write returns it; at the end every acknowledged write reads back at
-    QUORUM through each of them, and each counter holds every acknowledged increment."""
+    and a reader reads back acknowledged writes, all through the three nodes that stay. Every read
+    of an acknowledged write returns it; CLUSTER SLOTS names the new nodes once they are in and
+    none once they are out; at the end every acknowledged write reads back at QUORUM through each
+    node left, and each counter holds every acknowledged increment."""
     cluster = Cluster(tmp_path, size=5, running=3)
     seed = make_seed("test_growing_to_five_and_shrinking_to_three")
     print("node logs and data in %s" % tmp_path)
@@ -158,6 +165,7 @@ def test_growing_to_five_and_shrinking_to_three_under_load_loses_nothing(tmp_pat
             assert "moving" in err and "flipped" in err, err  # the steps it went through
             wait_formed(cluster, members=5, timeout_s=MOVE_TIMEOUT_S)
         step("node 4 is added", add)
+        assert slot_ports(cluster, 0) == set(cluster.ports)
         ids = node_ids(cluster)
         for leaver in (4, 3):
             def leave(leaver=leaver):
@@ -168,6 +176,7 @@ def test_growing_to_five_and_shrinking_to_three_under_load_loses_nothing(tmp_pat
                 cluster.procs[leaver] = None
                 wait_formed(cluster, members=leaver, timeout_s=MOVE_TIMEOUT_S)
             step("node %d leaves" % leaver, leave)
+        assert slot_ports(cluster, 0) == set(ports)
         acked = len(load_acked(writers))
         wait_until(lambda: len(load_acked(writers)) >= acked + MOVE_WRITES_BETWEEN_STEPS, 30,
                    "writes on the three nodes left")
@@ -198,5 +207,32 @@ def test_growing_to_five_and_shrinking_to_three_under_load_loses_nothing(tmp_pat
             assert not lost, "acknowledged writes read back wrong through node %d: %r" \
                 % (i, lost[:10])
         check_counters(cluster, writers, stable)
+    finally:
+        cluster.close()
+
+
+def test_a_node_joins_after_the_whole_cluster_restarted(tmp_path):
+    """Proves a node joins a cluster whose members all restarted from their saved rings: it
+    learns every member's address, streams its share from them and the ring settles with it. Found
+    by bench-stream: members resumed from a saved ring kept no address for each other in their
+    member tables, so a joiner reached only its seed and never finished streaming."""
+    cluster = Cluster(tmp_path, size=4, running=3, extra_args=["--repair-interval-ms", "0"])
+    try:
+        wait_formed(cluster, members=3)
+        keys = ["restarted:%d" % n for n in range(KEY_COUNT)]
+        for n, key in enumerate(keys):
+            assert cluster.client(n % 3).set(key, n)
+        for i in range(3):
+            cluster.stop(i)
+        for i in range(3):
+            cluster.start(i)
+        wait_formed(cluster, members=3)
+        cluster.start(3)
+        wait_formed(cluster, members=4, timeout_s=MOVE_TIMEOUT_S)
+        replicas = replica_ports(cluster.client(0), keys)
+        held = [key for key in keys if cluster.ports[3] in replicas[key]]
+        assert len(held) > KEY_COUNT // 2, "the joiner is a replica of too few keys"
+        values = read_keys(cluster, 3, held, "ONE")
+        assert values == [key.split(":")[1].encode() for key in held]
     finally:
         cluster.close()
