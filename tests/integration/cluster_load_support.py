@@ -11,36 +11,24 @@ import redis
 from conftest import HOST
 
 LOAD_COUNTERS = ["ctr:%d" % n for n in range(3)]
-LOAD_PAUSE_S = 0.004  # between one writer's requests, so a few thousand writes in all
+LOAD_PAUSE_S = 0.004  # between one load thread's requests, so a few thousand in all
 VERIFY_BATCH = 500
 
 
-class LoadWriter(threading.Thread):
-    """One client thread: SETs of its own keys w<writer>:<n>, or (counting) INCRs of the shared
-    counters, each through a random node at the connection's default level (QUORUM). Only an OK
-    (for INCR, an integer) counts as acknowledged; an error or a dropped connection leaves the
-    write unknown, and the next request goes to another random node. The INCRs have a thread of
-    their own: until the failure detector declares the killed node dead, an INCR whose counter
-    leader it is waits out the request timeout, and that must not stall the SETs."""
+class LoadThread(threading.Thread):
+    """A client thread that makes one request per step (step(), in a subclass) through a random
+    one of `ports`, pausing LOAD_PAUSE_S between steps, until `stop` is set or it made `ops_max`
+    (a bound: the tests end the load long before it). Errors are counted by kind in `errors`; an
+    exception that ends the thread is kept in `failure` for the test's thread to raise."""
 
-    def __init__(self, number, ports, seed, stop, counting=False, ops_max=4000):
-        threading.Thread.__init__(self, name="load-writer-%d" % number, daemon=True)
-        self.number = number
+    def __init__(self, name, ports, rng, stop, ops_max):
+        threading.Thread.__init__(self, name=name, daemon=True)
         self.ports = ports
-        self.rng = random.Random(seed * 1009 + number)
+        self.rng = rng
         self.stop = stop
-        self.counting = counting
-        self.ops_max = ops_max  # a bound: the tests end the load long before it
-        self.lock = threading.Lock()
-        self.acked = []  # (key, value), appended under lock
-        self.incr_attempted = Counter()
-        self.incr_acked = Counter()
+        self.ops_max = ops_max
         self.errors = Counter()  # "NOQUORUM", "ConnectionError", ...
         self.failure = None
-
-    def acked_snapshot(self):
-        with self.lock:
-            return list(self.acked)
 
     def run(self):
         # No retry: redis-py's default (retry_on_timeout False, no retry_on_error) sends each
@@ -51,17 +39,48 @@ class LoadWriter(threading.Thread):
             for n in range(self.ops_max):
                 if self.stop.is_set():
                     break
-                client = clients[self.rng.choice(self.ports)]
-                if self.counting:
-                    self.incr(client, self.rng.choice(LOAD_COUNTERS))
-                else:
-                    self.set(client, "w%d:%d" % (self.number, n))
+                self.step(clients[self.rng.choice(self.ports)], n)
                 self.stop.wait(LOAD_PAUSE_S)
         except BaseException as error:  # reported by the test's thread
             self.failure = error
         finally:
             for client in clients.values():
                 client.close()
+
+    def note(self, error):
+        if isinstance(error, redis.exceptions.ResponseError):
+            self.errors[str(error).split(" ")[0]] += 1
+        else:
+            self.errors[type(error).__name__] += 1
+
+
+class LoadWriter(LoadThread):
+    """One client thread: SETs of its own keys w<writer>:<n>, or (counting) INCRs of the shared
+    counters, each through a random node at the connection's default level (QUORUM). Only an OK
+    (for INCR, an integer) counts as acknowledged; an error or a dropped connection leaves the
+    write unknown, and the next request goes to another random node. The INCRs have a thread of
+    their own: until the failure detector declares the killed node dead, an INCR whose counter
+    leader it is waits out the request timeout, and that must not stall the SETs."""
+
+    def __init__(self, number, ports, seed, stop, counting=False, ops_max=4000):
+        LoadThread.__init__(self, "load-writer-%d" % number, ports,
+                            random.Random(seed * 1009 + number), stop, ops_max)
+        self.number = number
+        self.counting = counting
+        self.lock = threading.Lock()
+        self.acked = []  # (key, value), appended under lock
+        self.incr_attempted = Counter()
+        self.incr_acked = Counter()
+
+    def acked_snapshot(self):
+        with self.lock:
+            return list(self.acked)
+
+    def step(self, client, n):
+        if self.counting:
+            self.incr(client, self.rng.choice(LOAD_COUNTERS))
+        else:
+            self.set(client, "w%d:%d" % (self.number, n))
 
     def set(self, client, key):
         value = "%s=writer%d" % (key, self.number)
@@ -88,11 +107,6 @@ class LoadWriter(threading.Thread):
         else:
             self.errors["INCR replied %r" % (reply,)] += 1
 
-    def note(self, error):
-        if isinstance(error, redis.exceptions.ResponseError):
-            self.errors[str(error).split(" ")[0]] += 1
-        else:
-            self.errors[type(error).__name__] += 1
 
 
 def load_acked(writers):
@@ -136,50 +150,27 @@ def read_keys(cluster, i, keys, level):
     return values
 
 
-class LoadReader(threading.Thread):
+class LoadReader(LoadThread):
     """One client thread that reads back writes the writers had acknowledged before the read
     began, through a random node at the connection's default level (QUORUM): with R + W > N each
     must read back as written (every key is written once). A wrong value is recorded in `stale`;
     an error is counted, as the writers count theirs."""
 
     def __init__(self, ports, writers, seed, stop, ops_max=20000):
-        threading.Thread.__init__(self, name="load-reader", daemon=True)
-        self.ports = ports
+        LoadThread.__init__(self, "load-reader", ports, random.Random(seed), stop, ops_max)
         self.writers = [w for w in writers if not w.counting]
-        self.rng = random.Random(seed)
-        self.stop = stop
-        self.ops_max = ops_max  # a bound: the tests end the load long before it
         self.reads = 0
         self.stale = []  # (key, expected, read)
-        self.errors = Counter()
-        self.failure = None
 
-    def run(self):
-        clients = {port: redis.Redis(host=HOST, port=port, socket_timeout=5,
-                                     socket_connect_timeout=2) for port in self.ports}
-        try:
-            for _ in range(self.ops_max):
-                if self.stop.is_set():
-                    break
-                acked = self.rng.choice(self.writers).acked_snapshot()
-                if acked:
-                    key, value = self.rng.choice(acked)
-                    self.read(clients[self.rng.choice(self.ports)], key, value)
-                self.stop.wait(LOAD_PAUSE_S)
-        except BaseException as error:  # reported by the test's thread
-            self.failure = error
-        finally:
-            for client in clients.values():
-                client.close()
-
-    def read(self, client, key, value):
+    def step(self, client, _):
+        acked = self.rng.choice(self.writers).acked_snapshot()
+        if not acked:
+            return
+        key, value = self.rng.choice(acked)
         try:
             reply = client.get(key)
         except redis.exceptions.RedisError as error:
-            if isinstance(error, redis.exceptions.ResponseError):
-                self.errors[str(error).split(" ")[0]] += 1
-            else:
-                self.errors[type(error).__name__] += 1
+            self.note(error)
             return
         self.reads += 1
         if reply != value:

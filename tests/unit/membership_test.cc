@@ -59,6 +59,15 @@ std::string sync_reply(std::vector<MemberUpdate> updates) {
   return encode_membership_message(message);
 }
 
+// A ring transfer carrying `ring`.
+std::string ring_transfer(const Ring& ring) {
+  MembershipMessage message;
+  message.type = MembershipMessageType::kRing;
+  message.ring = RingHeader{ring.epoch(), ring.digest()};
+  message.ring_bytes = ring.encode();
+  return encode_membership_message(message);
+}
+
 TEST(MembershipTest, FoundingMakesARingOfItself) {
   CaptureNetwork network;
   Membership node(kA, "rack-a", MembershipConfig{}, &network, 1);
@@ -281,15 +290,9 @@ TEST(MembershipTest, AdoptsASupersedingRingAndIgnoresAnOlderOne) {
   node.join({kA}, 0);
   const Ring one = Ring(3).with_joined(RingMember{kA, ""});
   const Ring two = one.with_joined(RingMember{kC, ""});
-  MembershipMessage transfer;
-  transfer.type = MembershipMessageType::kRing;
-  transfer.ring = RingHeader{two.epoch(), two.digest()};
-  transfer.ring_bytes = two.encode();
-  node.on_message(kA, encode_membership_message(transfer), 1);
+  node.on_message(kA, ring_transfer(two), 1);
   EXPECT_EQ(node.ring(), two);
-  transfer.ring = RingHeader{one.epoch(), one.digest()};
-  transfer.ring_bytes = one.encode();
-  node.on_message(kA, encode_membership_message(transfer), 2);
+  node.on_message(kA, ring_transfer(one), 2);
   EXPECT_EQ(node.ring(), two);
   EXPECT_EQ(node.stats().rings_adopted, 1u);
 }
@@ -316,11 +319,7 @@ TEST(MembershipTest, ALoneFounderRejoinsAnotherCluster) {
   EXPECT_TRUE(node.joined());
   EXPECT_FALSE(node.alone());
   const Ring theirs = Ring(3).with_joined(RingMember{kA, ""});
-  MembershipMessage transfer;
-  transfer.type = MembershipMessageType::kRing;
-  transfer.ring = RingHeader{theirs.epoch(), theirs.digest()};
-  transfer.ring_bytes = theirs.encode();
-  node.on_message(kA, encode_membership_message(transfer), 7);
+  node.on_message(kA, ring_transfer(theirs), 7);
   EXPECT_EQ(node.ring(), theirs);
   EXPECT_EQ(epochs, (std::vector<uint64_t>{1, 0, 1}));
 }
