@@ -26,6 +26,8 @@ Result<std::unique_ptr<ClusterNode>> ClusterNode::open(NodeId self, Database* da
   node->repair_ =
       std::make_unique<RepairService>(self, view, node->replica_.get(), node->store_.get(),
                                       node->horizons_.get(), network, config.repair);
+  node->cleanup_ = std::make_unique<PartitionCleanup>(self, view, node->store_.get(),
+                                                      config.repair.stream_settle_ms);
   return node;
 }
 
@@ -100,6 +102,7 @@ void ClusterNode::tick(NodeTime now) {
   keyspace_->tick(now);
   delivery_->tick(now);
   repair_->tick(now);
+  if (config_.partition_cleanup) cleanup_->tick(now);
   if (now.monotonic_ms >= next_sync_ms_) {
     next_sync_ms_ = now.monotonic_ms + config_.wal_sync_interval_ms;
     if (sync_status_.is_ok()) sync_status_ = store_->sync();

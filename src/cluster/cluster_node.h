@@ -18,6 +18,7 @@
 #include "cluster/hint_delivery.h"
 #include "cluster/hint_store.h"
 #include "cluster/keyspace_coordinator.h"
+#include "cluster/partition_cleanup.h"
 #include "cluster/repair_horizons.h"
 #include "cluster/repair_service.h"
 #include "cluster/replica_service.h"
@@ -45,6 +46,9 @@ struct ClusterNodeConfig {
   // the hint window, so no hint can carry a write older than a purged delete; open() refuses
   // less. With repair disabled and more than one replica, nothing is purged.
   int64_t tombstone_grace_ms = 4 * 60 * 60 * 1000;
+  // Dropping the states of partitions a ring change took from this node (partition_cleanup.h),
+  // repair.stream_settle_ms after its ring settles. Off only in tests that show why it is on.
+  bool partition_cleanup = true;
   uint64_t wal_sync_interval_ms = 100;
 };
 
@@ -85,6 +89,7 @@ class ClusterNode {
   const ReplicaService& replica() const { return *replica_; }
   const RepairService& repair() const { return *repair_; }
   const RepairHorizons& horizons() const { return *horizons_; }
+  const PartitionCleanup& cleanup() const { return *cleanup_; }
   uint64_t malformed_messages() const { return malformed_messages_; }
   // A WAL sync failed (the database stops taking writes after one): the node answers errors.
   const Status& sync_status() const { return sync_status_; }
@@ -105,6 +110,7 @@ class ClusterNode {
   std::unique_ptr<KeyspaceCoordinator> keyspace_;
   std::unique_ptr<HintDelivery> delivery_;
   std::unique_ptr<RepairService> repair_;
+  std::unique_ptr<PartitionCleanup> cleanup_;
   uint64_t next_sync_ms_ = 0;
   Status sync_status_;
   uint64_t malformed_messages_ = 0;

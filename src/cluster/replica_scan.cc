@@ -1,7 +1,8 @@
-// ReplicaStore's keyspace-wide reads: the slot scans of DBSIZE, SCAN, KEYS and RANDOMKEY
-// (slot_scan.h), and INFO keyspace's counts. Both walk the replica records
-// ([slot][kReplicaStateTag][user key], replica_store.h) with one seek per slot range, skipping the
-// other records that share the slots' engine ranges by seeking past them.
+// ReplicaStore's walks over slots' replica records ([slot][kReplicaStateTag][user key],
+// replica_store.h): the keyspace-wide reads (the slot scans of DBSIZE, SCAN, KEYS and RANDOMKEY,
+// slot_scan.h, and INFO keyspace's counts), with one seek per slot range, skipping the other
+// records that share the slots' engine ranges by seeking past them; and dropping the states of a
+// slot this node no longer replicates.
 #include <algorithm>
 
 #include "cluster/replica_store.h"
@@ -128,6 +129,34 @@ Result<ReplicaKeyCounts> count_replica_keys(Database* database, int64_t now_unix
   }
   CAIRN_RETURN_IF_ERROR(it->status());
   return counts;
+}
+
+Status ReplicaStore::drop_states_older_than(uint16_t slot, HlcTimestamp older_than,
+                                            size_t count_max, SlotCursor* cursor) {
+  CAIRN_ASSERT(slot < kSlotCount && count_max > 0 && !cursor->done);
+  const std::string prefix = replica_key(slot, "");
+  std::unique_ptr<Iterator> it = database_->new_iterator(ReadOptions{});
+  it->seek(prefix + cursor->after.value_or(""));
+  if (cursor->after.has_value() && it->valid() &&
+      it->key().substr(prefix.size()) == *cursor->after) {
+    it->next();
+  }
+  WriteBatch batch;
+  size_t looked = 0;
+  for (; it->valid() && it->key().starts_with(prefix) && looked < count_max; it->next()) {
+    looked++;
+    Result<KeyState> state = KeyState::decode(it->value());
+    if (!state.is_ok()) return state.status().with_context("replica store");
+    if (state->newest_version().timestamp < older_than) batch.remove(it->key());
+    cursor->after = std::string(it->key().substr(prefix.size()));
+  }
+  CAIRN_RETURN_IF_ERROR(it->status());
+  const bool walked = looked < count_max || !it->valid() || !it->key().starts_with(prefix);
+  if (batch.count() > 0) CAIRN_RETURN_IF_ERROR(database_->write(batch));
+  cursor->done = walked;
+  cursor->looked += looked;
+  cursor->dropped += batch.count();
+  return Status::ok();
 }
 
 }  // namespace cairn

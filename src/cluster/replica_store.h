@@ -111,6 +111,20 @@ class ReplicaStore {
   // The bytes (keys and states) the digests above have read so far.
   uint64_t digest_bytes_read() const { return digest_bytes_read_; }
 
+  // ---- Dropping a partition this node no longer replicates (partition_cleanup.h,
+  // replica_scan.cc). Where a walk over one slot's states stands.
+  struct SlotCursor {
+    std::optional<std::string> after;  // the last key looked at (the empty key is a key)
+    bool done = false;                 // every state of the slot was looked at
+    uint64_t looked = 0;               // states looked at so far
+    uint64_t dropped = 0;              // of them, deleted
+  };
+  // Looks at up to `count_max` more of `slot`'s states after the cursor and deletes (from the
+  // engine: no tombstone) those whose newest write is older than `older_than`.
+  // REQUIRES: slot < kSlotCount, count_max > 0, !cursor->done.
+  Status drop_states_older_than(uint16_t slot, HlcTimestamp older_than, size_t count_max,
+                                SlotCursor* cursor);
+
   // FLUSHALL at `version` (see above); nothing for a version not newer than the horizon already
   // held. Durable once the WAL is synced or flushed (sync(), flush()).
   Status flush_older_than(WriteVersion version);

@@ -291,6 +291,7 @@ void ClusterRuntime::publish_snapshot() {
   snapshot->claimant = membership_->claimant();
   snapshot->partitions_streamed = node_->repair().stats().partitions_streamed;
   snapshot->stream = node_->repair().stream_progress();
+  snapshot->cleanup = node_->cleanup().stats();
   snapshot->membership = membership_->stats();
   snapshot->bus = bus_->stats();
   for (const NodeId target : node_->hints().targets()) {

@@ -88,6 +88,7 @@ struct ClusterSnapshot {
   std::optional<NodeId> claimant;        // who makes ring changes, as this node sees it
   uint64_t partitions_streamed = 0;      // by this node, in ring transitions
   RepairService::StreamProgress stream;  // this node's, in the current transition
+  PartitionCleanupStats cleanup;
   MembershipStats membership;
   BusStats bus;
   uint64_t hints_pending = 0;

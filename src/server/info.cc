@@ -250,6 +250,8 @@ void cluster_section(Server& server, InfoWriter& out) {
   out.field("cairn_partitions_streamed", snapshot->repair.partitions_streamed);
   out.field("cairn_stream_partitions", snapshot->stream.partitions);
   out.field("cairn_stream_partitions_done", snapshot->stream.partitions_done);
+  out.field("cairn_cleanup_states_dropped", snapshot->cleanup.states_dropped);
+  out.field("cairn_cleanup_partitions_walked", snapshot->cleanup.partitions_walked);
   out.field("cairn_bus_messages_sent", snapshot->bus.messages_sent);
   out.field("cairn_bus_messages_received", snapshot->bus.messages_received);
   out.field("cairn_bus_messages_dropped",

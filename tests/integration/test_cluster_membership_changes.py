@@ -98,6 +98,10 @@ def test_leave_then_remove_keep_every_key(tmp_path):
         cluster.close()
 
 
+def cleanup_dropped(cluster, i):
+    return cluster.client(i).info("cluster")["cairn_cleanup_states_dropped"]
+
+
 def slot_ports(cluster, i):
     """The client ports CLUSTER SLOTS of node i names."""
     return {replica[1] for entry in cluster.client(i).execute_command("CLUSTER", "SLOTS")
@@ -140,6 +144,9 @@ def test_growing_to_five_and_shrinking_to_three_under_load_loses_nothing(tmp_pat
             cluster.start(3)
             wait_formed(cluster, members=4, timeout_s=MOVE_TIMEOUT_S)
         step("node 3 joins", join_with_seeds)
+        # The members it took partitions from drop what they held of them (partition_cleanup.h).
+        wait_until(lambda: sum(cleanup_dropped(cluster, i) for i in stable) > 0, 30,
+                   "the cleanup of the partitions node 3 took")
 
         cluster.start(4, alone=True)
         wait_until(lambda: cluster_info(cluster.client(4))["cluster_state"] == "ok", 30,

@@ -169,5 +169,92 @@ TEST(JoinSimTest, ADeadNodesRemovalRebuildsItsReplicas) {
   }
 }
 
+// Submits `request` for each of `keys` at QUORUM through the first three nodes in turn; every
+// one must be acknowledged.
+void submit_each(sim::Simulation& simulation, sim::SimCluster& cluster,
+                 const std::vector<std::string>& keys, RequestKind kind,
+                 const std::vector<std::string>& arguments, const std::string& name) {
+  int acknowledged = 0;
+  for (size_t i = 0; i < keys.size(); i++) {
+    cluster.submit(cluster.id(i % 3), ClusterRequest{kind, keys[i], arguments, 0}, Consistency{},
+                   [&](ClusterReply reply) { acknowledged += reply.status.is_ok(); });
+    simulation.run_until(simulation.now_us() + 20'000);
+  }
+  simulation.run_until(simulation.now_us() + 2'000'000);
+  ASSERT_EQ(acknowledged, static_cast<int>(keys.size())) << name;
+}
+
+// Proves a member that a join took partitions from drops what it held of them
+// (partition_cleanup.h), so that a change handing them back cannot bring back a field deleted
+// meanwhile. Hash fields are written on three nodes; a fourth joins; the fields are deleted and,
+// past the grace period with every pair of replicas exchanged, their tombstones purged; then the
+// joiner leaves, and the members that regain its partitions stream them: the fields stay
+// deleted. With the cleanup off (the bug planted), a member's kept field comes back.
+TEST(JoinSimTest, AFieldDeletedAfterAJoinStaysDeletedWhenItsPartitionComesBack) {
+  constexpr uint64_t kRepairCycleUs = 250'000'000;  // 2048 exchanges at 100 ms, and spare
+  for (const bool cleanup : {true, false}) {
+    for (const uint64_t seed : test::test_seeds(51, 1, 5)) {
+      const std::string name =
+          std::string(cleanup ? "" : "planted: no cleanup, ") + "seed " + std::to_string(seed);
+      sim::Simulation simulation(seed);
+      sim::SimClusterOptions options = four_nodes(1);
+      options.node.repair.enabled = true;  // it purges the tombstones
+      options.node.hint_limits.window_ms = 30'000;
+      options.node.tombstone_grace_ms = 60'000;
+      options.node.partition_cleanup = cleanup;
+      sim::SimCluster cluster(&simulation, options);
+      form(simulation, cluster, name);
+      std::vector<std::string> keys;
+      for (int i = 0; i < 20; i++) keys.push_back("h" + std::to_string(i));
+      submit_each(simulation, cluster, keys, RequestKind::kHashSet, {"f", "old", "x", "1"}, name);
+
+      const NodeId joiner = cluster.id(3);
+      cluster.restart(joiner);  // its first start: it joins
+      const uint64_t joined_by = simulation.now_us() + 120'000'000;
+      while (!cluster.converged() && simulation.now_us() < joined_by) {
+        simulation.run_until(simulation.now_us() + 1'000'000);
+      }
+      ASSERT_TRUE(cluster.converged()) << name << cluster.convergence_report();
+      simulation.run_until(simulation.now_us() + 20'000'000);  // the cleanup's settle wait
+      uint64_t dropped = 0;
+      for (size_t i = 0; i < 3; i++) {
+        dropped += cluster.cluster_node(cluster.id(i)).cleanup().stats().states_dropped;
+      }
+      EXPECT_EQ(dropped > 0, cleanup) << name;
+
+      submit_each(simulation, cluster, keys, RequestKind::kHashDelete, {"f"}, name);
+      simulation.run_until(simulation.now_us() + 4 * kRepairCycleUs);  // past the grace, exchanged
+      submit_each(simulation, cluster, keys, RequestKind::kHashSet, {"y", "1"}, name);  // purges
+      for (const std::string& key : keys) {
+        for (const auto& [node, state] : cluster.replica_states(key)) {
+          KeyState purged = state;
+          purged.purge(HlcTimestamp::of(uint64_t{1} << 46, 0));
+          ASSERT_EQ(purged, state) << name << " " << key << ": not purged on " << node.value;
+        }
+      }
+
+      remove_member(simulation, cluster, joiner, name);
+      cluster.retire(joiner);
+      simulation.run_until(simulation.now_us() + 30'000'000);
+      ASSERT_TRUE(cluster.converged()) << name << cluster.convergence_report();
+      int back = 0;
+      for (const std::string& key : keys) {
+        for (const auto& [node, state] : cluster.replica_states(key)) {
+          const std::vector<std::pair<std::string, std::string>> fields = state.hash_fields(0);
+          const std::vector<std::pair<std::string, std::string>> expected = {{"x", "1"},
+                                                                             {"y", "1"}};
+          back += fields != expected;
+          if (cleanup) {
+            EXPECT_EQ(fields, expected) << name << " " << key << " on " << node.value;
+          }
+        }
+      }
+      if (!cleanup) {
+        EXPECT_GT(back, 0) << name << ": the planted bug went unseen";
+      }
+    }
+  }
+}
+
 }  // namespace
 }  // namespace cairn

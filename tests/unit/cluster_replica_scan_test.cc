@@ -233,5 +233,50 @@ TEST_F(ReplicaScanTest, AnInterruptedFlushIsFinishedAtOpen) {
   EXPECT_EQ(store_->scan(whole_keyspace())->keys, std::vector<std::string>{"new"});
 }
 
+// Proves the cleanup's walk over one slot (partition_cleanup.h): a few states at a time, it deletes
+// those whose newest write is older than the bound and keeps the rest, the empty key included;
+// the cursor ends done; other slots are untouched.
+TEST_F(ReplicaScanTest, DropStatesOlderThanWalksOneSlotInSteps) {
+  // Keys of one slot through a hash tag, old and new alternating, and the empty key.
+  std::vector<std::string> old_keys;
+  std::vector<std::string> new_keys;
+  for (int i = 0; i < 7; i++) {
+    old_keys.push_back("{t}old" + std::to_string(i));
+    new_keys.push_back("{t}new" + std::to_string(i));
+    set(old_keys.back(), 10);
+    set(new_keys.back(), 30);
+  }
+  const uint16_t slot = key_slot("{t}");
+  const std::string empty_key;  // a key too, alone in its slot, and new
+  set(empty_key, 30);
+  set("elsewhere", 10);
+  ASSERT_NE(key_slot("elsewhere"), slot);
+  ASSERT_NE(key_slot(empty_key), slot);
+
+  ReplicaStore::SlotCursor cursor;
+  int steps = 0;
+  while (!cursor.done) {
+    ASSERT_TRUE(store_->drop_states_older_than(slot, HlcTimestamp::of(20, 0), 3, &cursor).is_ok());
+    ASSERT_LT(++steps, 20);
+  }
+  EXPECT_EQ(cursor.looked, 14u);
+  EXPECT_EQ(cursor.dropped, 7u);
+  EXPECT_GE(steps, 5);
+  std::vector<std::string> left = new_keys;
+  left.push_back(empty_key);
+  left.push_back("elsewhere");
+  EXPECT_EQ(store_->scan(whole_keyspace())->keys, in_key_order(left));
+
+  ReplicaStore::SlotCursor alone;
+  ASSERT_TRUE(
+      store_->drop_states_older_than(key_slot(empty_key), HlcTimestamp::of(20, 0), 1, &alone)
+          .is_ok());
+  EXPECT_TRUE(alone.done);
+  EXPECT_EQ(alone.looked, 1u);
+  EXPECT_EQ(alone.dropped, 0u);
+  ASSERT_TRUE(alone.after.has_value());
+  EXPECT_EQ(*alone.after, empty_key);
+}
+
 }  // namespace
 }  // namespace cairn
