@@ -115,12 +115,13 @@ Result<SlotScanResult> ReplicaStore::scan(const SlotScan& scan) {
   return result;
 }
 
-Result<ReplicaKeyCounts> count_replica_keys(Database* database, int64_t now_unix_ms) {
+Result<ReplicaKeyCounts> count_replica_keys(Database* database, int64_t now_unix_ms,
+                                            uint64_t keys_max) {
   ReplicaKeyCounts counts;
   std::unique_ptr<Iterator> it = database->new_iterator(ReadOptions{});
   it->seek(slot_start(0));
   const std::string end = slot_start(kSlotCount);
-  for (; to_replica_record(it.get(), end); it->next()) {
+  for (; counts.keys < keys_max && to_replica_record(it.get(), end); it->next()) {
     Result<KeyState> state = KeyState::decode(it->value());
     if (!state.is_ok()) return state.status().with_context("replica store");
     if (state->type(now_unix_ms) == KeyStateType::kNone) continue;

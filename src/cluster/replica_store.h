@@ -183,9 +183,11 @@ struct ReplicaKeyCounts {
   uint64_t keys = 0;
   uint64_t keys_with_expiry = 0;
 };
-// Counts every live replica key in `database` as a reader at now_unix_ms (replica_scan.cc).
-// Reads the engine only, so any thread may call it. O(replica keys).
-Result<ReplicaKeyCounts> count_replica_keys(Database* database, int64_t now_unix_ms);
+// Counts every live replica key in `database` as a reader at now_unix_ms (replica_scan.cc),
+// stopping once it has counted `keys_max` (1: whether there is any). Reads the engine only, so
+// any thread may call it. O(replica keys).
+Result<ReplicaKeyCounts> count_replica_keys(Database* database, int64_t now_unix_ms,
+                                            uint64_t keys_max = UINT64_MAX);
 
 // The keys of `slot` whose replicas `database` holds and that a reader at now_unix_ms sees
 // (neither deleted nor expired). Reads the engine only, so any thread may call it.

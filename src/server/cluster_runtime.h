@@ -144,7 +144,7 @@ class ClusterRuntime {
   void begin_membership();
   void resolve_seeds_loop();
   void meet_through(const HostPort& seed);
-  // InvalidArgument when this node holds live keys: they would be lost to a cluster it joins.
+  // InvalidArgument when this node holds a live key: it would be lost to a cluster it joins.
   Status check_empty() const;
   void on_bus_message(NodeId from, std::string_view message);
   void tick();

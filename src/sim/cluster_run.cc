@@ -297,8 +297,8 @@ ClusterRunResult Run::run() {
     simulation_.schedule_after(
         after, [this, joiner] { cluster_.restart(joiner); }, "late-join");
   }
-  const size_t founders = nodes.size() - cluster_options(options_).late_count;
   if (options_.leaver && nodes.size() >= 4) {
+    const size_t founders = nodes.size() - cluster_options(options_).late_count;
     const NodeId leaver = nodes[simulation_.random().uniform(founders)];
     leaver_ = leaver;
     const uint64_t quarter = options_.load_seconds * kSecond / 4;

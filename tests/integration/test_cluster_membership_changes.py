@@ -154,7 +154,7 @@ def test_growing_to_five_and_shrinking_to_three_under_load_loses_nothing(tmp_pat
         assert cluster.client(4).set("on-node-4-alone", "x")
         new_node = "%s:%d" % (HOST, cluster.ports[4])
         code, out, err = cairnctl(cluster, 0, "add", new_node)
-        assert code == 1 and "holds 1 keys" in err, (out, err)
+        assert code == 1 and "holds keys" in err, (out, err)
         assert cluster.client(4).delete("on-node-4-alone") == 1  # a tombstone is no key
         with pytest.raises(redis.ResponseError, match="not alone in its cluster"):
             cluster.client(0).execute_command("CLUSTER", "MEET", HOST, cluster.ports[4])

@@ -107,6 +107,9 @@ TEST_F(ReplicaScanTest, ListsLiveKeysInKeyOrder) {
   ASSERT_TRUE(counts.is_ok());
   EXPECT_EQ(counts->keys, live.size());
   EXPECT_EQ(counts->keys_with_expiry, 1u);
+  const Result<ReplicaKeyCounts> any = count_replica_keys(database_.get(), kNowMs, 1);
+  ASSERT_TRUE(any.is_ok());
+  EXPECT_EQ(any->keys, 1u);  // stops at the first live key
 }
 
 // Proves a scan cut short by its record, key or byte limits resumes after the last record it
