@@ -396,4 +396,11 @@ ClusterRunResult run_cluster(const ClusterRunOptions& options) {
   return run.run();
 }
 
+void plant_early_ack_bug(ClusterRunOptions* options) {
+  options->plant_early_ack_bug = true;
+  options->anti_entropy = false;
+  options->late_joiners = 0;
+  options->leaver = false;
+}
+
 }  // namespace cairn::sim

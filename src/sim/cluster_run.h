@@ -47,7 +47,7 @@ struct ClusterRunOptions {
   // load, it streams its share out and is stopped for good once the ring settles without it.
   bool leaver = true;
   // A bug kept out of the product: coordinators acknowledge writes one reply early. The
-  // simulation test proves the checkers catch it.
+  // simulation test proves the checkers catch it. Set it through plant_early_ack_bug().
   bool plant_early_ack_bug = false;
   // When set, the run ends by printing to stderr every operation on this key with its reply, and
   // each replica's final state of it.
@@ -70,6 +70,11 @@ struct ClusterRunResult {
 };
 
 ClusterRunResult run_cluster(const ClusterRunOptions& options);
+
+// Plants the early-ack bug in `options`, and turns off what would hide it in some seeds:
+// anti-entropy, by copying a write the bug left on too few replicas to the rest in time, and the
+// joins and leaves, whose transitions make writes wait for a quorum of two preference lists.
+void plant_early_ack_bug(ClusterRunOptions* options);
 
 // The node count a run of `options` uses.
 size_t cluster_node_count(const ClusterRunOptions& options);

@@ -26,7 +26,8 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(uint64_t{1}, uint64_t{3600}));
   app.add_flag("--trace", trace, "print the event trace of each seed (use with --count 1)");
   app.add_flag("--plant-early-ack-bug", plant_bug,
-               "run with coordinators that acknowledge one ack early (the checkers must fail)");
+               "run with coordinators that acknowledge one ack early, without anti-entropy, joins "
+               "or leaves, which could hide it (the checkers must fail)");
   app.add_option("--dump-key", dump_key,
                  "print every operation on this key and its final replicas (use with --count 1)");
   CLI11_PARSE(app, argc, argv);
@@ -38,7 +39,7 @@ int main(int argc, char** argv) {
     options.seed = s;
     options.node_count = nodes;
     options.load_seconds = sim_seconds;
-    options.plant_early_ack_bug = plant_bug;
+    if (plant_bug) cairn::sim::plant_early_ack_bug(&options);
     options.dump_key = dump_key;
     if (trace) {
       options.trace = [](std::string_view line) {
