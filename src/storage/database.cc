@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <optional>
 #include <thread>
 
 #include "common/assert.h"
@@ -104,21 +105,21 @@ constexpr int kWriterSpinCount = 256;
 
 // Gives the row cache each key of a write group at the group's last sequence: readers see the
 // whole group at once (last_sequence_ publishes it), so none may see part of it early.
+// REQUIRES: the group outlives it.
 class RowCacheUpdate final : public WriteBatch::Handler {
  public:
-  RowCacheUpdate(RowCache* cache, SequenceNumber sequence) : cache_(cache), sequence_(sequence) {}
-  void put(std::string_view key, std::string_view value) override {
-    cache_->refresh(key, value, sequence_);
-  }
-  void remove(std::string_view key) override { cache_->invalidate(key, sequence_); }
+  RowCacheUpdate(RowCache& cache, SequenceNumber sequence) : update_(cache, sequence) {}
+  void put(std::string_view key, std::string_view value) override { update_.refresh(key, value); }
+  void remove(std::string_view key) override { update_.invalidate(key); }
   // A lookup must answer kBlobReference for these, which the cache cannot say.
   void put_blob_reference(std::string_view key, std::string_view) override {
-    cache_->invalidate(key, sequence_);
+    update_.invalidate(key);
   }
+  // Applies what the last keys left in flight.
+  void finish() { update_.apply(); }
 
  private:
-  RowCache* const cache_;
-  const SequenceNumber sequence_;
+  RowCache::GroupUpdate update_;
 };
 
 void pause_briefly() {
@@ -337,10 +338,12 @@ Status Database::apply_group(std::unique_lock<std::mutex>& lock, Writer& leader,
   if (status.is_ok()) {
     // The row cache learns each key once it is in the memtable, before last_sequence_ makes the
     // group visible (see row_cache.h).
-    RowCacheUpdate update(row_cache_.get(), first_sequence + group.count() - 1);
+    std::optional<RowCacheUpdate> update;
+    if (row_cache_ != nullptr) update.emplace(*row_cache_, first_sequence + group.count() - 1);
     const Status inserted =
-        insert_into_memtable(group, memtable.get(), row_cache_ != nullptr ? &update : nullptr);
+        insert_into_memtable(group, memtable.get(), update.has_value() ? &*update : nullptr);
     CAIRN_ASSERT(inserted.is_ok());  // the batch was built here, not read from disk
+    if (update.has_value()) update->finish();
   }
   const size_t group_bytes = group.size_bytes();
   const uint32_t group_count = group.count();
@@ -401,8 +404,8 @@ Status Database::make_room_for_write(std::unique_lock<std::mutex>& lock, bool fo
       delayed = true;
       continue;
     }
-    const bool full = mem_->memory_usage_bytes() >= options_.write_buffer_size_bytes ||
-                      mem_->point_index_full();
+    const bool full =
+        mem_->memory_usage_bytes() >= options_.write_buffer_size_bytes || mem_->point_index_full();
     if (!force_switch && !full) return Status::ok();
     const auto is_stopped = [&] {
       return static_cast<int>(compaction_debt_.level0_file_count) >=
@@ -478,7 +481,7 @@ Database::ReadState Database::read_state(const ReadOptions& options) const {
   std::lock_guard lock(mutex_);
   ReadState state;
   state.sequence = options.snapshot != nullptr ? options.snapshot->sequence()
-                                                : last_sequence_.load(std::memory_order_relaxed);
+                                               : last_sequence_.load(std::memory_order_relaxed);
   state.before_write = options.before_write;
   state.memtable = mem_;
   state.immutable = imm_;
@@ -494,9 +497,8 @@ Result<LookupResult> Database::lookup(const ReadOptions& options, std::string_vi
   // The write's probe of the memtable's index then finds its slot cached, whatever the read
   // costs meanwhile.
   if (options.before_write) {
-    PointIndex::prefetch({write_prefetch_slots_.load(std::memory_order_relaxed),
-                          write_prefetch_mask_},
-                         key);
+    PointIndex::prefetch(
+        {write_prefetch_slots_.load(std::memory_order_relaxed), write_prefetch_mask_}, key);
   }
   // Acquire: pairs with the write path's release, so every entry refreshed before the sequence
   // was published is seen; an entry valid only from a later write misses.

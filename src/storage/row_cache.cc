@@ -118,8 +118,7 @@ class RowCache::Shard {
     }
     Block* updated = new_block(key, value, hash, write_sequence);
     usage_bytes_ = usage_bytes_ - old->charge_bytes() + charge_bytes;
-    slots_.replace_at(position,
-                      slot_value(updated, hash) | (slots_.at(position) & kReferencedBit));
+    slots_.replace_at(position, slot_value(updated, hash) | (slots_.at(position) & kReferencedBit));
     free_block(old);
     while (usage_bytes_ > capacity_bytes_) evict_one(updated);
   }
@@ -197,9 +196,9 @@ class RowCache::Shard {
                           uint64_t hash, SequenceNumber valid_from) {
     const size_t value_bytes = value.value_or("").size();
     void* memory = ::operator new(sizeof(Block) + key.size() + value_bytes);
-    auto* block = new (memory)
-        Block{hash, valid_from, static_cast<uint32_t>(key.size()),
-              value.has_value() ? static_cast<uint32_t>(value_bytes) : Block::kAbsent};
+    auto* block =
+        new (memory) Block{hash, valid_from, static_cast<uint32_t>(key.size()),
+                           value.has_value() ? static_cast<uint32_t>(value_bytes) : Block::kAbsent};
     char* bytes = reinterpret_cast<char*>(block + 1);
     std::memcpy(bytes, key.data(), key.size());
     if (value_bytes != 0) std::memcpy(bytes + key.size(), value->data(), value_bytes);
@@ -325,6 +324,41 @@ void RowCache::refresh(std::string_view user_key, std::string_view value,
 void RowCache::invalidate(std::string_view user_key, SequenceNumber write_sequence) {
   const uint64_t hash = hash64(user_key, kRowCacheHashSeed);
   shard_for(hash).invalidate(user_key, hash, write_sequence);
+}
+
+void RowCache::GroupUpdate::refresh(std::string_view user_key, std::string_view value) {
+  add({user_key, value, hash64(user_key, kRowCacheHashSeed), false});
+}
+
+void RowCache::GroupUpdate::invalidate(std::string_view user_key) {
+  add({user_key, {}, hash64(user_key, kRowCacheHashSeed), true});
+}
+
+void RowCache::GroupUpdate::add(const Operation& operation) {
+  if (size_ == kLookahead) {
+    apply_one(ring_[first_]);
+    first_ = (first_ + 1) % kLookahead;
+    size_--;
+  }
+  cache_.shard_for(operation.hash).prefetch_slot(operation.hash);
+  ring_[(first_ + size_) % kLookahead] = operation;
+  size_++;
+}
+
+void RowCache::GroupUpdate::apply() {
+  for (; size_ > 0; size_--) {
+    apply_one(ring_[first_]);
+    first_ = (first_ + 1) % kLookahead;
+  }
+}
+
+void RowCache::GroupUpdate::apply_one(const Operation& operation) {
+  Shard& shard = cache_.shard_for(operation.hash);
+  if (operation.invalidate) {
+    shard.invalidate(operation.key, operation.hash, write_sequence_);
+  } else {
+    shard.refresh(operation.key, operation.hash, operation.value, write_sequence_);
+  }
 }
 
 RowCache::Stats RowCache::stats() const {

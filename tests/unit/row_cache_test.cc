@@ -3,6 +3,8 @@
 // keeps within its capacity with second-chance eviction; and a
 // database using it answers exactly as one without it — against a model under random writes,
 // flushes and snapshots, and under concurrent writers and readers.
+#include "storage/row_cache.h"
+
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -17,7 +19,6 @@
 
 #include "io/random.h"
 #include "storage/database.h"
-#include "storage/row_cache.h"
 #include "support/disk_database_test.h"
 
 namespace cairn {
@@ -108,6 +109,8 @@ TEST(RowCacheTest, CapacityAndSecondChance) {
 // and (in a small cache) evictions, every lookup answers what was last inserted or refreshed for
 // its key or misses — never another key's value — and a cache large enough to hold everything
 // misses nothing it holds. Prefetches of cached and uncached keys, among them, change nothing.
+// Groups of refreshes and invalidations (GroupUpdate, longer and shorter than its lookahead,
+// repeating keys) change it as the same operations one at a time would, in order.
 TEST(RowCacheTest, IndexMatchesAModel) {
   for (const size_t capacity : {size_t{64} << 20, size_t{64} << 10}) {
     RowCache cache(capacity);
@@ -117,8 +120,28 @@ TEST(RowCacheTest, IndexMatchesAModel) {
     std::string value;
     for (int step = 0; step < 50000; step++) {
       const std::string key = "k" + std::to_string(random.uniform(3000));
-      const uint64_t action = random.uniform(11);
-      if (action == 10) {
+      const uint64_t action = random.uniform(12);
+      if (action == 11) {
+        std::vector<std::string> keys;  // held until the group is applied
+        const size_t count = random.uniform(20);
+        for (size_t i = 0; i < count; i++) keys.push_back("k" + std::to_string(random.uniform(40)));
+        std::vector<std::string> values;
+        values.reserve(count);
+        {
+          RowCache::GroupUpdate group(cache, 1);
+          for (const std::string& grouped : keys) {
+            if (random.uniform(2) == 0) {
+              group.invalidate(grouped);
+              model.erase(grouped);
+              continue;
+            }
+            values.push_back(grouped + "%" + std::to_string(step) +
+                             std::string(values.size(), 'g'));
+            group.refresh(grouped, values.back());
+            if (model.count(grouped) != 0) model[grouped] = values.back();
+          }
+        }  // applied here
+      } else if (action == 10) {
         // More keys than one prefetch round takes.
         std::vector<std::string> keys;
         for (int i = 0; i < 20; i++) keys.push_back("k" + std::to_string(random.uniform(3000)));
