@@ -40,7 +40,9 @@ enum class RepairMessageType : uint8_t {
   kKeyDigests = 3,       // your key digests of `first_slot`, keys after `after` (empty: all)
   kKeyDigestsReply = 4,  // `key_digests` ascending, `more` if the page ended early, or `error`
   kStates = 5,           // your states of `keys`
-  kStatesReply = 6,      // `states`, one per key asked (empty for a key not held), or `error`
+  // `states` of the first keys asked, in order, as many as RepairConfig::states_reply_bytes_max
+  // lets (at least one; empty for a key not held), or `error`.
+  kStatesReply = 6,
   // Ring transitions (ring.h): have you streamed every partition you gain in the ring of
   // `ring_epoch`? The reply says `ready`.
   kStreamStatus = 7,

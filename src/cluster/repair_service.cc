@@ -88,15 +88,23 @@ void RepairService::serve(NodeId from, const RepairMessage& request) {
       if (reply.more) reply.key_digests.pop_back();
       break;
     }
-    case RepairMessageType::kStates:
+    case RepairMessageType::kStates: {
       reply.type = RepairMessageType::kStatesReply;
+      uint64_t reply_bytes = 0;
       for (const std::string& key : request.keys) {
-        Result<KeyState> state = store_->read(key);
+        if (reply_bytes >= config_.states_reply_bytes_max) {
+          stats_.states_replies_cut++;
+          break;
+        }
+        size_t stored_bytes = 0;
+        Result<KeyState> state = store_->read(key, &stored_bytes);
         status = state.status();
         if (!status.is_ok()) break;
+        reply_bytes += key.size() + stored_bytes;
         reply.states.emplace_back(key, std::move(state).value());
       }
       break;
+    }
     default:
       CAIRN_ASSERT(false);
   }

@@ -61,6 +61,12 @@ struct RepairConfig {
   uint64_t stream_request_timeout_ms = 1000;
   // The least time between two stream status requests to one gaining node.
   uint64_t stream_status_interval_ms = 500;
+  // A states reply carries the states asked for in order until their stored bytes reach this,
+  // and always the first; the asker asks again for the rest. Without the bound, kRepairStatesMax
+  // states of a few MiB each passed what the bus queues for a peer (BusTransportOptions::
+  // send_queue_bytes_max, 64 MiB): the reply was dropped, and the same request timed out again
+  // and again.
+  uint64_t states_reply_bytes_max = 16 << 20;
 };
 
 // An on-demand pass (cairnctl repair): this node compares every partition of a run with each
@@ -97,6 +103,7 @@ struct RepairStats {
   uint64_t bytes_read = 0;           // by the digests, from the engine
   uint64_t stream_exchanges = 0;     // exchanges of ring transitions' streams (not counted above)
   uint64_t partitions_streamed = 0;  // gained in ring transitions, streamed from their replicas
+  uint64_t states_replies_cut = 0;   // states replies that left keys for a later request
 };
 
 class RepairService {

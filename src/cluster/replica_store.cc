@@ -168,10 +168,11 @@ Status ReplicaStore::rewrite_older_than(WriteVersion version) {
   return batch.count() > 0 ? database_->write(batch) : Status::ok();
 }
 
-Result<KeyState> ReplicaStore::read(std::string_view key) {
+Result<KeyState> ReplicaStore::read(std::string_view key, size_t* stored_bytes) {
   replica_key_into(key, &engine_key_);
   CAIRN_ASSIGN_OR_RETURN(std::optional<std::string> stored,
                          database_->get(ReadOptions{}, engine_key_));
+  if (stored_bytes != nullptr) *stored_bytes = stored.has_value() ? stored->size() : 0;
   if (!stored.has_value()) return KeyState();
   Result<KeyState> state = KeyState::decode(*stored);
   if (!state.is_ok()) return state.status().with_context("replica store");

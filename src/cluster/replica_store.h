@@ -74,8 +74,9 @@ class ReplicaStore {
   // REQUIRES: `database` outlives the store. Bumps and syncs the incarnation.
   static Result<std::unique_ptr<ReplicaStore>> open(Database* database);
 
-  // The key's state; an empty KeyState if this replica holds nothing for it.
-  Result<KeyState> read(std::string_view key);
+  // The key's state; an empty KeyState if this replica holds nothing for it. `stored_bytes`,
+  // when given, is set to the size of its stored encoding (0 for nothing held).
+  Result<KeyState> read(std::string_view key, size_t* stored_bytes = nullptr);
   // Merges `delta` into the key's state, writing it only when the merge changed it. A state
   // written is first purged of tombstones older than `purge_horizon` (zero: none), which the
   // caller sets a grace period in the past, longer than the hint window: by then no hint or

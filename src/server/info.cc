@@ -246,6 +246,7 @@ void cluster_section(Server& server, InfoWriter& out) {
   out.field("cairn_repair_cycles", snapshot->repair.cycles_completed);
   out.field("cairn_repair_bytes_sent", snapshot->repair.bytes_sent);
   out.field("cairn_repair_bytes_received", snapshot->repair.bytes_received);
+  out.field("cairn_repair_states_replies_cut", snapshot->repair.states_replies_cut);
   out.field("cairn_stream_exchanges", snapshot->repair.stream_exchanges);
   out.field("cairn_partitions_streamed", snapshot->repair.partitions_streamed);
   out.field("cairn_stream_partitions", snapshot->stream.partitions);

@@ -1,6 +1,7 @@
 // Proves anti-entropy (src/cluster/repair_service.h) under the simulator: a replica that lost its
 // whole disk is rebuilt by repair alone, with no read touching the keys, over several seeds and
-// with message loss; repair keeps to its bandwidth limit; replicas that never diverged exchange no
+// with message loss, also when each states reply carries one state; repair keeps to its bandwidth
+// limit; replicas that never diverged exchange no
 // key; and a tombstone is purged only once every pair of replicas has exchanged since, so a
 // replica away past the grace period brings back nothing deleted.
 #include <gtest/gtest.h>
@@ -188,6 +189,46 @@ TEST(RepairSimTest, AReplicaThatLostItsDiskIsRebuilt) {
     }
     EXPECT_GE(fetched + pushed, static_cast<uint64_t>(kKeyCount)) << name;
   }
+}
+
+// Proves a states reply carries no more than its byte bound, after its first state, and that the
+// asker's requests for the rest still rebuild a lost disk: with the bound at one byte every reply
+// holds one state, and the keys asked for together are fetched one request each.
+TEST(RepairSimTest, StatesRepliesKeepToTheirByteBound) {
+  sim::Simulation simulation(11);
+  sim::SimClusterOptions options;
+  options.node_count = 3;
+  options.node.repair.states_reply_bytes_max = 1;
+  sim::SimCluster cluster(&simulation, options);
+  cluster.start();
+  simulation.run_until(30'000'000);
+  ASSERT_TRUE(cluster.converged()) << cluster.convergence_report();
+  write_keys(simulation, cluster, "seed 11");
+  // Keys of one slot, which one request asks for together (the others' slots hold one key each).
+  std::vector<std::string> tagged;
+  for (int i = 0; i < 20; i++) tagged.push_back("{tag}k" + std::to_string(i));
+  ASSERT_EQ(submit_each(simulation, cluster, cluster.ids(), tagged, RequestKind::kSet, {"v"}), 20);
+  // The lowest id starts the exchanges with both others: it asks them for the states it lacks.
+  const NodeId lost{1};
+  cluster.crash(lost);
+  cluster.lose_disk(lost);
+  cluster.restart(lost);
+  simulation.run_until(simulation.now_us() + 30'000'000);
+  ASSERT_LT(held_by(cluster, lost), kKeyCount) << "the disk was not lost";
+  simulation.run_until(simulation.now_us() + kRepairCycleUs);
+  EXPECT_EQ(expect_converged(cluster, lost, "seed 11"), kKeyCount);
+  for (const std::string& key : tagged) {
+    const std::vector<std::pair<NodeId, KeyState>> states = cluster.replica_states(key);
+    ASSERT_EQ(states.size(), 3u) << key;
+    for (const auto& [node, state] : states) {
+      EXPECT_EQ(state, states.front().second) << key;
+      EXPECT_NE(state.type(0), KeyStateType::kNone) << key << " on node " << node.value;
+    }
+  }
+  uint64_t cut = 0;
+  for (const NodeId id : cluster.ids())
+    cut += cluster.cluster_node(id).repair().stats().states_replies_cut;
+  EXPECT_GT(cut, 0u) << "no request asked for more than one state";
 }
 
 // Starts a pass over slots [first, last] on every node and runs until all are done; every
