@@ -371,6 +371,7 @@ void Coordinator::start_write(Operation& op, KeyState delta, NodeTime now) {
   op.phase = Phase::kWrite;
   op.delta = std::move(delta);
   op.targets = write_targets(op);
+  size_t sent_bytes_max = 0;
   for (WriteTarget& target : op.targets) {
     // The counter leader applied the delta already.
     if (op.request.kind == RequestKind::kIncrBy && target.node == op.leader && !target.hint_for) {
@@ -384,8 +385,9 @@ void Coordinator::start_write(Operation& op, KeyState delta, NodeTime now) {
     write.key = op.request.key;
     write.state = op.delta;
     write.hint_for = target.hint_for;
-    send(target.node, write);
+    sent_bytes_max = std::max(sent_bytes_max, send(target.node, write));
   }
+  op.deadline_ms += sent_bytes_max / config_.write_bytes_per_ms;
   for (WriteTarget& target : op.targets) {
     if (target.node == self_ && !target.acked) {
       target.acked = local_->write(op.request.key, op.delta, target.hint_for, now).is_ok();
@@ -541,8 +543,11 @@ void Coordinator::answer_error(Operation& op, const Status& status) {
   answer(op, std::move(reply));
 }
 
-void Coordinator::send(NodeId to, const ReplicationMessage& message) {
-  network_->send(to, encode_replication_message(message));
+size_t Coordinator::send(NodeId to, const ReplicationMessage& message) {
+  std::string encoded = encode_replication_message(message);
+  const size_t bytes = encoded.size();
+  network_->send(to, std::move(encoded));
+  return bytes;
 }
 
 }  // namespace cairn

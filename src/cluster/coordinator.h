@@ -47,6 +47,10 @@ namespace cairn {
 struct CoordinatorConfig {
   // A request without enough replies by then is answered an error.
   uint64_t request_timeout_ms = 1000;
+  // A write's timeout grows by 1 ms per this many bytes of the largest message it sends: its
+  // replicas store and sync what it carries before they ack, and values of up to 1 GiB travel
+  // whole (at 16 KiB per ms, a 1 GiB value gets about a minute more).
+  uint64_t write_bytes_per_ms = 16 << 10;
   // Requests in flight at once; more are refused with an error.
   size_t requests_in_flight_max = 10'000;
   // A read goes first to as many replicas as its level needs: this node if it is one, then the
@@ -160,7 +164,8 @@ class Coordinator {
   void read_repair(Operation& op, NodeTime now);
   // Ends the operation: repairs, hints, and the error if it was never answered.
   void finish(uint64_t id, NodeTime now);
-  void send(NodeId to, const ReplicationMessage& message);
+  // Returns the bytes sent.
+  size_t send(NodeId to, const ReplicationMessage& message);
 
   NodeId self_;
   const ClusterView* view_;

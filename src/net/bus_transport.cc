@@ -116,8 +116,13 @@ class BusTransport::Outbound final : public EventLoop::Handler {
       stats.dropped_backing_off++;
       return;
     }
-    const size_t frame_bytes = kBusFrameHeaderBytes + message.size() + kBusFrameTrailerBytes;
-    if (pending_bytes() + frame_bytes > transport_->options_.send_queue_bytes_max) {
+    if (message.size() > transport_->options_.payload_bytes_max) {
+      stats.dropped_too_large++;
+      return;
+    }
+    // Under the bound, any message goes: one larger than the bound (a value travels whole) must
+    // not wait for a queue that other messages keep from emptying.
+    if (pending_bytes() >= transport_->options_.send_queue_bytes_max) {
       stats.dropped_queue_full++;
       return;
     }

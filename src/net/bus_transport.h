@@ -2,8 +2,10 @@
 // machines send through, over TCP, in bus frames (bus_frame.h; docs/cluster-bus.md).
 //
 // - Sending: one outbound connection per peer, made on the first message to it. Messages queue
-//   as frames in that connection's send buffer, bounded by send_queue_bytes_max: past the bound
-//   a message is dropped (and counted), so a slow or gone peer costs bounded memory. When a
+//   as frames in that connection's send buffer, bounded by send_queue_bytes_max: a message sent
+//   while the buffer holds the bound or more is dropped (and counted), so a slow or gone peer
+//   costs bounded memory: the bound plus one message, which may be larger (a value of up to
+//   1 GiB travels whole). When a
 //   connection fails, its buffer is dropped with it (the protocols above resend what matters)
 //   and the next message reconnects, no sooner than a backoff that doubles from
 //   reconnect_backoff_min_ms to reconnect_backoff_max_ms while connections keep failing, or as
@@ -54,6 +56,7 @@ struct BusStats {
   uint64_t messages_sent = 0;  // queued on a connection
   uint64_t messages_received = 0;
   uint64_t dropped_queue_full = 0;
+  uint64_t dropped_too_large = 0;        // over payload_bytes_max, which no frame carries
   uint64_t dropped_unknown_peer = 0;     // no address set
   uint64_t dropped_connection_lost = 0;  // queued on a connection that then failed
   uint64_t dropped_backing_off = 0;      // sent while the peer's reconnect waited

@@ -257,7 +257,8 @@ void cluster_section(Server& server, InfoWriter& out) {
   out.field("cairn_bus_messages_received", snapshot->bus.messages_received);
   out.field("cairn_bus_messages_dropped",
             snapshot->bus.dropped_queue_full + snapshot->bus.dropped_unknown_peer +
-                snapshot->bus.dropped_connection_lost + snapshot->bus.dropped_backing_off);
+                snapshot->bus.dropped_connection_lost + snapshot->bus.dropped_backing_off +
+                snapshot->bus.dropped_too_large);
 }
 
 // db0: the keyspace's keys. In cluster mode, like Redis Cluster's INFO, this node's own share:

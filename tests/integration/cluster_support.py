@@ -46,7 +46,8 @@ class Cluster:
         self.procs[i] = None
 
     def client(self, i, **kwargs):
-        return redis.Redis(host=HOST, port=self.ports[i], socket_timeout=10, **kwargs)
+        kwargs.setdefault("socket_timeout", 10)
+        return redis.Redis(host=HOST, port=self.ports[i], **kwargs)
 
     def up(self):
         return [i for i, proc in enumerate(self.procs) if proc is not None]

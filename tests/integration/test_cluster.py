@@ -349,3 +349,13 @@ def test_a_busy_bus_port_is_refused_clearly(tmp_path):
     assert out.returncode == 1, out
     assert "cannot start the cluster" in out.stderr, out.stderr
     assert "address already in use" in out.stderr, out.stderr
+
+
+def test_values_larger_than_a_bus_send_queue_replicate(cluster):
+    """Proves a value larger than the bus queues for one peer (64 MiB) is written at QUORUM and read
+    back whole through every node: a message is let through a connection with nothing queued."""
+    value = os.urandom(1 << 20) * 80  # 80 MiB
+    clients = [cluster.client(i, socket_timeout=60) for i in cluster.up()]
+    assert clients[0].set("large", value)
+    for client in clients:
+        assert client.get("large") == value

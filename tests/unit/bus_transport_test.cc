@@ -262,6 +262,32 @@ TEST(BusTransportTest, ASlowPeerCostsBoundedMemory) {
   ::close(silent);
 }
 
+// Proves a message larger than the send queue's bound goes while the queue is under the bound
+// (values travel whole), and one larger than a frame may carry is dropped and counted, not sent.
+TEST(BusTransportTest, AMessageOverTheQueueBoundGoesAlone) {
+  LoopThread thread;
+  BusTransportOptions options;
+  options.send_queue_bytes_max = 1 << 20;
+  options.payload_bytes_max = 8 << 20;
+  Node a(thread, NodeId{1}, options);
+  Node b(thread, NodeId{2}, options);
+  const std::string large(4 << 20, 'l');
+  thread.on_loop([&] {
+    a.transport->set_peer_address(NodeId{2}, "127.0.0.1", b.transport->port());
+    a.transport->send(NodeId{2}, "small");  // queued while the connection is being made
+    a.transport->send(NodeId{2}, large);
+    a.transport->send(NodeId{2}, std::string((8 << 20) + 1, 't'));
+  });
+  ASSERT_TRUE(thread.wait_for([&] { return b.received.size() == 2; }));
+  thread.on_loop([&] {
+    EXPECT_EQ(b.received[0].message, "small");
+    EXPECT_EQ(b.received[1].message, large);
+    EXPECT_EQ(a.transport->stats().dropped_too_large, 1u);
+    EXPECT_EQ(a.transport->stats().dropped_queue_full, 0u);
+  });
+  thread.stop();
+}
+
 // Proves a client that speaks anything but bus frames is cut off, counted, and a real peer
 // keeps being served.
 TEST(BusTransportTest, AForeignClientIsCutOff) {
