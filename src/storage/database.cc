@@ -404,8 +404,8 @@ Status Database::make_room_for_write(std::unique_lock<std::mutex>& lock, bool fo
       delayed = true;
       continue;
     }
-    const bool full =
-        mem_->memory_usage_bytes() >= options_.write_buffer_size_bytes || mem_->point_index_full();
+    const bool full = mem_->memory_usage_bytes() >= options_.write_buffer_size_bytes ||
+                      mem_->point_index_full();
     if (!force_switch && !full) return Status::ok();
     const auto is_stopped = [&] {
       return static_cast<int>(compaction_debt_.level0_file_count) >=
@@ -481,7 +481,7 @@ Database::ReadState Database::read_state(const ReadOptions& options) const {
   std::lock_guard lock(mutex_);
   ReadState state;
   state.sequence = options.snapshot != nullptr ? options.snapshot->sequence()
-                                               : last_sequence_.load(std::memory_order_relaxed);
+                                                : last_sequence_.load(std::memory_order_relaxed);
   state.before_write = options.before_write;
   state.memtable = mem_;
   state.immutable = imm_;
@@ -497,8 +497,9 @@ Result<LookupResult> Database::lookup(const ReadOptions& options, std::string_vi
   // The write's probe of the memtable's index then finds its slot cached, whatever the read
   // costs meanwhile.
   if (options.before_write) {
-    PointIndex::prefetch(
-        {write_prefetch_slots_.load(std::memory_order_relaxed), write_prefetch_mask_}, key);
+    PointIndex::prefetch({write_prefetch_slots_.load(std::memory_order_relaxed),
+                          write_prefetch_mask_},
+                         key);
   }
   // Acquire: pairs with the write path's release, so every entry refreshed before the sequence
   // was published is seen; an entry valid only from a later write misses.

@@ -118,7 +118,8 @@ class RowCache::Shard {
     }
     Block* updated = new_block(key, value, hash, write_sequence);
     usage_bytes_ = usage_bytes_ - old->charge_bytes() + charge_bytes;
-    slots_.replace_at(position, slot_value(updated, hash) | (slots_.at(position) & kReferencedBit));
+    slots_.replace_at(position,
+                      slot_value(updated, hash) | (slots_.at(position) & kReferencedBit));
     free_block(old);
     while (usage_bytes_ > capacity_bytes_) evict_one(updated);
   }
@@ -196,9 +197,9 @@ class RowCache::Shard {
                           uint64_t hash, SequenceNumber valid_from) {
     const size_t value_bytes = value.value_or("").size();
     void* memory = ::operator new(sizeof(Block) + key.size() + value_bytes);
-    auto* block =
-        new (memory) Block{hash, valid_from, static_cast<uint32_t>(key.size()),
-                           value.has_value() ? static_cast<uint32_t>(value_bytes) : Block::kAbsent};
+    auto* block = new (memory)
+        Block{hash, valid_from, static_cast<uint32_t>(key.size()),
+              value.has_value() ? static_cast<uint32_t>(value_bytes) : Block::kAbsent};
     char* bytes = reinterpret_cast<char*>(block + 1);
     std::memcpy(bytes, key.data(), key.size());
     if (value_bytes != 0) std::memcpy(bytes + key.size(), value->data(), value_bytes);

@@ -1,9 +1,9 @@
 // Proves anti-entropy (src/cluster/repair_service.h) under the simulator: a replica that lost its
 // whole disk is rebuilt by repair alone, with no read touching the keys, over several seeds and
 // with message loss, also when each states reply carries one state; repair keeps to its bandwidth
-// limit; replicas that never diverged exchange no
-// key; and a tombstone is purged only once every pair of replicas has exchanged since, so a
-// replica away past the grace period brings back nothing deleted.
+// limit; replicas that never diverged exchange no key; and a tombstone is purged only once every
+// pair of replicas has exchanged since, so a replica away past the grace period brings back
+// nothing deleted.
 #include <gtest/gtest.h>
 
 #include <algorithm>
