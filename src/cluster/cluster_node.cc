@@ -93,7 +93,7 @@ void ClusterNode::on_message(NodeId from, std::string_view bytes, NodeTime now) 
   if ((message->request_id & kHintDeliveryIdBit) != 0) {
     delivery_->on_ack(from, *message);
   } else {
-    coordinator_->on_reply(from, *message, now);
+    coordinator_->on_reply(from, *message, bytes.size(), now);
   }
 }
 

@@ -181,8 +181,10 @@ void Coordinator::send_read(Operation& op, NodeId replica, NodeTime now) {
     send(replica, read);
     return;
   }
-  Result<KeyState> state = local_->read(op.request.key);
+  size_t stored_bytes = 0;
+  Result<KeyState> state = local_->read(op.request.key, &stored_bytes);
   if (state.is_ok()) {
+    op.deadline_ms += stored_bytes / config_.timeout_bytes_per_ms;
     on_read_reply(op, self_, std::move(state).value(), now);
   } else if (op.widen_at_ms != 0) {
     widen_read(op, now);
@@ -387,7 +389,7 @@ void Coordinator::start_write(Operation& op, KeyState delta, NodeTime now) {
     write.hint_for = target.hint_for;
     sent_bytes_max = std::max(sent_bytes_max, send(target.node, write));
   }
-  op.deadline_ms += sent_bytes_max / config_.write_bytes_per_ms;
+  op.deadline_ms += sent_bytes_max / config_.timeout_bytes_per_ms;
   for (WriteTarget& target : op.targets) {
     if (target.node == self_ && !target.acked) {
       target.acked = local_->write(op.request.key, op.delta, target.hint_for, now).is_ok();
@@ -433,7 +435,8 @@ void Coordinator::settle_write(Operation& op, NodeTime now) {
 
 // ---- Replies, deadlines, endings.
 
-void Coordinator::on_reply(NodeId from, const ReplicationMessage& reply, NodeTime now) {
+void Coordinator::on_reply(NodeId from, const ReplicationMessage& reply, size_t reply_bytes,
+                           NodeTime now) {
   auto it = operations_.find(reply.request_id);
   if (it == operations_.end()) return;
   Operation& op = it->second;
@@ -443,6 +446,7 @@ void Coordinator::on_reply(NodeId from, const ReplicationMessage& reply, NodeTim
     case ReplicationMessageType::kReadReply:
       if (op.phase != Phase::kRead || !from_replica) break;
       if (reply.error.empty()) {
+        op.deadline_ms += reply_bytes / config_.timeout_bytes_per_ms;
         on_read_reply(op, from, reply.state, now);
       } else if (op.widen_at_ms != 0) {
         widen_read(op, now);

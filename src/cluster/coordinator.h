@@ -47,10 +47,11 @@ namespace cairn {
 struct CoordinatorConfig {
   // A request without enough replies by then is answered an error.
   uint64_t request_timeout_ms = 1000;
-  // A write's timeout grows by 1 ms per this many bytes of the largest message it sends: its
-  // replicas store and sync what it carries before they ack, and values of up to 1 GiB travel
-  // whole (at 16 KiB per ms, a 1 GiB value gets about a minute more).
-  uint64_t write_bytes_per_ms = 16 << 10;
+  // A request's timeout grows by 1 ms per this many bytes of the largest message a write sends
+  // (its replicas store and sync it before they ack) and of each state a read receives (the
+  // replicas still to answer read and send as much): values of up to 1 GiB travel whole, and at
+  // 16 KiB per ms a 1 GiB value gets about a minute more.
+  uint64_t timeout_bytes_per_ms = 16 << 10;
   // Requests in flight at once; more are refused with an error.
   size_t requests_in_flight_max = 10'000;
   // A read goes first to as many replicas as its level needs: this node if it is one, then the
@@ -90,7 +91,8 @@ class Coordinator {
               Completion done);
   // A reply (kWriteAck, kReadReply, kCounterAddReply) to one of this coordinator's requests;
   // late, duplicated and unknown replies are ignored.
-  void on_reply(NodeId from, const ReplicationMessage& reply, NodeTime now);
+  // `reply_bytes`: the size of the message it came in.
+  void on_reply(NodeId from, const ReplicationMessage& reply, size_t reply_bytes, NodeTime now);
   // As the key's counter leader, for another coordinator's INCRBY (kCounterAdd from `from`):
   // applies the increment to this node's shard (once per name), replicates it at the request's
   // level, then answers `from` with kCounterAddReply. Being the one that replicates, the leader

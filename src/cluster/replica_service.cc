@@ -52,7 +52,9 @@ Status ReplicaService::make_writes_durable() {
   return durability_ == AckDurability::kSynced ? store_->sync() : store_->flush();
 }
 
-Result<KeyState> ReplicaService::read(std::string_view key) { return store_->read(key); }
+Result<KeyState> ReplicaService::read(std::string_view key, size_t* stored_bytes) {
+  return store_->read(key, stored_bytes);
+}
 
 Result<KeyState> ReplicaService::counter_add(std::string_view key, WriteVersion coordinator_version,
                                              int64_t delta, int64_t coordinator_unix_ms,

@@ -78,7 +78,8 @@ class ReplicaService {
   Status flush(WriteVersion version, NodeTime now);
   Status write(std::string_view key, const KeyState& state, std::optional<NodeId> hint_for,
                NodeTime now);
-  Result<KeyState> read(std::string_view key);
+  // `stored_bytes` as ReplicaStore::read.
+  Result<KeyState> read(std::string_view key, size_t* stored_bytes = nullptr);
   // As the key's counter leader: adds `delta` to this node's shard, under a version of its own
   // newer than the key's state and the coordinator's; answers the delta to replicate and the
   // value after it. `op` names an increment from another coordinator, which
