@@ -5,7 +5,7 @@ describe it so that cluster clients (redis-cli -c, redis-py's RedisCluster, redi
 included; with one node SIGKILLed QUORUM keeps working, the restarted node rejoins as itself and
 gets the writes it missed (hints), and with two of three down a QUORUM request answers NOQUORUM;
 a paused node is suspected and rejoins; a partitioned minority refuses QUORUM; bad flags and a
-busy bus port are refused clearly."""
+busy bus port are refused clearly; a value larger than the bus's per-peer queue replicates."""
 
 import os
 import random
