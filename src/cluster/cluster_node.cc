@@ -1,5 +1,8 @@
 #include "cluster/cluster_node.h"
 
+#include <optional>
+#include <vector>
+
 namespace cairn {
 
 Result<std::unique_ptr<ClusterNode>> ClusterNode::open(NodeId self, Database* database,
@@ -95,6 +98,15 @@ void ClusterNode::on_message(NodeId from, std::string_view bytes, NodeTime now) 
   } else {
     coordinator_->on_reply(from, *message, bytes.size(), now);
   }
+}
+
+void ClusterNode::prefetch(std::span<const std::string_view> messages) const {
+  std::vector<std::string_view> keys;
+  for (const std::string_view message : messages) {
+    const std::optional<std::string_view> key = replication_read_key(message);
+    if (key.has_value()) keys.push_back(*key);
+  }
+  if (!keys.empty()) store_->prefetch(keys);
 }
 
 void ClusterNode::tick(NodeTime now) {

@@ -11,6 +11,7 @@
 #pragma once
 
 #include <memory>
+#include <span>
 #include <string_view>
 
 #include "cluster/cluster_view.h"
@@ -64,6 +65,9 @@ class ClusterNode {
   NodeId id() const { return self_; }
   // A message on the replication or keyspace channel; a malformed one is counted and dropped.
   void on_message(NodeId from, std::string_view bytes, NodeTime now);
+  // A hint that `messages` will be handed to on_message soon: starts loading the states that
+  // the replica reads among them will read, so that their cache misses overlap. Changes nothing.
+  void prefetch(std::span<const std::string_view> messages) const;
   // A keyspace-wide request (is_keyspace_wide) goes to the keyspace coordinator, which reads
   // one replica per slot whatever the consistency; any other to the coordinator.
   void submit(const ClusterRequest& request, Consistency consistency, NodeTime now,

@@ -179,6 +179,16 @@ Result<KeyState> ReplicaStore::read(std::string_view key, size_t* stored_bytes) 
   return state;
 }
 
+void ReplicaStore::prefetch(std::span<const std::string_view> keys) const {
+  std::vector<std::string> engine_keys(keys.size());
+  std::vector<std::string_view> views(keys.size());
+  for (size_t i = 0; i < keys.size(); i++) {
+    replica_key_into(keys[i], &engine_keys[i]);
+    views[i] = engine_keys[i];
+  }
+  database_->prefetch(views);
+}
+
 Result<MergeResult> ReplicaStore::apply(std::string_view key, const KeyState& delta,
                                         HlcTimestamp purge_horizon, const CounterOp* op) {
   // Merged into an older state, a replacing write keeps nothing of it: no need to read it.

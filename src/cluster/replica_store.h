@@ -43,6 +43,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -77,6 +78,10 @@ class ReplicaStore {
   // The key's state; an empty KeyState if this replica holds nothing for it. `stored_bytes`,
   // when given, is set to the size of its stored encoding (0 for nothing held).
   Result<KeyState> read(std::string_view key, size_t* stored_bytes = nullptr);
+  // A hint that the states of `keys` will be read soon (a pipeline's GETs, a batch of replica
+  // reads): starts loading what their lookups will touch (Database::prefetch). Changes nothing;
+  // unlike the rest of the store, callable from any thread.
+  void prefetch(std::span<const std::string_view> keys) const;
   // Merges `delta` into the key's state, writing it only when the merge changed it. A state
   // written is first purged of tombstones older than `purge_horizon` (zero: none), which the
   // caller sets a grace period in the past, longer than the hint window: by then no hint or

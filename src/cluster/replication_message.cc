@@ -73,6 +73,21 @@ std::string encode_replication_message(const ReplicationMessage& message) {
   return out;
 }
 
+std::optional<std::string_view> replication_read_key(std::string_view bytes) {
+  if (bytes.size() < 2 ||
+      static_cast<uint8_t>(bytes[0]) != static_cast<uint8_t>(MessageChannel::kReplication) ||
+      static_cast<uint8_t>(bytes[1]) != static_cast<uint8_t>(ReplicationMessageType::kRead)) {
+    return std::nullopt;
+  }
+  bytes.remove_prefix(2);
+  uint64_t request_id = 0;
+  std::string_view key;
+  if (!get_varint64(&bytes, &request_id) || !get_length_prefixed(&bytes, &key)) {
+    return std::nullopt;
+  }
+  return key;
+}
+
 Result<ReplicationMessage> decode_replication_message(std::string_view bytes) {
   auto corrupt = [](const char* what) {
     return Status::corruption(std::string("replication message: ") + what);

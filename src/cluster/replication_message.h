@@ -57,5 +57,9 @@ struct ReplicationMessage {
 std::string encode_replication_message(const ReplicationMessage& message);
 // Corruption for anything encode_replication_message would not produce.
 Result<ReplicationMessage> decode_replication_message(std::string_view bytes);
+// The key of a kRead message, read without checking the rest of it (nullopt for any other
+// message, or one too short to hold a key): a hint for a prefetch ahead of the decode, which
+// checks everything.
+std::optional<std::string_view> replication_read_key(std::string_view bytes);
 
 }  // namespace cairn

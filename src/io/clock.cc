@@ -30,6 +30,12 @@ int64_t coarse_unix_time_ms() {
   return static_cast<int64_t>(now.tv_sec) * 1000 + now.tv_nsec / 1000000;
 }
 
+uint64_t coarse_monotonic_time_ms() {
+  timespec now{};
+  clock_gettime(CLOCK_MONOTONIC_COARSE, &now);
+  return static_cast<uint64_t>(now.tv_sec) * 1000 + static_cast<uint64_t>(now.tv_nsec) / 1000000;
+}
+
 Clock* Clock::real() {
   // Leaked on purpose: threads may still read the clock while static destructors run.
   static Clock* const clock = new RealClock();

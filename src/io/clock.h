@@ -24,6 +24,9 @@ class Clock {
 // (a few ms at most) and costs a fraction of a precise read, for per-command bookkeeping such
 // as a client's idle time, shown in seconds.
 int64_t coarse_unix_time_ms();
+// The same coarse tick on the monotonic clock (Clock::real()'s, up to a tick behind it): for
+// deadlines of tens of ms and more read for every message on a busy path.
+uint64_t coarse_monotonic_time_ms();
 
 class ManualClock final : public Clock {
  public:

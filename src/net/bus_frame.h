@@ -51,8 +51,9 @@ class BusFrameDecoder {
 
   // Adds bytes as they arrive. REQUIRES: next() has not returned kError.
   void feed(std::string_view bytes);
-  // Moves to the next complete frame. A frame's sender() and payload() stay valid until the next
-  // call to next() or feed(). Once kError, always kError.
+  // Moves to the next complete frame. A frame's sender() holds until the next call to next() or
+  // feed(); the bytes payload() views stay valid until the next feed(), so the frames fed so
+  // far may all be taken before any is used. Once kError, always kError.
   Step next();
 
   NodeId sender() const { return sender_; }

@@ -14,6 +14,8 @@ namespace cairn {
 namespace {
 
 constexpr size_t kReadChunkBytes = 64 << 10;
+// Messages the lookahead is shown at a time, one window ahead of delivery.
+constexpr size_t kLookaheadMessages = 16;
 constexpr int kListenBacklog = 128;
 
 }  // namespace
@@ -51,25 +53,43 @@ class BusTransport::Inbound final : public EventLoop::Handler {
   }
 
  private:
+  // Delivers the complete frames fed so far; false after a protocol error.
   bool deliver() {
-    for (;;) {
-      switch (decoder_.next()) {
-        case BusFrameDecoder::Step::kFrame:
-          if (transport_->partitioned_.contains(decoder_.sender())) {
-            transport_->stats_.dropped_partitioned++;
-            break;
-          }
-          transport_->stats_.messages_received++;
-          transport_->heard_from(decoder_.sender());
-          transport_->receiver_(decoder_.sender(), decoder_.payload());
-          break;
-        case BusFrameDecoder::Step::kNeedMore:
-          return true;
-        case BusFrameDecoder::Step::kError:
-          transport_->stats_.protocol_errors++;
-          return false;
+    // Every frame is taken before any is delivered, for the lookahead: their payloads stay
+    // valid until the next feed().
+    senders_.clear();
+    payloads_.clear();
+    BusFrameDecoder::Step step;
+    while ((step = decoder_.next()) == BusFrameDecoder::Step::kFrame) {
+      if (transport_->partitioned_.contains(decoder_.sender())) {
+        transport_->stats_.dropped_partitioned++;
+        continue;
       }
+      senders_.push_back(decoder_.sender());
+      payloads_.push_back(decoder_.payload());
     }
+    const std::span<const std::string_view> payloads(payloads_);
+    const bool look_ahead = payloads.size() > 1 && transport_->lookahead_;
+    if (look_ahead) {
+      transport_->lookahead_(payloads.first(std::min(kLookaheadMessages, payloads.size())));
+    }
+    for (size_t i = 0; i < payloads.size(); i++) {
+      // The next window while this one is delivered: what a window loads stays in the caches
+      // until its messages run.
+      if (look_ahead && i % kLookaheadMessages == 0 && i + kLookaheadMessages < payloads.size()) {
+        const size_t next = i + kLookaheadMessages;
+        transport_->lookahead_(
+            payloads.subspan(next, std::min(kLookaheadMessages, payloads.size() - next)));
+      }
+      transport_->stats_.messages_received++;
+      transport_->heard_from(senders_[i]);
+      transport_->receiver_(senders_[i], payloads_[i]);
+    }
+    if (step == BusFrameDecoder::Step::kError) {
+      transport_->stats_.protocol_errors++;
+      return false;
+    }
+    return true;
   }
   void close() {
     closed_ = true;
@@ -79,6 +99,9 @@ class BusTransport::Inbound final : public EventLoop::Handler {
   BusTransport* transport_;
   int fd_;
   BusFrameDecoder decoder_;
+  // The frames of the current read, between decoding and delivery.
+  std::vector<NodeId> senders_;
+  std::vector<std::string_view> payloads_;
   bool closed_ = false;
 };
 

@@ -12,7 +12,9 @@
 //   soon as a message arrives from the peer (a restarted peer is reached at once).
 // - Receiving: a listener accepts the peers' outbound connections; each inbound connection
 //   decodes frames and hands every message, with the sender its frame names, to the receiver.
-//   A protocol error closes that connection only.
+//   The messages of each read from the socket are shown to the lookahead, if one is set, in
+//   windows of a few, each window before the previous one is delivered. A protocol error closes
+//   that connection only, after the messages before it were delivered.
 // Delivery is as io/network.h says: a message may be lost; it is never changed.
 //
 // Addresses: a peer's bus address is set by whoever knows it (membership, from the member's
@@ -27,6 +29,7 @@
 #include <map>
 #include <memory>
 #include <set>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -69,6 +72,9 @@ struct BusStats {
 class BusTransport final : public Network {
  public:
   using Receiver = std::function<void(NodeId from, std::string_view message)>;
+  // Sees a window of the messages of one read before they are delivered: a hint to start loading
+  // what they will touch. Must not send, nor keep the views.
+  using Lookahead = std::function<void(std::span<const std::string_view> messages)>;
 
   // Listens on options.bind:options.port. REQUIRES: loop outlives the transport; called on the
   // loop's thread or before it runs.
@@ -83,6 +89,7 @@ class BusTransport final : public Network {
 
   uint16_t port() const { return port_; }
   void set_peer_address(NodeId peer, std::string ip, uint16_t port);
+  void set_lookahead(Lookahead lookahead) { lookahead_ = std::move(lookahead); }
   void send(NodeId to, std::string message) override;
   // With deferred_flush: writes what send() queued since the last call.
   void flush_queued();
@@ -111,6 +118,7 @@ class BusTransport final : public Network {
   NodeId self_;
   BusTransportOptions options_;
   Receiver receiver_;
+  Lookahead lookahead_;
   int listen_fd_ = -1;
   uint16_t port_ = 0;
   std::unique_ptr<Listener> listener_;

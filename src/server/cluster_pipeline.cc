@@ -37,6 +37,11 @@ void ClusterPipeline::prepare(Server& server, Client& client,
     count++;
   }
   if (count < 2) return;
+  std::vector<std::string_view> read_keys;
+  for (size_t i = 0; i < count; i++) {
+    if (is_get(commands[i])) read_keys.push_back(commands[i].key);
+  }
+  if (!read_keys.empty()) server.cluster()->prefetch(read_keys);
   for (size_t i = 0; i < count; i++) {
     const PeekedCommand& command = commands[i];
     Prepared prepared;

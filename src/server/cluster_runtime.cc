@@ -62,8 +62,8 @@ std::optional<ClusterMemberInfo> ClusterRuntime::parse_member_address(std::strin
 
 NodeTime ClusterRuntime::now() {
   NodeTime time;
-  time.monotonic_ms = Clock::real()->now_micros() / 1000;
-  time.unix_ms = Server::now_ms();
+  time.monotonic_ms = coarse_monotonic_time_ms();
+  time.unix_ms = coarse_unix_time_ms();
   return time;
 }
 
@@ -112,6 +112,8 @@ Status ClusterRuntime::open_state_machines() {
   node_config.grouped_durability = true;
   CAIRN_ASSIGN_OR_RETURN(node_,
                          ClusterNode::open(self_, database_, view_.get(), bus_.get(), node_config));
+  bus_->set_lookahead(
+      [this](std::span<const std::string_view> messages) { node_->prefetch(messages); });
   membership_->set_transition_check([this] { return node_->transition_ready(now()); });
   loop_->add_periodic_timer(kTickIntervalMs, [this] { tick(); });
   loop_->add_iteration_hook([this] { end_iteration(); });

@@ -176,8 +176,10 @@ class Database {
   // `bytes` as get_value returns an inline value: for a caller's own writes not yet written
   // (server/fused_writes.h).
   StoredValue inline_value(std::string bytes);
-  // A hint that `keys` will be looked up soon (the commands of a pipeline): starts loading their
-  // row cache entries, so that the lookups' cache misses overlap. Changes nothing visible.
+  // A hint that `keys` will be looked up (or written) soon, the commands of a pipeline: starts
+  // loading their row cache entries and their slots in the memtable's index, so that the
+  // lookups' cache misses overlap. Changes nothing visible. Meant for a pipeline's worth of keys
+  // (a few dozen): what it loads for many more leaves the caches before it is used.
   void prefetch(std::span<const std::string_view> keys);
   // A hint that `key` will be written soon, though not read first (a new element of a
   // collection): starts loading the memtable index slot its write will probe, as a read with

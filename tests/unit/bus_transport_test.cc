@@ -2,7 +2,8 @@
 // sender (small and 1 MiB ones); a peer that is not there costs failed connects and dropped
 // messages, then gets messages once it listens (after the backoff); a peer that never reads
 // holds at most the send queue's bound; a client speaking anything but bus frames is cut off
-// without disturbing real peers; and a message to a peer without an address is dropped.
+// without disturbing real peers; a message to a peer without an address is dropped; and the
+// lookahead sees the messages of a read ahead of their delivery.
 #include "net/bus_transport.h"
 
 #include <arpa/inet.h>
@@ -13,6 +14,8 @@
 
 #include <chrono>
 #include <future>
+#include <map>
+#include <span>
 #include <thread>
 
 #include "net/socket.h"
@@ -149,6 +152,57 @@ TEST(BusTransportTest, DeferredMessagesWaitForTheFlush) {
     EXPECT_EQ(a.transport->stats().dropped_connection_lost, 1u);
   });
   EXPECT_FALSE(thread.wait_for([&] { return b.received.size() > 11; }, 300ms));
+}
+
+// Proves the lookahead is shown the messages of a read in windows of at most 16 consecutive
+// ones, each message at most once and before it is delivered, the next window while the one
+// before it is still being delivered; delivery itself is unchanged (all, in order).
+TEST(BusTransportTest, TheLookaheadSeesWindowsAheadOfDelivery) {
+  LoopThread thread;
+  BusTransportOptions deferred;
+  deferred.deferred_flush = true;
+  Node a(thread, NodeId{1}, deferred);
+  Node b(thread, NodeId{2});
+  const uint16_t b_port = b.transport->port();
+  thread.on_loop([&] {
+    a.transport->set_peer_address(NodeId{2}, "127.0.0.1", b_port);
+    a.transport->send(NodeId{2}, "connects");
+    a.transport->flush_queued();
+  });
+  ASSERT_TRUE(thread.wait_for([&] { return b.received.size() == 1; }));
+  std::vector<std::vector<std::string>> windows;
+  std::map<std::string, size_t> shown_before;  // message: deliveries before it was shown
+  thread.on_loop([&] {
+    b.transport->set_lookahead([&](std::span<const std::string_view> messages) {
+      windows.emplace_back(messages.begin(), messages.end());
+      for (const std::string_view message : messages) {
+        EXPECT_TRUE(shown_before.emplace(message, b.received.size()).second) << message;
+      }
+    });
+    for (int i = 0; i < 100; i++) a.transport->send(NodeId{2}, "m" + std::to_string(i));
+    a.transport->flush_queued();  // one write: the messages arrive in one read, or a few
+  });
+  ASSERT_TRUE(thread.wait_for([&] { return b.received.size() == 101; }));
+  thread.on_loop([&] {
+    bool shown_a_window_ahead = false;
+    for (int i = 0; i < 100; i++) {
+      const std::string message = "m" + std::to_string(i);
+      EXPECT_EQ(b.received[1 + i].message, message);
+      const auto shown = shown_before.find(message);
+      if (shown == shown_before.end()) continue;
+      EXPECT_LE(shown->second, size_t(1 + i)) << message << " was shown after its delivery";
+      if (shown->second < size_t(i)) shown_a_window_ahead = true;
+    }
+    EXPECT_GE(shown_before.size(), 50u);
+    EXPECT_TRUE(shown_a_window_ahead);
+    for (const std::vector<std::string>& window : windows) {
+      EXPECT_GE(window.size(), 1u);
+      EXPECT_LE(window.size(), 16u);
+      for (size_t i = 1; i < window.size(); i++) {
+        EXPECT_EQ(std::stoi(window[i].substr(1)), std::stoi(window[i - 1].substr(1)) + 1);
+      }
+    }
+  });
 }
 
 // Proves a partition (the test fault) drops messages both ways, counted, and healing it lets

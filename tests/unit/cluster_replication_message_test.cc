@@ -1,5 +1,6 @@
-// Proves the replication messages round-trip every type and field, and that a damaged message
-// (any flipped byte, any truncation, random bytes) is rejected rather than decoded.
+// Proves the replication messages round-trip every type and field, that a damaged message (any
+// flipped byte, any truncation, random bytes) is rejected rather than decoded, and that the
+// prefetch's peek finds the key of a read, and of no other message.
 #include <gtest/gtest.h>
 
 #include "cluster/replication_message.h"
@@ -87,6 +88,41 @@ TEST(ReplicationMessageTest, RandomBytesAreRejected) {
     std::string bytes = random.bytes(random.uniform(64));
     if (!bytes.empty() && random.one_in(2)) bytes[0] = 2;
     EXPECT_FALSE(decode_replication_message(bytes).is_ok());
+  }
+}
+
+// Proves replication_read_key answers a read's key, nothing for every other type, and never
+// reads past the bytes it is given: every truncation, and random bytes.
+TEST(ReplicationMessageTest, ReadKeyIsPeekedFromReadsOnly) {
+  for (const ReplicationMessage& message : samples()) {
+    const std::string bytes = encode_replication_message(message);
+    const std::optional<std::string_view> key = replication_read_key(bytes);
+    if (message.type == ReplicationMessageType::kRead) {
+      ASSERT_TRUE(key.has_value());
+      EXPECT_EQ(*key, message.key);
+    } else {
+      EXPECT_FALSE(key.has_value()) << static_cast<int>(message.type);
+    }
+    for (size_t size = 0; size < bytes.size(); size++) {
+      const std::string truncated = bytes.substr(0, size);  // its own buffer, for ASan
+      const std::optional<std::string_view> peeked = replication_read_key(truncated);
+      if (peeked.has_value()) {
+        EXPECT_GE(peeked->data(), truncated.data());
+        EXPECT_LE(peeked->data() + peeked->size(), truncated.data() + truncated.size());
+      }
+    }
+  }
+  Random random(18);
+  for (int i = 0; i < 20'000; i++) {
+    std::string bytes = random.bytes(random.uniform(64));
+    if (bytes.size() >= 2 && random.one_in(2)) {
+      bytes[0] = static_cast<char>(MessageChannel::kReplication);
+      bytes[1] = static_cast<char>(ReplicationMessageType::kRead);
+    }
+    const std::optional<std::string_view> peeked = replication_read_key(bytes);
+    if (peeked.has_value()) {
+      EXPECT_LE(peeked->data() + peeked->size(), bytes.data() + bytes.size());
+    }
   }
 }
 
