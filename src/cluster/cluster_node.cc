@@ -34,12 +34,12 @@ Result<std::unique_ptr<ClusterNode>> ClusterNode::open(NodeId self, Database* da
   return node;
 }
 
-void ClusterNode::submit(const ClusterRequest& request, Consistency consistency, NodeTime now,
+void ClusterNode::submit(ClusterRequest request, Consistency consistency, NodeTime now,
                          Coordinator::Completion done) {
   if (is_keyspace_wide(request.kind)) {
     keyspace_->submit(request, now, std::move(done));
   } else {
-    coordinator_->submit(request, consistency, now, std::move(done));
+    coordinator_->submit(std::move(request), consistency, now, std::move(done));
   }
 }
 

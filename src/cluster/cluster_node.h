@@ -70,7 +70,7 @@ class ClusterNode {
   void prefetch(std::span<const std::string_view> messages) const;
   // A keyspace-wide request (is_keyspace_wide) goes to the keyspace coordinator, which reads
   // one replica per slot whatever the consistency; any other to the coordinator.
-  void submit(const ClusterRequest& request, Consistency consistency, NodeTime now,
+  void submit(ClusterRequest request, Consistency consistency, NodeTime now,
               Coordinator::Completion done);
   // Timeouts, hint delivery, anti-entropy, the WAL sync.
   void tick(NodeTime now);

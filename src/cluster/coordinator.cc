@@ -75,14 +75,14 @@ WriteVersion Coordinator::next_version(NodeTime now) {
   return WriteVersion{clock_->now(static_cast<uint64_t>(now.unix_ms)), self_};
 }
 
-void Coordinator::submit(const ClusterRequest& request, Consistency consistency, NodeTime now,
+void Coordinator::submit(ClusterRequest request, Consistency consistency, NodeTime now,
                          Completion done) {
   stats_.requests++;
   const uint64_t id = next_id_++;
   CAIRN_ASSERT((id & kHintDeliveryIdBit) == 0);
   Operation& op = operations_[id];
   op.id = id;
-  op.request = request;
+  op.request = std::move(request);
   op.consistency = consistency;
   op.done = std::move(done);
   op.deadline_ms = now.monotonic_ms + config_.request_timeout_ms;
@@ -95,7 +95,7 @@ void Coordinator::submit(const ClusterRequest& request, Consistency consistency,
   }
   assign_replicas(op, ring);
 
-  switch (request.kind) {
+  switch (op.request.kind) {
     case RequestKind::kGet:
     case RequestKind::kSetMembers:
     case RequestKind::kHashGetAll:
@@ -109,7 +109,7 @@ void Coordinator::submit(const ClusterRequest& request, Consistency consistency,
     default:
       break;
   }
-  start_write(op, write_delta(request, next_version(now)), now);
+  start_write(op, write_delta(op.request, next_version(now)), now);
 }
 
 void Coordinator::assign_replicas(Operation& op, const Ring& ring) const {

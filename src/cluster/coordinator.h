@@ -87,8 +87,7 @@ class Coordinator {
         network_(network),
         config_(config) {}
 
-  void submit(const ClusterRequest& request, Consistency consistency, NodeTime now,
-              Completion done);
+  void submit(ClusterRequest request, Consistency consistency, NodeTime now, Completion done);
   // A reply (kWriteAck, kReadReply, kCounterAddReply) to one of this coordinator's requests;
   // late, duplicated and unknown replies are ignored.
   // `reply_bytes`: the size of the message it came in.

@@ -311,7 +311,7 @@ std::shared_ptr<const ClusterSnapshot> ClusterRuntime::snapshot() const {
 void ClusterRuntime::submit(ClusterRequest request, Consistency consistency, Completion done) {
   auto run = [this, request = std::move(request), consistency, done = std::move(done)]() mutable {
     // Answered at the end of the iteration, once what the reply acknowledges is durable.
-    node_->submit(request, consistency, now(),
+    node_->submit(std::move(request), consistency, now(),
                   [this, done = std::move(done)](ClusterReply reply) mutable {
                     completions_.emplace_back(std::move(done), std::move(reply));
                   });
