@@ -1,10 +1,12 @@
-// Helpers the database tests share: opening a database on a test's options, reading a key as a
-// plain string, and listing the files of one kind in a directory.
+// Helpers the database tests share: opening a database on a test's options, numbered keys that
+// sort in number order, reading a key as a plain string, and listing the files of one kind in a
+// directory.
 #pragma once
 
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -21,6 +23,13 @@ inline std::unique_ptr<Database> open_database(const Options& options,
   auto database = Database::open(options, directory);
   EXPECT_TRUE(database.is_ok()) << database.status().to_string();
   return database.is_ok() ? std::move(database).value() : nullptr;
+}
+
+// "key000042" for 42: keys that sort as their numbers do, up to 999999.
+inline std::string key_of(int i) {
+  char buffer[32];
+  std::snprintf(buffer, sizeof(buffer), "key%06d", i);
+  return buffer;
 }
 
 // The value of `key` (at `snapshot`, if given), or "(absent)"; an error is a test failure.

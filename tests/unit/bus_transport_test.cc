@@ -75,7 +75,8 @@ struct Received {
 
 // A transport on the loop whose received messages are kept (read them on the loop).
 struct Node {
-  Node(LoopThread& thread_in, NodeId id, BusTransportOptions options = {}) : thread(thread_in) {
+  Node(LoopThread& thread_in, NodeId id_in, BusTransportOptions options = {})
+      : thread(thread_in), id(id_in) {
     transport = thread.on_loop([&] {
       return BusTransport::start(thread.loop(), id, options,
                                  [this](NodeId from, std::string_view message) {
@@ -86,9 +87,21 @@ struct Node {
   }
   ~Node() { thread.stop(); }
   LoopThread& thread;
+  NodeId id;
   std::unique_ptr<BusTransport> transport;
   std::vector<Received> received;
 };
+
+// Points `from` at `to` and sends a first message (flushed, for a deferred transport): true once
+// it arrived, the connection then being up.
+bool connect(Node& from, Node& to) {
+  from.thread.on_loop([&] {
+    from.transport->set_peer_address(to.id, "127.0.0.1", to.transport->port());
+    from.transport->send(to.id, "connects");
+    from.transport->flush_queued();
+  });
+  return to.thread.wait_for([&] { return to.received.size() == 1; });
+}
 
 // A port that was free a moment ago.
 uint16_t free_port() {
@@ -122,8 +135,6 @@ TEST(BusTransportTest, MessagesArriveWholeInOrderWithTheirSender) {
   });
 }
 
-// Proves a peer that is not listening costs failed connects and dropped messages, and that once
-// it listens, messages sent after the backoff arrive.
 // Proves that with deferred_flush nothing leaves before flush_queued() (an owner makes its
 // writes durable first), everything queued then arrives in order, and discard_queued() drops
 // what was queued, counted as lost.
@@ -133,12 +144,7 @@ TEST(BusTransportTest, DeferredMessagesWaitForTheFlush) {
   deferred.deferred_flush = true;
   Node a(thread, NodeId{1}, deferred);
   Node b(thread, NodeId{2});
-  const uint16_t b_port = b.transport->port();
-  thread.on_loop([&] {
-    a.transport->set_peer_address(NodeId{2}, "127.0.0.1", b_port);
-    a.transport->send(NodeId{2}, "connects");
-  });
-  ASSERT_TRUE(thread.wait_for([&] { return b.received.size() == 1; }));
+  ASSERT_TRUE(connect(a, b));
   thread.on_loop([&] {
     for (int i = 0; i < 10; i++) a.transport->send(NodeId{2}, "m" + std::to_string(i));
   });
@@ -163,13 +169,7 @@ TEST(BusTransportTest, TheLookaheadSeesWindowsAheadOfDelivery) {
   deferred.deferred_flush = true;
   Node a(thread, NodeId{1}, deferred);
   Node b(thread, NodeId{2});
-  const uint16_t b_port = b.transport->port();
-  thread.on_loop([&] {
-    a.transport->set_peer_address(NodeId{2}, "127.0.0.1", b_port);
-    a.transport->send(NodeId{2}, "connects");
-    a.transport->flush_queued();
-  });
-  ASSERT_TRUE(thread.wait_for([&] { return b.received.size() == 1; }));
+  ASSERT_TRUE(connect(a, b));
   std::vector<std::vector<std::string>> windows;
   std::map<std::string, size_t> shown_before;  // message: deliveries before it was shown
   thread.on_loop([&] {
@@ -235,6 +235,8 @@ TEST(BusTransportTest, APartitionDropsBothWaysUntilHealed) {
   });
 }
 
+// Proves a peer that is not listening costs failed connects and dropped messages, and that once
+// it listens, messages sent after the backoff arrive.
 TEST(BusTransportTest, AnAbsentPeerIsReachedOnceItListens) {
   LoopThread thread;
   Node a(thread, NodeId{1});

@@ -17,11 +17,7 @@
 namespace cairn {
 namespace {
 
-std::string key_of(int i) {
-  char buffer[32];
-  std::snprintf(buffer, sizeof(buffer), "key%06d", i);
-  return buffer;
-}
+using test::key_of;
 
 uint64_t table_bytes(const DatabaseStats& stats) {
   uint64_t total = 0;

@@ -18,11 +18,7 @@
 namespace cairn {
 namespace {
 
-std::string key_of(int i) {
-  char buffer[32];
-  std::snprintf(buffer, sizeof(buffer), "key%06d", i);
-  return buffer;
-}
+using test::key_of;
 
 // Drops the keys that begin with `prefix` once armed; counts what it is asked.
 class DropWhenArmed final : public CompactionFilter {

@@ -3,7 +3,6 @@
 // outside the tables' ranges, deleted, empty) changes no answer.
 #include <gtest/gtest.h>
 
-#include <cstdio>
 #include <map>
 #include <string>
 #include <string_view>
@@ -17,11 +16,7 @@
 namespace cairn {
 namespace {
 
-std::string key_of(int i) {
-  char buffer[32];
-  std::snprintf(buffer, sizeof(buffer), "key%06d", i);
-  return buffer;
-}
+using test::key_of;
 
 TEST(DatabasePrefetchTest, PrefetchChangesNoAnswer) {
   FaultEnv env(3);
