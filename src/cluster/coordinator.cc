@@ -81,13 +81,15 @@ void Coordinator::submit(ClusterRequest request, Consistency consistency, NodeTi
   const uint64_t id = next_id_++;
   CAIRN_ASSERT((id & kHintDeliveryIdBit) == 0);
   Operation& op = operations_[id];
+  unanswered_++;
   op.id = id;
   op.request = std::move(request);
   op.consistency = consistency;
   op.done = std::move(done);
   op.deadline_ms = now.monotonic_ms + config_.request_timeout_ms;
   const Ring& ring = view_->ring();
-  if (ring.empty() || operations_.size() > config_.requests_in_flight_max) {
+  if (ring.empty() || unanswered_ > config_.requests_in_flight_max ||
+      operations_.size() > config_.operations_max) {
     answer_error(op, Status::busy(ring.empty() ? "CLUSTERDOWN the cluster has no ring yet"
                                                : "BUSY too many requests in flight"));
     operations_.erase(id);
@@ -290,6 +292,7 @@ void Coordinator::lead_increment(NodeId from, const ReplicationMessage& add, Nod
   if (!refused.is_ok() || *refused) return;
   const uint64_t id = next_id_++;
   Operation& op = operations_[id];
+  unanswered_++;
   op.id = id;
   op.request = ClusterRequest{RequestKind::kIncrBy, add.key, {}, add.delta};
   op.consistency = Consistency{add.level, false};
@@ -510,6 +513,7 @@ void Coordinator::finish(uint64_t id, NodeTime now) {
       break;
     }
   }
+  CAIRN_ASSERT(op.answered);  // unanswered_ counts it no more
   operations_.erase(id);
 }
 
@@ -527,6 +531,8 @@ void Coordinator::fail_for_replies(Operation& op, size_t replied) {
 void Coordinator::answer(Operation& op, ClusterReply reply) {
   if (op.answered) return;
   op.answered = true;
+  CAIRN_ASSERT(unanswered_ > 0);
+  unanswered_--;
   if (reply.status.is_ok()) {
     stats_.succeeded++;
   } else {

@@ -25,8 +25,11 @@ namespace cairn::test {
 
 class ReplicationHarness {
  public:
-  // `node_count` nodes with ids 1..node_count, all in one ring of `replica_count`.
-  explicit ReplicationHarness(size_t node_count, size_t replica_count = 3) : view_(replica_count) {
+  // `node_count` nodes with ids 1..node_count, all in one ring of `replica_count`, each opened
+  // with `config`.
+  explicit ReplicationHarness(size_t node_count, size_t replica_count = 3,
+                              ClusterNodeConfig config = {})
+      : view_(replica_count), config_(config) {
     Ring ring(replica_count);
     for (size_t i = 1; i <= node_count; i++) ring = ring.with_joined(RingMember{NodeId{i}, ""});
     view_.ring_ = ring;
@@ -161,7 +164,8 @@ class ReplicationHarness {
     }
     void open() {
       database = open_database(options);
-      auto opened = ClusterNode::open(id, database.get(), &harness->view_, this);
+      auto opened =
+          ClusterNode::open(id, database.get(), &harness->view_, this, harness->config_);
       ASSERT_TRUE(opened.is_ok()) << opened.status().to_string();
       cluster = std::move(opened).value();
     }
@@ -180,6 +184,7 @@ class ReplicationHarness {
   Node& node(NodeId id) { return *nodes_[id.value - 1]; }
 
   View view_;
+  const ClusterNodeConfig config_;
   std::vector<std::unique_ptr<Node>> nodes_;
   std::deque<Envelope> queue_;
   std::vector<Envelope> delivered_;

@@ -2,7 +2,8 @@
 // after W acks and reads after R replies from the key's replicas; too few replies give an error
 // naming the level and the count; replicas that missed a write get it as a hint once back, or
 // through read repair; sloppy writes go to stand-ins; counters on different coordinators lose no
-// increment; SREM removes only what its read saw; duplicated messages change nothing.
+// increment; SREM removes only what its read saw; duplicated messages change nothing; answered
+// writes waiting on a silent replica do not count against the limit of requests in flight.
 #include <gtest/gtest.h>
 
 #include "cluster/coordinator.h"
@@ -121,6 +122,29 @@ TEST(CoordinatorTest, MissedWritesArriveAsHintsWhenTheReplicaIsBack) {
   EXPECT_EQ(value_at(harness, replicas[2], key), "v1");
   EXPECT_EQ(harness.cluster(coordinator).hints().count(NodeId{replicas[2]}), 0u);
   EXPECT_EQ(harness.cluster(coordinator).hints().stats().delivered, 1u);
+}
+
+// Proves the limit of requests in flight counts unanswered ones only: writes answered after W
+// acks but still waiting on a silent replica's do not refuse new requests, until the bound on all
+// operations kept; once their deadline passes they end (as hints) and requests go through again.
+TEST(CoordinatorTest, AnsweredWritesWaitingOnALaggingReplicaDoNotRefuseRequests) {
+  ClusterNodeConfig config;
+  config.coordinator.requests_in_flight_max = 4;
+  config.coordinator.operations_max = 8;
+  ReplicationHarness harness(5, 3, config);
+  const std::vector<size_t> replicas = harness.replicas_of("k0");
+  harness.set_down(replicas[2], true);
+  // Two of three acks answer each write; the third replica's never comes.
+  for (int i = 0; i < 8; i++) {
+    ASSERT_TRUE(harness.run(replicas[0], set_request("k0", "v" + std::to_string(i))).status.is_ok())
+        << "write " << i;
+  }
+  EXPECT_EQ(harness.cluster(replicas[0]).coordinator().in_flight(), 8u);
+  const ClusterReply refused = harness.run(replicas[0], set_request("k0", "over"));
+  EXPECT_EQ(refused.status.message(), "BUSY too many requests in flight");
+  harness.advance_ms(2000);  // the deadlines pass: the missing acks become hints
+  EXPECT_EQ(harness.cluster(replicas[0]).coordinator().in_flight(), 0u);
+  EXPECT_TRUE(harness.run(replicas[0], set_request("k0", "after")).status.is_ok());
 }
 
 // Proves a sloppy QUORUM write with two replicas down succeeds through stand-ins that hold it as
