@@ -135,6 +135,17 @@ bool bloom_filter_may_contain_hash(std::string_view filter, uint64_t user_key_ha
   return true;  // malformed, or a future encoding
 }
 
+void bloom_filter_prefetch(std::string_view filter, uint64_t user_key_hash) {
+  // The size alone gives the block count; the trailer, read by the probe, stays unchecked here.
+  if (filter.size() < kBloomFilterBlockBytes + kBloomFilterBlockedTrailerBytes) return;
+  const size_t blocks_bytes = filter.size() - kBloomFilterBlockedTrailerBytes;
+  if (blocks_bytes % kBloomFilterBlockBytes != 0) return;
+  const uint64_t block_count = blocks_bytes / kBloomFilterBlockBytes;
+  if (block_count > std::numeric_limits<uint32_t>::max()) return;
+  __builtin_prefetch(filter.data() +
+                     block_index(user_key_hash, block_count) * kBloomFilterBlockBytes);
+}
+
 double bloom_filter_expected_false_positive_rate(int bits_per_key) {
   if (bits_per_key <= 0) return 1.0;
   const int k = blocked_probe_count(bits_per_key);

@@ -66,6 +66,10 @@ bool bloom_filter_may_contain(std::string_view filter, std::string_view user_key
 // Answers both encodings.
 uint64_t bloom_filter_hash(std::string_view user_key);
 bool bloom_filter_may_contain_hash(std::string_view filter, uint64_t user_key_hash);
+// Starts loading the bytes bloom_filter_may_contain_hash will read for this hash (the key's
+// block of a blocked filter), so that the probes of several filters overlap. Reads only
+// filter.size(); a filter of another encoding gets no prefetch.
+void bloom_filter_prefetch(std::string_view filter, uint64_t user_key_hash);
 
 // The theoretical false-positive rate of a large blocked filter the builder writes: keys per
 // block are Poisson with mean 512 / bits_per_key, and a block holding j keys answers "maybe"

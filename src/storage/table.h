@@ -24,6 +24,7 @@
 #include "common/result.h"
 #include "io/env.h"
 #include "storage/block.h"
+#include "storage/bloom_filter.h"
 #include "storage/internal_key.h"
 #include "storage/iterator.h"
 #include "storage/options.h"
@@ -62,6 +63,11 @@ class Table {
   // so). `filter_hash` is bloom_filter_hash(key.user_key()), computed once per lookup. Reads at
   // most one data block for a present key and allocates nothing beyond *value.
   Result<LookupResult> get(const LookupKey& key, uint64_t filter_hash, std::string* value) const;
+  // Starts loading the part of the filter get() reads for `filter_hash`: a lookup that probes
+  // several tables prefetches all their filters first, so that their cache misses overlap.
+  void prefetch_filter(uint64_t filter_hash) const {
+    if (filter_.has_value()) bloom_filter_prefetch(*filter_, filter_hash);
+  }
 
   // An unpositioned iterator over all entries in internal-key order; it reads data blocks lazily
   // through the index, one at a time. With BlockCacheFill::kSkip the blocks it reads are used

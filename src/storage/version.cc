@@ -1,7 +1,10 @@
 #include "storage/version.h"
 
 #include <algorithm>
+#include <array>
+#include <span>
 
+#include "common/assert.h"
 #include "storage/bloom_filter.h"
 #include "storage/table.h"
 #include "storage/table_cache.h"
@@ -9,12 +12,36 @@
 namespace cairn {
 namespace {
 
-// Looks `key` up in one table; `filter_hash` is its user key's bloom hash.
-Result<LookupResult> get_from_table(TableCache& tables, const FileMetaData& file,
-                                    const LookupKey& key, uint64_t filter_hash,
-                                    std::string* value) {
-  CAIRN_ASSIGN_OR_RETURN(const std::shared_ptr<Table> table, tables.find(file));
-  return table->get(key, filter_hash, value);
+// Files Version::get opens and prefetches the filters of before it probes any: enough for the
+// usual shape (a few level 0 files and one file per deeper level) in one or two batches.
+constexpr size_t kTablesProbedTogetherMax = 8;
+
+// Looks `key` up in `files`, newest first, as probing them one by one would answer; but opens
+// them all and prefetches their filters first, so that the filters' cache misses overlap (a key
+// that is absent, or in the last level, probes every file). A file that fails to open is an
+// error only if no file before it holds the key. `filter_hash` is its user key's bloom hash.
+Result<LookupResult> get_from_tables(TableCache& tables, std::span<const FileMetaData* const> files,
+                                     const LookupKey& key, uint64_t filter_hash,
+                                     std::string* value) {
+  CAIRN_ASSERT(files.size() <= kTablesProbedTogetherMax);
+  std::array<std::shared_ptr<Table>, kTablesProbedTogetherMax> opened;
+  size_t open_count = 0;
+  Status open_error = Status::ok();
+  for (; open_count < files.size(); open_count++) {
+    Result<std::shared_ptr<Table>> table = tables.find(*files[open_count]);
+    if (!table.is_ok()) {
+      open_error = table.status();
+      break;
+    }
+    opened[open_count] = std::move(table).value();
+    opened[open_count]->prefetch_filter(filter_hash);
+  }
+  for (size_t i = 0; i < open_count; i++) {
+    CAIRN_ASSIGN_OR_RETURN(const LookupResult result, opened[i]->get(key, filter_hash, value));
+    if (result != LookupResult::kAbsent) return result;
+  }
+  CAIRN_RETURN_IF_ERROR(open_error);
+  return LookupResult::kAbsent;
 }
 
 bool by_smallest_key(const std::shared_ptr<const FileMetaData>& a,
@@ -64,28 +91,35 @@ Result<LookupResult> Version::get(TableCache& tables, std::string_view user_key,
                                   SequenceNumber sequence, std::string* value) const {
   const LookupKey key(user_key, sequence);
   const uint64_t filter_hash = bloom_filter_hash(user_key);
-  // Level 0 files may overlap: try each, newest first.
+  // The files that may hold the key, newest first, probed a batch at a time: each level 0 file
+  // whose range covers it (they may overlap), then at most one file per deeper level.
+  std::array<const FileMetaData*, kTablesProbedTogetherMax> batch;
+  size_t count = 0;
+  // Adds a file to the batch, and probes the batch once full (kAbsent: no answer yet).
+  auto enqueue = [&](const FileMetaData& file) -> Result<LookupResult> {
+    batch[count++] = &file;
+    if (count < batch.size()) return LookupResult::kAbsent;
+    count = 0;
+    return get_from_tables(tables, batch, key, filter_hash, value);
+  };
   for (const auto& file : files_[0]) {
     if (user_key < extract_user_key(file->smallest_key) ||
         user_key > extract_user_key(file->largest_key)) {
       continue;
     }
-    CAIRN_ASSIGN_OR_RETURN(LookupResult result,
-                           get_from_table(tables, *file, key, filter_hash, value));
+    CAIRN_ASSIGN_OR_RETURN(const LookupResult result, enqueue(*file));
     if (result != LookupResult::kAbsent) return result;
   }
-  // Deeper levels hold at most one file whose range covers the key.
   for (int level = 1; level < kLevelCount; level++) {
     const FileList& files = files_[level];
     auto it = std::partition_point(files.begin(), files.end(), [&](const auto& file) {
       return extract_user_key(file->largest_key) < user_key;
     });
     if (it == files.end() || user_key < extract_user_key((*it)->smallest_key)) continue;
-    CAIRN_ASSIGN_OR_RETURN(LookupResult result,
-                           get_from_table(tables, **it, key, filter_hash, value));
+    CAIRN_ASSIGN_OR_RETURN(const LookupResult result, enqueue(**it));
     if (result != LookupResult::kAbsent) return result;
   }
-  return LookupResult::kAbsent;
+  return get_from_tables(tables, std::span(batch.data(), count), key, filter_hash, value);
 }
 
 void Version::append_iterators(TableCache& tables,
