@@ -1,6 +1,7 @@
 // Keyspace scans: DBSIZE and INFO counts, KEYS, SCAN, RANDOMKEY and FLUSHALL walk the data keys
 // in engine order (slot, then key bytes). Each key's trailer is read through get_value, so a
-// large value's expiry costs a 10-byte read, never the value.
+// large value's expiry costs a 10-byte read, never the value; the reads leave the row cache as
+// it was.
 #include <algorithm>
 
 #include "common/glob_match.h"
@@ -19,6 +20,8 @@ Status Keyspace::for_each_live_key(std::string_view start_engine_key, Visit&& vi
   std::unique_ptr<Iterator> it = database_->new_iterator(ReadOptions());
   const std::string end = data_end_key();
   const uint64_t now = now_ms();
+  ReadOptions options;
+  options.fill_row_cache = false;  // each key is read once: it would evict the hot ones
   it->seek(start_engine_key);
   while (it->valid()) {
     const std::string_view engine_key = it->key();
@@ -35,7 +38,7 @@ Status Keyspace::for_each_live_key(std::string_view start_engine_key, Visit&& vi
       it->seek(slot + 1 < kSlotCount ? slot_start_key(slot + 1) : end);
       continue;
     }
-    CAIRN_ASSIGN_OR_RETURN(const std::optional<KeyEntry> entry, read_record(engine_key, ReadOptions()));
+    CAIRN_ASSIGN_OR_RETURN(const std::optional<KeyEntry> entry, read_record(engine_key, options));
     if (entry.has_value() && !record_expired(entry->trailer.expiry_ms, now) &&
         !visit(engine_key, user_key, *entry)) {
       break;

@@ -524,6 +524,7 @@ Result<LookupResult> Database::lookup(const ReadOptions& options, std::string_vi
     CAIRN_ASSIGN_OR_RETURN(result, state->version->get(table_cache_, key, sequence, value));
     from_tables = true;
   }
+  if (!options.fill_row_cache) return result;
   if (row_cache != nullptr && result == LookupResult::kFound &&
       (from_tables || state->before_write)) {
     row_cache->insert(key, *value, sequence);

@@ -182,6 +182,10 @@ struct ReadOptions {
   // so the next such read is a hit. Other reads cache only what the tables answered: a memtable answers them fast
   // already, and caching those would crowd out the keys that need the cache.
   bool before_write = false;
+  // False: what the tables answer is not added to the row cache (a hit is still used). For
+  // scans that read every key once (DBSIZE, INFO, KEYS, SCAN), which would otherwise push out
+  // the keys that point reads come back to.
+  bool fill_row_cache = true;
 };
 
 }  // namespace cairn

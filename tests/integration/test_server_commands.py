@@ -213,6 +213,24 @@ def test_info_engine_counters(c):
     assert c.get("engine-key") == b"w"
 
 
+def test_key_scans_leave_the_row_cache_as_it_was(rs):
+    """DBSIZE, KEYS, SCAN and INFO's keyspace count read every key once, from the tables here:
+    they leave the row cache as it was (caching each key would evict what point reads come back
+    to), while GETs of the same keys fill it."""
+    keys = ["scan-row-%03d" % i for i in range(200)]
+    rs.mset({key: "v" * 100 for key in keys})
+    assert rs.save()
+    usage = lambda: int(rs.info("memory")["row_cache_usage_bytes"])
+    before = usage()
+    assert rs.dbsize() == len(keys)
+    assert sorted(rs.keys("scan-row-*")) == keys
+    assert sorted(rs.scan_iter("scan-row-*", count=50)) == keys
+    assert rs.info("keyspace")["db0"]["keys"] == len(keys)
+    assert usage() == before
+    assert [rs.get(key) for key in keys] == ["v" * 100] * len(keys)
+    assert usage() > before
+
+
 def test_info_commandstats(c):
     def calls(name):
         fields, _ = info_fields(c, "commandstats")

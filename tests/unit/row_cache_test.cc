@@ -270,6 +270,27 @@ TEST_F(RowCacheDatabaseTest, ReadsBeforeWritesCacheWhatTheMemtableAnswered) {
   EXPECT_EQ(db_->stats().row_cache_hits, hits_before + 1);
 }
 
+// Proves a read that does not fill the row cache (a scan's) leaves a value it found in the tables
+// uncached, yet still uses a cached one: the next plain read of the first misses, of the second
+// hits.
+TEST_F(RowCacheDatabaseTest, ReadsThatDoNotFillTheCacheStillUseIt) {
+  ASSERT_TRUE(db_->put("scanned", "1").is_ok());
+  ASSERT_TRUE(db_->put("hot", "2").is_ok());
+  ASSERT_TRUE(db_->flush().is_ok());
+  EXPECT_EQ(get(ReadOptions(), "hot"), "2");  // from the tables: now cached
+  ReadOptions no_fill;
+  no_fill.fill_row_cache = false;
+  const uint64_t hits_before = db_->stats().row_cache_hits;
+  const uint64_t misses_before = db_->stats().row_cache_misses;
+  EXPECT_EQ(get(no_fill, "scanned"), "1");
+  EXPECT_EQ(get(no_fill, "hot"), "2");
+  EXPECT_EQ(db_->stats().row_cache_hits, hits_before + 1);
+  EXPECT_EQ(get(ReadOptions(), "scanned"), "1");
+  EXPECT_EQ(db_->stats().row_cache_misses, misses_before + 2);
+  EXPECT_EQ(get(ReadOptions(), "scanned"), "1");  // the plain read filled it
+  EXPECT_EQ(db_->stats().row_cache_hits, hits_before + 2);
+}
+
 // Proves a read before a write that finds no value (a key never written, or deleted) caches that,
 // and the write after it gives the entry its value: the next read before a write is a hit, as
 // INCR of a new key needs. A plain read of an absent key caches nothing.
