@@ -496,11 +496,7 @@ Result<LookupResult> Database::lookup(const ReadOptions& options, std::string_vi
   RowCache* const row_cache = options.snapshot == nullptr ? row_cache_.get() : nullptr;
   // The write's probe of the memtable's index then finds its slot cached, whatever the read
   // costs meanwhile.
-  if (options.before_write) {
-    PointIndex::prefetch({write_prefetch_slots_.load(std::memory_order_relaxed),
-                          write_prefetch_mask_},
-                         key);
-  }
+  if (options.before_write) PointIndex::prefetch(write_prefetch_target(), key);
   // Acquire: pairs with the write path's release, so every entry refreshed before the sequence
   // was published is seen; an entry valid only from a later write misses.
   if (row_cache != nullptr) {
@@ -540,8 +536,7 @@ void Database::prefetch(std::span<const std::string_view> keys) {
   if (row_cache_ != nullptr) row_cache_->prefetch(keys);
   // What a lookup that misses the row cache reads next, and a write probes. Not the tables'
   // filters: finding each table cost more than the misses saved (measured).
-  const PointIndex::PrefetchTarget memtable{write_prefetch_slots_.load(std::memory_order_relaxed),
-                                            write_prefetch_mask_};
+  const PointIndex::PrefetchTarget memtable = write_prefetch_target();
   for (const std::string_view key : keys) PointIndex::prefetch(memtable, key);
 }
 

@@ -185,9 +185,7 @@ class Database {
   // collection): starts loading the memtable index slot its write will probe, as a read with
   // ReadOptions::before_write does. Changes nothing visible.
   void prefetch_for_write(std::string_view key) const {
-    PointIndex::prefetch({write_prefetch_slots_.load(std::memory_order_relaxed),
-                          write_prefetch_mask_},
-                         key);
+    PointIndex::prefetch(write_prefetch_target(), key);
   }
   // A reader over the value of `key`, or nullptr if the key is absent (as get's nullopt). A value
   // in a blob file is streamed, one verified chunk at a time; an inline value is held whole.
@@ -284,6 +282,10 @@ class Database {
   Status switch_memtable();
   // Sets write_prefetch_slots_ for mem_. REQUIRES: mutex_ held, or the constructor.
   void publish_write_prefetch_target();
+  // Where a write's probe of mem_'s index starts, read without the mutex.
+  PointIndex::PrefetchTarget write_prefetch_target() const {
+    return {write_prefetch_slots_.load(std::memory_order_relaxed), write_prefetch_mask_};
+  }
   // A memtable for writes and reads, its point index sized for the write buffer.
   std::shared_ptr<MemTable> new_memtable() const;
   bool should_sync_now() const;
