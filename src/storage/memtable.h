@@ -134,6 +134,8 @@ class MemTable {
   static void sort_tied_entry_keys(EntryKey* first, EntryKey* last, size_t depth, uint64_t prefix);
   // As sort_tied_entry_keys, but leaves anything in the prefix fields (the caller restores them).
   static void sort_tied_chunks(EntryKey* first, EntryKey* last, size_t depth, uint64_t prefix);
+  // Appends to *out the entries of two sorted runs, in order.
+  static void merge_runs(const Run& first, const Run& second, Run* out);
   // Sorts the pending entries into the runs and returns them: every entry added before the call
   // is in them.
   std::shared_ptr<const Runs> sorted_runs() const;

@@ -251,6 +251,36 @@ TEST(MemTableTest, IteratorsBetweenWritesSeeEveryEarlierEntryInOrder) {
   }
 }
 
+// Proves runs of keys that tie on their prefixes merge in order: the elements of two collections
+// and their metadata records, written in batches of many sizes with an iterator after each, so
+// that small and large runs of tied entries merge (with entries loaded ahead of the merge's
+// cursors) into what a model holds.
+TEST(MemTableTest, RunsOfKeysTiedOnTheirPrefixesMergeInOrder) {
+  const uint64_t seed = 0x3e7a;
+  SCOPED_TRACE("seed=" + std::to_string(seed));
+  std::mt19937_64 random(seed);
+  const std::string collections[] = {std::string("\x01\x02\x01\x06myzset", 10),
+                                     std::string("\x01\x02\x02\x06myzset", 10)};
+  MemTable memtable;
+  InternalKeyModel model;
+  SequenceNumber sequence = 0;
+  for (int batch = 0; batch < 60; batch++) {
+    const int batch_size = 1 + static_cast<int>(random() % (batch % 5 == 0 ? 2000 : 40));
+    for (int i = 0; i < batch_size; i++) {
+      const std::string& collection = collections[random() % 2];
+      const std::string user_key = random() % 4 == 0
+                                       ? collection  // the metadata, rewritten by every write
+                                       : collection + std::to_string(random() % 3000);
+      const ValueType type = random() % 3 == 0 ? ValueType::kDeletion : ValueType::kValue;
+      const std::string value = type == ValueType::kValue ? std::to_string(sequence) : "";
+      memtable.add(++sequence, type, user_key, value);
+      model.emplace(make_internal_key(user_key, sequence, type), value);
+    }
+    std::unique_ptr<Iterator> iterator = memtable.new_iterator();
+    ASSERT_TRUE(scan_matches(iterator.get(), model)) << "after batch " << batch;
+  }
+}
+
 // Proves iterators go backward over the merge of the memtable's sorted runs: from seek_to_last
 // every entry comes back in reverse, and random walks mixing next, prev, seek, seek_for_prev,
 // seek_to_first and seek_to_last match the model at every step, whatever runs the memtable holds
