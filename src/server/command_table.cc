@@ -57,6 +57,20 @@ bool is_fusable(const CommandSpec& spec, const CommandEntry* container) {
          std::end(kFusableCommands);
 }
 
+// The commands that look up the element named by their second argument in the collection at
+// their first (CommandEntry::looks_up_element): a hint for the pipeline's prefetch, so the list
+// is a matter of speed, not of correctness.
+constexpr std::string_view kElementLookupCommands[] = {
+    "sadd",   "srem",    "sismember", "smismember", "hset",    "hmset",   "hsetnx",
+    "hget",   "hmget",   "hdel",      "hexists",    "hstrlen", "hincrby", "hincrbyfloat",
+    "zscore", "zmscore", "zrem",      "zrank",      "zrevrank"};
+
+bool looks_up_element(const CommandSpec& spec, const CommandEntry* container) {
+  if (container != nullptr || spec.first_key != 1 || spec.last_key != 1) return false;
+  return std::find(std::begin(kElementLookupCommands), std::end(kElementLookupCommands),
+                   spec.name) != std::end(kElementLookupCommands);
+}
+
 }  // namespace
 
 CommandEntry* CommandTable::add_entry(const CommandSpec& spec, const CommandEntry* container) {
@@ -69,6 +83,7 @@ CommandEntry* CommandTable::add_entry(const CommandSpec& spec, const CommandEntr
                          ? std::string(spec.name)
                          : std::string(container->spec->name) + "|" + std::string(spec.name);
   entry->fusable = is_fusable(spec, container);
+  entry->looks_up_element = looks_up_element(spec, container);
   entry->cluster_handler = cluster_handler_for(entry->full_name, spec);
   CommandEntry* raw = entry.get();
   storage_.push_back(std::move(entry));

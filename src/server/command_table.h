@@ -26,6 +26,9 @@ struct CommandEntry {
   // May join a run of pipelined commands on one key whose writes are held and written together
   // (fused_writes.h): a write of its first argument alone, whose reads are point lookups.
   bool fusable = false;
+  // Looks up, in the collection at its first argument, the element its second argument names
+  // (SADD, HGET, ZSCORE...): a pipeline prefetches that element's record (session.cc).
+  bool looks_up_element = false;
   // The handler in cluster mode (cluster_commands.h): a cluster version of the command, the
   // spec's own handler when the command touches no key, or one that says it is not available.
   CommandHandler cluster_handler = nullptr;

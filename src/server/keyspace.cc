@@ -12,6 +12,7 @@
 #include "common/assert.h"
 #include "io/env.h"
 #include "io/scheduler.h"
+#include "model/collection_meta.h"
 #include "model/engine_key.h"
 #include "model/generation_allocator.h"
 #include "model/keyspace_format.h"
@@ -19,8 +20,8 @@
 #include "server/fused_writes.h"
 #include "server/keyspace_internal.h"
 #include "server/scan_cursors.h"
-#include "storage/limits.h"
 #include "storage/block_cache.h"
+#include "storage/limits.h"
 
 namespace cairn {
 namespace {
@@ -308,6 +309,27 @@ void Keyspace::prefetch(std::span<const std::string_view> keys) {
   }
   CAIRN_ASSERT(joined.size() <= bytes);
   database_->prefetch(engine_keys);
+}
+
+void Keyspace::prefetch_elements(std::string_view key, std::span<const std::string_view> elements) {
+  if (elements.empty() || key.size() > kPrefetchKeyBytesMax) return;
+  // A plain read: a hint neither counts a lookup nor deletes an expired record.
+  const Result<std::optional<KeyEntry>> entry = read_record(data_key(key), ReadOptions());
+  if (!entry.is_ok() || !entry.value().has_value()) return;
+  const KeyEntry& record = *entry.value();
+  if (!is_collection(record.type()) || !record.is_inline()) return;
+  const Result<CollectionMeta> meta =
+      decode_collection_meta(record.type(), record.inline_payload());
+  if (!meta.is_ok()) return;  // the command that reads it reports the damage
+  const std::string prefix = element_key_prefix(kElementTag, key, meta.value().generation);
+  std::vector<std::string> element_keys;
+  element_keys.reserve(elements.size());
+  for (const std::string_view element : elements) {
+    if (element.size() > kPrefetchKeyBytesMax) continue;
+    element_keys.emplace_back(prefix).append(element);
+  }
+  const std::vector<std::string_view> views(element_keys.begin(), element_keys.end());
+  database_->prefetch(views);
 }
 
 Status Keyspace::delete_expired(std::string_view key, uint64_t expiry_ms) {

@@ -219,6 +219,10 @@ class Keyspace {
   // hint is offered arguments that may not be keys at all.
   static constexpr size_t kPrefetchKeyBytesMax = 256;
   void prefetch(std::span<const std::string_view> keys);
+  // A hint that point lookups of `elements` of the collection at `key` come soon (a pipeline's
+  // SADDs or HGETs on one key): reads the key's record now for its generation, then starts
+  // loading what the lookups of those element records will touch. Changes nothing.
+  void prefetch_elements(std::string_view key, std::span<const std::string_view> elements);
   // The whole payload (a value in a blob file is read whole: callers bound its size).
   Result<std::string> read_payload(const KeyEntry& entry);
   // Bytes [offset, offset + length) of the payload, clipped to it.

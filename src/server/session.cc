@@ -126,20 +126,47 @@ void ServerSession::prefetch(std::span<const PeekedCommand> commands) {
     if (!command.key.empty()) keys.push_back(command.key);
   }
   server_.keyspace().prefetch(keys);
+  // A pipeline mostly repeats one command: its name is looked up once.
+  std::vector<const CommandEntry*> entries;
+  entries.reserve(commands.size());
+  for (size_t i = 0; i < commands.size(); i++) {
+    entries.push_back(i > 0 && commands[i].name == commands[i - 1].name
+                          ? entries.back()
+                          : server_.table().find(commands[i].name));
+  }
+  prefetch_elements(commands, entries);
   // The connection runs every one of `commands` before it sends a reply (net/session.h), so a
   // run among them may hold its writes to the last. A run still open here did not see its
   // commands come: it ends now rather than hold writes past a reply.
   if (run_remaining_ > 0 || !fused_.empty()) end_run(nullptr);
   size_t count = 0;
-  for (const PeekedCommand& command : commands) {
-    if (command.key.empty() || command.key != commands[0].key) break;
-    const CommandEntry* entry = server_.table().find(command.name);
-    if (entry == nullptr || !entry->fusable) break;
+  while (count < commands.size() && !commands[count].key.empty() &&
+         commands[count].key == commands[0].key && entries[count] != nullptr &&
+         entries[count]->fusable) {
     count++;
   }
   if (count < 2) return;
   run_key_.assign(commands[0].key);
   run_remaining_ = count;
+}
+
+void ServerSession::prefetch_elements(std::span<const PeekedCommand> commands,
+                                      std::span<const CommandEntry* const> entries) {
+  // The elements of consecutive commands on one key go together: one read of its record.
+  std::vector<std::string_view> elements;
+  std::string_view key;
+  for (size_t i = 0; i < commands.size(); i++) {
+    const bool element =
+        entries[i] != nullptr && entries[i]->looks_up_element && commands[i].argc >= 3;
+    if (!elements.empty() && (!element || commands[i].key != key)) {
+      server_.keyspace().prefetch_elements(key, elements);
+      elements.clear();
+    }
+    if (!element) continue;
+    key = commands[i].key;
+    elements.push_back(commands[i].value);
+  }
+  if (!elements.empty()) server_.keyspace().prefetch_elements(key, elements);
 }
 
 bool ServerSession::joins_run(const CommandEntry& entry, std::span<const std::string_view> argv,

@@ -37,8 +37,9 @@ class ServerSession final : public Session {
   // leaves it while the pop's writes are out, and then finishes with what it popped.
   bool end_block(std::string& out, ConnectionControl::BlockEnd reason) override;
   // Prefetches each command's argv[1] as a key: most commands name their key first, and for the
-  // others the hint only loads a cache line in vain. Also plans a run of fused writes when the
-  // first commands are fusable ones on one key (see run_key_).
+  // others the hint only loads a cache line in vain. Then the element records that commands
+  // looking up an element (CommandEntry::looks_up_element) will read. Also plans a run of fused
+  // writes when the first commands are fusable ones on one key (see run_key_).
   void prefetch(std::span<const PeekedCommand> commands) override;
   std::unique_ptr<ByteSink> stream_argument(std::span<const std::string_view> argv_so_far,
                                             size_t index, size_t argc, uint64_t length) override;
@@ -64,6 +65,10 @@ class ServerSession final : public Session {
   // otherwise takes the client off the BlockingRegistry if it was waiting.
   void settle_block(const CommandEntry& entry, std::span<const std::string_view> argv,
                     const CommandContext& context, Outcome* outcome);
+  // Keyspace::prefetch_elements for each stretch of `commands` that look up elements of one key.
+  // `entries`: each command's, or null when unknown.
+  void prefetch_elements(std::span<const PeekedCommand> commands,
+                         std::span<const CommandEntry* const> entries);
   // Whether the command is the next one of the planned run.
   bool joins_run(const CommandEntry& entry, std::span<const std::string_view> argv,
                  bool streamed) const;

@@ -101,6 +101,30 @@ class KeyspaceCollectionTest : public test::KeyspaceFixture {
   }
 };
 
+// Proves prefetching elements (a pipeline's hint) changes nothing and counts nothing, whatever
+// the key holds: a hash, a string, an expired string (not deleted by the hint), or nothing; with
+// present, absent, empty and over-long elements.
+TEST_F(KeyspaceCollectionTest, PrefetchingElementsChangesNothing) {
+  hset("h", fields(3));
+  set("s", "v");
+  set("x", "v", keyspace_->now_ms() + 1000);
+  clock_.advance_micros(2000 * 1000);
+  const std::string long_element(Keyspace::kPrefetchKeyBytesMax + 1, 'e');
+  const std::string_view elements[] = {"field1", "absent", "", long_element};
+  const auto before = keyspace_->stats();
+  for (const std::string_view key : {"h", "s", "x", "missing"}) {
+    keyspace_->prefetch_elements(key, elements);
+  }
+  const auto after = keyspace_->stats();
+  EXPECT_EQ(after.keyspace_hits, before.keyspace_hits);
+  EXPECT_EQ(after.keyspace_misses, before.keyspace_misses);
+  EXPECT_EQ(after.expired_keys, before.expired_keys);
+  EXPECT_EQ(index_entries(), 1u) << "the expired key's index entry is left to expiry";
+  EXPECT_EQ(hgetall("h"), fields(3));
+  EXPECT_EQ(get("s"), "v");
+  EXPECT_EQ(get("x"), std::nullopt);
+}
+
 TEST_F(KeyspaceCollectionTest, DeleteAndRecreateHideTheOldElementsAtOnce) {
   hset("h", fields(50));
   const uint64_t first = generation_of("h");

@@ -1,13 +1,13 @@
 // Proves the command table: case-insensitive lookup of commands and subcommands, full names,
 // arity rules, and Redis 7's exact wording of the dispatcher's errors.
-#include "server/command_table.h"
-
 #include <gtest/gtest.h>
 
 #include <array>
+#include <set>
 #include <string_view>
 
 #include "server/command_groups.h"
+#include "server/command_table.h"
 #include "server/session.h"
 
 namespace cairn {
@@ -93,6 +93,26 @@ TEST(ServerCommandTable, StandardTableHoldsEveryGroup) {
     EXPECT_FALSE(entry->spec->group.empty()) << entry->full_name;
     EXPECT_NE(entry->spec->arity, 0) << entry->full_name;
   }
+}
+
+// Proves the commands a pipeline prefetches an element for are all found (a misspelt name would
+// silently lose its hint), and each names a collection key first and an element second.
+TEST(ServerCommandTable, ElementLookupCommandsNameAKeyThenAnElement) {
+  std::set<std::string> flagged;
+  for (const CommandEntry* entry : CommandTable::standard().entries()) {
+    if (!entry->looks_up_element) continue;
+    flagged.insert(entry->full_name);
+    EXPECT_EQ(entry->spec->first_key, 1) << entry->full_name;
+    EXPECT_TRUE(entry->spec->arity >= 3 || entry->spec->arity <= -3) << entry->full_name;
+    EXPECT_TRUE(entry->spec->group == "hash" || entry->spec->group == "set" ||
+                entry->spec->group == "sorted_set")
+        << entry->full_name;
+  }
+  const std::set<std::string> expected = {
+      "sadd",   "srem",    "sismember", "smismember", "hset",    "hmset",   "hsetnx",
+      "hget",   "hmget",   "hdel",      "hexists",    "hstrlen", "hincrby", "hincrbyfloat",
+      "zscore", "zmscore", "zrem",      "zrank",      "zrevrank"};
+  EXPECT_EQ(flagged, expected);
 }
 
 }  // namespace
