@@ -143,6 +143,13 @@ bool parse_sample_element(std::string_view element, std::string_view* member) {
 
 std::string expiry_index_prefix() { return std::string{kIndexByte0, kIndexByte1}; }
 
+bool is_point_read_key(std::string_view engine_key) {
+  // Slots are below 0x4000: anything else (the expiry index, the format marker) is not data.
+  static_assert(kSlotCount == 0x4000);
+  return engine_key.size() >= kSlotPrefixBytes && static_cast<uint8_t>(engine_key[0]) < 0x40 &&
+         (engine_key[2] == kRecordTag || engine_key[2] == kElementTag);
+}
+
 std::string expiry_index_key(uint64_t expiry_ms, std::string_view user_key) {
   std::string out = expiry_index_prefix();
   out.reserve(kIndexHeaderBytes + user_key.size());

@@ -91,6 +91,12 @@ void append_sample_position(uint64_t position, std::string* out);
 // The member of a sample key's element bytes; false if they are shorter than a position.
 bool parse_sample_element(std::string_view element, std::string_view* member);
 
+// Whether the keyspace reads `engine_key` with point lookups: a user key's record and an
+// element do; the score index, the sample index and the expiry index are only walked by
+// iterators. The engine's row cache admits only these keys (Options::row_cache_admits), so
+// writes to the indexes skip its probe.
+bool is_point_read_key(std::string_view engine_key);
+
 std::string expiry_index_key(uint64_t expiry_ms, std::string_view user_key);
 std::string expiry_index_prefix();
 // Whether `engine_key` is an expiry index entry; if so fills its time and user key.

@@ -93,6 +93,7 @@ Result<std::unique_ptr<Keyspace>> Keyspace::open(const ServerConfig& config,
   options.table.block_cache =
       std::make_shared<BlockCache>(static_cast<size_t>(config.block_cache_bytes));
   options.row_cache_bytes = static_cast<size_t>(config.row_cache_bytes);
+  options.row_cache_admits = &is_point_read_key;
   // The filter drops only expired records and unreachable elements, which reads treat as absent
   // whether or not the row cache still holds them (options.h).
   options.compaction.filter = keyspace->filter_.get();

@@ -106,20 +106,30 @@ constexpr int kWriterSpinCount = 256;
 // Gives the row cache each key of a write group at the group's last sequence: readers see the
 // whole group at once (last_sequence_ publishes it), so none may see part of it early.
 // REQUIRES: the group outlives it.
+// Keys the cache does not admit are left out: it never holds them.
 class RowCacheUpdate final : public WriteBatch::Handler {
  public:
-  RowCacheUpdate(RowCache& cache, SequenceNumber sequence) : update_(cache, sequence) {}
-  void put(std::string_view key, std::string_view value) override { update_.refresh(key, value); }
-  void remove(std::string_view key) override { update_.invalidate(key); }
+  RowCacheUpdate(RowCache& cache, SequenceNumber sequence,
+                 bool (*admits)(std::string_view user_key))
+      : update_(cache, sequence), admits_(admits) {}
+  void put(std::string_view key, std::string_view value) override {
+    if (admitted(key)) update_.refresh(key, value);
+  }
+  void remove(std::string_view key) override {
+    if (admitted(key)) update_.invalidate(key);
+  }
   // A lookup must answer kBlobReference for these, which the cache cannot say.
   void put_blob_reference(std::string_view key, std::string_view) override {
-    update_.invalidate(key);
+    if (admitted(key)) update_.invalidate(key);
   }
   // Applies what the last keys left in flight.
   void finish() { update_.apply(); }
 
  private:
+  bool admitted(std::string_view key) const { return admits_ == nullptr || admits_(key); }
+
   RowCache::GroupUpdate update_;
+  bool (*const admits_)(std::string_view user_key);
 };
 
 void pause_briefly() {
@@ -339,7 +349,9 @@ Status Database::apply_group(std::unique_lock<std::mutex>& lock, Writer& leader,
     // The row cache learns each key once it is in the memtable, before last_sequence_ makes the
     // group visible (see row_cache.h).
     std::optional<RowCacheUpdate> update;
-    if (row_cache_ != nullptr) update.emplace(*row_cache_, first_sequence + group.count() - 1);
+    if (row_cache_ != nullptr) {
+      update.emplace(*row_cache_, first_sequence + group.count() - 1, options_.row_cache_admits);
+    }
     const Status inserted =
         insert_into_memtable(group, memtable.get(), update.has_value() ? &*update : nullptr);
     CAIRN_ASSERT(inserted.is_ok());  // the batch was built here, not read from disk
@@ -493,7 +505,11 @@ Database::ReadState Database::read_state(const ReadOptions& options) const {
 
 Result<LookupResult> Database::lookup(const ReadOptions& options, std::string_view key,
                                       std::string* value, ReadState* state) {
-  RowCache* const row_cache = options.snapshot == nullptr ? row_cache_.get() : nullptr;
+  RowCache* const row_cache =
+      options.snapshot == nullptr &&
+              (options_.row_cache_admits == nullptr || options_.row_cache_admits(key))
+          ? row_cache_.get()
+          : nullptr;
   // The write's probe of the memtable's index then finds its slot cached, whatever the read
   // costs meanwhile.
   if (options.before_write) PointIndex::prefetch(write_prefetch_target(), key);

@@ -169,6 +169,11 @@ struct Options {
   // evicted: use both only when the filter drops values readers treat as absent anyway (as
   // cairnd's expired records are).
   size_t row_cache_bytes = 0;
+  // The keys the row cache may hold; null: every key. A key refused is never cached, so its
+  // writes skip the cache's probe: for keys never looked up by point, only walked by iterators
+  // (cairnd's sorted-set score index, sample index and expiry index). REQUIRES: a pure function
+  // of the key, callable from any thread.
+  bool (*row_cache_admits)(std::string_view user_key) = nullptr;
 
   TableOptions table;
   CompactionOptions compaction;

@@ -15,6 +15,7 @@ namespace cairn {
 namespace {
 
 using namespace std::string_literals;
+using namespace std::string_view_literals;
 
 TEST(CollectionMetaTest, RoundTripsPerType) {
   CollectionMeta meta;
@@ -128,6 +129,21 @@ TEST(ElementKeyTest, SampleKeysCarryThePositionThenTheMember) {
   ASSERT_TRUE(parse_sample_element(parsed.element, &member));
   EXPECT_EQ(member, "member");
   EXPECT_FALSE(parse_sample_element("1234567", &member)) << "shorter than a position";
+}
+
+// Proves which engine keys the keyspace reads by point (and the row cache may hold): records and
+// elements, of any slot; not the score, sample or expiry index, nor anything outside the slots.
+TEST(ElementKeyTest, OnlyRecordsAndElementsArePointRead) {
+  for (const std::string_view key : {"k"sv, ""sv, "user:1000"sv}) {
+    EXPECT_TRUE(is_point_read_key(data_key(key))) << key;
+    EXPECT_TRUE(is_point_read_key(element_key_prefix(kElementTag, key, 3) + "field")) << key;
+    EXPECT_FALSE(is_point_read_key(element_key_prefix(kScoreTag, key, 3) + "x")) << key;
+    EXPECT_FALSE(is_point_read_key(element_key_prefix(kSampleTag, key, 3) + "x")) << key;
+    EXPECT_FALSE(is_point_read_key(expiry_index_key(5, key))) << key;
+  }
+  EXPECT_FALSE(is_point_read_key(""));
+  EXPECT_FALSE(is_point_read_key(data_key("k").substr(0, 2)));
+  EXPECT_FALSE(is_point_read_key("\x40\x00\x00k"s)) << "past the last slot";
 }
 
 }  // namespace

@@ -239,6 +239,57 @@ TEST_F(RowCacheDatabaseTest, MatchesAModel) {
   db_->release_snapshot(snapshot);
 }
 
+// A database whose row cache refuses the keys that begin with 'i' (as cairnd's refuses its index
+// keys, which it only walks).
+class RowCacheAdmissionTest : public RowCacheDatabaseTest {
+ protected:
+  void SetUp() override {
+    Options options;
+    options.fsync = FsyncPolicy::kNever;
+    options.row_cache_bytes = 1 << 20;
+    options.write_buffer_size_bytes = 64 << 10;
+    options.row_cache_admits = [](std::string_view key) { return !key.starts_with('i'); };
+    open_database(options, "row_cache_admission_");
+  }
+};
+
+// Proves keys the row cache refuses read and write as a model says, mixed with keys it admits,
+// and are never answered from it: a refused key read from the tables twice adds no hit, where an
+// admitted one does.
+TEST_F(RowCacheAdmissionTest, RefusedKeysAreNeverCachedAndReadAsWritten) {
+  Random random(11);
+  std::map<std::string, std::string> model;
+  for (int step = 0; step < 10000; step++) {
+    const std::string key =
+        (random.uniform(2) == 0 ? "i" : "k") + std::to_string(random.uniform(100));
+    const uint64_t action = random.uniform(10);
+    if (action < 3) {
+      const std::string value = "v" + std::to_string(step);
+      ASSERT_TRUE(db_->put(key, value).is_ok());
+      model[key] = value;
+    } else if (action < 4) {
+      ASSERT_TRUE(db_->remove(key).is_ok());
+      model.erase(key);
+    } else if (action < 5 && step % 50 == 0) {
+      ASSERT_TRUE(db_->flush().is_ok());
+    } else {
+      ReadOptions options;
+      options.before_write = random.uniform(2) == 0;
+      const auto expected = model.count(key) ? std::optional(model[key]) : std::nullopt;
+      ASSERT_EQ(get(options, key), expected) << key << " at step " << step;
+    }
+  }
+  ASSERT_TRUE(db_->put("index", "1").is_ok());
+  ASSERT_TRUE(db_->put("key", "1").is_ok());
+  ASSERT_TRUE(db_->flush().is_ok());
+  for (const std::string key : {"index", "key"}) {
+    EXPECT_EQ(get(ReadOptions(), key), "1");
+    const uint64_t hits_before = db_->stats().row_cache_hits;
+    EXPECT_EQ(get(ReadOptions(), key), "1");
+    EXPECT_EQ(db_->stats().row_cache_hits - hits_before, key == "key" ? 1u : 0u) << key;
+  }
+}
+
 // Proves a key read from the tables and then counted up, as INCR does, stays cached: each read
 // after the first is a hit on the value the previous write left, not a walk to the memtable.
 TEST_F(RowCacheDatabaseTest, ReadModifyWriteStaysCached) {
