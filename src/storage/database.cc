@@ -104,9 +104,9 @@ namespace {
 constexpr int kWriterSpinCount = 256;
 
 // Gives the row cache each key of a write group at the group's last sequence: readers see the
-// whole group at once (last_sequence_ publishes it), so none may see part of it early.
+// whole group at once (last_sequence_ publishes it), so none may see part of it early. Keys the
+// cache does not admit (Options::row_cache_admits) are left out: it never holds them.
 // REQUIRES: the group outlives it.
-// Keys the cache does not admit are left out: it never holds them.
 class RowCacheUpdate final : public WriteBatch::Handler {
  public:
   RowCacheUpdate(RowCache& cache, SequenceNumber sequence,
