@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -196,6 +197,33 @@ class RowCacheDatabaseTest : public test::DiskDatabaseTest {
     EXPECT_TRUE(got.is_ok()) << got.status().to_string();
     return got.is_ok() ? *got : std::nullopt;
   }
+
+  // `steps` random puts, deletes, flushes and reads (some before writes, which cache absence
+  // too) of the keys `key_of` draws, each read checked against a model.
+  void check_against_a_model(Random& random, int steps,
+                             const std::function<std::string()>& key_of) {
+    std::map<std::string, std::string> model;
+    for (int step = 0; step < steps; step++) {
+      const std::string key = key_of();
+      const uint64_t action = random.uniform(10);
+      if (action < 3) {
+        const std::string value = "v" + std::to_string(step);
+        ASSERT_TRUE(db_->put(key, value).is_ok());
+        model[key] = value;
+      } else if (action < 4) {
+        ASSERT_TRUE(db_->remove(key).is_ok());
+        model.erase(key);
+      } else if (action < 5 && step % 50 == 0) {
+        ASSERT_TRUE(db_->flush().is_ok());
+      } else {
+        // A read before a write also caches keys found absent; no write need follow it.
+        ReadOptions options;
+        options.before_write = random.uniform(2) == 0;
+        const auto expected = model.count(key) ? std::optional(model[key]) : std::nullopt;
+        ASSERT_EQ(get(options, key), expected) << key << " at step " << step;
+      }
+    }
+  }
 };
 
 // Proves a database with a row cache answers as a model does under random puts, deletes,
@@ -203,27 +231,8 @@ class RowCacheDatabaseTest : public test::DiskDatabaseTest {
 // a snapshot never get a newer cached value.
 TEST_F(RowCacheDatabaseTest, MatchesAModel) {
   Random random(7);
-  std::map<std::string, std::string> model;
-  for (int step = 0; step < 20000; step++) {
-    const std::string key = "key" + std::to_string(random.uniform(200));
-    const uint64_t action = random.uniform(10);
-    if (action < 3) {
-      const std::string value = "v" + std::to_string(step);
-      ASSERT_TRUE(db_->put(key, value).is_ok());
-      model[key] = value;
-    } else if (action < 4) {
-      ASSERT_TRUE(db_->remove(key).is_ok());
-      model.erase(key);
-    } else if (action < 5 && step % 50 == 0) {
-      ASSERT_TRUE(db_->flush().is_ok());
-    } else {
-      // A read before a write also caches keys found absent; no write need follow it.
-      ReadOptions options;
-      options.before_write = random.uniform(2) == 0;
-      const auto expected = model.count(key) ? std::optional(model[key]) : std::nullopt;
-      ASSERT_EQ(get(options, key), expected) << key << " at step " << step;
-    }
-  }
+  check_against_a_model(random, 20000, [&] { return "key" + std::to_string(random.uniform(200)); });
+  if (HasFatalFailure()) return;
   EXPECT_GT(db_->stats().row_cache_hits, 1000u);
 
   ASSERT_TRUE(db_->put("snap", "old").is_ok());
@@ -258,27 +267,10 @@ class RowCacheAdmissionTest : public RowCacheDatabaseTest {
 // admitted one does.
 TEST_F(RowCacheAdmissionTest, RefusedKeysAreNeverCachedAndReadAsWritten) {
   Random random(11);
-  std::map<std::string, std::string> model;
-  for (int step = 0; step < 10000; step++) {
-    const std::string key =
-        (random.uniform(2) == 0 ? "i" : "k") + std::to_string(random.uniform(100));
-    const uint64_t action = random.uniform(10);
-    if (action < 3) {
-      const std::string value = "v" + std::to_string(step);
-      ASSERT_TRUE(db_->put(key, value).is_ok());
-      model[key] = value;
-    } else if (action < 4) {
-      ASSERT_TRUE(db_->remove(key).is_ok());
-      model.erase(key);
-    } else if (action < 5 && step % 50 == 0) {
-      ASSERT_TRUE(db_->flush().is_ok());
-    } else {
-      ReadOptions options;
-      options.before_write = random.uniform(2) == 0;
-      const auto expected = model.count(key) ? std::optional(model[key]) : std::nullopt;
-      ASSERT_EQ(get(options, key), expected) << key << " at step " << step;
-    }
-  }
+  check_against_a_model(random, 10000, [&] {
+    return (random.uniform(2) == 0 ? "i" : "k") + std::to_string(random.uniform(100));
+  });
+  if (HasFatalFailure()) return;
   ASSERT_TRUE(db_->put("index", "1").is_ok());
   ASSERT_TRUE(db_->put("key", "1").is_ok());
   ASSERT_TRUE(db_->flush().is_ok());
