@@ -185,10 +185,12 @@ TEST(RowCacheTest, IndexMatchesAModel) {
 
 class RowCacheDatabaseTest : public test::DiskDatabaseTest {
  protected:
-  void SetUp() override {
+  void SetUp() override { open_with_row_cache(nullptr); }
+  void open_with_row_cache(bool (*admits)(std::string_view user_key)) {
     Options options;
     options.fsync = FsyncPolicy::kNever;
     options.row_cache_bytes = 1 << 20;
+    options.row_cache_admits = admits;
     options.write_buffer_size_bytes = 64 << 10;  // flushes often, so lookups reach the tables
     open_database(options, "row_cache_");
   }
@@ -253,12 +255,7 @@ TEST_F(RowCacheDatabaseTest, MatchesAModel) {
 class RowCacheAdmissionTest : public RowCacheDatabaseTest {
  protected:
   void SetUp() override {
-    Options options;
-    options.fsync = FsyncPolicy::kNever;
-    options.row_cache_bytes = 1 << 20;
-    options.write_buffer_size_bytes = 64 << 10;
-    options.row_cache_admits = [](std::string_view key) { return !key.starts_with('i'); };
-    open_database(options, "row_cache_admission_");
+    open_with_row_cache([](std::string_view key) { return !key.starts_with('i'); });
   }
 };
 
